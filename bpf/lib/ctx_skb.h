@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The packet context for tc programs. A tc .bpf.c includes this file, an XDP
+ * one includes ctx_xdp.h; everything in bpf/lib is written against
+ * `struct __ctx_buff` and the ctx_* functions and so runs under both.
+ */
+#ifndef FP_LIB_CTX_H
+#define FP_LIB_CTX_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <bpf/bpf_helpers.h>
+#include "flatpath_abi.h"
+
+#define __ctx_buff __sk_buff
+#define CTX_ACT_OK TC_ACT_OK
+#define CTX_ACT_DROP TC_ACT_SHOT
+
+/* Headers we may read or write: Ethernet + the largest IPv4 header. */
+#define FP_HEADROOM_PULL (14 + 60)
+
+static __always_inline void *ctx_data(const struct __sk_buff *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
+{
+	return ctx->len;
+}
+
+static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
+{
+	return ctx->ifindex;
+}
+
+/*
+ * Make the headers directly accessible. An skb's headers may sit partly in
+ * paged data (after GRO, or when built by a driver that way); direct packet
+ * access only sees the linear part, so pull what we need first. Invalidates
+ * every packet pointer: call before parsing.
+ */
+static __always_inline void ctx_pull_headers(struct __sk_buff *ctx)
+{
+	__u32 want = ctx->len < FP_HEADROOM_PULL ? ctx->len : FP_HEADROOM_PULL;
+
+	if (ctx_data(ctx) + want > ctx_data_end(ctx))
+		bpf_skb_pull_data(ctx, want);
+}
+
+/* Is this frame addressed to the receiving device itself (and so ours to route)? */
+static __always_inline int ctx_frame_for_host(struct __sk_buff *ctx, const struct ethhdr *eth)
+{
+	(void)eth;
+	return ctx->pkt_type == PACKET_HOST;
+}
+
+/*
+ * Hand the packet to an endpoint device. A veth's packets go straight into
+ * the peer (the container side) with bpf_redirect_peer: no second pass
+ * through the host's backlog queue. A tap is an ordinary device: transmit.
+ * Returns a verdict, or a negative reason when this hook cannot deliver.
+ */
+static __always_inline int ctx_redirect_endpoint(struct __sk_buff *ctx, const struct fp_endpoint *ep)
+{
+	(void)ctx;
+	if (ep->kind == FP_EP_VETH)
+		return (int)bpf_redirect_peer(ep->ifindex, 0);
+	if (ep->kind == FP_EP_TAP)
+		return (int)bpf_redirect(ep->ifindex, 0);
+	return -FP_PASS_KIND;
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Forwarding to local endpoints: the routed fast path. A packet for a local
+ * endpoint is routed as the kernel would route it (MACs rewritten, TTL or
+ * hop limit decremented) and handed straight to the endpoint's device.
+ */
+#ifndef FP_LIB_FWD_H
+#define FP_LIB_FWD_H
+
+#include "maps.h"
+#include "parse.h"
+#include "csum.h"
+#include "mac.h"
+
+static __always_inline void fp_count_to(const struct fp_endpoint *ep, __u32 len)
+{
+	__u32 slot = ep->slot;
+	struct fp_ep_stats *st = bpf_map_lookup_elem(&fp_ep_stats, &slot);
+
+	if (st) {
+		st->to_packets++;
+		st->to_bytes += len;
+	}
+}
+
+static __always_inline void fp_count_from(__u32 slot, __u32 len)
+{
+	struct fp_ep_stats *st = bpf_map_lookup_elem(&fp_ep_stats, &slot);
+
+	if (st) {
+		st->from_packets++;
+		st->from_bytes += len;
+	}
+}
+
+/* Returns 0 after decrementing, or -FP_PASS_TTL when the packet must not be
+ * forwarded: the stack then answers with ICMP time exceeded, as a router does. */
+static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
+{
+	if (pkt->l3 == FP_L3_IPV4) {
+		struct iphdr *ip = pkt->ip4;
+		__be16 old, new;
+
+		if (ip->ttl <= 1)
+			return -FP_PASS_TTL;
+		old = *(__be16 *)&ip->ttl; /* TTL and protocol share one checksum word */
+		ip->ttl--;
+		new = *(__be16 *)&ip->ttl;
+		ip->check = fp_csum_replace2(ip->check, old, new);
+		return 0;
+	}
+	if (pkt->ip6->hop_limit <= 1)
+		return -FP_PASS_TTL;
+	pkt->ip6->hop_limit--;
+	return 0;
+}
+
+/*
+ * Deliver a parsed IP packet to the local endpoint that owns its destination.
+ * Returns the redirect verdict, or a reason to hand the packet to the stack.
+ * Nothing in the packet is changed unless it is delivered.
+ */
+static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pkt *pkt)
+{
+	struct fp_endpoint_key key = { .addr = pkt->dst };
+	struct fp_endpoint *ep;
+	__u32 len = ctx_len(ctx);
+	int ret;
+
+	/* RFC 8200 4.3: every node on the path may have to process these (router alert, MLD). */
+	if (pkt->l3 == FP_L3_IPV6 && pkt->ip6->nexthdr == 0 /* NEXTHDR_HOP */)
+		return -FP_PASS_IPV6_HOP_BY_HOP;
+	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
+	if (!ep)
+		return -FP_PASS_NO_ENDPOINT;
+	if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
+		return -FP_PASS_KIND;
+	ret = fp_decrement_ttl(pkt);
+	if (ret < 0)
+		return ret;
+	fp_mac_copy(pkt->eth->h_dest, ep->mac);
+	fp_mac_copy(pkt->eth->h_source, ep->host_mac);
+	ret = ctx_redirect_endpoint(ctx, ep);
+	if (ret >= 0)
+		fp_count_to(ep, len);
+	return ret;
+}
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The maps every flatpath program shares. Each object declares all of them;
+ * the loader creates them once, pins them under the pin root and hands the
+ * same fds to every object (bpf_map__reuse_fd), so they are one set of maps.
+ * They are pinned so that forwarding goes on while the loader is not running.
+ */
+#ifndef FP_LIB_MAPS_H
+#define FP_LIB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "flatpath_abi.h"
+
+/* Written by `flatpath endpoint add|del` and flatpath-cni; read by every hook to find
+ * where a destination (and a sender's source) address lives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_ENDPOINT_ADDRS);
+	__type(key, struct fp_endpoint_key);
+	__type(value, struct fp_endpoint);
+} fp_endpoints SEC(".maps");
+
+/* Written by the loader on attach and endpoint add; read by from_container for the
+ * source MAC of non-IP frames, and by the loader to undo exactly what it attached. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_IFACES);
+	__type(key, struct fp_iface_key);
+	__type(value, struct fp_iface);
+} fp_ifaces SEC(".maps");
+
+/* Written by the loader with every endpoint device; read by xdp_uplink, which can only
+ * redirect in bulk to devices listed in a devmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, FP_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} fp_tx_devs SEC(".maps");
+
+/* Written by every hook, read by `flatpath stats`: per-endpoint packets and bytes,
+ * per CPU so that counting costs no shared cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_ep_stats);
+} fp_ep_stats SEC(".maps");
+
+/* Written by the single exit of every hook, read by `flatpath stats`: why packets
+ * left the fast path (handed to the stack, or dropped), per hook and CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_REASON_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct fp_reason_stats);
+} fp_reasons SEC(".maps");
+
+#endif

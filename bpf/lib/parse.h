@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Cursor parser for Ethernet + IPv4/IPv6.
+ *
+ * Contract: fp_parse() fills *pkt and returns 0 when the frame carries a
+ * well-formed IPv4 or IPv6 header inside [data, data_end); otherwise it
+ * returns a negative reason: FP_PASS_NOT_IP / FP_PASS_VLAN for frames the
+ * kernel must handle, FP_DROP_MALFORMED for truncated or invalid headers.
+ * On FP_PASS_NOT_IP and FP_PASS_VLAN pkt->eth is valid. Pointers in *pkt are
+ * valid until something moves packet data.
+ */
+#ifndef FP_LIB_PARSE_H
+#define FP_LIB_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include "flatpath_abi.h"
+
+enum fp_l3 {
+	FP_L3_NONE = 0,
+	FP_L3_IPV4 = 4,
+	FP_L3_IPV6 = 6,
+};
+
+/*
+ * The family is a scalar, not "which pointer is non-NULL": the verifier
+ * cannot carry a NULL test on a packet pointer across paths the compiler
+ * merged, but it follows a constant.
+ */
+struct fp_pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip4;   /* valid when l3 == FP_L3_IPV4 */
+	struct ipv6hdr *ip6; /* valid when l3 == FP_L3_IPV6 */
+	union fp_addr src;
+	union fp_addr dst;
+	__u32 l3;            /* enum fp_l3 */
+};
+
+static __always_inline void fp_addr_from_v4(union fp_addr *a, __be32 v4)
+{
+	a->w[0] = 0;
+	a->w[1] = 0;
+	a->w[2] = bpf_htonl(0x0000ffff);
+	a->w[3] = v4;
+}
+
+static __always_inline void fp_addr_from_v6(union fp_addr *a, const struct in6_addr *v6)
+{
+	a->w[0] = v6->in6_u.u6_addr32[0];
+	a->w[1] = v6->in6_u.u6_addr32[1];
+	a->w[2] = v6->in6_u.u6_addr32[2];
+	a->w[3] = v6->in6_u.u6_addr32[3];
+}
+
+static __always_inline int fp_parse_ipv4(struct fp_pkt *pkt, void *l3, void *data_end)
+{
+	struct iphdr *ip = l3;
+
+	if ((void *)(ip + 1) > data_end)
+		return -FP_DROP_MALFORMED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return -FP_DROP_MALFORMED;
+	if (l3 + ip->ihl * 4 > data_end)
+		return -FP_DROP_MALFORMED;
+	pkt->ip4 = ip;
+	pkt->l3 = FP_L3_IPV4;
+	fp_addr_from_v4(&pkt->src, ip->saddr);
+	fp_addr_from_v4(&pkt->dst, ip->daddr);
+	return 0;
+}
+
+static __always_inline int fp_parse_ipv6(struct fp_pkt *pkt, void *l3, void *data_end)
+{
+	struct ipv6hdr *ip6 = l3;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return -FP_DROP_MALFORMED;
+	if (ip6->version != 6)
+		return -FP_DROP_MALFORMED;
+	pkt->ip6 = ip6;
+	pkt->l3 = FP_L3_IPV6;
+	fp_addr_from_v6(&pkt->src, &ip6->saddr);
+	fp_addr_from_v6(&pkt->dst, &ip6->daddr);
+	return 0;
+}
+
+static __always_inline int fp_parse(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	if ((void *)(eth + 1) > data_end)
+		return -FP_DROP_MALFORMED;
+	pkt->eth = eth;
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+		return fp_parse_ipv4(pkt, eth + 1, data_end);
+	case bpf_htons(ETH_P_IPV6):
+		return fp_parse_ipv6(pkt, eth + 1, data_end);
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return -FP_PASS_VLAN;
+	default:
+		return -FP_PASS_NOT_IP;
+	}
+}
+
+/* fe80::/10 or ::, the sources of NDP and duplicate address detection. */
+static __always_inline int fp_ipv6_link_scoped(const union fp_addr *a)
+{
+	if ((a->b[0] == 0xfe) && ((a->b[1] & 0xc0) == 0x80))
+		return 1;
+	return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
+}
+
+#endif

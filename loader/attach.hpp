@@ -1,0 +1,72 @@
+// Attaching flatpath's programs to interfaces, and detaching exactly them.
+// tc programs go on the clsact ingress hook with flatpath's own handle and
+// priority (Debian's libbpf 1.1 predates tcx); XDP programs through netlink with
+// "only if nothing is attached", so another tool's program is never replaced.
+// Attachments made this way outlive the process, which is what keeps
+// forwarding going when `flatpath` exits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fp {
+
+enum class XdpMode { Native, Generic, Auto };
+XdpMode parse_xdp_mode(const std::string &text);
+
+// Our tc filter's identity on a clsact ingress hook.
+inline constexpr std::uint32_t kTcHandle = 0xf1a7;
+inline constexpr std::uint32_t kTcPriority = 1;
+
+// A tc ingress attachment; detaches on destruction unless released.
+class TcIngressAttachment {
+public:
+    // Attaches prog_fd (replacing flatpath's own earlier filter), creating clsact if missing.
+    static TcIngressAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd);
+    TcIngressAttachment(TcIngressAttachment &&o) noexcept;
+    TcIngressAttachment &operator=(TcIngressAttachment &&) = delete;
+    ~TcIngressAttachment();
+
+    bool created_clsact() const { return created_clsact_; }
+    void release() { armed_ = false; }
+
+    // Removes flatpath's filter; removes clsact too when destroy_clsact (flatpath made it).
+    static void detach(std::uint32_t ifindex, bool destroy_clsact);
+    // The id of the program in flatpath's filter slot, 0 when there is none.
+    static std::uint32_t attached_prog_id(std::uint32_t ifindex);
+
+private:
+    TcIngressAttachment(std::uint32_t ifindex, bool created) : ifindex_(ifindex), created_clsact_(created) {}
+    std::uint32_t ifindex_;
+    bool created_clsact_;
+    bool armed_ = true;
+};
+
+// An XDP attachment; detaches on destruction unless released.
+class XdpAttachment {
+public:
+    // Attaches prog_fd in mode; Auto tries native and falls back to generic. Already
+    // attached (the same program) is fine; another program there is an error.
+    static XdpAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, XdpMode mode);
+    XdpAttachment(XdpAttachment &&o) noexcept;
+    XdpAttachment &operator=(XdpAttachment &&) = delete;
+    ~XdpAttachment();
+
+    bool native() const { return native_; }
+    void release() { armed_ = false; }
+
+    // Detaches prog_fd's program from ifindex if (and only if) it is the one attached.
+    static void detach(std::uint32_t ifindex, int prog_fd);
+    // The attached XDP program's id and whether it is native; id 0 when none.
+    static std::uint32_t attached_prog_id(std::uint32_t ifindex, bool *native = nullptr);
+
+private:
+    XdpAttachment(std::uint32_t ifindex, int prog_fd, bool native, bool armed)
+        : ifindex_(ifindex), prog_fd_(prog_fd), native_(native), armed_(armed) {}
+    std::uint32_t ifindex_;
+    int prog_fd_;
+    bool native_;
+    bool armed_;
+};
+
+} // namespace fp

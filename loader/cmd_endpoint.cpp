@@ -1,0 +1,103 @@
+// endpoint add|del|list.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "cli_context.hpp"
+#include "endpoints.hpp"
+#include "error.hpp"
+#include "table.hpp"
+
+namespace fp {
+
+namespace {
+
+std::vector<IpAddr> parse_addrs(const std::vector<std::string> &texts)
+{
+    std::vector<IpAddr> out;
+    for (const auto &t : texts)
+        out.push_back(IpAddr::parse(t));
+    return out;
+}
+
+nlohmann::json row_json(const EndpointRow &r)
+{
+    return {{"address", r.addr.str()},
+            {"dev", r.dev},
+            {"ifindex", r.ifindex},
+            {"kind", endpoint_kind_name(r.kind)},
+            {"mac", r.mac.str()},
+            {"host_mac", r.host_mac.str()},
+            {"slot", r.slot}};
+}
+
+} // namespace
+
+void add_endpoint_commands(CLI::App &app, CliContext &ctx)
+{
+    auto *ep = app.add_subcommand("endpoint", "register container interfaces (endpoints) with the datapath");
+    ep->require_subcommand(1);
+
+    struct AddArgs {
+        std::vector<std::string> addrs;
+        std::string dev;
+        std::string mac;
+    };
+    auto add_args = std::make_shared<AddArgs>();
+    auto *add = ep->add_subcommand("add", "register an endpoint: its addresses are then reached through the fast "
+                                          "path, and from_container is attached to its device");
+    add->add_option("ADDR", add_args->addrs, "the endpoint's IPv4 and/or IPv6 addresses")->required();
+    add->add_option("--dev", add_args->dev,
+                    "the host-side device: a veth whose peer is in the container, a tap or a tun device")
+        ->required();
+    add->add_option("--mac", add_args->mac,
+                    "the container's own MAC (the peer's, for a veth): frames to it get this destination, "
+                    "frames from it must carry it; not for tun devices");
+    add->callback([&ctx, add_args] {
+        const PinRoot root = ctx.pin_root();
+        MapSet maps = ctx.open_maps(root);
+        EndpointSpec spec{parse_addrs(add_args->addrs), add_args->dev, std::nullopt};
+        if (!add_args->mac.empty())
+            spec.mac = MacAddr::parse(add_args->mac);
+        Endpoints(root, maps).add(spec);
+        std::cout << "endpoint added on " << spec.dev << "\n";
+    });
+
+    auto del_addrs = std::make_shared<std::vector<std::string>>();
+    auto *del = ep->add_subcommand("del", "unregister endpoint addresses; a device's last address takes the "
+                                          "device out of the datapath");
+    del->add_option("ADDR", *del_addrs, "addresses to remove")->required();
+    del->callback([&ctx, del_addrs] {
+        const PinRoot root = ctx.pin_root();
+        MapSet maps = ctx.open_maps(root);
+        const std::vector<IpAddr> addrs = parse_addrs(*del_addrs); // all valid before any is removed
+        Endpoints eps(root, maps);
+        for (const IpAddr &a : addrs)
+            eps.remove(a);
+        std::cout << "removed " << addrs.size() << " endpoint address(es)\n";
+    });
+
+    auto json = std::make_shared<bool>(false);
+    auto *list = ep->add_subcommand("list", "list registered endpoint addresses");
+    list->add_flag("--json", *json, "print JSON");
+    list->callback([&ctx, json] {
+        const PinRoot root = ctx.pin_root();
+        MapSet maps = ctx.open_maps(root);
+        const auto rows = Endpoints(root, maps).list();
+        if (*json) {
+            nlohmann::json j = nlohmann::json::array();
+            for (const auto &r : rows)
+                j.push_back(row_json(r));
+            std::cout << j.dump(2) << "\n";
+            return;
+        }
+        Table t({"ADDRESS", "DEV", "KIND", "MAC", "HOST MAC", "SLOT"});
+        for (const auto &r : rows)
+            t.add({r.addr.str(), r.dev.empty() ? "(gone)" : r.dev, std::string(endpoint_kind_name(r.kind)),
+                   r.mac.str(), r.host_mac.str(), std::to_string(r.slot)});
+        t.print(std::cout);
+    });
+}
+
+} // namespace fp

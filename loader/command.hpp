@@ -1,0 +1,21 @@
+// Running another program (ip, ethtool, ping, flatpath itself) and capturing
+// what it printed. Used by the demo and the tests to build and drive their
+// namespaces; the datapath code itself never runs programs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fp {
+
+struct CommandResult {
+    int status = -1; // exit code; 128 + signal when killed
+    std::string output; // stdout and stderr, interleaved
+};
+
+CommandResult run_command(const std::vector<std::string> &argv);
+// Throws fp::Error with the command line and its output when it does not exit 0.
+std::string run_checked(const std::vector<std::string> &argv);
+std::string command_line(const std::vector<std::string> &argv);
+
+} // namespace fp

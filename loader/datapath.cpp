@@ -1,0 +1,61 @@
+#include "datapath.hpp"
+
+#include <unistd.h>
+
+#include "datapath_lock.hpp"
+#include "error.hpp"
+#include "interfaces.hpp"
+#include "map_set.hpp"
+#include "netdev.hpp"
+#include "programs.hpp"
+#include "rollback.hpp"
+
+namespace fp {
+
+void require_root()
+{
+    if (::geteuid() != 0)
+        throw Error("flatpath must run as root (it loads BPF programs and changes network devices)");
+}
+
+void datapath_up(const PinRoot &root, const UpOptions &opts)
+{
+    root.require_bpffs();
+    std::vector<NetDev> uplinks; // validated before anything changes
+    for (const std::string &name : opts.uplinks)
+        uplinks.push_back(NetDev::by_name(name));
+
+    Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
+    if (!root.is_up()) {
+        const LoadedPrograms progs = LoadedPrograms::load(root.path());
+        progs.pin(root);
+        undo_pins.push("pins", [&] { remove_pins(root); });
+    }
+    DatapathLock lock(root);
+    MapSet maps = MapSet::open_pinned(root.path());
+    Interfaces ifaces(root, maps);
+    Rollback undo_uplinks;
+    for (const NetDev &dev : uplinks) {
+        const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();
+        ifaces.attach_uplink(dev, opts.xdp_mode);
+        if (!had)
+            undo_uplinks.push("uplink " + dev.name, [&, dev] { ifaces.detach(dev.ifindex, dev.name); });
+    }
+    undo_uplinks.commit();
+    undo_pins.commit();
+}
+
+bool datapath_down(const PinRoot &root)
+{
+    if (!root.is_up())
+        return false;
+    {
+        DatapathLock lock(root);
+        MapSet maps = MapSet::open_pinned(root.path());
+        Interfaces(root, maps).detach_all();
+    }
+    remove_pins(root);
+    return true;
+}
+
+} // namespace fp

@@ -1,0 +1,77 @@
+#include "interfaces.hpp"
+
+#include "error.hpp"
+#include "programs.hpp"
+
+namespace fp {
+
+void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
+{
+    const auto prev = maps_.ifaces.lookup(iface_key(dev.ifindex));
+    if (prev && prev->role != FP_ROLE_UPLINK)
+        throw Error(dev.name + " is a registered endpoint; it cannot also be an uplink");
+    if (!dev.l2)
+        throw Error(dev.name + " has no Ethernet header; only L2 devices can be uplinks for now");
+
+    const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
+    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
+    auto xdp_guard = XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), mode);
+    auto tc_guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
+
+    fp_iface rec{};
+    rec.role = FP_ROLE_UPLINK;
+    dev.mac.copy_to(rec.mac);
+    rec.attached = FP_ATTACHED_TC_INGRESS | (xdp_guard.native() ? FP_ATTACHED_XDP_NATIVE : FP_ATTACHED_XDP_GENERIC);
+    if (tc_guard.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)))
+        rec.attached |= FP_CREATED_CLSACT;
+    maps_.ifaces.upsert(iface_key(dev.ifindex), rec);
+    xdp_guard.release();
+    tc_guard.release();
+}
+
+void Interfaces::attach_endpoint(const NetDev &dev)
+{
+    auto rec = maps_.ifaces.lookup(iface_key(dev.ifindex));
+    if (!rec || rec->role != FP_ROLE_ENDPOINT)
+        throw Error(dev.name + " has no endpoint; register one first (flatpath endpoint add IP --dev " + dev.name + " --mac MAC)");
+    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcEndpoint);
+    auto guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
+    rec->attached |= FP_ATTACHED_TC_INGRESS;
+    if (guard.created_clsact())
+        rec->attached |= FP_CREATED_CLSACT;
+    maps_.ifaces.upsert(iface_key(dev.ifindex), *rec);
+    guard.release();
+}
+
+void Interfaces::detach(std::uint32_t ifindex, const std::string &ifname)
+{
+    const auto rec = maps_.ifaces.lookup(iface_key(ifindex));
+    if (!rec || rec->attached == 0)
+        throw Error("flatpath has nothing attached to " + ifname);
+    detach_recorded(ifindex, *rec);
+}
+
+void Interfaces::detach_all()
+{
+    for (const auto &[key, rec] : maps_.ifaces.entries())
+        detach_recorded(key.ifindex, rec);
+}
+
+void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
+{
+    if (rec.attached & (FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC)) {
+        const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
+        XdpAttachment::detach(ifindex, xdp.get());
+    }
+    if (rec.attached & FP_ATTACHED_TC_INGRESS)
+        TcIngressAttachment::detach(ifindex, (rec.attached & FP_CREATED_CLSACT) != 0);
+    if (rec.role == FP_ROLE_UPLINK) {
+        maps_.ifaces.erase(iface_key(ifindex));
+    } else {
+        fp_iface kept = rec;
+        kept.attached = 0;
+        maps_.ifaces.upsert(iface_key(ifindex), kept);
+    }
+}
+
+} // namespace fp

@@ -1,0 +1,36 @@
+// Which interfaces carry flatpath programs, in which role, and what exactly
+// was attached: recorded in fp_ifaces so that `detach` and `down` (in another
+// process, maybe after a restart) undo that and nothing else.
+#pragma once
+
+#include <cstdint>
+
+#include "attach.hpp"
+#include "map_set.hpp"
+#include "netdev.hpp"
+#include "pin_root.hpp"
+
+namespace fp {
+
+class Interfaces {
+public:
+    Interfaces(const PinRoot &root, MapSet &maps) : root_(root), maps_(maps) {}
+
+    // XDP (mode) and tc ingress on an uplink. Attaching again is harmless.
+    void attach_uplink(const NetDev &dev, XdpMode mode);
+    // tc ingress on the host side of a registered endpoint. Attaching again is harmless.
+    void attach_endpoint(const NetDev &dev);
+    // Removes what flatpath attached to ifindex. An uplink is forgotten; an endpoint
+    // stays registered (traffic to it is still fast-pathed). Throws if nothing was attached.
+    void detach(std::uint32_t ifindex, const std::string &ifname);
+    // Detaches every interface (for `down`); devices that are gone are skipped.
+    void detach_all();
+
+private:
+    void detach_recorded(std::uint32_t ifindex, const fp_iface &rec);
+
+    const PinRoot &root_;
+    MapSet &maps_;
+};
+
+} // namespace fp

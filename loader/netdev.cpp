@@ -1,0 +1,72 @@
+#include "netdev.hpp"
+
+#include <linux/if_arp.h>
+#include <netlink/route/link.h>
+
+#include <memory>
+
+#include "error.hpp"
+
+namespace fp {
+
+namespace {
+
+struct NlSocket {
+    NlSocket()
+    {
+        sock = nl_socket_alloc();
+        if (!sock || nl_connect(sock, NETLINK_ROUTE) != 0) {
+            nl_socket_free(sock);
+            throw Error("cannot open a netlink route socket");
+        }
+    }
+    ~NlSocket() { nl_socket_free(sock); }
+    nl_sock *sock = nullptr;
+};
+
+std::optional<NetDev> query(int ifindex, const char *name)
+{
+    NlSocket nl;
+    rtnl_link *raw = nullptr;
+    if (rtnl_link_get_kernel(nl.sock, ifindex, name, &raw) != 0)
+        return std::nullopt;
+    std::unique_ptr<rtnl_link, void (*)(rtnl_link *)> link(raw, rtnl_link_put);
+
+    NetDev dev;
+    dev.ifindex = static_cast<std::uint32_t>(rtnl_link_get_ifindex(link.get()));
+    dev.name = rtnl_link_get_name(link.get());
+    if (const char *type = rtnl_link_get_type(link.get()))
+        dev.type = type;
+    dev.l2 = rtnl_link_get_arptype(link.get()) == ARPHRD_ETHER;
+    if (nl_addr *addr = rtnl_link_get_addr(link.get()); addr && nl_addr_get_len(addr) == 6)
+        dev.mac = MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(addr)));
+    return dev;
+}
+
+} // namespace
+
+NetDev NetDev::by_name(const std::string &name)
+{
+    if (name.empty() || name.size() >= 16)
+        throw Error("'" + name + "' is not a valid interface name");
+    if (auto dev = query(0, name.c_str()))
+        return *dev;
+    throw Error("no network interface named " + name);
+}
+
+std::optional<NetDev> NetDev::by_index(std::uint32_t ifindex)
+{
+    return query(static_cast<int>(ifindex), nullptr);
+}
+
+fp_ep_kind NetDev::endpoint_kind() const
+{
+    if (type == "veth")
+        return FP_EP_VETH;
+    if (type == "tun")
+        return l2 ? FP_EP_TAP : FP_EP_TUN;
+    throw Error(name + " is a " + (type.empty() ? std::string("physical") : type) +
+                " device; an endpoint must be a veth, tap or tun device");
+}
+
+} // namespace fp

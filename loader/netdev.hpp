@@ -1,0 +1,28 @@
+// A network device of the current namespace, as the datapath needs to know it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "flatpath_abi.h"
+#include "mac_addr.hpp"
+
+namespace fp {
+
+struct NetDev {
+    std::uint32_t ifindex = 0;
+    std::string name;
+    MacAddr mac;        // zero for devices without one (tun)
+    std::string type;   // rtnetlink kind: "veth", "tun", "bridge", ... ("" for physical)
+    bool l2 = true;     // has an Ethernet header (false for tun)
+
+    // Throws "no network interface named NAME" when there is none.
+    static NetDev by_name(const std::string &name);
+    static std::optional<NetDev> by_index(std::uint32_t ifindex);
+
+    // The endpoint kind this device can be (veth, tap, tun); throws for others.
+    fp_ep_kind endpoint_kind() const;
+};
+
+} // namespace fp

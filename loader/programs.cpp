@@ -1,0 +1,229 @@
+#include "programs.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "error.hpp"
+#include "flatpath_abi.h"
+#include "tc_endpoint.skel.h"
+#include "tc_uplink.skel.h"
+#include "xdp_uplink.skel.h"
+
+namespace fp {
+
+namespace {
+
+constexpr std::array<const char *, 5> kMapNames = {FP_MAP_ENDPOINTS, FP_MAP_IFACES, FP_MAP_TX_DEVS,
+                                                   FP_MAP_EP_STATS, FP_MAP_REASONS};
+constexpr std::array<Program, 3> kPrograms = {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint};
+
+// A skeleton pointer that destroys the skeleton (programs, maps fds) with it.
+template <class Skel>
+using SkelPtr = std::unique_ptr<Skel, void (*)(Skel *)>;
+
+template <class Skel>
+SkelPtr<Skel> open_skeleton(const char *what)
+{
+    Skel *raw = Skel::open();
+    if (!raw)
+        throw_errno(std::string("open BPF object ") + what, errno);
+    return SkelPtr<Skel>(raw, Skel::destroy);
+}
+
+// Points every map of obj at an existing map of the same name, when there is one.
+void reuse_maps(bpf_object *obj, const std::map<std::string, int> &existing)
+{
+    bpf_map *map = nullptr;
+    bpf_object__for_each_map(map, obj)
+    {
+        const auto it = existing.find(bpf_map__name(map));
+        if (it == existing.end())
+            continue;
+        if (const int err = bpf_map__reuse_fd(map, it->second); err != 0)
+            throw_errno(std::string("reuse map ") + bpf_map__name(map), -err);
+    }
+}
+
+template <class Skel>
+void load_skeleton(Skel *skel, const char *what)
+{
+    if (const int err = Skel::load(skel); err != 0)
+        throw_errno(std::string("load BPF object ") + what + " (see the verifier log above)", -err);
+}
+
+bool path_exists(const std::string &path)
+{
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+const char *program_name(Program p)
+{
+    switch (p) {
+    case Program::XdpUplink: return "xdp_uplink";
+    case Program::TcUplink: return "from_uplink";
+    case Program::TcEndpoint: return "from_container";
+    }
+    return "?";
+}
+
+ProgFd &ProgFd::operator=(ProgFd &&o) noexcept
+{
+    if (this != &o) {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = o.fd_;
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+ProgFd::~ProgFd()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+ProgFd ProgFd::open_pinned(const PinRoot &root, Program p)
+{
+    const std::string path = root.prog_path(program_name(p));
+    const int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) {
+        if (errno == ENOENT)
+            throw Error("the datapath is not up at " + root.path() + " (run: flatpath up)");
+        throw_errno("open pinned program " + path, errno);
+    }
+    return ProgFd(fd);
+}
+
+std::uint32_t ProgFd::id() const
+{
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd_, &info, &len) != 0)
+        throw_errno("inspect program", errno);
+    return info.id;
+}
+
+struct LoadedPrograms::Objects {
+    SkelPtr<xdp_uplink> xdp = open_skeleton<xdp_uplink>("xdp_uplink");
+    SkelPtr<tc_uplink> tcu = open_skeleton<tc_uplink>("tc_uplink");
+    SkelPtr<tc_endpoint> tce = open_skeleton<tc_endpoint>("tc_endpoint");
+    std::vector<int> pinned_fds; // fds of maps opened from pins, closed with us
+
+    ~Objects()
+    {
+        for (int fd : pinned_fds)
+            ::close(fd);
+    }
+};
+
+LoadedPrograms::LoadedPrograms(std::unique_ptr<Objects> objs) : objs_(std::move(objs)) {}
+LoadedPrograms::LoadedPrograms(LoadedPrograms &&) noexcept = default;
+LoadedPrograms &LoadedPrograms::operator=(LoadedPrograms &&) noexcept = default;
+LoadedPrograms::~LoadedPrograms() = default;
+
+LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from)
+{
+    auto objs = std::make_unique<Objects>();
+    std::map<std::string, int> existing;
+    if (!reuse_pins_from.empty()) {
+        for (const char *name : kMapNames) {
+            const std::string path = reuse_pins_from + "/" + name;
+            const int fd = bpf_obj_get(path.c_str());
+            if (fd < 0) {
+                if (errno == ENOENT)
+                    continue;
+                throw_errno("open pinned map " + path, errno);
+            }
+            objs->pinned_fds.push_back(fd);
+            existing[name] = fd;
+        }
+    }
+
+    // The first object creates whatever maps are not pinned yet; the others take its fds.
+    reuse_maps(objs->xdp->obj, existing);
+    load_skeleton(objs->xdp.get(), "xdp_uplink");
+    for (const char *name : kMapNames)
+        existing[name] = bpf_map__fd(bpf_object__find_map_by_name(objs->xdp->obj, name));
+    reuse_maps(objs->tcu->obj, existing);
+    load_skeleton(objs->tcu.get(), "tc_uplink");
+    reuse_maps(objs->tce->obj, existing);
+    load_skeleton(objs->tce.get(), "tc_endpoint");
+    return LoadedPrograms(std::move(objs));
+}
+
+int LoadedPrograms::prog_fd(Program p) const
+{
+    switch (p) {
+    case Program::XdpUplink: return bpf_program__fd(objs_->xdp->progs.xdp_uplink);
+    case Program::TcUplink: return bpf_program__fd(objs_->tcu->progs.from_uplink);
+    case Program::TcEndpoint: return bpf_program__fd(objs_->tce->progs.from_container);
+    }
+    return -1;
+}
+
+int LoadedPrograms::map_fd(const char *map_name) const
+{
+    const bpf_map *map = bpf_object__find_map_by_name(objs_->xdp->obj, map_name);
+    if (!map)
+        throw Error(std::string("no map named ") + map_name);
+    return bpf_map__fd(map);
+}
+
+void LoadedPrograms::pin(const PinRoot &root) const
+{
+    std::vector<std::string> made; // undone in reverse if a later pin fails
+    const auto undo = [&] {
+        for (auto it = made.rbegin(); it != made.rend(); ++it) {
+            if (::unlink(it->c_str()) != 0)
+                ::rmdir(it->c_str());
+        }
+    };
+    try {
+        for (const std::string &dir : {root.path(), root.progs_dir()}) {
+            if (::mkdir(dir.c_str(), 0700) == 0)
+                made.push_back(dir);
+            else if (errno != EEXIST)
+                throw_errno("create " + dir, errno);
+        }
+        for (const char *name : kMapNames) {
+            const std::string path = root.map_path(name);
+            if (path_exists(path))
+                continue;
+            if (bpf_obj_pin(map_fd(name), path.c_str()) != 0)
+                throw_errno("pin map " + path, errno);
+            made.push_back(path);
+        }
+        for (Program p : kPrograms) {
+            const std::string path = root.prog_path(program_name(p));
+            if (bpf_obj_pin(prog_fd(p), path.c_str()) != 0)
+                throw_errno("pin program " + path, errno);
+            made.push_back(path);
+        }
+    } catch (...) {
+        undo();
+        throw;
+    }
+}
+
+void remove_pins(const PinRoot &root)
+{
+    for (Program p : kPrograms)
+        ::unlink(root.prog_path(program_name(p)).c_str());
+    ::rmdir(root.progs_dir().c_str());
+    for (const char *name : kMapNames)
+        ::unlink(root.map_path(name).c_str());
+    ::rmdir(root.path().c_str());
+}
+
+} // namespace fp

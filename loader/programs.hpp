@@ -1,0 +1,64 @@
+// The datapath's BPF programs: loaded from the skeletons built into this
+// binary, sharing one set of maps, pinned under the pin root by `up` and
+// opened from the pins by every later command.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "map_fd.hpp"
+#include "pin_root.hpp"
+
+namespace fp {
+
+enum class Program { XdpUplink, TcUplink, TcEndpoint };
+
+// The name of the program's function, which is also its pin's file name.
+const char *program_name(Program p);
+
+class ProgFd {
+public:
+    explicit ProgFd(int fd = -1) : fd_(fd) {}
+    ProgFd(const ProgFd &) = delete;
+    ProgFd &operator=(const ProgFd &) = delete;
+    ProgFd(ProgFd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    ProgFd &operator=(ProgFd &&o) noexcept;
+    ~ProgFd();
+
+    static ProgFd open_pinned(const PinRoot &root, Program p);
+    int get() const { return fd_; }
+    // The kernel's id of the program, to recognise it where it is attached.
+    std::uint32_t id() const;
+
+private:
+    int fd_;
+};
+
+// All three objects, loaded and holding their programs and maps. Maps are
+// created by the first object (or taken from existing pins) and reused by the
+// others, so every program sees the same tables.
+class LoadedPrograms {
+public:
+    // reuse_pins_from: a pin root whose pinned maps the programs should use; empty for fresh maps.
+    static LoadedPrograms load(const std::string &reuse_pins_from);
+    LoadedPrograms(LoadedPrograms &&) noexcept;
+    LoadedPrograms &operator=(LoadedPrograms &&) noexcept;
+    ~LoadedPrograms();
+
+    int prog_fd(Program p) const;
+    int map_fd(const char *map_name) const;
+
+    // Pins maps not pinned yet, then the programs; undoes its own pins on failure.
+    void pin(const PinRoot &root) const;
+
+private:
+    struct Objects;
+    explicit LoadedPrograms(std::unique_ptr<Objects> objs);
+    std::unique_ptr<Objects> objs_;
+};
+
+// Removes every pin `up` made under root (programs, maps, directories). Missing pins are fine.
+void remove_pins(const PinRoot &root);
+
+} // namespace fp

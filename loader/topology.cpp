@@ -1,0 +1,86 @@
+#include "topology.hpp"
+
+namespace fp {
+
+namespace {
+// Containers reach the host through this gateway: never assigned anywhere, only a
+// permanent neighbour entry pointing at the host veth (routed mode).
+constexpr const char *kGateway4 = "169.254.1.1";
+constexpr const char *kGateway6 = "fe80::1";
+} // namespace
+
+Topology::Topology(Lab &lab, std::function<void(const std::string &)> say) : lab_(lab), say_(std::move(say))
+{
+    const auto step = [&](const std::string &s) {
+        if (say_)
+            say_(s);
+    };
+    step("namespaces: a LAN client, a host, two containers");
+    lan_ns_ = lab_.add_netns("lan");
+    host_ns_ = lab_.add_netns("host");
+
+    step("LAN link: lan0 (10.90.0.2, fd90::2) <-> host uplink0 (10.90.0.1, fd90::1)");
+    lab_.add_veth(lan_ns_, "lan0", MacAddr::parse("02:fb:00:00:00:02"), host_ns_, uplink_,
+                  MacAddr::parse("02:fb:00:00:00:01"));
+    lab_.in(lan_ns_, {"ip", "addr", "add", "10.90.0.2/24", "dev", "lan0"});
+    lab_.in(lan_ns_, {"ip", "addr", "add", "fd90::2/64", "dev", "lan0", "nodad"});
+    lab_.in(host_ns_, {"ip", "addr", "add", "10.90.0.1/24", "dev", uplink_});
+    lab_.in(host_ns_, {"ip", "addr", "add", "fd90::1/64", "dev", uplink_, "nodad"});
+    lab_.in(lan_ns_, {"ip", "route", "add", "10.91.0.0/24", "via", "10.90.0.1"});
+    lab_.in(lan_ns_, {"ip", "-6", "route", "add", "fd91::/64", "via", "fd90::1"});
+    // XDP-redirected frames lose checksum-offload state, so a veth sender must
+    // complete its checksums itself (a real NIC's frames arrive complete).
+    lab_.in(lan_ns_, {"ethtool", "-K", "lan0", "tx", "off"});
+    lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
+
+    add_container("c1", 1);
+    add_container("c2", 2);
+}
+
+void Topology::add_container(const std::string &name, int n)
+{
+    const std::string id = std::to_string(10 + n);
+    Container c{name,
+                lab_.add_netns(name),
+                "fp" + name,
+                MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":02"),
+                MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":01"),
+                IpAddr::parse("10.91.0." + id),
+                IpAddr::parse("fd91::" + id)};
+    if (say_)
+        say_("container " + name + ": eth0 " + c.v4.str() + ", " + c.v6.str() + " <-> host " + c.host_if);
+    lab_.add_veth(c.ns, "eth0", c.mac, host_ns_, c.host_if, c.host_mac);
+    lab_.in(c.ns, {"ip", "addr", "add", c.v4.str() + "/32", "dev", "eth0"});
+    lab_.in(c.ns, {"ip", "addr", "add", c.v6.str() + "/128", "dev", "eth0", "nodad"});
+    lab_.in(c.ns, {"ip", "route", "add", kGateway4, "dev", "eth0", "scope", "link"});
+    lab_.in(c.ns, {"ip", "route", "add", "default", "via", kGateway4, "dev", "eth0"});
+    lab_.in(c.ns, {"ip", "neigh", "add", kGateway4, "lladdr", c.host_mac.str(), "dev", "eth0", "nud", "permanent"});
+    lab_.in(c.ns, {"ip", "-6", "route", "add", "default", "via", kGateway6, "dev", "eth0"});
+    lab_.in(c.ns, {"ip", "-6", "neigh", "add", kGateway6, "lladdr", c.host_mac.str(), "dev", "eth0", "nud",
+                   "permanent"});
+    // A veth receiving XDP-redirected frames needs GRO (or an XDP program) on its peer.
+    lab_.in(c.ns, {"ethtool", "-K", "eth0", "gro", "on"});
+    lab_.in(host_ns_, {"ip", "route", "add", c.v4.str() + "/32", "dev", c.host_if});
+    lab_.in(host_ns_, {"ip", "neigh", "add", c.v4.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud", "permanent"});
+    lab_.in(host_ns_, {"ip", "-6", "route", "add", c.v6.str() + "/128", "dev", c.host_if});
+    lab_.in(host_ns_, {"ip", "-6", "neigh", "add", c.v6.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud",
+                       "permanent"});
+    containers_.push_back(c);
+}
+
+std::string Topology::flatpath(const std::string &flatpath_bin, const std::vector<std::string> &args) const
+{
+    std::vector<std::string> argv = {flatpath_bin, "--pin-root", lab_.pin_root()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return lab_.in(host_ns_, argv);
+}
+
+void Topology::start_datapath(const std::string &flatpath_bin, const std::string &xdp_mode) const
+{
+    flatpath(flatpath_bin, {"up", "--uplink", uplink_, "--xdp-mode", xdp_mode});
+    for (const Container &c : containers_)
+        flatpath(flatpath_bin, {"endpoint", "add", c.v4.str(), c.v6.str(), "--dev", c.host_if, "--mac", c.mac.str()});
+}
+
+} // namespace fp

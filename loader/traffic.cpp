@@ -1,0 +1,249 @@
+#include "traffic.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "error.hpp"
+#include "netns_task.hpp"
+
+namespace fp {
+
+namespace {
+
+constexpr int kTimeoutMs = 5000;
+
+class Socket {
+public:
+    explicit Socket(int fd) : fd_(fd)
+    {
+        if (fd_ < 0)
+            throw_errno("socket", errno);
+    }
+    ~Socket() { ::close(fd_); }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+struct SockAddr {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+};
+
+SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port)
+{
+    SockAddr out;
+    if (a.is_v4()) {
+        auto *sin = reinterpret_cast<sockaddr_in *>(&out.ss);
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        std::memcpy(&sin->sin_addr, a.raw().b + 12, 4);
+        out.len = sizeof *sin;
+    } else {
+        auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&out.ss);
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        std::memcpy(&sin6->sin6_addr, a.raw().b, 16);
+        out.len = sizeof *sin6;
+    }
+    return out;
+}
+
+std::string address_of(const sockaddr_storage &ss)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, buf, sizeof buf);
+    else
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+void wait_readable(int fd, const char *what)
+{
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, kTimeoutMs);
+    if (n == 0)
+        throw Error(std::string("timed out waiting for ") + what);
+    if (n < 0)
+        throw_errno(std::string("poll for ") + what, errno);
+}
+
+Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type)
+{
+    Socket s(::socket(addr.is_v4() ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const SockAddr sa = sockaddr_of(addr, port);
+    if (::bind(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0)
+        throw_errno("bind " + addr.str() + ":" + std::to_string(port), errno);
+    return s;
+}
+
+void signal_ready(int fd)
+{
+    if (::write(fd, "r", 1) != 1)
+        throw_errno("signal readiness", errno);
+}
+
+// The server side is started first and signals readiness by existing: it binds
+// before the task is created, so a client started after it cannot race it.
+std::string serialise(const Received &r)
+{
+    return std::to_string(r.bytes) + " " + std::to_string(r.messages) + " " + r.peer;
+}
+
+Received parse_received(const std::string &s)
+{
+    Received r;
+    std::istringstream in(s);
+    in >> r.bytes >> r.messages >> r.peer;
+    return r;
+}
+
+} // namespace
+
+Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
+                      const std::string &client_ns, std::uint64_t bytes)
+{
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+        throw_errno("pipe", errno);
+    NetnsTask srv(server_ns, [&] {
+        Socket s = bound_socket(server, port, SOCK_STREAM);
+        if (::listen(s.get(), 1) != 0)
+            throw_errno("listen", errno);
+        signal_ready(ready[1]);
+        wait_readable(s.get(), "a TCP connection");
+        sockaddr_storage peer{};
+        socklen_t plen = sizeof peer;
+        Socket c(::accept4(s.get(), reinterpret_cast<sockaddr *>(&peer), &plen, SOCK_CLOEXEC));
+        Received r;
+        r.peer = address_of(peer);
+        std::vector<char> buf(65536);
+        for (;;) {
+            wait_readable(c.get(), "TCP data");
+            const ssize_t n = ::read(c.get(), buf.data(), buf.size());
+            if (n < 0)
+                throw_errno("read", errno);
+            if (n == 0)
+                break;
+            r.bytes += static_cast<std::uint64_t>(n);
+        }
+        r.messages = 1;
+        return serialise(r);
+    });
+    ::close(ready[1]);
+    char c;
+    const bool listening = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    if (!listening)
+        return parse_received(srv.result()); // throws the server's error
+    run_in_netns(client_ns, [&] {
+        Socket s(::socket(server.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const timeval tv{kTimeoutMs / 1000, 0};
+        ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        const SockAddr sa = sockaddr_of(server, port);
+        if (::connect(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0)
+            throw_errno("connect to " + server.str() + ":" + std::to_string(port), errno);
+        std::vector<char> buf(65536, 'f');
+        std::uint64_t left = bytes;
+        while (left > 0) {
+            const ssize_t n = ::write(s.get(), buf.data(), std::min<std::uint64_t>(left, buf.size()));
+            if (n <= 0)
+                throw_errno("send", errno);
+            left -= static_cast<std::uint64_t>(n);
+        }
+        return std::string();
+    });
+    return parse_received(srv.result());
+}
+
+Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
+                  const std::string &client_ns, unsigned count)
+{
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+        throw_errno("pipe", errno);
+    NetnsTask srv(server_ns, [&] {
+        Socket s = bound_socket(server, port, SOCK_DGRAM);
+        signal_ready(ready[1]);
+        Received r;
+        char buf[2048];
+        for (;;) {
+            pollfd p{s.get(), POLLIN, 0};
+            if (::poll(&p, 1, r.messages == 0 ? kTimeoutMs : 1000) <= 0)
+                break;
+            sockaddr_storage peer{};
+            socklen_t plen = sizeof peer;
+            const ssize_t n = ::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &plen);
+            if (n < 0)
+                continue;
+            r.messages++;
+            r.bytes += static_cast<std::uint64_t>(n);
+            r.peer = address_of(peer);
+            if (r.messages == count)
+                break;
+        }
+        return serialise(r);
+    });
+    ::close(ready[1]);
+    char c;
+    const bool bound = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    if (!bound)
+        return parse_received(srv.result());
+    run_in_netns(client_ns, [&] {
+        Socket s(::socket(server.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        const SockAddr sa = sockaddr_of(server, port);
+        const char payload[64] = "flatpath";
+        for (unsigned i = 0; i < count; ++i) {
+            if (::sendto(s.get(), payload, sizeof payload, 0, reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) < 0)
+                throw_errno("send UDP to " + server.str(), errno);
+            if (i % 64 == 63)
+                ::usleep(1000); // stay under the receiver's socket buffer
+        }
+        return std::string();
+    });
+    return parse_received(srv.result());
+}
+
+std::uint64_t stack_forwarded(const std::string &netns)
+{
+    return std::stoull(run_in_netns(netns, [] {
+        std::uint64_t total = 0;
+        // /proc/net/snmp: a header line "Ip: Forwarding DefaultTTL ... ForwDatagrams ..." then values.
+        std::ifstream snmp("/proc/net/snmp");
+        std::string header, values;
+        while (std::getline(snmp, header) && std::getline(snmp, values)) {
+            if (header.rfind("Ip:", 0) != 0)
+                continue;
+            std::istringstream h(header), v(values);
+            std::string name, value;
+            while (h >> name && v >> value)
+                if (name == "ForwDatagrams")
+                    total += std::stoull(value);
+            break;
+        }
+        std::ifstream snmp6("/proc/net/snmp6");
+        std::string name;
+        std::uint64_t value = 0;
+        while (snmp6 >> name >> value)
+            if (name == "Ip6OutForwDatagrams")
+                total += value;
+        return std::to_string(total);
+    }));
+}
+
+} // namespace fp

@@ -1,0 +1,137 @@
+// Typed access to one BPF map from user space: an owned fd plus the key and
+// value types of its definition in flatpath_abi.h. The fd is checked against
+// the kernel's idea of the map (key and value sizes) when it is wrapped, so a
+// pin left by an incompatible build is refused instead of misread.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "error.hpp"
+#include "map_fd.hpp"
+
+namespace fp {
+
+template <class K, class V>
+class HashMap {
+public:
+    HashMap(MapFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name))
+    {
+        fd_.expect_layout(name_, sizeof(K), sizeof(V));
+    }
+
+    // Inserts or replaces.
+    void upsert(const K &key, const V &value) { update(key, value, BPF_ANY); }
+
+    // Inserts; returns false when the key is already there.
+    bool insert(const K &key, const V &value)
+    {
+        if (bpf_map_update_elem(fd_.get(), &key, &value, BPF_NOEXIST) == 0)
+            return true;
+        if (errno == EEXIST)
+            return false;
+        throw_update_error();
+    }
+
+    // Returns false when the key was not there.
+    bool erase(const K &key)
+    {
+        if (bpf_map_delete_elem(fd_.get(), &key) == 0)
+            return true;
+        if (errno == ENOENT)
+            return false;
+        throw_errno("delete from map " + name_, errno);
+    }
+
+    std::optional<V> lookup(const K &key) const
+    {
+        V value{};
+        if (bpf_map_lookup_elem(fd_.get(), &key, &value) == 0)
+            return value;
+        if (errno == ENOENT)
+            return std::nullopt;
+        throw_errno("lookup in map " + name_, errno);
+    }
+
+    // A snapshot of all entries. Entries added or removed meanwhile may or may not be in it.
+    std::vector<std::pair<K, V>> entries() const
+    {
+        std::vector<std::pair<K, V>> out;
+        K key{};
+        K next{};
+        const K *prev = nullptr;
+        while (bpf_map_get_next_key(fd_.get(), prev, &next) == 0) {
+            key = next;
+            prev = &key;
+            if (auto v = lookup(key))
+                out.emplace_back(key, *v);
+        }
+        return out;
+    }
+
+    const std::string &name() const { return name_; }
+    int fd() const { return fd_.get(); }
+
+private:
+    void update(const K &key, const V &value, std::uint64_t flags)
+    {
+        if (bpf_map_update_elem(fd_.get(), &key, &value, flags) != 0)
+            throw_update_error();
+    }
+
+    [[noreturn]] void throw_update_error() const
+    {
+        if (errno == E2BIG || errno == ENOMEM)
+            throw Error("map " + name_ + " is full");
+        throw_errno("update map " + name_, errno);
+    }
+
+    MapFd fd_;
+    std::string name_;
+};
+
+// A per-CPU array of counters: user space reads one value per possible CPU.
+template <class V>
+class PerCpuArray {
+public:
+    PerCpuArray(MapFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name))
+    {
+        fd_.expect_layout(name_, sizeof(std::uint32_t), sizeof(V));
+        static_assert(sizeof(V) % 8 == 0, "per-CPU values are laid out in 8-byte steps");
+    }
+
+    // The value of every CPU, in CPU order.
+    std::vector<V> per_cpu(std::uint32_t index) const
+    {
+        const int ncpu = libbpf_num_possible_cpus();
+        if (ncpu <= 0)
+            throw_errno("count possible CPUs", -ncpu);
+        std::vector<V> values(static_cast<std::size_t>(ncpu));
+        if (bpf_map_lookup_elem(fd_.get(), &index, values.data()) != 0)
+            throw_errno("read map " + name_ + " at " + std::to_string(index), errno);
+        return values;
+    }
+
+    // Resets the counters of one index on every CPU.
+    void clear(std::uint32_t index)
+    {
+        std::vector<V> zero(static_cast<std::size_t>(libbpf_num_possible_cpus()));
+        if (bpf_map_update_elem(fd_.get(), &index, zero.data(), BPF_ANY) != 0)
+            throw_errno("clear map " + name_ + " at " + std::to_string(index), errno);
+    }
+
+    const std::string &name() const { return name_; }
+
+private:
+    MapFd fd_;
+    std::string name_;
+};
+
+} // namespace fp

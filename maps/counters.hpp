@@ -1,0 +1,19 @@
+// Turning per-CPU counter values into totals and naming the reasons.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "flatpath_abi.h"
+
+namespace fp {
+
+fp_ep_stats sum_per_cpu(const std::vector<fp_ep_stats> &per_cpu);
+fp_reason_stats sum_per_cpu(const std::vector<fp_reason_stats> &per_cpu);
+
+// "no_endpoint", "drop_spoof_ip", ...; empty for an index that names no reason.
+std::string_view reason_name(unsigned reason);
+bool reason_is_drop(unsigned reason);
+std::string_view hook_name(unsigned hook);
+
+} // namespace fp

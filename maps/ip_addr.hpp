@@ -1,0 +1,36 @@
+// An IPv4 or IPv6 address as the datapath keys it (IPv4-mapped, see fp_addr).
+#pragma once
+
+#include <compare>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "flatpath_abi.h"
+
+namespace fp {
+
+class IpAddr {
+public:
+    // Parses "10.0.0.1" or "fd00::1"; throws fp::Error naming the text otherwise.
+    static IpAddr parse(std::string_view text);
+    static IpAddr from_raw(const fp_addr &raw);
+
+    bool is_v4() const;
+    std::string str() const;
+    const fp_addr &raw() const { return raw_; }
+
+    friend bool operator==(const IpAddr &a, const IpAddr &b)
+    {
+        return std::memcmp(a.raw_.b, b.raw_.b, sizeof a.raw_.b) == 0;
+    }
+    friend std::strong_ordering operator<=>(const IpAddr &a, const IpAddr &b)
+    {
+        return std::memcmp(a.raw_.b, b.raw_.b, sizeof a.raw_.b) <=> 0;
+    }
+
+private:
+    fp_addr raw_{};
+};
+
+} // namespace fp

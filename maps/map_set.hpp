@@ -1,0 +1,37 @@
+// The typed wrappers of every flatpath map, opened together: from the pins
+// under a pin root (the CLI, the CNI plugin) or from a freshly loaded set of
+// programs (BPF program tests).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "bpf_map.hpp"
+#include "flatpath_abi.h"
+#include "ip_addr.hpp"
+
+namespace fp {
+
+using EndpointMap = HashMap<fp_endpoint_key, fp_endpoint>;
+using IfaceMap = HashMap<fp_iface_key, fp_iface>;
+using TxDevMap = HashMap<std::uint32_t, std::uint32_t>; // devmap: ifindex -> ifindex
+using EpStatsMap = PerCpuArray<fp_ep_stats>;
+using ReasonMap = PerCpuArray<fp_reason_stats>;
+
+inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
+inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
+
+struct MapSet {
+    EndpointMap endpoints;
+    IfaceMap ifaces;
+    TxDevMap tx_devs;
+    EpStatsMap ep_stats;
+    ReasonMap reasons;
+
+    // Opens the maps pinned under pin_root; throws naming the first missing one.
+    static MapSet open_pinned(const std::string &pin_root);
+    // Wraps duplicates of the fds that fd_of(name) returns for each map name.
+    static MapSet from_fds(const std::function<int(const char *name)> &fd_of);
+};
+
+} // namespace fp
