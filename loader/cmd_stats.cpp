@@ -38,7 +38,7 @@ nlohmann::json stats_json(MapSet &maps, const PinRoot &root)
         for (unsigned reason = 1; reason < FP_REASON_MAX; ++reason) {
             if (reason_name(reason).empty())
                 continue;
-            const fp_reason_stats s = sum_per_cpu(maps.reasons.per_cpu(hook * FP_REASON_MAX + reason));
+            const fp_reason_stats s = sum_per_cpu(maps.reasons.per_cpu(reason_index(hook, reason)));
             if (s.packets == 0)
                 continue;
             j["reasons"].push_back({{"hook", hook_name(hook)},

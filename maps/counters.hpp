@@ -1,12 +1,19 @@
 // Turning per-CPU counter values into totals and naming the reasons.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "flatpath_abi.h"
 
 namespace fp {
+
+// fp_reasons is indexed by hook and reason together (see exit.h).
+constexpr std::uint32_t reason_index(unsigned hook, unsigned reason)
+{
+    return hook * static_cast<unsigned>(FP_REASON_MAX) + reason;
+}
 
 fp_ep_stats sum_per_cpu(const std::vector<fp_ep_stats> &per_cpu);
 fp_reason_stats sum_per_cpu(const std::vector<fp_reason_stats> &per_cpu);

@@ -1,0 +1,140 @@
+#include "packet.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+namespace fp::test {
+
+namespace {
+
+void put16(Bytes &b, std::uint16_t v)
+{
+    b.push_back(static_cast<std::uint8_t>(v >> 8));
+    b.push_back(static_cast<std::uint8_t>(v));
+}
+
+void put_bytes(Bytes &b, const std::uint8_t *p, std::size_t n)
+{
+    b.insert(b.end(), p, p + n);
+}
+
+std::uint32_t sum16(const std::uint8_t *p, std::size_t n, std::uint32_t sum = 0)
+{
+    for (std::size_t i = 0; i + 1 < n; i += 2)
+        sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
+    if (n & 1)
+        sum += static_cast<std::uint32_t>(p[n - 1] << 8);
+    return sum;
+}
+
+std::uint16_t fold(std::uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum);
+}
+
+void set16(Bytes &b, std::size_t at, std::uint16_t v)
+{
+    b[at] = static_cast<std::uint8_t>(v >> 8);
+    b[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+Bytes udp_segment(const Packet &p)
+{
+    Bytes u;
+    put16(u, p.sport);
+    put16(u, p.dport);
+    put16(u, static_cast<std::uint16_t>(8 + p.payload));
+    put16(u, 0);
+    for (std::size_t i = 0; i < p.payload; ++i)
+        u.push_back(static_cast<std::uint8_t>('a' + i % 26));
+    return u;
+}
+
+} // namespace
+
+Bytes Packet::bytes() const
+{
+    Bytes b;
+    put_bytes(b, dst_mac.bytes().data(), 6);
+    put_bytes(b, src_mac.bytes().data(), 6);
+    if (vlan) {
+        put16(b, 0x8100);
+        put16(b, *vlan);
+    }
+    Bytes udp = udp_segment(*this);
+    if (l3 == L3::IPv4) {
+        put16(b, 0x0800);
+        const std::size_t ip = b.size();
+        const std::uint16_t total = static_cast<std::uint16_t>(20 + udp.size());
+        const std::uint8_t hdr[20] = {0x45, 0, static_cast<std::uint8_t>(total >> 8), static_cast<std::uint8_t>(total),
+                                      0x12, 0x34, 0x40, 0, ttl, 17, 0, 0};
+        put_bytes(b, hdr, 12);
+        put_bytes(b, src.raw().b + 12, 4);
+        put_bytes(b, dst.raw().b + 12, 4);
+        set16(b, ip + 10, fold(sum16(&b[ip], 20)));
+        // UDP checksum over the IPv4 pseudo-header.
+        std::uint32_t s = sum16(src.raw().b + 12, 4) + sum16(dst.raw().b + 12, 4) + 17 + udp.size();
+        set16(udp, 6, fold(sum16(udp.data(), udp.size(), s)));
+        put_bytes(b, udp.data(), udp.size());
+    } else if (l3 == L3::IPv6) {
+        put16(b, 0x86dd);
+        const std::uint8_t first_next = ipv6_ext.empty() ? 17 : ipv6_ext.front();
+        const std::uint16_t plen = static_cast<std::uint16_t>(8 * ipv6_ext.size() + udp.size());
+        const std::uint8_t hdr[8] = {0x60, 0, 0, 0, static_cast<std::uint8_t>(plen >> 8),
+                                     static_cast<std::uint8_t>(plen), first_next, ttl};
+        put_bytes(b, hdr, 8);
+        put_bytes(b, src.raw().b, 16);
+        put_bytes(b, dst.raw().b, 16);
+        for (std::size_t i = 0; i < ipv6_ext.size(); ++i) {
+            const std::uint8_t next = i + 1 < ipv6_ext.size() ? ipv6_ext[i + 1] : 17;
+            // 8 bytes: next header, length 0 (8 bytes), a PadN option filling the rest.
+            const std::uint8_t ext[8] = {next, 0, 1, 4, 0, 0, 0, 0};
+            put_bytes(b, ext, 8);
+        }
+        std::uint32_t s = sum16(src.raw().b, 16) + sum16(dst.raw().b, 16) + 17 + udp.size();
+        set16(udp, 6, fold(sum16(udp.data(), udp.size(), s)));
+        put_bytes(b, udp.data(), udp.size());
+    } else if (l3 == L3::Arp) {
+        put16(b, 0x0806);
+        const std::uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1}; // Ethernet/IPv4 request
+        put_bytes(b, arp, 8);
+        put_bytes(b, src_mac.bytes().data(), 6);
+        put_bytes(b, src.raw().b + 12, 4);
+        const std::uint8_t zero[6] = {};
+        put_bytes(b, zero, 6);
+        put_bytes(b, dst.raw().b + 12, 4);
+    } else {
+        put16(b, 0x0800); // claims IPv4, carries nothing: an Ethernet-only frame
+    }
+    return b;
+}
+
+std::string hex_diff(const Bytes &expected, const Bytes &got)
+{
+    std::ostringstream out;
+    const auto dump = [&](const char *name, const Bytes &b) {
+        out << name << " (" << b.size() << " bytes):";
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            char hx[4];
+            std::snprintf(hx, sizeof hx, "%02x", b[i]);
+            out << (i % 16 == 0 ? "\n  " : " ") << hx;
+        }
+        out << "\n";
+    };
+    for (std::size_t i = 0; i < std::max(expected.size(), got.size()); ++i) {
+        const int e = i < expected.size() ? expected[i] : -1;
+        const int g = i < got.size() ? got[i] : -1;
+        if (e != g)
+            out << "  byte " << i << ": expected " << e << ", got " << g << "\n";
+    }
+    dump("expected", expected);
+    dump("got", got);
+    return out.str();
+}
+
+} // namespace fp::test

@@ -1,0 +1,39 @@
+// A packet described field by field and serialised with every length and
+// checksum computed from scratch, so an expected output built from a modified
+// description checks the datapath's incremental checksum updates too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ip_addr.hpp"
+#include "mac_addr.hpp"
+
+namespace fp::test {
+
+using Bytes = std::vector<std::uint8_t>;
+
+enum class L3 { IPv4, IPv6, Arp, None };
+
+struct Packet {
+    MacAddr src_mac;
+    MacAddr dst_mac;
+    std::optional<std::uint16_t> vlan; // 802.1Q tag (VLAN id)
+    L3 l3 = L3::IPv4;
+    IpAddr src = IpAddr::parse("10.0.0.1");
+    IpAddr dst = IpAddr::parse("10.0.0.2");
+    std::uint8_t ttl = 64;                     // or hop limit
+    std::vector<std::uint8_t> ipv6_ext;        // extension header types, in order (0 hop-by-hop, 60 dest opts, ...)
+    std::uint16_t sport = 40000;
+    std::uint16_t dport = 5001;
+    std::size_t payload = 32;                  // UDP payload bytes
+
+    Bytes bytes() const;
+};
+
+// "offset: expected got" lines for the bytes that differ, plus both packets in hex.
+std::string hex_diff(const Bytes &expected, const Bytes &got);
+
+} // namespace fp::test

@@ -1,0 +1,137 @@
+#include "prog_fixture.hpp"
+
+#include <bpf/bpf.h>
+#include <linux/if_ether.h>
+#include <sched.h>
+
+#include "command.hpp"
+#include "counters.hpp"
+#include "netdev.hpp"
+
+namespace fp::test {
+
+namespace {
+
+Dev make_veth(const std::string &name, const std::string &mac, const std::string &peer, const std::string &peer_mac)
+{
+    run_checked({"ip", "link", "add", name, "address", mac, "type", "veth", "peer", "name", peer, "address", peer_mac});
+    run_checked({"ip", "link", "set", name, "up"});
+    run_checked({"ip", "link", "set", peer, "up"});
+    const NetDev d = NetDev::by_name(name);
+    return Dev{name, d.ifindex, MacAddr::parse(mac), MacAddr::parse(peer_mac)};
+}
+
+} // namespace
+
+void ProgFixture::SetUpTestSuite()
+{
+    // Everything below happens in a namespace of our own, which vanishes with the process.
+    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): run the BPF tests as root";
+    run_checked({"ip", "link", "set", "lo", "up"});
+    h1 = make_veth("h1", "02:aa:00:00:01:01", "p1", "02:cc:00:00:01:01");
+    h2 = make_veth("h2", "02:aa:00:00:02:01", "p2", "02:cc:00:00:02:01");
+    up0 = make_veth("up0", "02:aa:00:00:00:01", "lan0", "02:cc:00:00:00:01");
+    run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
+    tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
+    progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
+}
+
+void ProgFixture::TearDownTestSuite()
+{
+    progs.reset();
+}
+
+void ProgFixture::SetUp()
+{
+    // Fresh map contents for every case: clear whatever the previous one left.
+    maps = std::make_unique<MapSet>(MapSet::from_fds([](const char *name) { return progs->map_fd(name); }));
+    for (const auto &[k, v] : maps->endpoints.entries())
+        maps->endpoints.erase(k);
+    for (const auto &[k, v] : maps->ifaces.entries())
+        maps->ifaces.erase(k);
+    for (const auto &[k, v] : maps->tx_devs.entries())
+        maps->tx_devs.erase(k);
+}
+
+RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
+{
+    __sk_buff skb{};
+    skb.ifindex = dev.ifindex;
+    Bytes out(in.size() + 256);
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
+    opts.data_in = in.data();
+    opts.data_size_in = static_cast<__u32>(in.size());
+    opts.data_out = out.data();
+    opts.data_size_out = static_cast<__u32>(out.size());
+    opts.ctx_in = &skb;
+    opts.ctx_size_in = sizeof skb;
+    opts.repeat = 1;
+    const int err = bpf_prog_test_run_opts(progs->prog_fd(p), &opts);
+    EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
+    out.resize(opts.data_size_out);
+    return {opts.retval, out};
+}
+
+RunResult ProgFixture::run_xdp(const Dev &dev, const Bytes &in)
+{
+    xdp_md md{};
+    md.data_end = static_cast<__u32>(in.size());
+    md.ingress_ifindex = dev.ifindex;
+    Bytes out(in.size() + 256);
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
+    opts.data_in = in.data();
+    opts.data_size_in = static_cast<__u32>(in.size());
+    opts.data_out = out.data();
+    opts.data_size_out = static_cast<__u32>(out.size());
+    opts.ctx_in = &md;
+    opts.ctx_size_in = sizeof md;
+    opts.repeat = 1;
+    const int err = bpf_prog_test_run_opts(progs->prog_fd(Program::XdpUplink), &opts);
+    EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
+    out.resize(opts.data_size_out);
+    return {opts.retval, out};
+}
+
+std::uint64_t ProgFixture::reason_count(fp_hook hook, fp_reason reason)
+{
+    return sum_per_cpu(maps->reasons.per_cpu(reason_index(hook, reason))).packets;
+}
+
+fp_ep_stats ProgFixture::ep_counters(std::uint32_t slot)
+{
+    return sum_per_cpu(maps->ep_stats.per_cpu(slot));
+}
+
+void ProgFixture::add_endpoint(const Dev &dev, std::uint32_t slot, fp_ep_kind kind,
+                               std::initializer_list<const char *> addrs)
+{
+    fp_iface rec{};
+    rec.role = FP_ROLE_ENDPOINT;
+    rec.slot = slot;
+    rec.kind = static_cast<__u8>(kind);
+    rec.nr_addrs = static_cast<__u32>(addrs.size());
+    dev.peer_mac.copy_to(rec.mac);
+    if (kind != FP_EP_TUN)
+        maps->tx_devs.upsert(dev.ifindex, dev.ifindex);
+    maps->ifaces.upsert(iface_key(dev.ifindex), rec);
+    fp_endpoint ep{};
+    ep.ifindex = dev.ifindex;
+    ep.slot = slot;
+    ep.kind = static_cast<__u8>(kind);
+    dev.peer_mac.copy_to(ep.mac);
+    dev.mac.copy_to(ep.host_mac);
+    for (const char *a : addrs)
+        maps->endpoints.upsert(endpoint_key(IpAddr::parse(a)), ep);
+}
+
+void ProgFixture::add_uplink(const Dev &dev)
+{
+    fp_iface rec{};
+    rec.role = FP_ROLE_UPLINK;
+    dev.mac.copy_to(rec.mac);
+    maps->ifaces.upsert(iface_key(dev.ifindex), rec);
+}
+
+} // namespace fp::test

@@ -1,0 +1,53 @@
+// The real production programs, loaded fresh (unpinned) in a network namespace
+// private to the test process, with real veth devices so that the kernel's
+// test runs see real ifindexes and MACs.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "flatpath_abi.h"
+#include "map_set.hpp"
+#include "packet.hpp"
+#include "programs.hpp"
+
+namespace fp::test {
+
+// One device of the test world and the MACs on either end of it.
+struct Dev {
+    std::string name;
+    std::uint32_t ifindex = 0;
+    MacAddr mac;      // the device's own (host side)
+    MacAddr peer_mac; // the other end's (the container's, for an endpoint)
+};
+
+struct RunResult {
+    std::uint32_t retval;
+    Bytes out;
+};
+
+class ProgFixture : public ::testing::Test {
+protected:
+    static void SetUpTestSuite();
+    static void TearDownTestSuite();
+    void SetUp() override;
+
+    // Runs a tc program on `in` as if it arrived on dev; the output packet is returned.
+    RunResult run_tc(Program p, const Dev &dev, const Bytes &in);
+    RunResult run_xdp(const Dev &dev, const Bytes &in);
+    // Counter of (hook, reason), summed over CPUs.
+    std::uint64_t reason_count(fp_hook hook, fp_reason reason);
+    fp_ep_stats ep_counters(std::uint32_t slot);
+
+    // Registers an endpoint in the maps exactly as the loader does.
+    void add_endpoint(const Dev &dev, std::uint32_t slot, fp_ep_kind kind, std::initializer_list<const char *> addrs);
+    void add_uplink(const Dev &dev);
+
+    static inline Dev h1, h2, up0, tun0;
+    static inline std::unique_ptr<LoadedPrograms> progs;
+    std::unique_ptr<MapSet> maps;
+};
+
+} // namespace fp::test
