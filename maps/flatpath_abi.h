@@ -159,7 +159,7 @@ enum fp_hook {
 	FP_HOOK_MAX = 3,
 };
 
-#define FP_REASON_ENTRIES (FP_HOOK_MAX * FP_REASON_MAX)
+#define FP_REASON_ENTRIES ((int)FP_HOOK_MAX * (int)FP_REASON_MAX)
 
 struct fp_reason_stats {
 	__u64 packets;

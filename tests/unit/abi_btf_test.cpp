@@ -1,0 +1,100 @@
+// The ABI is defined once in maps/flatpath_abi.h; this proves that what the C++
+// side compiles is exactly what the BPF objects were compiled with, by reading
+// the structs' sizes and member offsets back from the objects' BTF.
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "flatpath_abi.h"
+#include "tc_endpoint.skel.h"
+#include "tc_uplink.skel.h"
+#include "xdp_uplink.skel.h"
+
+namespace {
+
+using Members = std::vector<std::pair<const char *, std::size_t>>;
+
+struct Layout {
+    const char *name;
+    __u32 kind;
+    std::size_t size;
+    Members members;
+};
+
+#define FIELD(type, m) {#m, offsetof(type, m)}
+
+const std::vector<Layout> &layouts()
+{
+    static const std::vector<Layout> all = {
+        {"fp_addr", BTF_KIND_UNION, sizeof(fp_addr), {FIELD(fp_addr, b), FIELD(fp_addr, w)}},
+        {"fp_endpoint_key", BTF_KIND_STRUCT, sizeof(fp_endpoint_key), {FIELD(fp_endpoint_key, addr)}},
+        {"fp_endpoint",
+         BTF_KIND_STRUCT,
+         sizeof(fp_endpoint),
+         {FIELD(fp_endpoint, ifindex), FIELD(fp_endpoint, slot), FIELD(fp_endpoint, mac), FIELD(fp_endpoint, host_mac),
+          FIELD(fp_endpoint, kind), FIELD(fp_endpoint, flags), FIELD(fp_endpoint, pad)}},
+        {"fp_iface_key", BTF_KIND_STRUCT, sizeof(fp_iface_key), {FIELD(fp_iface_key, ifindex)}},
+        {"fp_iface",
+         BTF_KIND_STRUCT,
+         sizeof(fp_iface),
+         {FIELD(fp_iface, role), FIELD(fp_iface, slot), FIELD(fp_iface, nr_addrs), FIELD(fp_iface, mac),
+          FIELD(fp_iface, attached), FIELD(fp_iface, kind)}},
+        {"fp_ep_stats",
+         BTF_KIND_STRUCT,
+         sizeof(fp_ep_stats),
+         {FIELD(fp_ep_stats, to_packets), FIELD(fp_ep_stats, to_bytes), FIELD(fp_ep_stats, from_packets),
+          FIELD(fp_ep_stats, from_bytes)}},
+        {"fp_reason_stats",
+         BTF_KIND_STRUCT,
+         sizeof(fp_reason_stats),
+         {FIELD(fp_reason_stats, packets), FIELD(fp_reason_stats, bytes)}},
+    };
+    return all;
+}
+
+template <class Skel>
+void expect_layouts_match(const char *object)
+{
+    std::size_t size = 0;
+    const void *elf = Skel::elf_bytes(&size);
+    std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj(bpf_object__open_mem(elf, size, nullptr),
+                                                            bpf_object__close);
+    ASSERT_TRUE(obj) << "open " << object;
+    const btf *b = bpf_object__btf(obj.get());
+    ASSERT_TRUE(b) << object << " has no BTF";
+    for (const Layout &l : layouts()) {
+        SCOPED_TRACE(std::string(object) + ": " + l.name);
+        const int id = btf__find_by_name_kind(b, l.name, l.kind);
+        ASSERT_GT(id, 0) << "not in BTF";
+        const btf_type *t = btf__type_by_id(b, static_cast<__u32>(id));
+        EXPECT_EQ(t->size, l.size);
+        ASSERT_EQ(btf_vlen(t), l.members.size()) << "member count";
+        const btf_member *m = btf_members(t);
+        for (std::size_t i = 0; i < l.members.size(); ++i) {
+            EXPECT_STREQ(btf__name_by_offset(b, m[i].name_off), l.members[i].first);
+            EXPECT_EQ(btf_member_bit_offset(t, static_cast<__u32>(i)), l.members[i].second * 8) << l.members[i].first;
+        }
+    }
+}
+
+TEST(AbiBtf, XdpUplinkMatchesTheHeader)
+{
+    expect_layouts_match<xdp_uplink>("xdp_uplink");
+}
+
+TEST(AbiBtf, TcUplinkMatchesTheHeader)
+{
+    expect_layouts_match<tc_uplink>("tc_uplink");
+}
+
+TEST(AbiBtf, TcEndpointMatchesTheHeader)
+{
+    expect_layouts_match<tc_endpoint>("tc_endpoint");
+}
+
+} // namespace
