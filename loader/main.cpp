@@ -25,15 +25,27 @@ MapSet CliContext::open_maps(const PinRoot &root) const
 
 namespace {
 
-// libbpf's own messages (the verifier log above all) go to stderr only when asked for
-// with -v; its warnings always do.
+// libbpf's own messages (warnings about expected misses, the verifier log) reach
+// stderr only with -v / -vv, so that an error is the one line flatpath prints.
 int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-    if (level == LIBBPF_DEBUG && spdlog::get_level() > spdlog::level::debug)
-        return 0;
-    if (level == LIBBPF_INFO && spdlog::get_level() > spdlog::level::info)
+    const spdlog::level::level_enum wanted = level == LIBBPF_WARN   ? spdlog::level::info
+                                             : level == LIBBPF_INFO ? spdlog::level::debug
+                                                                    : spdlog::level::trace;
+    if (spdlog::get_level() > wanted)
         return 0;
     return std::vfprintf(stderr, fmt, args);
+}
+
+// The deepest (sub)command that was given words it does not know, if any.
+const CLI::App *unknown_command_parent(const CLI::App &app)
+{
+    for (const CLI::App *sub : app.get_subcommands())
+        if (const CLI::App *deeper = unknown_command_parent(*sub))
+            return deeper;
+    if (!app.remaining().empty() && app.get_require_subcommand_min() > 0 && app.get_subcommands().empty())
+        return &app;
+    return nullptr;
 }
 
 } // namespace
@@ -57,9 +69,13 @@ int main(int argc, char **argv)
                    "where maps and programs are pinned (default: $FLATPATH_PIN_ROOT, else /sys/fs/bpf/flatpath); "
                    "its parent must be a mounted bpf filesystem");
     int verbosity = 0;
-    app.add_flag("-v,--verbose", verbosity, "more log output (-v info, -vv debug, with libbpf's verifier log)");
+    app.add_flag("-v,--verbose", verbosity,
+                 "more log output: -v adds libbpf's warnings (and a failed load's verifier log), -vv debug, "
+                 "-vvv everything libbpf says");
     app.parse_complete_callback([&] {
-        if (verbosity >= 2)
+        if (verbosity >= 3)
+            spdlog::set_level(spdlog::level::trace);
+        else if (verbosity == 2)
             spdlog::set_level(spdlog::level::debug);
         else if (verbosity == 1)
             spdlog::set_level(spdlog::level::info);
@@ -74,6 +90,12 @@ int main(int argc, char **argv)
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
+        // CLI11 reports a mistyped command as a missing one; name what was typed instead.
+        if (const CLI::App *where = unknown_command_parent(app); where && e.get_exit_code() != 0) {
+            std::fprintf(stderr, "flatpath: error: unknown command '%s' (see --help)\n",
+                         where->remaining().front().c_str());
+            return e.get_exit_code();
+        }
         return app.exit(e);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "flatpath: error: %s\n", e.what());

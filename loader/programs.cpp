@@ -55,7 +55,7 @@ template <class Skel>
 void load_skeleton(Skel *skel, const char *what)
 {
     if (const int err = Skel::load(skel); err != 0)
-        throw_errno(std::string("load BPF object ") + what + " (see the verifier log above)", -err);
+        throw_errno(std::string("load BPF object ") + what + " (run with -v for the verifier log)", -err);
 }
 
 bool path_exists(const std::string &path)

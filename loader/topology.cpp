@@ -1,5 +1,7 @@
 #include "topology.hpp"
 
+#include "command.hpp"
+
 namespace fp {
 
 namespace {
@@ -69,11 +71,17 @@ void Topology::add_container(const std::string &name, int n)
     containers_.push_back(c);
 }
 
+std::vector<std::string> Topology::flatpath_argv(const std::string &flatpath_bin,
+                                                 const std::vector<std::string> &args) const
+{
+    std::vector<std::string> argv = {"ip", "netns", "exec", host_ns_, flatpath_bin, "--pin-root", lab_.pin_root()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
 std::string Topology::flatpath(const std::string &flatpath_bin, const std::vector<std::string> &args) const
 {
-    std::vector<std::string> argv = {flatpath_bin, "--pin-root", lab_.pin_root()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return lab_.in(host_ns_, argv);
+    return run_checked(flatpath_argv(flatpath_bin, args));
 }
 
 void Topology::start_datapath(const std::string &flatpath_bin, const std::string &xdp_mode) const

@@ -42,7 +42,9 @@ public:
     const IpAddr &lan_v6() const { return lan_v6_; }
     const std::vector<Container> &containers() const { return containers_; }
 
-    // `flatpath --pin-root LAB_PIN_ROOT ARGS...` in the host namespace; returns its output.
+    // The command line of `flatpath --pin-root LAB_PIN_ROOT ARGS...` run in the host namespace.
+    std::vector<std::string> flatpath_argv(const std::string &flatpath_bin, const std::vector<std::string> &args) const;
+    // Runs it; returns its output, throws when it fails.
     std::string flatpath(const std::string &flatpath_bin, const std::vector<std::string> &args) const;
     // `flatpath up --uplink uplink0` and `endpoint add` for every container.
     void start_datapath(const std::string &flatpath_bin, const std::string &xdp_mode) const;

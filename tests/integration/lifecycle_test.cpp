@@ -1,0 +1,178 @@
+// The datapath's lifecycle as an operator drives it: up twice, detach and
+// attach, down removing exactly what up made, and bad input refused with one
+// clear line, a non-zero exit and nothing half-applied.
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "demo.hpp"
+#include "netns_fixture.hpp"
+
+namespace fp::test {
+namespace {
+
+// Everything a flatpath command could have changed, to compare before and after.
+struct Residue {
+    std::vector<std::string> pins;
+    std::string endpoints;
+    std::string tc;  // filters and qdiscs of every host device
+    std::string xdp; // XDP programs on host devices
+
+    bool operator==(const Residue &) const = default;
+};
+
+std::ostream &operator<<(std::ostream &os, const Residue &r)
+{
+    os << "pins:";
+    for (const auto &p : r.pins)
+        os << " " << p;
+    return os << "\nendpoints: " << r.endpoints << "\ntc:\n" << r.tc << "xdp:\n" << r.xdp;
+}
+
+class LifecycleTest : public NetnsTest {
+protected:
+    Residue residue()
+    {
+        Residue r;
+        if (std::filesystem::exists(lab->pin_root()))
+            for (const auto &e : std::filesystem::recursive_directory_iterator(lab->pin_root()))
+                r.pins.push_back(e.path().string());
+        std::sort(r.pins.begin(), r.pins.end());
+        const CommandResult eps = flatpath_result({"endpoint", "list", "--json"});
+        r.endpoints = eps.status == 0 ? eps.output : "(not up)";
+        for (const char *dev : {"uplink0", "fpc1", "fpc2"}) {
+            r.tc += host({"tc", "qdisc", "show", "dev", dev});
+            r.tc += host({"tc", "filter", "show", "dev", dev, "ingress"});
+        }
+        r.xdp = host({"ip", "-d", "link", "show", "uplink0"}).find("prog/xdp") != std::string::npos ? "uplink0" : "";
+        return r;
+    }
+
+    // The command must fail with exactly one line naming the problem and change nothing.
+    void expect_refused(const std::vector<std::string> &args, const std::string &message)
+    {
+        SCOPED_TRACE(command_line(args));
+        const Residue before = residue();
+        const CommandResult r = flatpath_result(args);
+        EXPECT_NE(r.status, 0);
+        EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        EXPECT_TRUE(r.output.starts_with("flatpath: error: ")) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << "want '" << message << "' in: " << r.output;
+        EXPECT_EQ(residue(), before);
+    }
+};
+
+// `up` twice changes nothing the second time; forwarding keeps working.
+TEST_F(LifecycleTest, UpTwiceIsHarmless)
+{
+    start();
+    const nlohmann::json first = flatpath_json({"status", "--json"});
+    const Residue before = residue();
+    flatpath({"up", "--uplink", "uplink0"});
+    EXPECT_EQ(flatpath_json({"status", "--json"}), first);
+    EXPECT_EQ(residue(), before);
+    EXPECT_EQ(ping(c1().ns, c2().v4.str(), 2), 2u);
+}
+
+// `down` removes every pin, filter, qdisc and XDP program flatpath made, and keeps
+// a clsact qdisc that someone else created before flatpath came.
+TEST_F(LifecycleTest, DownRemovesWhatUpMadeAndNothingElse)
+{
+    host({"tc", "qdisc", "add", "dev", "fpc2", "clsact"});
+    const Residue pristine = residue();
+    start();
+    EXPECT_NE(residue(), pristine);
+    EXPECT_NE(host({"tc", "filter", "show", "dev", "fpc2", "ingress"}), "");
+    flatpath({"down"});
+    EXPECT_EQ(residue(), pristine);
+    EXPECT_NE(host({"tc", "qdisc", "show", "dev", "fpc2"}).find("clsact"), std::string::npos);
+    EXPECT_EQ(flatpath({"down"}), "datapath was not up at " + lab->pin_root() + "\n");
+}
+
+// Detaching an endpoint's program stops the fast path from it (the stack forwards),
+// attaching it again restores it; status reports a program removed behind its back.
+TEST_F(LifecycleTest, DetachAttachAndBrokenStatus)
+{
+    start();
+    flatpath({"detach", "fpc1"});
+    std::uint64_t fwd = stack_forwarded(topo->host_ns());
+    EXPECT_EQ(udp_send(c2().ns, c2().v4, 7101, c1().ns, 100).messages, 100u);
+    EXPECT_GE(stack_forwarded(topo->host_ns()) - fwd, 100u);
+
+    flatpath({"attach", "fpc1", "--role", "endpoint"});
+    fwd = stack_forwarded(topo->host_ns());
+    EXPECT_EQ(udp_send(c2().ns, c2().v4, 7102, c1().ns, 100).messages, 100u);
+    EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd, 0u);
+
+    host({"tc", "qdisc", "del", "dev", "fpc1", "clsact"});
+    bool broken = false;
+    const nlohmann::json status = flatpath_json({"status", "--json"});
+    for (const auto &i : status["interfaces"])
+        if (i["name"] == "fpc1")
+            broken = !i["healthy"].get<bool>() && i["tc_ingress"] == "missing";
+    EXPECT_TRUE(broken) << "status should report fpc1's missing program";
+}
+
+TEST_F(LifecycleTest, BadInputBeforeUp)
+{
+    expect_refused({"endpoint", "list"}, "the datapath is not up");
+    expect_refused({"up", "--uplink", "nosuchif0"}, "no network interface named nosuchif0");
+    expect_refused({"up", "--uplink", "uplink0", "--xdp-mode", "turbo"}, "turbo");
+    expect_refused({"frobnicate"}, "unknown command 'frobnicate'");
+    expect_refused({"endpoint", "frobnicate"}, "unknown command 'frobnicate'");
+}
+
+TEST_F(LifecycleTest, BadInputWhileUp)
+{
+    start();
+    const std::string mac = "02:fb:00:00:09:02";
+    expect_refused({"endpoint", "add", "10.91.0.300", "--dev", "fpc1", "--mac", mac},
+                   "'10.91.0.300' is not an IPv4 or IPv6 address");
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "nosuchif0", "--mac", mac},
+                   "no network interface named nosuchif0");
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "fpc2", "--mac", "02:fb:zz:00:00:01"},
+                   "is not a MAC address");
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "fpc2"}, "--mac (the container's MAC) is required");
+    // A duplicate among several addresses: none of them is added.
+    expect_refused({"endpoint", "add", "10.91.0.50", c1().v4.str(), "--dev", "fpc2", "--mac", c2().mac.str()},
+                   "endpoint " + c1().v4.str() + " already exists (on fpc1)");
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "fpc2", "--mac", mac},
+                   "fpc2 already belongs to an endpoint with MAC " + c2().mac.str());
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "uplink0", "--mac", mac},
+                   "uplink0 is attached as an uplink");
+    expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "lo", "--mac", mac}, "an endpoint must be a veth");
+    expect_refused({"endpoint", "del", "10.91.0.77"}, "no endpoint 10.91.0.77");
+    expect_refused({"endpoint", "del", c1().v4.str(), "bogus"}, "'bogus' is not an IPv4 or IPv6 address");
+    expect_refused({"up", "--uplink", "fpc1"}, "fpc1 is a registered endpoint");
+    expect_refused({"attach", "lo", "--role", "endpoint"}, "lo has no endpoint");
+    expect_refused({"detach", "lo"}, "flatpath has nothing attached to lo");
+}
+
+// The pin root must be on a bpf filesystem: a clear error with the command that fixes it.
+TEST_F(LifecycleTest, BpffsNotMounted)
+{
+    char dir[] = "/run/flatpath-nobpffs.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    const CommandResult r = run_command(
+        {"ip", "netns", "exec", topo->host_ns(), FLATPATH_BIN, "--pin-root", std::string(dir) + "/flatpath", "up"});
+    const bool left_behind = std::filesystem::exists(std::string(dir) + "/flatpath");
+    std::filesystem::remove_all(dir);
+    EXPECT_NE(r.status, 0);
+    EXPECT_EQ(r.output, "flatpath: error: " + std::string(dir) + " is not a bpf filesystem (mount it with: mount -t "
+                        "bpf bpf " + dir + ")\n");
+    EXPECT_FALSE(left_behind);
+}
+
+TEST_F(LifecycleTest, NotRoot)
+{
+    start();
+    const CommandResult r = run_command({"ip", "netns", "exec", topo->host_ns(), "setpriv", "--reuid=65534",
+                                         "--regid=65534", "--clear-groups", FLATPATH_BIN, "--pin-root",
+                                         lab->pin_root(), "endpoint", "list"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_EQ(r.output, "flatpath: error: flatpath must run as root (it loads BPF programs and changes network "
+                        "devices)\n");
+}
+
+} // namespace
+} // namespace fp::test
