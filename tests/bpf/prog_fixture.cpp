@@ -53,10 +53,11 @@ void ProgFixture::SetUp()
         maps->tx_devs.erase(k);
 }
 
-RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
+namespace {
+
+// One BPF_PROG_TEST_RUN of prog on `in`, with ctx as the program's context.
+RunResult test_run(int prog_fd, const Bytes &in, void *ctx, std::size_t ctx_size)
 {
-    __sk_buff skb{};
-    skb.ifindex = dev.ifindex;
     Bytes out(in.size() + 256);
     bpf_test_run_opts opts{};
     opts.sz = sizeof opts;
@@ -64,13 +65,22 @@ RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
     opts.data_size_in = static_cast<__u32>(in.size());
     opts.data_out = out.data();
     opts.data_size_out = static_cast<__u32>(out.size());
-    opts.ctx_in = &skb;
-    opts.ctx_size_in = sizeof skb;
+    opts.ctx_in = ctx;
+    opts.ctx_size_in = static_cast<__u32>(ctx_size);
     opts.repeat = 1;
-    const int err = bpf_prog_test_run_opts(progs->prog_fd(p), &opts);
+    const int err = bpf_prog_test_run_opts(prog_fd, &opts);
     EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
     out.resize(opts.data_size_out);
     return {opts.retval, out};
+}
+
+} // namespace
+
+RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
+{
+    __sk_buff skb{};
+    skb.ifindex = dev.ifindex; // the kernel runs it as received on this device (pkt_type from its MAC)
+    return test_run(progs->prog_fd(p), in, &skb, sizeof skb);
 }
 
 RunResult ProgFixture::run_xdp(const Dev &dev, const Bytes &in)
@@ -78,20 +88,7 @@ RunResult ProgFixture::run_xdp(const Dev &dev, const Bytes &in)
     xdp_md md{};
     md.data_end = static_cast<__u32>(in.size());
     md.ingress_ifindex = dev.ifindex;
-    Bytes out(in.size() + 256);
-    bpf_test_run_opts opts{};
-    opts.sz = sizeof opts;
-    opts.data_in = in.data();
-    opts.data_size_in = static_cast<__u32>(in.size());
-    opts.data_out = out.data();
-    opts.data_size_out = static_cast<__u32>(out.size());
-    opts.ctx_in = &md;
-    opts.ctx_size_in = sizeof md;
-    opts.repeat = 1;
-    const int err = bpf_prog_test_run_opts(progs->prog_fd(Program::XdpUplink), &opts);
-    EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
-    out.resize(opts.data_size_out);
-    return {opts.retval, out};
+    return test_run(progs->prog_fd(Program::XdpUplink), in, &md, sizeof md);
 }
 
 std::uint64_t ProgFixture::reason_count(fp_hook hook, fp_reason reason)

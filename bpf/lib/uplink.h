@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Traffic arriving on an uplink: routed to a local endpoint when it is for
+ * one, else left to the stack. The same code runs as xdp_uplink and, for what
+ * XDP does not take, as tc from_uplink.
+ */
+#ifndef FP_LIB_UPLINK_H
+#define FP_LIB_UPLINK_H
+
+#include "parse.h"
+#include "fwd.h"
+
+static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
+{
+	struct fp_pkt pkt;
+	int ret;
+
+	ctx_pull_headers(ctx);
+	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret < 0)
+		return ret;
+	if (!ctx_frame_for_host(ctx, pkt.eth))
+		return -FP_PASS_NOT_FOR_HOST;
+	return fp_forward_local(ctx, &pkt);
+}
+
+#endif
