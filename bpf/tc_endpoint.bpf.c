@@ -6,9 +6,12 @@
 #include "lib/parse.h"
 #include "lib/source.h"
 #include "lib/fwd.h"
+#include "lib/dnat.h"
+#include "lib/mark.h"
 
 static __always_inline int handle_from_container(struct __sk_buff *ctx)
 {
+	const struct fp_config *cfg;
 	struct fp_pkt pkt;
 	__u32 slot = 0;
 	int parsed, ret;
@@ -25,7 +28,29 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 		return parsed;
 	if (pkt.l3 == FP_L3_IPV6 && fp_ipv6_link_scoped(&pkt.src))
 		return -FP_PASS_LINK_LOCAL;
-	return fp_forward_local(ctx, &pkt);
+
+	cfg = fp_config_get();
+	if (cfg && (cfg->dnat_entries || cfg->mark_rules)) {
+		ret = fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+		if (ret < 0)
+			return ret;
+		/* Marks match the container's own addresses and ports: before any translation. */
+		if (cfg->mark_rules)
+			fp_apply_marks(ctx, &pkt);
+		if (cfg->dnat_entries) {
+			/* A reply of a translated flow: the client must see the published address. */
+			ret = fp_dnat_reply(ctx, &pkt);
+			if (ret < 0)
+				return ret;
+			if (ret)
+				return fp_forward_translated(ctx);
+		}
+	}
+	ret = fp_forward_local(ctx, &pkt);
+	if (ret != -FP_PASS_NO_ENDPOINT)
+		return ret;
+	/* Hairpin: a container reaching a port published on a host address. */
+	return fp_dnat_and_forward(ctx, &pkt);
 }
 
 SEC("tc")

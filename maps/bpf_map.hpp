@@ -19,10 +19,11 @@
 
 namespace fp {
 
+// Any map with keys: hash, LRU hash, array (no erase), devmap hash.
 template <class K, class V>
-class HashMap {
+class KeyedMap {
 public:
-    HashMap(MapFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name))
+    KeyedMap(MapFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name))
     {
         fd_.expect_layout(name_, sizeof(K), sizeof(V));
     }

@@ -33,6 +33,12 @@
 #define FP_MAP_TX_DEVS "fp_tx_devs"
 #define FP_MAP_EP_STATS "fp_ep_stats"
 #define FP_MAP_REASONS "fp_reasons"
+#define FP_MAP_DNAT "fp_dnat"
+#define FP_MAP_DNAT_RANGES "fp_dnat_ranges"
+#define FP_MAP_LOCAL_ADDRS "fp_local_addrs"
+#define FP_MAP_CT "fp_ct"
+#define FP_MAP_MARKS "fp_marks"
+#define FP_MAP_CONFIG "fp_config"
 
 /* Program pins live in this sub-directory of the pin root. */
 #define FP_PIN_PROGS_DIR "progs"
@@ -42,6 +48,12 @@
 #define FP_MAX_ENDPOINT_ADDRS 65536 /* entries in fp_endpoints */
 #define FP_MAX_IFACES 16384         /* entries in fp_ifaces and fp_tx_devs */
 #define FP_MAX_SLOTS FP_MAX_IFACES  /* endpoint counter slots; 0 is unused */
+#define FP_MAX_DNAT 65536           /* single-port DNAT entries */
+#define FP_MAX_RANGE_SETS 1024      /* (address, protocol) pairs that have port ranges */
+#define FP_MAX_RANGES 16            /* port ranges per (address, protocol) */
+#define FP_MAX_LOCAL_ADDRS 4096     /* host addresses that "any" DNAT entries apply to */
+#define FP_MAX_CT 262144            /* conntrack entries (two per flow), LRU */
+#define FP_MAX_MARKS 65536          /* mark rules */
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -114,6 +126,149 @@ struct fp_iface {
 };
 FP_STATIC_ASSERT(sizeof(struct fp_iface) == 20, "iface value size");
 
+/* ---- DNAT ------------------------------------------------------------- */
+
+/*
+ * fp_dnat: {host address, protocol, port} -> backend. An all-zero address
+ * means "any local address of the host" (those in fp_local_addrs), like
+ * iptables' --dst-type LOCAL. Ports are in network byte order.
+ */
+struct fp_dnat_key {
+	union fp_addr addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_dnat_key) == 20, "dnat key size");
+
+struct fp_dnat_backend {
+	union fp_addr addr;
+	__be16 port;
+	__u8 pad[2];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_dnat_backend) == 20, "dnat backend size");
+
+/*
+ * fp_dnat_ranges: {host address, protocol} -> its port ranges. A range is one
+ * element here, never expanded per port; port P in [first, last] goes to
+ * backend_first + (P - first). Ports in host byte order. Ranges of one set
+ * never overlap (the loader refuses that).
+ */
+struct fp_range_key {
+	union fp_addr addr;
+	__u8 proto;
+	__u8 pad[3];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_range_key) == 20, "range key size");
+
+struct fp_port_range {
+	__u16 first;
+	__u16 last;
+	__u16 backend_first;
+	__u16 pad;
+	union fp_addr backend;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_port_range) == 24, "port range size");
+
+struct fp_range_set {
+	__u32 count;
+	__u32 pad;
+	struct fp_port_range ranges[FP_MAX_RANGES];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_range_set) == 8 + 24 * FP_MAX_RANGES, "range set size");
+
+/* fp_local_addrs: the host's own addresses (value unused, 1). */
+struct fp_local_addr_key {
+	union fp_addr addr;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_local_addr_key) == 16, "local addr key size");
+
+/* ---- conntrack ---------------------------------------------------------- */
+
+enum fp_ct_dir {
+	FP_CT_ORIGINAL = 0, /* as the client sent it: client -> published address */
+	FP_CT_REPLY = 1,    /* as the backend answers: backend -> client (or -> host, hairpin to itself) */
+};
+
+/* fp_ct: one entry per direction of a translated flow. Ports in network order. */
+struct fp_ct_key {
+	union fp_addr saddr;
+	union fp_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 dir; /* enum fp_ct_dir */
+	__u8 pad[2];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_ct_key) == 40, "ct key size");
+
+enum fp_ct_flags {
+	FP_CT_SEEN_REPLY = 1 << 0, /* the other direction has been seen */
+	FP_CT_FIN_ORIG = 1 << 1,
+	FP_CT_FIN_REPLY = 1 << 2,
+	FP_CT_RST = 1 << 3,
+	FP_CT_SNAT = 1 << 4, /* the source is rewritten too (hairpin to the sender itself) */
+};
+
+/* What a packet matching the key is rewritten to, and the flow's state. */
+struct fp_ct_entry {
+	union fp_addr saddr;
+	union fp_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 flags; /* enum fp_ct_flags, kept in both entries of a flow */
+	__u8 pad[3];
+	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) after which the entry is dead */
+	__u64 packets;
+	__u64 bytes;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 64, "ct entry size");
+
+/* Timeouts (seconds), the same as user space uses to collect expired entries. */
+#define FP_CT_TIMEOUT_TCP_SYN 60
+#define FP_CT_TIMEOUT_TCP_ESTABLISHED 21600
+#define FP_CT_TIMEOUT_TCP_CLOSE 10
+#define FP_CT_TIMEOUT_UDP 60
+#define FP_CT_TIMEOUT_UDP_STREAM 180
+
+/* ---- marks -------------------------------------------------------------- */
+
+enum fp_mark_match {
+	FP_MARK_SOURCE = 0,      /* packets from {addr, proto, port}: replies from a published port */
+	FP_MARK_DESTINATION = 1, /* packets to {addr, proto, port} */
+};
+
+/* fp_marks: {address or any (all zero), protocol, port, match} -> mark. Ports in network order. */
+struct fp_mark_key {
+	union fp_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 match; /* enum fp_mark_match */
+};
+FP_STATIC_ASSERT(sizeof(struct fp_mark_key) == 20, "mark key size");
+
+/* skb->mark = (skb->mark & ~mask) | (value & mask) */
+struct fp_mark {
+	__u32 value;
+	__u32 mask;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_mark) == 8, "mark size");
+
+/* ---- configuration ------------------------------------------------------ */
+
+/*
+ * fp_config[0]: counts the loader keeps so that the datapath can skip lookups
+ * that cannot match (no mark rules, no "any" DNAT entries, no ranges): traffic
+ * that uses no feature pays nothing for it.
+ */
+struct fp_config {
+	__u32 dnat_entries; /* DNAT entries plus range sets: 0 means no NAT work at all */
+	__u32 dnat_any;     /* of those, with the "any" address */
+	__u32 range_sets;
+	__u32 mark_rules;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_config) == 16, "config size");
+
 /* ---- counters ----------------------------------------------------------- */
 
 /* fp_ep_stats: per-CPU array indexed by slot. */
@@ -142,12 +297,16 @@ enum fp_reason {
 	FP_PASS_IPV6_HOP_BY_HOP = 6, /* hop-by-hop options must be seen by the stack */
 	FP_PASS_KIND = 7,          /* destination kind this hook does not deliver to yet */
 	FP_PASS_NOT_FOR_HOST = 8,  /* uplink frame not addressed to the uplink's own MAC */
+	FP_PASS_FRAGMENT = 9,      /* a fragment of a translated flow whose first part was not seen */
+	FP_PASS_ICMP_ERROR = 10,   /* an ICMP error about no flow flatpath translated */
 	FP_DROP_FIRST = 32,
 	FP_DROP_SPOOF_MAC = 32,    /* source MAC is not the endpoint's */
 	FP_DROP_SPOOF_IP = 33,     /* source IP does not belong to the sending device */
 	FP_DROP_MALFORMED = 34,    /* truncated header, bad IHL, bad version */
 	FP_DROP_NOT_ENDPOINT = 35, /* from_container on a device with no endpoint */
 	FP_DROP_REDIRECT = 36,     /* XDP: destination device missing from fp_tx_devs */
+	FP_DROP_CT_FULL = 37,      /* conntrack entry could not be created */
+	FP_DROP_NAT = 38,          /* rewriting the packet failed */
 	FP_REASON_MAX = 48,
 };
 

@@ -12,11 +12,17 @@
 
 namespace fp {
 
-using EndpointMap = HashMap<fp_endpoint_key, fp_endpoint>;
-using IfaceMap = HashMap<fp_iface_key, fp_iface>;
-using TxDevMap = HashMap<std::uint32_t, std::uint32_t>; // devmap: ifindex -> ifindex
+using EndpointMap = KeyedMap<fp_endpoint_key, fp_endpoint>;
+using IfaceMap = KeyedMap<fp_iface_key, fp_iface>;
+using TxDevMap = KeyedMap<std::uint32_t, std::uint32_t>; // devmap: ifindex -> ifindex
 using EpStatsMap = PerCpuArray<fp_ep_stats>;
 using ReasonMap = PerCpuArray<fp_reason_stats>;
+using DnatMap = KeyedMap<fp_dnat_key, fp_dnat_backend>;
+using RangeMap = KeyedMap<fp_range_key, fp_range_set>;
+using LocalAddrMap = KeyedMap<fp_local_addr_key, std::uint8_t>;
+using CtMap = KeyedMap<fp_ct_key, fp_ct_entry>;
+using MarkMap = KeyedMap<fp_mark_key, fp_mark>;
+using ConfigMap = KeyedMap<std::uint32_t, fp_config>; // one element, index 0
 
 inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
 inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
@@ -27,6 +33,12 @@ struct MapSet {
     TxDevMap tx_devs;
     EpStatsMap ep_stats;
     ReasonMap reasons;
+    DnatMap dnat;
+    RangeMap ranges;
+    LocalAddrMap local_addrs;
+    CtMap ct;
+    MarkMap marks;
+    ConfigMap config;
 
     // Opens the maps pinned under pin_root; throws naming the first missing one.
     static MapSet open_pinned(const std::string &pin_root);

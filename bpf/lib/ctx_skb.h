@@ -78,4 +78,30 @@ static __always_inline int ctx_redirect_endpoint(struct __sk_buff *ctx, const st
 	return -FP_PASS_KIND;
 }
 
+/*
+ * Checksum and byte updates go through the kernel helpers on an skb: they know
+ * whether the checksum is complete or a CHECKSUM_PARTIAL pseudo-header sum and
+ * keep skb->csum right. They invalidate packet pointers: re-parse afterwards.
+ * `to` is a bpf_csum_diff() result when the size bits of flags are 0.
+ */
+static __always_inline int ctx_l3_csum_replace(struct __sk_buff *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return (int)bpf_l3_csum_replace(ctx, off, from, to, flags);
+}
+
+static __always_inline int ctx_l4_csum_replace(struct __sk_buff *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return (int)bpf_l4_csum_replace(ctx, off, from, to, flags);
+}
+
+static __always_inline int ctx_store_bytes(struct __sk_buff *ctx, __u32 off, const void *from, __u32 len)
+{
+	return (int)bpf_skb_store_bytes(ctx, off, from, len, 0);
+}
+
+static __always_inline void ctx_set_mark(struct __sk_buff *ctx, __u32 value, __u32 mask)
+{
+	ctx->mark = (ctx->mark & ~mask) | (value & mask);
+}
+
 #endif

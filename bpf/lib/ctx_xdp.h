@@ -8,6 +8,7 @@
 #include "flatpath_abi.h"
 #include "maps.h"
 #include "mac.h"
+#include "csum.h"
 #include <linux/if_ether.h>
 
 #define __ctx_buff xdp_md
@@ -70,6 +71,85 @@ static __always_inline int ctx_redirect_endpoint(struct xdp_md *ctx, const struc
 	if (ret != XDP_REDIRECT)
 		return -FP_DROP_REDIRECT;
 	return (int)ret;
+}
+
+/*
+ * XDP frames arrive with complete checksums (no CHECKSUM_PARTIAL), so the
+ * same updates are done in place, with the semantics of the skb helpers:
+ * size bits 0 mean `to` is a bpf_csum_diff() result; BPF_F_MARK_MANGLED_0
+ * leaves a zero (absent) UDP checksum alone and never writes a zero.
+ */
+#define FP_XDP_MAX_OFF 256 /* headers we rewrite all sit in the first 256 bytes */
+
+static __always_inline __u32 fp_csum_add32(__u32 a, __u32 b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+static __always_inline int fp_xdp_csum_update(struct xdp_md *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	void *data = ctx_data(ctx), *data_end = ctx_data_end(ctx);
+	__u32 size = flags & BPF_F_HDR_FIELD_MASK;
+	__sum16 *csum;
+	__u32 sum;
+
+	if (off > FP_XDP_MAX_OFF)
+		return -1;
+	csum = data + off;
+	if ((void *)(csum + 1) > data_end)
+		return -1;
+	if ((flags & BPF_F_MARK_MANGLED_0) && *csum == 0)
+		return 0;
+	sum = (__u16)~*csum;
+	if (size == 2) {
+		sum += (__u16)~from;
+		sum += (__u16)to;
+	} else if (size == 4) {
+		sum = fp_csum_add32(sum, ~from);
+		sum = fp_csum_add32(sum, to);
+	} else {
+		sum = fp_csum_add32(sum, to);
+	}
+	*csum = (__sum16)~fp_csum_fold(sum);
+	if ((flags & BPF_F_MARK_MANGLED_0) && *csum == 0)
+		*csum = (__sum16)0xffff;
+	return 0;
+}
+
+static __always_inline int ctx_l3_csum_replace(struct xdp_md *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return fp_xdp_csum_update(ctx, off, from, to, flags);
+}
+
+static __always_inline int ctx_l4_csum_replace(struct xdp_md *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return fp_xdp_csum_update(ctx, off, from, to, flags);
+}
+
+/* len is 2, 4 or 16: the fields NAT rewrites. */
+static __always_inline int ctx_store_bytes(struct xdp_md *ctx, __u32 off, const void *from, __u32 len)
+{
+	void *data = ctx_data(ctx), *data_end = ctx_data_end(ctx);
+	void *to;
+
+	if (off > FP_XDP_MAX_OFF)
+		return -1;
+	to = data + off;
+	if (len == 16) {
+		if (to + 16 > data_end)
+			return -1;
+		__builtin_memcpy(to, from, 16);
+	} else if (len == 4) {
+		if (to + 4 > data_end)
+			return -1;
+		__builtin_memcpy(to, from, 4);
+	} else {
+		if (to + 2 > data_end)
+			return -1;
+		__builtin_memcpy(to, from, 2);
+	}
+	return 0;
 }
 
 #endif

@@ -86,4 +86,16 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 	return ret;
 }
 
+/* After NAT rewrote the packet: parse it again (pointers moved) and deliver it. */
+static __always_inline int fp_forward_translated(struct __ctx_buff *ctx)
+{
+	struct fp_pkt pkt;
+	int ret;
+
+	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret < 0)
+		return ret;
+	return fp_forward_local(ctx, &pkt);
+}
+
 #endif

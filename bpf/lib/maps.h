@@ -57,4 +57,65 @@ struct {
 	__type(value, struct fp_reason_stats);
 } fp_reasons SEC(".maps");
 
+/* Written by `flatpath dnat add|del` and flatpath-cni (portMappings); read by every hook
+ * for the first packet of a flow to a host address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_DNAT);
+	__type(key, struct fp_dnat_key);
+	__type(value, struct fp_dnat_backend);
+} fp_dnat SEC(".maps");
+
+/* Written by `flatpath dnat add|del` for port ranges; read after a miss in fp_dnat. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_RANGE_SETS);
+	__type(key, struct fp_range_key);
+	__type(value, struct fp_range_set);
+} fp_dnat_ranges SEC(".maps");
+
+/* Written by the loader (the host's addresses at up and dnat add); read to decide
+ * whether an "any address" DNAT entry applies to a destination. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_LOCAL_ADDRS);
+	__type(key, struct fp_local_addr_key);
+	__type(value, __u8);
+} fp_local_addrs SEC(".maps");
+
+/* Written by every hook on a translated flow's packets; read by the reply path to undo
+ * the translation, and by `flatpath ct` to list, collect and purge. LRU: a full table
+ * forgets its least recently used flows instead of refusing new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FP_MAX_CT);
+	__type(key, struct fp_ct_key);
+	__type(value, struct fp_ct_entry);
+} fp_ct SEC(".maps");
+
+/* Written by `flatpath mark add|del`; read by from_container to set skb->mark for
+ * policy routing (ip rule fwmark). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_MARKS);
+	__type(key, struct fp_mark_key);
+	__type(value, struct fp_mark);
+} fp_marks SEC(".maps");
+
+/* Written by the loader with every DNAT and mark change; read by every hook first, to
+ * skip the lookups of features nobody uses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_config);
+} fp_config SEC(".maps");
+
+static __always_inline const struct fp_config *fp_config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fp_config, &zero);
+}
+
 #endif

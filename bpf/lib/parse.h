@@ -29,6 +29,18 @@ enum fp_l3 {
  * cannot carry a NULL test on a packet pointer across paths the compiler
  * merged, but it follows a constant.
  */
+/* Filled by fp_parse_l4() (lib/l4.h); offsets from the start of the frame. */
+struct fp_l4 {
+	__u32 off;       /* transport header */
+	__u32 csum_off;  /* its checksum field; 0 when it has none we know */
+	__be16 sport;    /* TCP/UDP ports (0 otherwise) */
+	__be16 dport;
+	__u8 proto;      /* IPPROTO_* (after IPv6 extension headers) */
+	__u8 frag;       /* enum fp_frag */
+	__u8 tcp_flags;  /* TCP: FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10 */
+	__u8 icmp_type;
+};
+
 struct fp_pkt {
 	struct ethhdr *eth;
 	struct iphdr *ip4;   /* valid when l3 == FP_L3_IPV4 */
@@ -36,6 +48,8 @@ struct fp_pkt {
 	union fp_addr src;
 	union fp_addr dst;
 	__u32 l3;            /* enum fp_l3 */
+	__u32 l3_off;        /* the IP header's offset in the frame */
+	struct fp_l4 l4;
 };
 
 static __always_inline void fp_addr_from_v4(union fp_addr *a, __be32 v4)
@@ -66,6 +80,7 @@ static __always_inline int fp_parse_ipv4(struct fp_pkt *pkt, void *l3, void *dat
 		return -FP_DROP_MALFORMED;
 	pkt->ip4 = ip;
 	pkt->l3 = FP_L3_IPV4;
+	pkt->l3_off = sizeof(struct ethhdr);
 	fp_addr_from_v4(&pkt->src, ip->saddr);
 	fp_addr_from_v4(&pkt->dst, ip->daddr);
 	return 0;
@@ -81,6 +96,7 @@ static __always_inline int fp_parse_ipv6(struct fp_pkt *pkt, void *l3, void *dat
 		return -FP_DROP_MALFORMED;
 	pkt->ip6 = ip6;
 	pkt->l3 = FP_L3_IPV6;
+	pkt->l3_off = sizeof(struct ethhdr);
 	fp_addr_from_v6(&pkt->src, &ip6->saddr);
 	fp_addr_from_v6(&pkt->dst, &ip6->daddr);
 	return 0;

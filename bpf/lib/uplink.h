@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Traffic arriving on an uplink: routed to a local endpoint when it is for
- * one, else left to the stack. The same code runs as xdp_uplink and, for what
- * XDP does not take, as tc from_uplink.
+ * one (directly, or through DNAT for a published address), else left to the
+ * stack. The same code runs as xdp_uplink and, for what XDP does not take, as
+ * tc from_uplink.
  */
 #ifndef FP_LIB_UPLINK_H
 #define FP_LIB_UPLINK_H
 
 #include "parse.h"
 #include "fwd.h"
+#include "dnat.h"
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
@@ -21,7 +23,11 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 		return ret;
 	if (!ctx_frame_for_host(ctx, pkt.eth))
 		return -FP_PASS_NOT_FOR_HOST;
-	return fp_forward_local(ctx, &pkt);
+	ret = fp_forward_local(ctx, &pkt);
+	if (ret != -FP_PASS_NO_ENDPOINT)
+		return ret;
+	/* Not an endpoint's address: a published address, maybe. */
+	return fp_dnat_and_forward(ctx, &pkt);
 }
 
 #endif

@@ -43,13 +43,21 @@ void set16(Bytes &b, std::size_t at, std::uint16_t v)
     b[at + 1] = static_cast<std::uint8_t>(v);
 }
 
-Bytes udp_segment(const Packet &p)
+// The L4 header and payload, checksum field 0; returns the checksum field's offset in it.
+Bytes l4_segment(const Packet &p, std::size_t *csum_at)
 {
     Bytes u;
     put16(u, p.sport);
     put16(u, p.dport);
-    put16(u, static_cast<std::uint16_t>(8 + p.payload));
-    put16(u, 0);
+    if (p.proto == 6) {
+        const std::uint8_t rest[16] = {0, 0, 0x10, 0, 0, 0, 0x20, 0, 0x50, p.tcp_flags, 0xff, 0xff, 0, 0, 0, 0};
+        put_bytes(u, rest, sizeof rest); // seq, ack, data offset 5, flags, window, csum 0, urgent 0
+        *csum_at = 16;
+    } else {
+        put16(u, static_cast<std::uint16_t>(8 + p.payload));
+        put16(u, 0);
+        *csum_at = 6;
+    }
     for (std::size_t i = 0; i < p.payload; ++i)
         u.push_back(static_cast<std::uint8_t>('a' + i % 26));
     return u;
@@ -66,24 +74,26 @@ Bytes Packet::bytes() const
         put16(b, 0x8100);
         put16(b, *vlan);
     }
-    Bytes udp = udp_segment(*this);
+    std::size_t csum_at = 0;
+    Bytes udp = l4_segment(*this, &csum_at);
     if (l3 == L3::IPv4) {
         put16(b, 0x0800);
         const std::size_t ip = b.size();
         const std::uint16_t total = static_cast<std::uint16_t>(20 + udp.size());
         const std::uint8_t hdr[20] = {0x45, 0, static_cast<std::uint8_t>(total >> 8), static_cast<std::uint8_t>(total),
-                                      0x12, 0x34, 0x40, 0, ttl, 17, 0, 0};
+                                      0x12, 0x34, 0x40, 0, ttl, proto, 0, 0};
         put_bytes(b, hdr, 12);
         put_bytes(b, src.raw().b + 12, 4);
         put_bytes(b, dst.raw().b + 12, 4);
         set16(b, ip + 10, fold(sum16(&b[ip], 20)));
-        // UDP checksum over the IPv4 pseudo-header.
-        std::uint32_t s = sum16(src.raw().b + 12, 4) + sum16(dst.raw().b + 12, 4) + 17 + udp.size();
-        set16(udp, 6, fold(sum16(udp.data(), udp.size(), s)));
+        // L4 checksum over the IPv4 pseudo-header.
+        std::uint32_t s = sum16(src.raw().b + 12, 4) + sum16(dst.raw().b + 12, 4) + proto + udp.size();
+        if (!(proto == 17 && udp_no_checksum))
+            set16(udp, csum_at, fold(sum16(udp.data(), udp.size(), s)));
         put_bytes(b, udp.data(), udp.size());
     } else if (l3 == L3::IPv6) {
         put16(b, 0x86dd);
-        const std::uint8_t first_next = ipv6_ext.empty() ? 17 : ipv6_ext.front();
+        const std::uint8_t first_next = ipv6_ext.empty() ? proto : ipv6_ext.front();
         const std::uint16_t plen = static_cast<std::uint16_t>(8 * ipv6_ext.size() + udp.size());
         const std::uint8_t hdr[8] = {0x60, 0, 0, 0, static_cast<std::uint8_t>(plen >> 8),
                                      static_cast<std::uint8_t>(plen), first_next, ttl};
@@ -91,13 +101,13 @@ Bytes Packet::bytes() const
         put_bytes(b, src.raw().b, 16);
         put_bytes(b, dst.raw().b, 16);
         for (std::size_t i = 0; i < ipv6_ext.size(); ++i) {
-            const std::uint8_t next = i + 1 < ipv6_ext.size() ? ipv6_ext[i + 1] : 17;
+            const std::uint8_t next = i + 1 < ipv6_ext.size() ? ipv6_ext[i + 1] : proto;
             // 8 bytes: next header, length 0 (8 bytes), a PadN option filling the rest.
             const std::uint8_t ext[8] = {next, 0, 1, 4, 0, 0, 0, 0};
             put_bytes(b, ext, 8);
         }
-        std::uint32_t s = sum16(src.raw().b, 16) + sum16(dst.raw().b, 16) + 17 + udp.size();
-        set16(udp, 6, fold(sum16(udp.data(), udp.size(), s)));
+        std::uint32_t s = sum16(src.raw().b, 16) + sum16(dst.raw().b, 16) + proto + udp.size();
+        set16(udp, csum_at, fold(sum16(udp.data(), udp.size(), s)));
         put_bytes(b, udp.data(), udp.size());
     } else if (l3 == L3::Arp) {
         put16(b, 0x0806);

@@ -26,9 +26,12 @@ struct Packet {
     IpAddr dst = IpAddr::parse("10.0.0.2");
     std::uint8_t ttl = 64;                     // or hop limit
     std::vector<std::uint8_t> ipv6_ext;        // extension header types, in order (0 hop-by-hop, 60 dest opts, ...)
+    std::uint8_t proto = 17;                   // 17 UDP or 6 TCP
+    std::uint8_t tcp_flags = 0x02;             // SYN
+    bool udp_no_checksum = false;              // IPv4 UDP sent with checksum 0 ("none")
     std::uint16_t sport = 40000;
     std::uint16_t dport = 5001;
-    std::size_t payload = 32;                  // UDP payload bytes
+    std::size_t payload = 32;                  // L4 payload bytes
 
     Bytes bytes() const;
 };

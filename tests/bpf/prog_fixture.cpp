@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include "command.hpp"
+#include "error.hpp"
 #include "counters.hpp"
 #include "netdev.hpp"
 
@@ -25,15 +26,20 @@ Dev make_veth(const std::string &name, const std::string &mac, const std::string
 
 void ProgFixture::SetUpTestSuite()
 {
-    // Everything below happens in a namespace of our own, which vanishes with the process.
-    ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): run the BPF tests as root";
-    run_checked({"ip", "link", "set", "lo", "up"});
-    h1 = make_veth("h1", "02:aa:00:00:01:01", "p1", "02:cc:00:00:01:01");
-    h2 = make_veth("h2", "02:aa:00:00:02:01", "p2", "02:cc:00:00:02:01");
-    up0 = make_veth("up0", "02:aa:00:00:00:01", "lan0", "02:cc:00:00:00:01");
-    run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
-    tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
-    progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
+    try {
+        // Everything below happens in a namespace of our own, which vanishes with the process.
+        if (::unshare(CLONE_NEWNET) != 0)
+            throw_errno("unshare(CLONE_NEWNET) (the BPF tests must run as root)", errno);
+        run_checked({"ip", "link", "set", "lo", "up"});
+        h1 = make_veth("h1", "02:aa:00:00:01:01", "p1", "02:cc:00:00:01:01");
+        h2 = make_veth("h2", "02:aa:00:00:02:01", "p2", "02:cc:00:00:02:01");
+        up0 = make_veth("up0", "02:aa:00:00:00:01", "lan0", "02:cc:00:00:00:01");
+        run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
+        tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
+        progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
+    } catch (const std::exception &e) {
+        setup_error = e.what();
+    }
 }
 
 void ProgFixture::TearDownTestSuite()
@@ -43,6 +49,7 @@ void ProgFixture::TearDownTestSuite()
 
 void ProgFixture::SetUp()
 {
+    ASSERT_EQ(setup_error, "") << "the test suite's setup failed";
     // Fresh map contents for every case: clear whatever the previous one left.
     maps = std::make_unique<MapSet>(MapSet::from_fds([](const char *name) { return progs->map_fd(name); }));
     for (const auto &[k, v] : maps->endpoints.entries())
@@ -51,11 +58,23 @@ void ProgFixture::SetUp()
         maps->ifaces.erase(k);
     for (const auto &[k, v] : maps->tx_devs.entries())
         maps->tx_devs.erase(k);
+    for (const auto &[k, v] : maps->dnat.entries())
+        maps->dnat.erase(k);
+    for (const auto &[k, v] : maps->ranges.entries())
+        maps->ranges.erase(k);
+    for (const auto &[k, v] : maps->local_addrs.entries())
+        maps->local_addrs.erase(k);
+    for (const auto &[k, v] : maps->ct.entries())
+        maps->ct.erase(k);
+    for (const auto &[k, v] : maps->marks.entries())
+        maps->marks.erase(k);
+    maps->config.upsert(0, fp_config{});
 }
 
 namespace {
 
-// One BPF_PROG_TEST_RUN of prog on `in`, with ctx as the program's context.
+// One BPF_PROG_TEST_RUN of prog on `in`, with ctx as the program's context (and its
+// value after the run written back to it).
 RunResult test_run(int prog_fd, const Bytes &in, void *ctx, std::size_t ctx_size)
 {
     Bytes out(in.size() + 256);
@@ -67,6 +86,8 @@ RunResult test_run(int prog_fd, const Bytes &in, void *ctx, std::size_t ctx_size
     opts.data_size_out = static_cast<__u32>(out.size());
     opts.ctx_in = ctx;
     opts.ctx_size_in = static_cast<__u32>(ctx_size);
+    opts.ctx_out = ctx;
+    opts.ctx_size_out = static_cast<__u32>(ctx_size);
     opts.repeat = 1;
     const int err = bpf_prog_test_run_opts(prog_fd, &opts);
     EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
@@ -80,7 +101,9 @@ RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
 {
     __sk_buff skb{};
     skb.ifindex = dev.ifindex; // the kernel runs it as received on this device (pkt_type from its MAC)
-    return test_run(progs->prog_fd(p), in, &skb, sizeof skb);
+    RunResult r = test_run(progs->prog_fd(p), in, &skb, sizeof skb);
+    r.mark = skb.mark;
+    return r;
 }
 
 RunResult ProgFixture::run_xdp(const Dev &dev, const Bytes &in)

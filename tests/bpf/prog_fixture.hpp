@@ -26,6 +26,7 @@ struct Dev {
 struct RunResult {
     std::uint32_t retval;
     Bytes out;
+    std::uint32_t mark = 0; // tc: skb->mark after the program
 };
 
 class ProgFixture : public ::testing::Test {
@@ -46,6 +47,9 @@ protected:
     void add_uplink(const Dev &dev);
 
     static inline Dev h1, h2, up0, tun0;
+    // Why the suite's setup failed; every test then fails with it (a fatal failure in
+    // SetUpTestSuite would only mark the tests skipped).
+    static inline std::string setup_error;
     static inline std::unique_ptr<LoadedPrograms> progs;
     std::unique_ptr<MapSet> maps;
 };

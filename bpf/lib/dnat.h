@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * DNAT: packets to a published host address and port go to a backend
+ * endpoint, keeping the client's source address; replies get the published
+ * address back as their source. The first packet of a flow finds its backend
+ * in fp_dnat (one port) or fp_dnat_ranges (a port range) and creates both
+ * conntrack entries; the flow's later packets only look conntrack up.
+ */
+#ifndef FP_LIB_DNAT_H
+#define FP_LIB_DNAT_H
+
+#include "maps.h"
+#include "ct.h"
+#include "nat.h"
+#include "fwd.h"
+
+static __always_inline int fp_is_local_addr(const union fp_addr *a)
+{
+	struct fp_local_addr_key key = { .addr = *a };
+
+	return bpf_map_lookup_elem(&fp_local_addrs, &key) != 0;
+}
+
+/* Port ranges of one (address, protocol): a bounded scan of one map value. */
+static __always_inline int fp_dnat_range_lookup(const union fp_addr *addr, __u8 proto, __u16 port,
+						union fp_addr *baddr, __be16 *bport)
+{
+	struct fp_range_key key = { .addr = *addr, .proto = proto };
+	struct fp_range_set *set = bpf_map_lookup_elem(&fp_dnat_ranges, &key);
+	__u32 i;
+
+	if (!set)
+		return 0;
+#pragma unroll
+	for (i = 0; i < FP_MAX_RANGES; i++) {
+		struct fp_port_range *r = &set->ranges[i];
+
+		if (i >= set->count)
+			break;
+		if (port >= r->first && port <= r->last) {
+			*baddr = r->backend;
+			*bport = bpf_htons((__u16)(r->backend_first + (port - r->first)));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The backend for a new flow to pkt's destination, if the DNAT table has one. */
+static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct fp_config *cfg,
+					  union fp_addr *baddr, __be16 *bport)
+{
+	struct fp_dnat_key key = { .addr = pkt->dst, .port = pkt->l4.dport, .proto = pkt->l4.proto };
+	struct fp_dnat_backend *b = bpf_map_lookup_elem(&fp_dnat, &key);
+	union fp_addr any = {};
+	int local = -1;
+
+	if (!b && cfg->dnat_any && (local = fp_is_local_addr(&pkt->dst))) {
+		key.addr = any;
+		b = bpf_map_lookup_elem(&fp_dnat, &key);
+	}
+	if (b) {
+		*baddr = b->addr;
+		*bport = b->port;
+		return 1;
+	}
+	if (!cfg->range_sets)
+		return 0;
+	if (fp_dnat_range_lookup(&pkt->dst, pkt->l4.proto, bpf_ntohs(pkt->l4.dport), baddr, bport))
+		return 1;
+	if (!cfg->dnat_any || local == 0 || (local < 0 && !fp_is_local_addr(&pkt->dst)))
+		return 0;
+	return fp_dnat_range_lookup(&any, pkt->l4.proto, bpf_ntohs(pkt->l4.dport), baddr, bport);
+}
+
+static __always_inline int fp_nat_applies(const struct fp_pkt *pkt)
+{
+	return (pkt->l4.proto == IPPROTO_TCP || pkt->l4.proto == IPPROTO_UDP) && pkt->l4.frag != FP_FRAG_LATER;
+}
+
+/* Rewrites pkt as the conntrack entry says: the destination, and the source where the
+ * entry says so (FP_CT_SNAT, or always for the reply direction). */
+static __always_inline int fp_ct_apply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+				       const struct fp_ct_entry *e, __u8 dir)
+{
+	int ret = 0;
+
+	if (dir == FP_CT_REPLY || (e->flags & FP_CT_SNAT))
+		ret = fp_nat_rewrite(ctx, pkt, FP_NAT_SOURCE, &e->saddr, e->sport);
+	if (!ret && (dir == FP_CT_ORIGINAL || (e->flags & FP_CT_SNAT)))
+		ret = fp_nat_rewrite(ctx, pkt, FP_NAT_DEST, &e->daddr, e->dport);
+	return ret;
+}
+
+/*
+ * The original direction (client -> published address). Returns 1 after
+ * translating (packet pointers are stale: re-parse), 0 when pkt belongs to no
+ * DNAT flow, or a negative reason.
+ */
+static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+					    const struct fp_config *cfg)
+{
+	struct fp_ct_entry orig = {}, reply = {};
+	struct fp_ct_key key, rkey;
+	struct fp_ct_entry *ct;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 len = ctx_len(ctx);
+	int ret;
+
+	if (!fp_nat_applies(pkt))
+		return 0;
+	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
+	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	if (ct && ct->expires_ns > now) {
+		fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, len, now);
+		orig = *ct;
+		return fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL) ?: 1;
+	}
+
+	if (!fp_dnat_lookup(pkt, cfg, &orig.daddr, &orig.dport))
+		return 0;
+	orig.saddr = pkt->src;
+	orig.sport = pkt->l4.sport;
+	/* Hairpin to itself: a backend answering its own address would never send the
+	 * reply back through the host, so it sees the published address as the source. */
+	if (fp_addr_equal(&orig.daddr, &pkt->src)) {
+		orig.saddr = pkt->dst;
+		orig.flags |= FP_CT_SNAT;
+	}
+	reply.saddr = pkt->dst;
+	reply.sport = pkt->l4.dport;
+	reply.daddr = pkt->src;
+	reply.dport = pkt->l4.sport;
+	reply.flags = orig.flags;
+	fp_ct_touch(&orig, pkt, FP_CT_ORIGINAL, len, now);
+	reply.expires_ns = orig.expires_ns;
+
+	__builtin_memset(&rkey, 0, sizeof(rkey));
+	rkey.saddr = orig.daddr;
+	rkey.daddr = orig.saddr;
+	rkey.sport = orig.dport;
+	rkey.dport = orig.sport;
+	rkey.proto = pkt->l4.proto;
+	rkey.dir = FP_CT_REPLY;
+	if (bpf_map_update_elem(&fp_ct, &rkey, &reply, BPF_ANY) ||
+	    bpf_map_update_elem(&fp_ct, &key, &orig, BPF_ANY))
+		return -FP_DROP_CT_FULL;
+	ret = fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL);
+	return ret ?: 1;
+}
+
+/* The reply direction (backend -> client): 1 after translating, 0 for no flow, or a reason. */
+static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
+{
+	struct fp_ct_entry e;
+	struct fp_ct_key key;
+	struct fp_ct_entry *ct;
+
+	if (!fp_nat_applies(pkt))
+		return 0;
+	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
+	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	if (!ct)
+		return 0;
+	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), bpf_ktime_get_ns());
+	e = *ct;
+	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
+}
+
+/*
+ * For a packet whose destination is no endpoint: translate it if it is for a
+ * published address and deliver it to the backend; otherwise hand it to the
+ * stack (FP_PASS_NO_ENDPOINT).
+ */
+static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt)
+{
+	const struct fp_config *cfg = fp_config_get();
+	int ret;
+
+	if (!cfg || !cfg->dnat_entries)
+		return -FP_PASS_NO_ENDPOINT;
+	ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret < 0)
+		return ret;
+	ret = fp_dnat_original(ctx, pkt, cfg);
+	if (ret <= 0)
+		return ret ?: -FP_PASS_NO_ENDPOINT;
+	return fp_forward_translated(ctx);
+}
+
+#endif

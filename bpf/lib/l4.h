@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Transport-layer view of a parsed packet, for NAT and conntrack.
+ *
+ * Contract: fp_parse_l4() fills pkt->l4 from a packet fp_parse() accepted and
+ * returns 0; the ports are left 0 for protocols without them and for
+ * non-first fragments (pkt->l4.frag says which). It returns -FP_DROP_MALFORMED
+ * when a TCP/UDP/ICMP header is cut short. It stores offsets, not pointers,
+ * because NAT moves packet data under tc.
+ */
+#ifndef FP_LIB_L4_H
+#define FP_LIB_L4_H
+
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include "parse.h"
+
+/* The first bytes of ICMP and ICMPv6 headers. (linux/icmp.h would pull in libc headers.) */
+struct fp_icmp_head {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 rest;
+};
+
+#define FP_IPV6_MAX_EXT 4 /* extension headers walked before giving up on finding L4 */
+/* Transport headers further in than this are not parsed (they would be in a pile of
+ * extension headers); it also gives the verifier a bound on the offset. */
+#define FP_L4_MAX_OFF 256
+
+enum fp_frag {
+	FP_FRAG_NONE = 0,
+	FP_FRAG_FIRST = 1, /* carries the L4 header */
+	FP_FRAG_LATER = 2, /* no L4 header */
+};
+
+static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	__u32 off = pkt->l4.off;
+	void *l4;
+
+	if (off > FP_L4_MAX_OFF)
+		return -FP_DROP_MALFORMED;
+	l4 = data + off;
+
+	switch (pkt->l4.proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return -FP_DROP_MALFORMED;
+		pkt->l4.sport = th->source;
+		pkt->l4.dport = th->dest;
+		pkt->l4.tcp_flags = ((__u8 *)th)[13];
+		pkt->l4.csum_off = pkt->l4.off + 16;
+		return 0;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return -FP_DROP_MALFORMED;
+		pkt->l4.sport = uh->source;
+		pkt->l4.dport = uh->dest;
+		pkt->l4.csum_off = pkt->l4.off + 6;
+		return 0;
+	}
+	case IPPROTO_ICMP:
+	case 58 /* IPPROTO_ICMPV6 */: {
+		struct fp_icmp_head *ih = l4;
+
+		if ((void *)(ih + 1) > data_end)
+			return -FP_DROP_MALFORMED;
+		pkt->l4.icmp_type = ih->type;
+		pkt->l4.csum_off = pkt->l4.off + 2;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static __always_inline int fp_parse_l4_ipv4(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	struct iphdr *ip = pkt->ip4;
+	__u16 frag = bpf_ntohs(ip->frag_off);
+
+	pkt->l4.proto = ip->protocol;
+	pkt->l4.off = pkt->l3_off + ip->ihl * 4;
+	if (frag & 0x1fff)
+		pkt->l4.frag = FP_FRAG_LATER;
+	else if (frag & 0x2000)
+		pkt->l4.frag = FP_FRAG_FIRST;
+	if (pkt->l4.frag == FP_FRAG_LATER)
+		return 0;
+	return fp_parse_l4_header(pkt, data, data_end);
+}
+
+static __always_inline int fp_parse_l4_ipv6(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	__u8 next = pkt->ip6->nexthdr;
+	__u32 off = pkt->l3_off + sizeof(struct ipv6hdr);
+	int i;
+
+#pragma unroll
+	for (i = 0; i < FP_IPV6_MAX_EXT; i++) {
+		__u8 *ext;
+
+		if (next != 0 && next != 43 && next != 44 && next != 60 && next != 51)
+			break;
+		if (off > FP_L4_MAX_OFF)
+			return -FP_DROP_MALFORMED;
+		ext = data + off;
+		if ((void *)(ext + 8) > data_end)
+			return -FP_DROP_MALFORMED;
+		if (next == 44) { /* fragment header: 8 bytes, offset and M flag in bytes 2-3 */
+			__u16 frag = bpf_ntohs(*(__be16 *)(ext + 2));
+
+			pkt->l4.frag = (frag & 0xfff8) ? FP_FRAG_LATER : (frag & 1) ? FP_FRAG_FIRST : FP_FRAG_NONE;
+			next = ext[0];
+			off += 8;
+			continue;
+		}
+		if (next == 51) /* AH: length in 4-byte units, minus 2 */
+			off += (ext[1] + 2) * 4;
+		else
+			off += (ext[1] + 1) * 8;
+		next = ext[0];
+	}
+	pkt->l4.proto = next;
+	pkt->l4.off = off;
+	if (pkt->l4.frag == FP_FRAG_LATER)
+		return 0;
+	return fp_parse_l4_header(pkt, data, data_end);
+}
+
+static __always_inline int fp_parse_l4(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	if (pkt->l3 == FP_L3_IPV4)
+		return fp_parse_l4_ipv4(pkt, data, data_end);
+	return fp_parse_l4_ipv6(pkt, data, data_end);
+}
+
+#endif

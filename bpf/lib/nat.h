@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Rewriting a TCP/UDP packet's addresses and ports with incremental checksum
+ * updates: the IPv4 header checksum, and the L4 checksum including its
+ * pseudo-header. A zero UDP checksum on IPv4 (none computed) stays zero.
+ * Every function here may move packet data under tc: re-parse afterwards.
+ */
+#ifndef FP_LIB_NAT_H
+#define FP_LIB_NAT_H
+
+#include "l4.h"
+
+enum fp_nat_side {
+	FP_NAT_SOURCE = 0,
+	FP_NAT_DEST = 1,
+};
+
+static __always_inline int fp_addr_equal(const union fp_addr *a, const union fp_addr *b)
+{
+	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
+}
+
+static __always_inline int fp_addr_is_zero(const union fp_addr *a)
+{
+	return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
+}
+
+/* Rewrites one side's address to *addr and port to port (network order). */
+static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct fp_pkt *pkt, int side,
+					  const union fp_addr *addr, __be16 port)
+{
+	const union fp_addr *old = side == FP_NAT_DEST ? &pkt->dst : &pkt->src;
+	__be16 old_port = side == FP_NAT_DEST ? pkt->l4.dport : pkt->l4.sport;
+	__u64 l4_flags = pkt->l4.proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	__u32 csum_off = pkt->l4.csum_off;
+
+	if (!fp_addr_equal(old, addr)) {
+		if (pkt->l3 == FP_L3_IPV4) {
+			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 16 : 12);
+
+			if (ctx_store_bytes(ctx, off, &addr->w[3], 4) ||
+			    ctx_l3_csum_replace(ctx, pkt->l3_off + 10, old->w[3], addr->w[3], 4) ||
+			    ctx_l4_csum_replace(ctx, csum_off, old->w[3], addr->w[3], BPF_F_PSEUDO_HDR | 4 | l4_flags))
+				return -FP_DROP_NAT;
+		} else {
+			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 24 : 8);
+			__s64 diff = bpf_csum_diff((__be32 *)old->w, 16, (__be32 *)addr->w, 16, 0);
+
+			if (diff < 0 || ctx_store_bytes(ctx, off, addr->w, 16) ||
+			    ctx_l4_csum_replace(ctx, csum_off, 0, (__u32)diff, BPF_F_PSEUDO_HDR | l4_flags))
+				return -FP_DROP_NAT;
+		}
+	}
+	if (port != old_port) {
+		__u32 off = pkt->l4.off + (side == FP_NAT_DEST ? 2 : 0);
+
+		if (ctx_store_bytes(ctx, off, &port, 2) ||
+		    ctx_l4_csum_replace(ctx, csum_off, old_port, port, 2 | l4_flags))
+			return -FP_DROP_NAT;
+	}
+	return 0;
+}
+
+#endif
