@@ -35,11 +35,15 @@ std::string_view reason_name(unsigned reason)
     case FP_PASS_IPV6_HOP_BY_HOP: return "pass_ipv6_hop_by_hop";
     case FP_PASS_KIND: return "pass_kind";
     case FP_PASS_NOT_FOR_HOST: return "pass_not_for_host";
+    case FP_PASS_FRAGMENT: return "pass_fragment";
+    case FP_PASS_ICMP_ERROR: return "pass_icmp_error";
     case FP_DROP_SPOOF_MAC: return "drop_spoof_mac";
     case FP_DROP_SPOOF_IP: return "drop_spoof_ip";
     case FP_DROP_MALFORMED: return "drop_malformed";
     case FP_DROP_NOT_ENDPOINT: return "drop_not_endpoint";
     case FP_DROP_REDIRECT: return "drop_redirect";
+    case FP_DROP_CT_FULL: return "drop_ct_full";
+    case FP_DROP_NAT: return "drop_nat";
     default: return {};
     }
 }

@@ -182,6 +182,9 @@ static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp
 	ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (ret < 0)
 		return ret;
+	/* Fragments are left to the stack, counted: only the first carries the ports. */
+	if (pkt->l4.frag != FP_FRAG_NONE)
+		return -FP_PASS_FRAGMENT;
 	ret = fp_dnat_original(ctx, pkt, cfg);
 	if (ret <= 0)
 		return ret ?: -FP_PASS_NO_ENDPOINT;

@@ -27,11 +27,13 @@ TEST(Counters, PerCpuValuesAreSummed)
 TEST(Counters, EveryReasonHasANameAndAClass)
 {
     for (unsigned r : {FP_PASS_NOT_IP, FP_PASS_NO_ENDPOINT, FP_PASS_TTL, FP_PASS_VLAN, FP_PASS_LINK_LOCAL,
-                       FP_PASS_IPV6_HOP_BY_HOP, FP_PASS_KIND, FP_PASS_NOT_FOR_HOST}) {
+                       FP_PASS_IPV6_HOP_BY_HOP, FP_PASS_KIND, FP_PASS_NOT_FOR_HOST, FP_PASS_FRAGMENT,
+                       FP_PASS_ICMP_ERROR}) {
         EXPECT_FALSE(reason_name(r).empty()) << r;
         EXPECT_FALSE(reason_is_drop(r)) << r;
     }
-    for (unsigned r : {FP_DROP_SPOOF_MAC, FP_DROP_SPOOF_IP, FP_DROP_MALFORMED, FP_DROP_NOT_ENDPOINT, FP_DROP_REDIRECT}) {
+    for (unsigned r : {FP_DROP_SPOOF_MAC, FP_DROP_SPOOF_IP, FP_DROP_MALFORMED, FP_DROP_NOT_ENDPOINT, FP_DROP_REDIRECT,
+                       FP_DROP_CT_FULL, FP_DROP_NAT}) {
         EXPECT_TRUE(reason_name(r).starts_with("drop_")) << r;
         EXPECT_TRUE(reason_is_drop(r)) << r;
     }

@@ -1,0 +1,326 @@
+// DNAT, conntrack and marks on the production programs. Every expected output
+// packet is built from scratch (packet.cpp computes all checksums), so each row
+// also checks the incremental IPv4 and L4 checksum updates.
+//
+// Map setup for every test: endpoints E1 (10.0.0.1, fd00::1) on h1 and E2
+// (10.0.0.2, fd00::2) on h2, uplink up0, host addresses 10.99.0.1 and fd99::1,
+// and the published ports below.
+#include <linux/pkt_cls.h>
+#include <arpa/inet.h>
+#include <time.h>
+
+#include "prog_fixture.hpp"
+#include "test_world.hpp"
+
+namespace fp::test {
+namespace {
+
+constexpr std::uint8_t kTcp = 6, kUdp = 17;
+constexpr std::uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01, kRst = 0x04;
+constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT;
+
+const IpAddr kHost4 = IpAddr::parse("10.99.0.1");
+const IpAddr kHost6 = IpAddr::parse("fd99::1");
+const IpAddr kE1v4 = IpAddr::parse("10.0.0.1");
+const IpAddr kE1v6 = IpAddr::parse("fd00::1");
+const IpAddr kE2v4 = IpAddr::parse("10.0.0.2");
+
+// A LAN client's packet to the host's address and a port.
+Packet lan_to(const IpAddr &dst, std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn)
+{
+    Packet p = from_lan(dst.is_v4() ? L3::IPv4 : L3::IPv6);
+    p.dst = dst;
+    p.dport = dport;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    return p;
+}
+
+// p with its destination translated to addr:port and routed to the endpoint behind via/to.
+Packet dnatted(Packet p, const IpAddr &addr, std::uint16_t port, const MacAddr &via, const MacAddr &to)
+{
+    p.dst = addr;
+    p.dport = port;
+    return routed(p, via, to);
+}
+
+// A packet sent by an endpoint (its own MAC to its gateway) from src:sport to dst:dport.
+Packet sent_by(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport, const IpAddr &dst,
+               std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn | kAck)
+{
+    Packet p;
+    p.src_mac = mac;
+    p.dst_mac = gw;
+    p.l3 = src.is_v4() ? L3::IPv4 : L3::IPv6;
+    p.src = src;
+    p.sport = sport;
+    p.dst = dst;
+    p.dport = dport;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    return p;
+}
+
+std::uint64_t now_ns()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+class DnatTest : public ProgFixture {
+protected:
+    void SetUp() override
+    {
+        ProgFixture::SetUp();
+        if (HasFatalFailure())
+            return;
+        add_endpoint(h1, 1, FP_EP_VETH, {"10.0.0.1", "fd00::1"});
+        add_endpoint(h2, 2, FP_EP_VETH, {"10.0.0.2", "fd00::2"});
+        add_uplink(up0);
+        for (const IpAddr &a : {kHost4, kHost6})
+            maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
+        publish(kHost4, kTcp, 8080, kE1v4, 80);
+        publish(kHost6, kTcp, 8080, kE1v6, 80);
+        publish(IpAddr::from_raw(fp_addr{}), kUdp, 5353, kE2v4, 53); // any host address
+        fp_range_set set{};
+        set.count = 1;
+        set.ranges[0] = fp_port_range{9000, 9099, 7000, 0, kE2v4.raw()};
+        maps->ranges.upsert(fp_range_key{kHost4.raw(), kTcp, {}}, set);
+        maps->config.upsert(0, fp_config{4, 1, 1, 0});
+    }
+
+    void publish(const IpAddr &host, std::uint8_t proto, std::uint16_t port, const IpAddr &backend,
+                 std::uint16_t bport)
+    {
+        maps->dnat.upsert(fp_dnat_key{host.raw(), htons(port), proto, 0}, fp_dnat_backend{backend.raw(), htons(bport), {}});
+    }
+
+    // Runs the row's program and compares the whole output packet.
+    void expect(const RunResult &r, std::uint32_t verdict, const Packet &want)
+    {
+        EXPECT_EQ(r.retval, verdict);
+        const Bytes expected = want.bytes();
+        EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
+    }
+
+    std::optional<fp_ct_entry> ct(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
+                                  fp_ct_dir dir)
+    {
+        return maps->ct.lookup(fp_ct_key{s.raw(), d.raw(), htons(sp), htons(dp), proto, static_cast<__u8>(dir), {}});
+    }
+};
+
+// --- the original direction, per hook and family -------------------------------
+
+TEST_F(DnatTest, XdpTranslatesAndDeliversIPv4)
+{
+    const Packet in = lan_to(kHost4, 8080);
+    expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE1v4, 80, kH1, kC1));
+    const auto orig = ct(in.src, 40000, kHost4, 8080, kTcp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(orig);
+    EXPECT_EQ(IpAddr::from_raw(orig->daddr), kE1v4);
+    EXPECT_EQ(ntohs(orig->dport), 80);
+    EXPECT_EQ(IpAddr::from_raw(orig->saddr), in.src) << "the client's address is kept";
+    const auto reply = ct(kE1v4, 80, in.src, 40000, kTcp, FP_CT_REPLY);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(IpAddr::from_raw(reply->saddr), kHost4);
+    EXPECT_EQ(ntohs(reply->sport), 8080);
+}
+
+TEST_F(DnatTest, XdpTranslatesAndDeliversIPv6)
+{
+    const Packet in = lan_to(kHost6, 8080);
+    expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE1v6, 80, kH1, kC1));
+}
+
+TEST_F(DnatTest, TcUplinkTranslatesAndDelivers)
+{
+    const Packet in = lan_to(kHost4, 8080);
+    expect(run_tc(Program::TcUplink, up0, in.bytes()), kTcRedirect, dnatted(in, kE1v4, 80, kH1, kC1));
+    const Packet in6 = lan_to(kHost6, 8080);
+    expect(run_tc(Program::TcUplink, up0, in6.bytes()), kTcRedirect, dnatted(in6, kE1v6, 80, kH1, kC1));
+}
+
+TEST_F(DnatTest, AnyAddressEntryAppliesToHostAddressesOnly)
+{
+    const Packet in = lan_to(kHost4, 5353, kUdp);
+    expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 53, kH2, kC2));
+    const Packet elsewhere = lan_to(IpAddr::parse("10.99.0.77"), 5353, kUdp);
+    expect(run_xdp(up0, elsewhere.bytes()), XDP_PASS, elsewhere);
+}
+
+TEST_F(DnatTest, PortRangeMapsPortToPort)
+{
+    for (auto [port, backend_port] : {std::pair{9000, 7000}, {9042, 7042}, {9099, 7099}}) {
+        SCOPED_TRACE(port);
+        const Packet in = lan_to(kHost4, static_cast<std::uint16_t>(port));
+        expect(run_xdp(up0, in.bytes()), XDP_REDIRECT,
+               dnatted(in, kE2v4, static_cast<std::uint16_t>(backend_port), kH2, kC2));
+    }
+    const Packet past = lan_to(kHost4, 9100);
+    expect(run_xdp(up0, past.bytes()), XDP_PASS, past);
+}
+
+TEST_F(DnatTest, UnpublishedPortGoesToTheStack)
+{
+    const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_NO_ENDPOINT);
+    const Packet in = lan_to(kHost4, 8081);
+    expect(run_xdp(up0, in.bytes()), XDP_PASS, in);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_NO_ENDPOINT), before + 1);
+    EXPECT_TRUE(maps->ct.entries().empty());
+}
+
+TEST_F(DnatTest, ZeroUdpChecksumStaysZero)
+{
+    Packet in = lan_to(kHost4, 5353, kUdp);
+    in.udp_no_checksum = true;
+    expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 53, kH2, kC2));
+    expect(run_tc(Program::TcUplink, up0, in.bytes()), kTcRedirect, dnatted(in, kE2v4, 53, kH2, kC2));
+}
+
+TEST_F(DnatTest, FragmentsGoToTheStackCounted)
+{
+    Bytes b = lan_to(kHost4, 5353, kUdp).bytes();
+    b[14 + 6] = 0x00;
+    b[14 + 7] = 0x10; // fragment offset 16 (x8 bytes): not the first fragment
+    const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_FRAGMENT);
+    const RunResult r = run_xdp(up0, b);
+    EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_PASS));
+    EXPECT_EQ(r.out, b);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_FRAGMENT), before + 1);
+}
+
+// Without any DNAT entry counted in fp_config, the NAT path is skipped altogether.
+TEST_F(DnatTest, NoNatWorkWhenConfigCountsNoEntries)
+{
+    maps->config.upsert(0, fp_config{});
+    const Packet in = lan_to(kHost4, 8080);
+    expect(run_xdp(up0, in.bytes()), XDP_PASS, in);
+}
+
+// --- flows: conntrack, replies, hairpin ----------------------------------------
+
+// Later packets of a flow follow conntrack, even after the DNAT entry is gone.
+TEST_F(DnatTest, EstablishedFlowFollowsConntrack)
+{
+    const Packet syn = lan_to(kHost4, 8080);
+    run_xdp(up0, syn.bytes());
+    maps->dnat.erase(fp_dnat_key{kHost4.raw(), htons(8080), kTcp, 0});
+    const Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
+    expect(run_xdp(up0, ack.bytes()), XDP_REDIRECT, dnatted(ack, kE1v4, 80, kH1, kC1));
+}
+
+// The backend's reply leaves with the published address as its source; the stack routes it on.
+TEST_F(DnatTest, ReplyGetsThePublishedSourceBack)
+{
+    run_xdp(up0, lan_to(kHost4, 8080).bytes());
+    const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000);
+    Packet want = reply;
+    want.src = kHost4;
+    want.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, want);
+
+    run_xdp(up0, lan_to(kHost6, 8080).bytes());
+    const Packet reply6 = sent_by(kC1, kH1, kE1v6, 80, from_lan(L3::IPv6).src, 40000);
+    Packet want6 = reply6;
+    want6.src = kHost6;
+    want6.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, reply6.bytes()), kTcOk, want6);
+}
+
+// E2 reaches the port E1 publishes on the host address: delivered straight to E1 with
+// E2's own source, and E1's reply comes back to E2 from the published address.
+TEST_F(DnatTest, HairpinBetweenContainers)
+{
+    const Packet out = sent_by(kC2, kH2, kE2v4, 41000, kHost4, 8080, kTcp, kSyn);
+    expect(run_tc(Program::TcEndpoint, h2, out.bytes()), kTcRedirect, dnatted(out, kE1v4, 80, kH1, kC1));
+    const Packet back = sent_by(kC1, kH1, kE1v4, 80, kE2v4, 41000);
+    Packet want = routed(back, kH2, kC2);
+    want.src = kHost4;
+    want.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, back.bytes()), kTcRedirect, want);
+}
+
+// E1 reaches its own published port: only then is the source rewritten (to the host
+// address), so that E1's answer comes back through the host and is translated.
+TEST_F(DnatTest, HairpinToItselfRewritesTheSource)
+{
+    const Packet out = sent_by(kC1, kH1, kE1v4, 42000, kHost4, 8080, kTcp, kSyn);
+    Packet want = dnatted(out, kE1v4, 80, kH1, kC1);
+    want.src = kHost4;
+    expect(run_tc(Program::TcEndpoint, h1, out.bytes()), kTcRedirect, want);
+
+    const Packet back = sent_by(kC1, kH1, kE1v4, 80, kHost4, 42000);
+    Packet want_back = routed(back, kH1, kC1);
+    want_back.src = kHost4;
+    want_back.sport = 8080;
+    want_back.dst = kE1v4;
+    expect(run_tc(Program::TcEndpoint, h1, back.bytes()), kTcRedirect, want_back);
+}
+
+// --- ageing ---------------------------------------------------------------------
+
+TEST_F(DnatTest, TcpStateSetsTheDeadlines)
+{
+    const auto seconds_left = [&](fp_ct_dir dir) {
+        const auto e = dir == FP_CT_ORIGINAL ? ct(from_lan().src, 40000, kHost4, 8080, kTcp, dir)
+                                             : ct(kE1v4, 80, from_lan().src, 40000, kTcp, dir);
+        return e ? static_cast<long>((e->expires_ns - now_ns()) / 1000000000ULL) : -1L;
+    };
+    run_xdp(up0, lan_to(kHost4, 8080, kTcp, kSyn).bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_SYN, 2);
+    run_tc(Program::TcEndpoint, h1, sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kSyn | kAck).bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_ESTABLISHED, 2);
+    run_xdp(up0, lan_to(kHost4, 8080, kTcp, kAck).bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_ESTABLISHED, 2);
+    run_xdp(up0, lan_to(kHost4, 8080, kTcp, kFin | kAck).bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_CLOSE, 2);
+    run_tc(Program::TcEndpoint, h1, sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kRst).bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_CLOSE, 2);
+    EXPECT_TRUE(ct(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY)->flags & FP_CT_RST);
+}
+
+TEST_F(DnatTest, UdpFlowsAgeWithTheUdpTimeout)
+{
+    run_xdp(up0, lan_to(kHost4, 5353, kUdp).bytes());
+    const auto e = ct(from_lan().src, 40000, kHost4, 5353, kUdp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(e);
+    EXPECT_NEAR(static_cast<double>(e->expires_ns - now_ns()) / 1e9, FP_CT_TIMEOUT_UDP, 2);
+}
+
+// An expired original entry is not used: the flow is looked up in the DNAT table again.
+TEST_F(DnatTest, ExpiredFlowIsLookedUpAgain)
+{
+    run_xdp(up0, lan_to(kHost4, 8080).bytes());
+    fp_ct_key key{from_lan().src.raw(), kHost4.raw(), htons(40000), htons(8080), kTcp, FP_CT_ORIGINAL, {}};
+    fp_ct_entry e = *maps->ct.lookup(key);
+    e.expires_ns = 1;
+    maps->ct.upsert(key, e);
+    publish(kHost4, kTcp, 8080, kE2v4, 81);
+    const Packet in = lan_to(kHost4, 8080);
+    expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 81, kH2, kC2));
+}
+
+// --- marks ----------------------------------------------------------------------
+
+TEST_F(DnatTest, RepliesFromAPublishedPortGetTheMark)
+{
+    maps->marks.upsert(fp_mark_key{kE1v4.raw(), htons(80), kTcp, FP_MARK_SOURCE}, fp_mark{0x2, 0xff});
+    maps->marks.upsert(fp_mark_key{fp_addr{}, htons(53), kUdp, FP_MARK_SOURCE}, fp_mark{0x7, 0xff});
+    maps->marks.upsert(fp_mark_key{IpAddr::parse("10.99.0.9").raw(), htons(443), kTcp, FP_MARK_DESTINATION},
+                       fp_mark{0x300, 0xf00});
+    fp_config cfg = *maps->config.lookup(0);
+    cfg.mark_rules = 3;
+    maps->config.upsert(0, cfg);
+
+    const auto mark_of = [&](const Packet &p, const Dev &dev) { return run_tc(Program::TcEndpoint, dev, p.bytes()).mark; };
+    EXPECT_EQ(mark_of(sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000), h1), 0x2u);
+    EXPECT_EQ(mark_of(sent_by(kC1, kH1, kE1v4, 81, from_lan().src, 40000), h1), 0u) << "another port";
+    EXPECT_EQ(mark_of(sent_by(kC2, kH2, kE2v4, 53, from_lan().src, 40000, kUdp), h2), 0x7u) << "any address";
+    EXPECT_EQ(mark_of(sent_by(kC2, kH2, kE2v4, 40000, IpAddr::parse("10.99.0.9"), 443), h2), 0x300u)
+        << "by destination";
+}
+
+} // namespace
+} // namespace fp::test
