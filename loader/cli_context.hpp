@@ -24,6 +24,8 @@ void add_datapath_commands(CLI::App &app, CliContext &ctx);
 void add_interface_commands(CLI::App &app, CliContext &ctx);
 void add_endpoint_commands(CLI::App &app, CliContext &ctx);
 void add_stats_command(CLI::App &app, CliContext &ctx);
+void add_dnat_commands(CLI::App &app, CliContext &ctx);
+void add_mark_commands(CLI::App &app, CliContext &ctx);
 void add_demo_command(CLI::App &app, CliContext &ctx);
 
 } // namespace fp

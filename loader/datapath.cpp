@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include "config_counts.hpp"
 #include "datapath_lock.hpp"
+#include "local_addrs.hpp"
 #include "error.hpp"
 #include "interfaces.hpp"
 #include "map_set.hpp"
@@ -33,6 +35,8 @@ void datapath_up(const PinRoot &root, const UpOptions &opts)
     }
     DatapathLock lock(root);
     MapSet maps = MapSet::open_pinned(root.path());
+    sync_local_addrs(maps);
+    recount_config(maps);
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
     for (const NetDev &dev : uplinks) {

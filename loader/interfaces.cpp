@@ -2,8 +2,34 @@
 
 #include "error.hpp"
 #include "programs.hpp"
+#include "sysctl.hpp"
 
 namespace fp {
+
+namespace {
+constexpr __u8 kProgramBits = FP_ATTACHED_TC_INGRESS | FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC | FP_CREATED_CLSACT;
+
+std::string accept_local_of(const std::string &ifname)
+{
+    return "net.ipv4.conf." + ifname + ".accept_local";
+}
+} // namespace
+
+bool Interfaces::enable_accept_local(const std::string &ifname)
+{
+    if (sysctl_read(accept_local_of(ifname)) != "0")
+        return false;
+    sysctl_write(accept_local_of(ifname), "1");
+    return true;
+}
+
+void Interfaces::restore_settings(std::uint32_t ifindex, const fp_iface &rec)
+{
+    if (!(rec.attached & FP_SET_ACCEPT_LOCAL))
+        return;
+    if (const auto dev = NetDev::by_index(ifindex))
+        sysctl_write(accept_local_of(dev->name), "0");
+}
 
 void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
 {
@@ -46,15 +72,17 @@ void Interfaces::attach_endpoint(const NetDev &dev)
 void Interfaces::detach(std::uint32_t ifindex, const std::string &ifname)
 {
     const auto rec = maps_.ifaces.lookup(iface_key(ifindex));
-    if (!rec || rec->attached == 0)
+    if (!rec || (rec->attached & kProgramBits) == 0)
         throw Error("flatpath has nothing attached to " + ifname);
     detach_recorded(ifindex, *rec);
 }
 
 void Interfaces::detach_all()
 {
-    for (const auto &[key, rec] : maps_.ifaces.entries())
+    for (const auto &[key, rec] : maps_.ifaces.entries()) {
         detach_recorded(key.ifindex, rec);
+        restore_settings(key.ifindex, rec);
+    }
 }
 
 void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
@@ -69,7 +97,7 @@ void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
         maps_.ifaces.erase(iface_key(ifindex));
     } else {
         fp_iface kept = rec;
-        kept.attached = 0;
+        kept.attached &= ~kProgramBits;
         maps_.ifaces.upsert(iface_key(ifindex), kept);
     }
 }

@@ -84,6 +84,8 @@ int main(int argc, char **argv)
     fp::add_datapath_commands(app, ctx);
     fp::add_interface_commands(app, ctx);
     fp::add_endpoint_commands(app, ctx);
+    fp::add_dnat_commands(app, ctx);
+    fp::add_mark_commands(app, ctx);
     fp::add_stats_command(app, ctx);
     fp::add_demo_command(app, ctx);
 

@@ -117,11 +117,17 @@ Received parse_received(const std::string &s)
 Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                       const std::string &client_ns, std::uint64_t bytes)
 {
+    return tcp_transfer(server_ns, SockTarget{server, port}, client_ns, SockTarget{server, port}, bytes);
+}
+
+Received tcp_transfer(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                      const SockTarget &connect, std::uint64_t bytes)
+{
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0)
         throw_errno("pipe", errno);
     NetnsTask srv(server_ns, [&] {
-        Socket s = bound_socket(server, port, SOCK_STREAM);
+        Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
         if (::listen(s.get(), 1) != 0)
             throw_errno("listen", errno);
         signal_ready(ready[1]);
@@ -151,12 +157,12 @@ Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::u
     if (!listening)
         return parse_received(srv.result()); // throws the server's error
     run_in_netns(client_ns, [&] {
-        Socket s(::socket(server.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        Socket s(::socket(connect.addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
         const timeval tv{kTimeoutMs / 1000, 0};
         ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        const SockAddr sa = sockaddr_of(server, port);
+        const SockAddr sa = sockaddr_of(connect.addr, connect.port);
         if (::connect(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0)
-            throw_errno("connect to " + server.str() + ":" + std::to_string(port), errno);
+            throw_errno("connect to " + connect.addr.str() + ":" + std::to_string(connect.port), errno);
         std::vector<char> buf(65536, 'f');
         std::uint64_t left = bytes;
         while (left > 0) {
@@ -173,11 +179,17 @@ Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::u
 Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                   const std::string &client_ns, unsigned count)
 {
+    return udp_send(server_ns, SockTarget{server, port}, client_ns, SockTarget{server, port}, count);
+}
+
+Received udp_send(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                  const SockTarget &send_to, unsigned count)
+{
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0)
         throw_errno("pipe", errno);
     NetnsTask srv(server_ns, [&] {
-        Socket s = bound_socket(server, port, SOCK_DGRAM);
+        Socket s = bound_socket(listen.addr, listen.port, SOCK_DGRAM);
         signal_ready(ready[1]);
         Received r;
         char buf[2048];
@@ -205,12 +217,12 @@ Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint1
     if (!bound)
         return parse_received(srv.result());
     run_in_netns(client_ns, [&] {
-        Socket s(::socket(server.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        const SockAddr sa = sockaddr_of(server, port);
+        Socket s(::socket(send_to.addr.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        const SockAddr sa = sockaddr_of(send_to.addr, send_to.port);
         const char payload[64] = "flatpath";
         for (unsigned i = 0; i < count; ++i) {
             if (::sendto(s.get(), payload, sizeof payload, 0, reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) < 0)
-                throw_errno("send UDP to " + server.str(), errno);
+                throw_errno("send UDP to " + send_to.addr.str(), errno);
             if (i % 64 == 63)
                 ::usleep(1000); // stay under the receiver's socket buffer
         }

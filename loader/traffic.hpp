@@ -15,11 +15,23 @@ struct Received {
     std::string peer;           // the source address the receiver saw
 };
 
-// A TCP connection from client_ns to server:port (server in server_ns) that sends `bytes`.
+struct SockTarget {
+    IpAddr addr;
+    std::uint16_t port;
+};
+
+// A TCP connection from client_ns to `connect` that sends `bytes`, received by a server in
+// server_ns listening on `listen` (the same address unless something translates it).
+Received tcp_transfer(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                      const SockTarget &connect, std::uint64_t bytes);
+// The same, when the client connects to the address the server listens on.
 Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                       const std::string &client_ns, std::uint64_t bytes);
 
-// `count` UDP datagrams from client_ns to server:port; counts what arrived within a second of the last.
+// `count` UDP datagrams from client_ns to `send_to`, received on `listen` in server_ns; counts
+// what arrived within a second of the last.
+Received udp_send(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                  const SockTarget &send_to, unsigned count);
 Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                   const std::string &client_ns, unsigned count);
 

@@ -108,6 +108,7 @@ enum fp_attach_flags {
 	FP_ATTACHED_XDP_NATIVE = 1 << 1,
 	FP_ATTACHED_XDP_GENERIC = 1 << 2,
 	FP_CREATED_CLSACT = 1 << 3, /* the clsact qdisc was made by flatpath */
+	FP_SET_ACCEPT_LOCAL = 1 << 4, /* flatpath turned net.ipv4.conf.DEV.accept_local on */
 };
 
 /* fp_ifaces: ifindex -> role and attach state. */
@@ -129,9 +130,10 @@ FP_STATIC_ASSERT(sizeof(struct fp_iface) == 20, "iface value size");
 /* ---- DNAT ------------------------------------------------------------- */
 
 /*
- * fp_dnat: {host address, protocol, port} -> backend. An all-zero address
- * means "any local address of the host" (those in fp_local_addrs), like
- * iptables' --dst-type LOCAL. Ports are in network byte order.
+ * fp_dnat: {host address, protocol, port} -> backend. The unspecified address
+ * of a family (0.0.0.0 as ::ffff:0.0.0.0, or ::) means "any local address of
+ * the host in that family" (those in fp_local_addrs), like iptables'
+ * --dst-type LOCAL. Ports are in network byte order.
  */
 struct fp_dnat_key {
 	union fp_addr addr;

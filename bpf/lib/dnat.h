@@ -55,6 +55,9 @@ static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct
 	union fp_addr any = {};
 	int local = -1;
 
+	/* "Any address" is per family (:: or ::ffff:0.0.0.0): a backend is reached in its own family. */
+	if (pkt->l3 == FP_L3_IPV4)
+		any.w[2] = bpf_htonl(0x0000ffff);
 	if (!b && cfg->dnat_any && (local = fp_is_local_addr(&pkt->dst))) {
 		key.addr = any;
 		b = bpf_map_lookup_elem(&fp_dnat, &key);

@@ -82,7 +82,7 @@ protected:
             maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
         publish(kHost4, kTcp, 8080, kE1v4, 80);
         publish(kHost6, kTcp, 8080, kE1v6, 80);
-        publish(IpAddr::from_raw(fp_addr{}), kUdp, 5353, kE2v4, 53); // any host address
+        publish(IpAddr::parse("0.0.0.0"), kUdp, 5353, kE2v4, 53); // any IPv4 host address
         fp_range_set set{};
         set.count = 1;
         set.ranges[0] = fp_port_range{9000, 9099, 7000, 0, kE2v4.raw()};
@@ -148,6 +148,8 @@ TEST_F(DnatTest, AnyAddressEntryAppliesToHostAddressesOnly)
     expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 53, kH2, kC2));
     const Packet elsewhere = lan_to(IpAddr::parse("10.99.0.77"), 5353, kUdp);
     expect(run_xdp(up0, elsewhere.bytes()), XDP_PASS, elsewhere);
+    const Packet other_family = lan_to(kHost6, 5353, kUdp);
+    expect(run_xdp(up0, other_family.bytes()), XDP_PASS, other_family);
 }
 
 TEST_F(DnatTest, PortRangeMapsPortToPort)

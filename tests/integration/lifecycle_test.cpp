@@ -17,6 +17,7 @@ struct Residue {
     std::string endpoints;
     std::string tc;  // filters and qdiscs of every host device
     std::string xdp; // XDP programs on host devices
+    std::string sysctls; // per-device settings flatpath may change
 
     bool operator==(const Residue &) const = default;
 };
@@ -26,7 +27,7 @@ std::ostream &operator<<(std::ostream &os, const Residue &r)
     os << "pins:";
     for (const auto &p : r.pins)
         os << " " << p;
-    return os << "\nendpoints: " << r.endpoints << "\ntc:\n" << r.tc << "xdp:\n" << r.xdp;
+    return os << "\nendpoints: " << r.endpoints << "\ntc:\n" << r.tc << "xdp:\n" << r.xdp << "\nsysctls:\n" << r.sysctls;
 }
 
 class LifecycleTest : public NetnsTest {
@@ -45,6 +46,8 @@ protected:
             r.tc += host({"tc", "filter", "show", "dev", dev, "ingress"});
         }
         r.xdp = host({"ip", "-d", "link", "show", "uplink0"}).find("prog/xdp") != std::string::npos ? "uplink0" : "";
+        for (const char *dev : {"fpc1", "fpc2"})
+            r.sysctls += host({"sysctl", "net.ipv4.conf." + std::string(dev) + ".accept_local"});
         return r;
     }
 

@@ -1,0 +1,89 @@
+#include "conntrack.hpp"
+
+#include <time.h>
+
+namespace fp {
+
+fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig)
+{
+    fp_ct_key k{};
+    k.saddr = orig.daddr;
+    k.daddr = orig.saddr;
+    k.sport = orig.dport;
+    k.dport = orig.sport;
+    k.proto = orig_key.proto;
+    k.dir = FP_CT_REPLY;
+    return k;
+}
+
+std::uint64_t monotonic_ns()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::vector<Flow> Conntrack::flows() const
+{
+    std::vector<Flow> out;
+    for (const auto &[key, entry] : maps_.ct.entries())
+        if (key.dir == FP_CT_ORIGINAL)
+            out.push_back(Flow{key, entry, maps_.ct.lookup(reply_key(key, entry))});
+    return out;
+}
+
+std::size_t Conntrack::purge(const std::function<bool(const Flow &)> &doomed)
+{
+    std::size_t n = 0;
+    for (const Flow &f : flows()) {
+        if (!doomed(f))
+            continue;
+        maps_.ct.erase(f.key);
+        maps_.ct.erase(reply_key(f.key, f.orig));
+        ++n;
+    }
+    return n;
+}
+
+std::size_t Conntrack::collect_expired(std::uint64_t now_ns)
+{
+    std::size_t n = 0;
+    for (const auto &[key, entry] : maps_.ct.entries()) {
+        if (entry.expires_ns > now_ns)
+            continue;
+        if (key.dir == FP_CT_ORIGINAL) {
+            // The flow lives as long as either direction does.
+            const fp_ct_key rk = reply_key(key, entry);
+            const auto reply = maps_.ct.lookup(rk);
+            if (reply && reply->expires_ns > now_ns)
+                continue;
+            n += maps_.ct.erase(key);
+            if (reply)
+                n += maps_.ct.erase(rk);
+        } else {
+            // A reply entry goes by itself only when it has no live original: the original's
+            // own pass removes pairs. An original is found from a reply entry's values.
+            fp_ct_key ok{};
+            ok.saddr = entry.daddr;
+            ok.daddr = entry.saddr;
+            ok.sport = entry.dport;
+            ok.dport = entry.sport;
+            ok.proto = key.proto;
+            ok.dir = FP_CT_ORIGINAL;
+            const auto orig = maps_.ct.lookup(ok);
+            if (!orig || orig->expires_ns <= now_ns)
+                n += maps_.ct.erase(key);
+        }
+    }
+    return n;
+}
+
+std::size_t Conntrack::flush()
+{
+    std::size_t n = 0;
+    for (const auto &[key, entry] : maps_.ct.entries())
+        n += maps_.ct.erase(key);
+    return n;
+}
+
+} // namespace fp

@@ -1,0 +1,201 @@
+#include "dnat_table.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "config_counts.hpp"
+#include "conntrack.hpp"
+#include "datapath_lock.hpp"
+#include "error.hpp"
+#include "local_addrs.hpp"
+
+namespace fp {
+
+namespace {
+
+std::string endpoint_str(const IpAddr &a, const std::string &ports)
+{
+    return (a.is_v4() ? a.str() : "[" + a.str() + "]") + ":" + ports;
+}
+
+fp_dnat_key exact_key(const IpAddr &host, std::uint8_t proto, std::uint16_t port)
+{
+    return fp_dnat_key{host.raw(), htons(port), proto, 0};
+}
+
+fp_range_key range_key(const IpAddr &host, std::uint8_t proto)
+{
+    return fp_range_key{host.raw(), proto, {}};
+}
+
+bool overlaps(const PortRange &a, std::uint16_t first, std::uint16_t last)
+{
+    return a.first <= last && first <= a.last;
+}
+
+} // namespace
+
+bool DnatRule::any_host() const
+{
+    return is_any_address(host);
+}
+
+std::string DnatRule::published() const
+{
+    return protocol_name(proto) + " " + endpoint_str(host, ports.str());
+}
+
+void DnatTable::refuse_overlap(const DnatRule &rule) const
+{
+    // The addresses whose ports this rule would share: its own, plus "any" for a specific
+    // address, or every host address of the family for "any".
+    std::vector<IpAddr> overlapping{rule.host};
+    if (!rule.any_host()) {
+        overlapping.push_back(any_address_like(rule.host));
+    } else {
+        for (const auto &[key, v] : maps_.local_addrs.entries()) {
+            const IpAddr a = IpAddr::from_raw(key.addr);
+            if (a.is_v4() == rule.host.is_v4())
+                overlapping.push_back(a);
+        }
+    }
+    for (const IpAddr &host : overlapping) {
+        const auto taken = [&](const std::string &ports, const IpAddr &to, const std::string &to_ports) {
+            return Error(protocol_name(rule.proto) + " " + endpoint_str(host, ports) + " is already published (to " +
+                         endpoint_str(to, to_ports) + ")");
+        };
+        for (std::uint32_t p = rule.ports.first; p <= rule.ports.last; ++p) {
+            if (const auto b = maps_.dnat.lookup(exact_key(host, rule.proto, static_cast<std::uint16_t>(p))))
+                throw taken(std::to_string(p), IpAddr::from_raw(b->addr), std::to_string(ntohs(b->port)));
+        }
+        if (const auto set = maps_.ranges.lookup(range_key(host, rule.proto))) {
+            for (std::uint32_t i = 0; i < set->count && i < FP_MAX_RANGES; ++i) {
+                const fp_port_range &r = set->ranges[i];
+                if (overlaps(rule.ports, r.first, r.last))
+                    throw taken(PortRange{r.first, r.last}.str(), IpAddr::from_raw(r.backend),
+                                PortRange{r.backend_first, static_cast<std::uint16_t>(r.backend_first + (r.last - r.first))}
+                                    .str());
+            }
+        }
+    }
+}
+
+void DnatTable::add(const DnatRule &rule)
+{
+    if (rule.host.is_v4() != rule.backend.is_v4())
+        throw Error("address family mismatch: " + rule.published() + " is " + (rule.host.is_v4() ? "IPv4" : "IPv6") +
+                    ", backend " + rule.backend.str() + " is not");
+    if (rule.ports.size() != rule.backend_ports.size())
+        throw Error("published ports " + rule.ports.str() + " and backend ports " + rule.backend_ports.str() +
+                    " differ in length");
+    DatapathLock lock(root_);
+    if (rule.any_host())
+        sync_local_addrs(maps_);
+    refuse_overlap(rule);
+
+    const bool any = rule.any_host();
+    if (rule.ports.single()) {
+        const fp_dnat_backend b{rule.backend.raw(), htons(rule.backend_ports.first), {}};
+        if (!maps_.dnat.insert(exact_key(rule.host, rule.proto, rule.ports.first), b))
+            throw Error(rule.published() + " was published meanwhile");
+        adjust_config(maps_, [&](fp_config &c) {
+            c.dnat_entries++;
+            c.dnat_any += any ? 1 : 0;
+        });
+        return;
+    }
+    const fp_range_key key = range_key(rule.host, rule.proto);
+    const auto existing = maps_.ranges.lookup(key);
+    fp_range_set set = existing.value_or(fp_range_set{});
+    if (set.count >= FP_MAX_RANGES)
+        throw Error("no room for another port range on " + protocol_name(rule.proto) + " " + rule.host.str() +
+                    " (at most " + std::to_string(FP_MAX_RANGES) + ")");
+    set.ranges[set.count++] = fp_port_range{rule.ports.first, rule.ports.last, rule.backend_ports.first, 0,
+                                            rule.backend.raw()};
+    maps_.ranges.upsert(key, set);
+    if (!existing)
+        adjust_config(maps_, [&](fp_config &c) {
+            c.dnat_entries++;
+            c.range_sets++;
+            c.dnat_any += any ? 1 : 0;
+        });
+}
+
+std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports)
+{
+    DatapathLock lock(root_);
+    const bool any = is_any_address(host);
+    const std::string what = protocol_name(proto) + " " + endpoint_str(host, ports.str());
+    IpAddr backend;
+    PortRange backend_ports{};
+    if (ports.single()) {
+        const fp_dnat_key key = exact_key(host, proto, ports.first);
+        const auto b = maps_.dnat.lookup(key);
+        if (!b)
+            throw Error("nothing is published at " + what);
+        backend = IpAddr::from_raw(b->addr);
+        backend_ports = {ntohs(b->port), ntohs(b->port)};
+        maps_.dnat.erase(key);
+        adjust_config(maps_, [&](fp_config &c) {
+            c.dnat_entries--;
+            c.dnat_any -= any ? 1 : 0;
+        });
+    } else {
+        const fp_range_key key = range_key(host, proto);
+        auto set = maps_.ranges.lookup(key);
+        std::uint32_t at = FP_MAX_RANGES;
+        for (std::uint32_t i = 0; set && i < set->count && i < FP_MAX_RANGES; ++i)
+            if (set->ranges[i].first == ports.first && set->ranges[i].last == ports.last)
+                at = i;
+        if (at == FP_MAX_RANGES)
+            throw Error("nothing is published at " + what);
+        const fp_port_range r = set->ranges[at];
+        backend = IpAddr::from_raw(r.backend);
+        backend_ports = {r.backend_first, static_cast<std::uint16_t>(r.backend_first + (r.last - r.first))};
+        std::copy(set->ranges + at + 1, set->ranges + set->count, set->ranges + at);
+        set->count--;
+        if (set->count > 0) {
+            maps_.ranges.upsert(key, *set);
+        } else {
+            maps_.ranges.erase(key);
+            adjust_config(maps_, [&](fp_config &c) {
+                c.dnat_entries--;
+                c.range_sets--;
+                c.dnat_any -= any ? 1 : 0;
+            });
+        }
+    }
+    // Its flows go too: none may keep pointing at a backend the rule no longer names.
+    return Conntrack(maps_).purge([&](const Flow &f) {
+        const IpAddr dst = IpAddr::from_raw(f.key.daddr);
+        const std::uint16_t dport = ntohs(f.key.dport);
+        const std::uint16_t bport = ntohs(f.orig.dport);
+        return f.key.proto == proto && dport >= ports.first && dport <= ports.last &&
+               (any ? dst.is_v4() == host.is_v4() : dst == host) && IpAddr::from_raw(f.orig.daddr) == backend &&
+               bport >= backend_ports.first && bport <= backend_ports.last;
+    });
+}
+
+std::vector<DnatRule> DnatTable::list() const
+{
+    std::vector<DnatRule> rules;
+    for (const auto &[key, b] : maps_.dnat.entries()) {
+        const std::uint16_t port = ntohs(key.port);
+        rules.push_back(DnatRule{IpAddr::from_raw(key.addr), key.proto, {port, port}, IpAddr::from_raw(b.addr),
+                                 {ntohs(b.port), ntohs(b.port)}});
+    }
+    for (const auto &[key, set] : maps_.ranges.entries()) {
+        for (std::uint32_t i = 0; i < set.count && i < FP_MAX_RANGES; ++i) {
+            const fp_port_range &r = set.ranges[i];
+            rules.push_back(DnatRule{IpAddr::from_raw(key.addr), key.proto, {r.first, r.last}, IpAddr::from_raw(r.backend),
+                                     {r.backend_first, static_cast<std::uint16_t>(r.backend_first + (r.last - r.first))}});
+        }
+    }
+    std::sort(rules.begin(), rules.end(), [](const DnatRule &a, const DnatRule &b) {
+        return std::tie(a.proto, a.ports.first, a.host) < std::tie(b.proto, b.ports.first, b.host);
+    });
+    return rules;
+}
+
+} // namespace fp

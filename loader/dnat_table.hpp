@@ -1,0 +1,45 @@
+// Published ports: DNAT rules from a host address (or any of the host's
+// addresses) and a port or port range to a backend endpoint. A single port is
+// one fp_dnat entry; a range is one element of its (address, protocol)'s range
+// set, never expanded per port.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ip_addr.hpp"
+#include "map_set.hpp"
+#include "pin_root.hpp"
+#include "port_spec.hpp"
+
+namespace fp {
+
+struct DnatRule {
+    IpAddr host; // the unspecified address of its family for "any host address"
+    std::uint8_t proto = 6;
+    PortRange ports;
+    IpAddr backend;
+    PortRange backend_ports;
+
+    bool any_host() const;
+    std::string published() const; // "tcp 10.99.0.1:8080" or "tcp *:8080"
+};
+
+class DnatTable {
+public:
+    DnatTable(const PinRoot &root, MapSet &maps) : root_(root), maps_(maps) {}
+
+    // Refuses a family mismatch and any port already published on an overlapping address.
+    void add(const DnatRule &rule);
+    // Removes the rule published exactly at host/proto/ports and purges its flows; returns
+    // the number of flows purged.
+    std::size_t remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports);
+    std::vector<DnatRule> list() const;
+
+private:
+    void refuse_overlap(const DnatRule &rule) const;
+    const PinRoot &root_;
+    MapSet &maps_;
+};
+
+} // namespace fp

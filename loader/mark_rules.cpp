@@ -1,0 +1,78 @@
+#include "mark_rules.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "config_counts.hpp"
+#include "datapath_lock.hpp"
+#include "error.hpp"
+
+namespace fp {
+
+namespace {
+
+fp_mark_key key_of(const MarkRule &r)
+{
+    return fp_mark_key{r.addr.raw(), htons(r.port), r.proto, static_cast<__u8>(r.match)};
+}
+
+std::string hex(std::uint32_t v)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%x", v);
+    return buf;
+}
+
+} // namespace
+
+bool MarkRule::any_addr() const
+{
+    return addr == IpAddr::parse("::"); // one "any" for both families: a mark translates nothing
+}
+
+std::string MarkRule::matched() const
+{
+    const std::string host = any_addr() ? "*" : addr.is_v4() ? addr.str() : "[" + addr.str() + "]";
+    return std::string(match == FP_MARK_SOURCE ? "from " : "to ") + protocol_name(proto) + " " + host + ":" +
+           std::to_string(port);
+}
+
+std::string MarkRule::describe() const
+{
+    return matched() + " mark " + hex(mark.value) + "/" + hex(mark.mask);
+}
+
+void MarkRules::add(const MarkRule &rule)
+{
+    DatapathLock lock(root_);
+    if (const auto m = maps_.marks.lookup(key_of(rule)))
+        throw Error("a mark rule " + rule.matched() + " exists already (mark " + hex(m->value) + "/" + hex(m->mask) +
+                    ")");
+    if (!maps_.marks.insert(key_of(rule), fp_mark{rule.mark.value, rule.mark.mask}))
+        throw Error("a mark rule for the same packets was added meanwhile");
+    adjust_config(maps_, [](fp_config &c) { c.mark_rules++; });
+}
+
+void MarkRules::remove(const MarkRule &rule)
+{
+    DatapathLock lock(root_);
+    if (!maps_.marks.erase(key_of(rule)))
+        throw Error("no mark rule " + rule.matched());
+    adjust_config(maps_, [](fp_config &c) { c.mark_rules--; });
+}
+
+std::vector<MarkRule> MarkRules::list() const
+{
+    std::vector<MarkRule> rules;
+    for (const auto &[key, m] : maps_.marks.entries())
+        rules.push_back(MarkRule{IpAddr::from_raw(key.addr), key.proto, ntohs(key.port),
+                                 static_cast<fp_mark_match>(key.match), MarkValue{m.value, m.mask}});
+    std::sort(rules.begin(), rules.end(), [](const MarkRule &a, const MarkRule &b) {
+        return std::tie(a.match, a.proto, a.port, a.addr) < std::tie(b.match, b.proto, b.port, b.addr);
+    });
+    return rules;
+}
+
+} // namespace fp

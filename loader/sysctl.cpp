@@ -1,0 +1,37 @@
+#include "sysctl.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+
+#include "error.hpp"
+
+namespace fp {
+
+namespace {
+
+std::string path_of(std::string name)
+{
+    std::replace(name.begin(), name.end(), '.', '/');
+    return "/proc/sys/" + name;
+}
+
+} // namespace
+
+std::string sysctl_read(const std::string &name)
+{
+    std::ifstream in(path_of(name));
+    std::string value;
+    if (!(in >> value))
+        throw_errno("read sysctl " + name, errno ? errno : ENOENT);
+    return value;
+}
+
+void sysctl_write(const std::string &name, const std::string &value)
+{
+    std::ofstream out(path_of(name));
+    if (!(out << value << "\n") || !out.flush())
+        throw_errno("write sysctl " + name, errno ? errno : EIO);
+}
+
+} // namespace fp
