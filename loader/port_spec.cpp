@@ -100,10 +100,10 @@ MarkValue parse_mark(std::string_view text)
     m.value = number(text.substr(0, slash));
     if (slash != std::string_view::npos)
         m.mask = number(text.substr(slash + 1));
-    if (m.value & ~m.mask)
-        throw Error("mark " + std::string(text) + " sets bits outside its mask");
     if (m.mask == 0)
         throw Error("mark " + std::string(text) + " has an empty mask");
+    if (m.value & ~m.mask)
+        throw Error("mark " + std::string(text) + " sets bits outside its mask");
     return m;
 }
 

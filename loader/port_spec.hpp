@@ -31,7 +31,7 @@ std::string protocol_name(std::uint8_t proto);
 PortRange parse_ports(std::string_view text);
 // "10.88.0.5", "10.88.0.5:80", "10.88.0.5:8000-8100", "fd00::5", "[fd00::5]:80".
 Backend parse_backend(std::string_view text);
-// "0x2", "2", "0x2/0xff": value and mask (mask defaults to all bits of the value's... all ones).
+// "0x2", "2", "0x2/0xff": value and mask (all ones when not given).
 struct MarkValue {
     std::uint32_t value = 0;
     std::uint32_t mask = 0xffffffff;

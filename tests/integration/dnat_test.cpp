@@ -10,6 +10,25 @@ class DnatNetnsTest : public NetnsTest {
 protected:
     const IpAddr host4 = IpAddr::parse("10.90.0.1");
     const IpAddr host6 = IpAddr::parse("fd90::1");
+
+    // Published ports, mark rules and flows, to check that a refused command changed nothing.
+    std::string tables()
+    {
+        return flatpath({"dnat", "list", "--json"}) + flatpath({"mark", "list", "--json"}) +
+               flatpath({"ct", "list", "--json"});
+    }
+
+    void expect_refused(const std::vector<std::string> &args, const std::string &message)
+    {
+        SCOPED_TRACE(command_line(args));
+        const std::string before = tables();
+        const CommandResult r = flatpath_result(args);
+        EXPECT_NE(r.status, 0);
+        EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        EXPECT_TRUE(r.output.starts_with("flatpath: error: ")) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << "want '" << message << "' in: " << r.output;
+        EXPECT_EQ(tables(), before);
+    }
 };
 
 // TCP and UDP, IPv4 and IPv6, from the LAN to ports published on the uplink's address.
@@ -32,6 +51,45 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     EXPECT_EQ(udp.messages, 500u);
     EXPECT_EQ(udp.peer, topo->lan_v4().str());
     EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
+}
+
+// Bad DNAT and mark input: one clear line, a non-zero exit, and the tables as they were.
+TEST_F(DnatNetnsTest, BadInputIsRefusedAndChangesNothing)
+{
+    start();
+    flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":80", "--host-ip", host4.str()});
+    flatpath({"dnat", "add", "udp", "9000-9009", c2().v4.str() + ":7000-7009"});
+    flatpath({"mark", "add", "tcp", "80", "0x2/0xff", "--ip", c1().v4.str()});
+    const std::string b = c1().v4.str();
+    expect_refused({"dnat", "add", "tcp", "0", b + ":80"}, "port 0 cannot be published");
+    expect_refused({"dnat", "add", "tcp", "65536", b + ":80"}, "'65536' is not a port (1-65535)");
+    expect_refused({"dnat", "add", "tcp", "8200-8100", b}, "port range 8200-8100 is reversed");
+    expect_refused({"dnat", "add", "tcp", "8100-8200", b + ":80-90"}, "differ in length");
+    expect_refused({"dnat", "add", "sctp", "80", b + ":80"}, "unknown protocol 'sctp' (tcp or udp)");
+    expect_refused({"dnat", "add", "tcp", "8081", b + ":80", "--host-ip", host6.str()}, "address family mismatch");
+    expect_refused({"dnat", "add", "tcp", "8080", c2().v4.str() + ":80", "--host-ip", host4.str()},
+                   "tcp 10.90.0.1:8080 is already published (to " + b + ":80)");
+    expect_refused({"dnat", "add", "tcp", "8080", c2().v4.str() + ":80"}, "tcp 10.90.0.1:8080 is already published");
+    expect_refused({"dnat", "add", "udp", "9005", c1().v4.str() + ":53"}, "udp 0.0.0.0:9000-9009 is already published");
+    expect_refused({"dnat", "add", "udp", "8990-9000", c1().v4.str() + ":8990-9000"}, "is already published");
+    expect_refused({"dnat", "del", "tcp", "8081", "--host-ip", host4.str()}, "nothing is published at tcp 10.90.0.1:8081");
+    expect_refused({"dnat", "del", "udp", "9000-9005"}, "nothing is published at udp 0.0.0.0:9000-9005");
+    expect_refused({"mark", "add", "tcp", "80", "0x3/0xff", "--ip", b}, "a mark rule from tcp " + b + ":80 exists already");
+    expect_refused({"mark", "add", "tcp", "80", "0x100/0xff"}, "sets bits outside its mask");
+    expect_refused({"mark", "add", "tcp", "80-81", "0x1"}, "mark rules take one port");
+    expect_refused({"mark", "del", "udp", "53"}, "no mark rule from udp *:53");
+}
+
+// A range set holds at most FP_MAX_RANGES ranges: the next one is refused with the limit named.
+TEST_F(DnatNetnsTest, FullRangeSetIsAClearError)
+{
+    start();
+    for (int i = 0; i < FP_MAX_RANGES; ++i) {
+        const std::string ports = std::to_string(10000 + i * 10) + "-" + std::to_string(10000 + i * 10 + 5);
+        flatpath({"dnat", "add", "tcp", ports, c1().v4.str(), "--host-ip", host4.str()});
+    }
+    expect_refused({"dnat", "add", "tcp", "20000-20005", c1().v4.str(), "--host-ip", host4.str()},
+                   "no room for another port range on tcp 10.90.0.1 (at most 16)");
 }
 
 } // namespace
