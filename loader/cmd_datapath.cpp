@@ -18,7 +18,12 @@ namespace {
 
 std::string role_name(std::uint32_t role)
 {
-    return role == FP_ROLE_UPLINK ? "uplink" : role == FP_ROLE_ENDPOINT ? "endpoint" : "?";
+    switch (role) {
+    case FP_ROLE_UPLINK: return "uplink";
+    case FP_ROLE_ENDPOINT: return "endpoint";
+    case FP_ROLE_LOCAL: return "local";
+    default: return "?";
+    }
 }
 
 // What is attached to one interface, as recorded and as the kernel says now.
@@ -28,7 +33,7 @@ nlohmann::json interface_json(const PinRoot &root, std::uint32_t ifindex, const 
     nlohmann::json j{{"ifindex", ifindex}, {"name", dev ? dev->name : ""}, {"role", role_name(rec.role)}};
     bool healthy = dev.has_value();
     if (rec.attached & FP_ATTACHED_TC_INGRESS) {
-        const Program p = rec.role == FP_ROLE_UPLINK ? Program::TcUplink : Program::TcEndpoint;
+        const Program p = rec.role == FP_ROLE_ENDPOINT ? Program::TcEndpoint : Program::TcUplink;
         const bool present = dev && TcIngressAttachment::attached_prog_id(ifindex) == ProgFd::open_pinned(root, p).id();
         j["tc_ingress"] = present ? "attached" : "missing";
         healthy = healthy && present;

@@ -39,6 +39,10 @@ void datapath_up(const PinRoot &root, const UpOptions &opts)
     recount_config(maps);
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
+    if (!maps.ifaces.lookup(iface_key(NetDev::by_name("lo").ifindex))) {
+        ifaces.attach_local();
+        undo_uplinks.push("lo", [&] { ifaces.detach(NetDev::by_name("lo").ifindex, "lo"); });
+    }
     for (const NetDev &dev : uplinks) {
         const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();
         ifaces.attach_uplink(dev, opts.xdp_mode);

@@ -55,6 +55,21 @@ void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
     tc_guard.release();
 }
 
+void Interfaces::attach_local()
+{
+    const NetDev lo = NetDev::by_name("lo");
+    const auto prev = maps_.ifaces.lookup(iface_key(lo.ifindex));
+    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
+    auto guard = TcIngressAttachment::attach(lo.ifindex, lo.name, tc.get());
+    fp_iface rec{};
+    rec.role = FP_ROLE_LOCAL;
+    rec.attached = FP_ATTACHED_TC_INGRESS;
+    if (guard.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)))
+        rec.attached |= FP_CREATED_CLSACT;
+    maps_.ifaces.upsert(iface_key(lo.ifindex), rec);
+    guard.release();
+}
+
 void Interfaces::attach_endpoint(const NetDev &dev)
 {
     auto rec = maps_.ifaces.lookup(iface_key(dev.ifindex));
@@ -93,7 +108,7 @@ void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
     }
     if (rec.attached & FP_ATTACHED_TC_INGRESS)
         TcIngressAttachment::detach(ifindex, (rec.attached & FP_CREATED_CLSACT) != 0);
-    if (rec.role == FP_ROLE_UPLINK) {
+    if (rec.role != FP_ROLE_ENDPOINT) {
         maps_.ifaces.erase(iface_key(ifindex));
     } else {
         fp_iface kept = rec;

@@ -18,6 +18,9 @@ public:
 
     // XDP (mode) and tc ingress on an uplink. Attaching again is harmless.
     void attach_uplink(const NetDev &dev, XdpMode mode);
+    // tc ingress on lo, where the host's own packets to its addresses arrive, so that
+    // they reach published ports too. Attaching again is harmless.
+    void attach_local();
     // tc ingress on the host side of a registered endpoint. Attaching again is harmless.
     void attach_endpoint(const NetDev &dev);
     // Removes what flatpath attached to ifindex. An uplink is forgotten; an endpoint

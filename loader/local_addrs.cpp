@@ -32,7 +32,11 @@ std::vector<IpAddr> host_addresses()
         if ((family != AF_INET && family != AF_INET6) ||
             !inet_ntop(family, nl_addr_get_binary_addr(local), buf, sizeof buf))
             continue;
-        out.push_back(IpAddr::parse(buf));
+        const IpAddr a = IpAddr::parse(buf);
+        // A container cannot answer 127.0.0.1 or ::1: those would be its own loopback.
+        if (a.is_v4() ? a.raw().b[12] == 127 : a == IpAddr::parse("::1"))
+            continue;
+        out.push_back(a);
     }
     return out;
 }

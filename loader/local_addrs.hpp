@@ -8,7 +8,8 @@
 
 namespace fp {
 
-// Every IPv4 and IPv6 address of the current namespace, read over netlink.
+// Every IPv4 and IPv6 address of the current namespace but the loopback ones (a container
+// cannot answer 127.0.0.1 or ::1), read over netlink.
 std::vector<IpAddr> host_addresses();
 
 // Makes fp_local_addrs hold exactly host_addresses(). Called by `up` and when an

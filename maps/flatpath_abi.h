@@ -100,6 +100,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 24, "endpoint value size");
 enum fp_role {
 	FP_ROLE_ENDPOINT = 1, /* host side of a container (tc from_container) */
 	FP_ROLE_UPLINK = 2,   /* a host uplink (xdp_uplink + tc from_uplink) */
+	FP_ROLE_LOCAL = 3,    /* lo: the host's own traffic to its addresses (tc from_uplink) */
 };
 
 /* What flatpath attached to an interface, so that `down` undoes exactly that. */

@@ -53,6 +53,77 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
 }
 
+// Hairpin: a container reaching a port another container publishes keeps its own
+// source; one reaching its own published port sees the host address instead (the
+// only case where the source is rewritten), so that its answer comes back to it.
+TEST_F(DnatNetnsTest, HairpinFromContainers)
+{
+    start();
+    flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001", "--host-ip", host4.str()});
+    flatpath({"dnat", "add", "udp", "8053", "[" + c1().v6.str() + "]:7002"});
+
+    const Received other = tcp_transfer(c1().ns, {c1().v4, 7001}, c2().ns, {host4, 8080}, 1 << 20);
+    EXPECT_EQ(other.bytes, 1u << 20);
+    EXPECT_EQ(other.peer, c2().v4.str());
+    const Received self = tcp_transfer(c1().ns, {c1().v4, 7001}, c1().ns, {host4, 8080}, 1 << 20);
+    EXPECT_EQ(self.bytes, 1u << 20);
+    EXPECT_EQ(self.peer, host4.str());
+    const Received udp6 = udp_send(c1().ns, {c1().v6, 7002}, c2().ns, {host6, 8053}, 200);
+    EXPECT_EQ(udp6.messages, 200u);
+    EXPECT_EQ(udp6.peer, c2().v6.str());
+}
+
+// The host's own programs reach published ports on its addresses (through lo's tc hook).
+TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
+{
+    start();
+    flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
+    const Received r = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {host4, 8080}, 1 << 20);
+    EXPECT_EQ(r.bytes, 1u << 20);
+    EXPECT_EQ(r.peer, host4.str());
+}
+
+// Unpublishing a port drops its flows at once: a UDP "connection" must not keep
+// reaching the old backend, and the next datagram is no longer translated.
+TEST_F(DnatNetnsTest, UnpublishingPurgesTheFlows)
+{
+    start();
+    flatpath({"dnat", "add", "udp", "5353", c1().v4.str() + ":7002", "--host-ip", host4.str()});
+    EXPECT_EQ(udp_send(c1().ns, {c1().v4, 7002}, topo->lan_ns(), {host4, 5353}, 50).messages, 50u);
+    const nlohmann::json flows = flatpath_json({"ct", "list", "--json"});
+    ASSERT_EQ(flows.size(), 1u) << flows.dump();
+    EXPECT_EQ(flows[0]["backend"], c1().v4.str() + ":7002");
+    EXPECT_TRUE(flows[0]["client"].get<std::string>().starts_with(topo->lan_v4().str() + ":")) << flows.dump();
+    EXPECT_NE(flatpath({"dnat", "del", "udp", "5353", "--host-ip", host4.str()}).find("1 flow(s) dropped"),
+              std::string::npos);
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u);
+    EXPECT_EQ(udp_send(c1().ns, {c1().v4, 7002}, topo->lan_ns(), {host4, 5353}, 10).messages, 0u);
+}
+
+// Removing the backend endpoint purges its flows too.
+TEST_F(DnatNetnsTest, RemovingTheEndpointPurgesItsFlows)
+{
+    start();
+    flatpath({"dnat", "add", "udp", "5353", c1().v4.str() + ":7002"});
+    EXPECT_EQ(udp_send(c1().ns, {c1().v4, 7002}, topo->lan_ns(), {host4, 5353}, 20).messages, 20u);
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 1u);
+    flatpath({"endpoint", "del", c1().v4.str(), c1().v6.str()});
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u);
+}
+
+// flatpath does all of this without a single iptables or nft rule.
+TEST_F(DnatNetnsTest, NoFirewallRulesAreMade)
+{
+    const std::string iptables_before = host({"iptables-save"}) + host({"ip6tables-save"});
+    const std::string nft_before = host({"nft", "list", "ruleset"});
+    start();
+    flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
+    flatpath({"mark", "add", "tcp", "7001", "0x2/0xff"});
+    EXPECT_EQ(tcp_transfer(c1().ns, {c1().v4, 7001}, topo->lan_ns(), {host4, 8080}, 1 << 16).bytes, 1u << 16);
+    EXPECT_EQ(host({"iptables-save"}) + host({"ip6tables-save"}), iptables_before);
+    EXPECT_EQ(host({"nft", "list", "ruleset"}), nft_before);
+}
+
 // Bad DNAT and mark input: one clear line, a non-zero exit, and the tables as they were.
 TEST_F(DnatNetnsTest, BadInputIsRefusedAndChangesNothing)
 {

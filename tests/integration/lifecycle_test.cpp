@@ -41,7 +41,7 @@ protected:
         std::sort(r.pins.begin(), r.pins.end());
         const CommandResult eps = flatpath_result({"endpoint", "list", "--json"});
         r.endpoints = eps.status == 0 ? eps.output : "(not up)";
-        for (const char *dev : {"uplink0", "fpc1", "fpc2"}) {
+        for (const char *dev : {"uplink0", "fpc1", "fpc2", "lo"}) {
             r.tc += host({"tc", "qdisc", "show", "dev", dev});
             r.tc += host({"tc", "filter", "show", "dev", dev, "ingress"});
         }
@@ -148,7 +148,9 @@ TEST_F(LifecycleTest, BadInputWhileUp)
     expect_refused({"endpoint", "del", c1().v4.str(), "bogus"}, "'bogus' is not an IPv4 or IPv6 address");
     expect_refused({"up", "--uplink", "fpc1"}, "fpc1 is a registered endpoint");
     expect_refused({"attach", "lo", "--role", "endpoint"}, "lo has no endpoint");
-    expect_refused({"detach", "lo"}, "flatpath has nothing attached to lo");
+    expect_refused({"detach", "nosuchif0"}, "no network interface named nosuchif0");
+    flatpath({"detach", "fpc2"});
+    expect_refused({"detach", "fpc2"}, "flatpath has nothing attached to fpc2");
 }
 
 // The pin root must be on a bpf filesystem: a clear error with the command that fixes it.
