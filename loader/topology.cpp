@@ -36,39 +36,40 @@ Topology::Topology(Lab &lab, std::function<void(const std::string &)> say) : lab
     lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
     lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
 
-    add_container("c1", 1);
-    add_container("c2", 2);
+    for (int n : {1, 2})
+        containers_.push_back(add_routed_container(lab_, host_ns_, "c" + std::to_string(n), n, say_));
 }
 
-void Topology::add_container(const std::string &name, int n)
+Container add_routed_container(Lab &lab, const std::string &host_ns, const std::string &name, int n,
+                               const std::function<void(const std::string &)> &say)
 {
     const std::string id = std::to_string(10 + n);
     Container c{name,
-                lab_.add_netns(name),
+                lab.add_netns(name),
                 "fp" + name,
                 MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":02"),
                 MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":01"),
                 IpAddr::parse("10.91.0." + id),
                 IpAddr::parse("fd91::" + id)};
-    if (say_)
-        say_("container " + name + ": eth0 " + c.v4.str() + ", " + c.v6.str() + " <-> host " + c.host_if);
-    lab_.add_veth(c.ns, "eth0", c.mac, host_ns_, c.host_if, c.host_mac);
-    lab_.in(c.ns, {"ip", "addr", "add", c.v4.str() + "/32", "dev", "eth0"});
-    lab_.in(c.ns, {"ip", "addr", "add", c.v6.str() + "/128", "dev", "eth0", "nodad"});
-    lab_.in(c.ns, {"ip", "route", "add", kGateway4, "dev", "eth0", "scope", "link"});
-    lab_.in(c.ns, {"ip", "route", "add", "default", "via", kGateway4, "dev", "eth0"});
-    lab_.in(c.ns, {"ip", "neigh", "add", kGateway4, "lladdr", c.host_mac.str(), "dev", "eth0", "nud", "permanent"});
-    lab_.in(c.ns, {"ip", "-6", "route", "add", "default", "via", kGateway6, "dev", "eth0"});
-    lab_.in(c.ns, {"ip", "-6", "neigh", "add", kGateway6, "lladdr", c.host_mac.str(), "dev", "eth0", "nud",
+    if (say)
+        say("container " + name + ": eth0 " + c.v4.str() + ", " + c.v6.str() + " <-> host " + c.host_if);
+    lab.add_veth(c.ns, "eth0", c.mac, host_ns, c.host_if, c.host_mac);
+    lab.in(c.ns, {"ip", "addr", "add", c.v4.str() + "/32", "dev", "eth0"});
+    lab.in(c.ns, {"ip", "addr", "add", c.v6.str() + "/128", "dev", "eth0", "nodad"});
+    lab.in(c.ns, {"ip", "route", "add", kGateway4, "dev", "eth0", "scope", "link"});
+    lab.in(c.ns, {"ip", "route", "add", "default", "via", kGateway4, "dev", "eth0"});
+    lab.in(c.ns, {"ip", "neigh", "add", kGateway4, "lladdr", c.host_mac.str(), "dev", "eth0", "nud", "permanent"});
+    lab.in(c.ns, {"ip", "-6", "route", "add", "default", "via", kGateway6, "dev", "eth0"});
+    lab.in(c.ns, {"ip", "-6", "neigh", "add", kGateway6, "lladdr", c.host_mac.str(), "dev", "eth0", "nud",
                    "permanent"});
     // A veth receiving XDP-redirected frames needs GRO (or an XDP program) on its peer.
-    lab_.in(c.ns, {"ethtool", "-K", "eth0", "gro", "on"});
-    lab_.in(host_ns_, {"ip", "route", "add", c.v4.str() + "/32", "dev", c.host_if});
-    lab_.in(host_ns_, {"ip", "neigh", "add", c.v4.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud", "permanent"});
-    lab_.in(host_ns_, {"ip", "-6", "route", "add", c.v6.str() + "/128", "dev", c.host_if});
-    lab_.in(host_ns_, {"ip", "-6", "neigh", "add", c.v6.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud",
+    lab.in(c.ns, {"ethtool", "-K", "eth0", "gro", "on"});
+    lab.in(host_ns, {"ip", "route", "add", c.v4.str() + "/32", "dev", c.host_if});
+    lab.in(host_ns, {"ip", "neigh", "add", c.v4.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud", "permanent"});
+    lab.in(host_ns, {"ip", "-6", "route", "add", c.v6.str() + "/128", "dev", c.host_if});
+    lab.in(host_ns, {"ip", "-6", "neigh", "add", c.v6.str(), "lladdr", c.mac.str(), "dev", c.host_if, "nud",
                        "permanent"});
-    containers_.push_back(c);
+    return c;
 }
 
 std::vector<std::string> Topology::flatpath_argv(const std::string &flatpath_bin,

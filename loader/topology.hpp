@@ -30,6 +30,11 @@ struct Container {
     IpAddr v6;
 };
 
+// Wires container `name` (number n: addresses 10.91.0.1n and fd91::1n) to host_ns in
+// routed mode, as described above. say (may be empty) is told what is made.
+Container add_routed_container(Lab &lab, const std::string &host_ns, const std::string &name, int n,
+                               const std::function<void(const std::string &)> &say);
+
 class Topology {
 public:
     // say: told each step, for the demo's narration; may be empty.
@@ -50,8 +55,6 @@ public:
     void start_datapath(const std::string &flatpath_bin, const std::string &xdp_mode) const;
 
 private:
-    void add_container(const std::string &name, int n);
-
     Lab &lab_;
     std::function<void(const std::string &)> say_;
     std::string lan_ns_, host_ns_;
