@@ -8,6 +8,7 @@
 #include "lib/fwd.h"
 #include "lib/dnat.h"
 #include "lib/mark.h"
+#include "lib/route.h"
 
 static __always_inline int handle_from_container(struct __sk_buff *ctx)
 {
@@ -43,7 +44,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 			if (ret < 0)
 				return ret;
 			if (ret)
-				return fp_forward_translated(ctx);
+				return fp_reply_out(ctx);
 		}
 	}
 	ret = fp_forward_local(ctx, &pkt);

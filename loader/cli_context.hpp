@@ -26,6 +26,7 @@ void add_endpoint_commands(CLI::App &app, CliContext &ctx);
 void add_stats_command(CLI::App &app, CliContext &ctx);
 void add_dnat_commands(CLI::App &app, CliContext &ctx);
 void add_mark_commands(CLI::App &app, CliContext &ctx);
+void add_doctor_command(CLI::App &app, CliContext &ctx);
 void add_demo_command(CLI::App &app, CliContext &ctx);
 
 } // namespace fp

@@ -88,14 +88,6 @@ void Endpoints::add(const EndpointSpec &spec)
             maps_.tx_devs.upsert(dev.ifindex, dev.ifindex);
             undo.push("devmap entry", [&, ifindex = dev.ifindex] { maps_.tx_devs.erase(ifindex); });
         }
-        // Replies of published ports leave the container with a host address as their source
-        // (after from_container's translation) and go on through the host stack, which
-        // drops packets with a local source unless accept_local is on for the device.
-        // Anti-spoofing runs before the translation, so a container still cannot send them.
-        if (Interfaces::enable_accept_local(dev.name)) {
-            fresh.attached |= FP_SET_ACCEPT_LOCAL;
-            undo.push("accept_local", [fresh, ifindex = dev.ifindex] { Interfaces::restore_settings(ifindex, fresh); });
-        }
         maps_.ifaces.upsert(iface_key(dev.ifindex), fresh);
         undo.push("interface record", [&, ifindex = dev.ifindex] { maps_.ifaces.erase(iface_key(ifindex)); });
         Interfaces(root_, maps_).attach_endpoint(dev);
@@ -144,7 +136,6 @@ void Endpoints::remove(const IpAddr &addr)
     // The device's last address: take the device out of the datapath altogether.
     if (rec->attached & FP_ATTACHED_TC_INGRESS)
         Interfaces(root_, maps_).detach(ep->ifindex, "ifindex " + std::to_string(ep->ifindex));
-    Interfaces::restore_settings(ep->ifindex, *rec);
     maps_.ifaces.erase(iface_key(ep->ifindex));
     maps_.tx_devs.erase(ep->ifindex);
 }

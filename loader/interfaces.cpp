@@ -7,29 +7,11 @@
 namespace fp {
 
 namespace {
-constexpr __u8 kProgramBits = FP_ATTACHED_TC_INGRESS | FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC | FP_CREATED_CLSACT;
-
-std::string accept_local_of(const std::string &ifname)
-{
-    return "net.ipv4.conf." + ifname + ".accept_local";
-}
+// Replies to the host's own connections to published ports reach it through lo with a
+// host address as their source (see bpf/lib/route.h); without accept_local the stack
+// takes them for martians.
+constexpr const char *kLoAcceptLocal = "net.ipv4.conf.lo.accept_local";
 } // namespace
-
-bool Interfaces::enable_accept_local(const std::string &ifname)
-{
-    if (sysctl_read(accept_local_of(ifname)) != "0")
-        return false;
-    sysctl_write(accept_local_of(ifname), "1");
-    return true;
-}
-
-void Interfaces::restore_settings(std::uint32_t ifindex, const fp_iface &rec)
-{
-    if (!(rec.attached & FP_SET_ACCEPT_LOCAL))
-        return;
-    if (const auto dev = NetDev::by_index(ifindex))
-        sysctl_write(accept_local_of(dev->name), "0");
-}
 
 void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
 {
@@ -66,6 +48,12 @@ void Interfaces::attach_local()
     rec.attached = FP_ATTACHED_TC_INGRESS;
     if (guard.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)))
         rec.attached |= FP_CREATED_CLSACT;
+    if (prev && (prev->attached & FP_SET_ACCEPT_LOCAL))
+        rec.attached |= FP_SET_ACCEPT_LOCAL;
+    if (sysctl_read(kLoAcceptLocal) == "0") {
+        sysctl_write(kLoAcceptLocal, "1");
+        rec.attached |= FP_SET_ACCEPT_LOCAL;
+    }
     maps_.ifaces.upsert(iface_key(lo.ifindex), rec);
     guard.release();
 }
@@ -87,17 +75,15 @@ void Interfaces::attach_endpoint(const NetDev &dev)
 void Interfaces::detach(std::uint32_t ifindex, const std::string &ifname)
 {
     const auto rec = maps_.ifaces.lookup(iface_key(ifindex));
-    if (!rec || (rec->attached & kProgramBits) == 0)
+    if (!rec || rec->attached == 0)
         throw Error("flatpath has nothing attached to " + ifname);
     detach_recorded(ifindex, *rec);
 }
 
 void Interfaces::detach_all()
 {
-    for (const auto &[key, rec] : maps_.ifaces.entries()) {
+    for (const auto &[key, rec] : maps_.ifaces.entries())
         detach_recorded(key.ifindex, rec);
-        restore_settings(key.ifindex, rec);
-    }
 }
 
 void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
@@ -108,11 +94,13 @@ void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
     }
     if (rec.attached & FP_ATTACHED_TC_INGRESS)
         TcIngressAttachment::detach(ifindex, (rec.attached & FP_CREATED_CLSACT) != 0);
+    if (rec.attached & FP_SET_ACCEPT_LOCAL)
+        sysctl_write(kLoAcceptLocal, "0");
     if (rec.role != FP_ROLE_ENDPOINT) {
         maps_.ifaces.erase(iface_key(ifindex));
     } else {
         fp_iface kept = rec;
-        kept.attached &= ~kProgramBits;
+        kept.attached = 0;
         maps_.ifaces.upsert(iface_key(ifindex), kept);
     }
 }

@@ -26,15 +26,8 @@ public:
     // Removes what flatpath attached to ifindex. An uplink is forgotten; an endpoint
     // stays registered (traffic to it is still fast-pathed). Throws if nothing was attached.
     void detach(std::uint32_t ifindex, const std::string &ifname);
-    // Detaches every interface and restores their settings (for `down`); devices that are
-    // gone are skipped.
+    // Detaches every interface (for `down`); devices that are gone are skipped.
     void detach_all();
-
-    // Turns net.ipv4.conf.DEV.accept_local on unless it is; returns whether it did (the
-    // caller records FP_SET_ACCEPT_LOCAL).
-    static bool enable_accept_local(const std::string &ifname);
-    // Undoes what flatpath changed in the device's settings (rec.attached's FP_SET_* bits).
-    static void restore_settings(std::uint32_t ifindex, const fp_iface &rec);
 
 private:
     void detach_recorded(std::uint32_t ifindex, const fp_iface &rec);

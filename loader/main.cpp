@@ -87,6 +87,7 @@ int main(int argc, char **argv)
     fp::add_dnat_commands(app, ctx);
     fp::add_mark_commands(app, ctx);
     fp::add_stats_command(app, ctx);
+    fp::add_doctor_command(app, ctx);
     fp::add_demo_command(app, ctx);
 
     try {

@@ -5,7 +5,7 @@
 
 namespace fp {
 
-// name as sysctl(8) writes it: "net.ipv4.conf.fpc1.accept_local".
+// name as sysctl(8) writes it: "net.ipv4.conf.eth0.rp_filter".
 std::string sysctl_read(const std::string &name);
 void sysctl_write(const std::string &name, const std::string &value);
 

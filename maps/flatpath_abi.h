@@ -109,7 +109,7 @@ enum fp_attach_flags {
 	FP_ATTACHED_XDP_NATIVE = 1 << 1,
 	FP_ATTACHED_XDP_GENERIC = 1 << 2,
 	FP_CREATED_CLSACT = 1 << 3, /* the clsact qdisc was made by flatpath */
-	FP_SET_ACCEPT_LOCAL = 1 << 4, /* flatpath turned net.ipv4.conf.DEV.accept_local on */
+	FP_SET_ACCEPT_LOCAL = 1 << 4, /* lo: flatpath turned net.ipv4.conf.lo.accept_local on */
 };
 
 /* fp_ifaces: ifindex -> role and attach state. */

@@ -73,14 +73,19 @@ TEST_F(DnatNetnsTest, HairpinFromContainers)
     EXPECT_EQ(udp6.peer, c2().v6.str());
 }
 
-// The host's own programs reach published ports on its addresses (through lo's tc hook).
+// The host's own programs reach published ports on its addresses (through lo's tc hook),
+// also with loose reverse-path filtering, as Debian's systemd configures it.
 TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
 {
     start();
     flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
-    const Received r = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {host4, 8080}, 1 << 20);
-    EXPECT_EQ(r.bytes, 1u << 20);
-    EXPECT_EQ(r.peer, host4.str());
+    for (const char *rp_filter : {"0", "2"}) {
+        SCOPED_TRACE(std::string("rp_filter ") + rp_filter);
+        host({"sysctl", "-qw", std::string("net.ipv4.conf.all.rp_filter=") + rp_filter});
+        const Received r = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {host4, 8080}, 1 << 20);
+        EXPECT_EQ(r.bytes, 1u << 20);
+        EXPECT_EQ(r.peer, host4.str());
+    }
 }
 
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep

@@ -129,5 +129,32 @@ TEST_F(GatewayTest, WithoutTheMarkProviderRepliesAreLost)
     EXPECT_THROW(tcp_transfer(c1.ns, {c1.v4, 7443}, provlan, {IpAddr::parse("10.80.0.1"), 8443}, 1 << 16), Error);
 }
 
+// Strict reverse-path filtering on the gateway (many hardened hosts have it) does not
+// break the asymmetric routes: requests are taken by XDP before the check and the
+// translated replies are routed in BPF, so no "warm-up" connection and no sysctl
+// change is needed. doctor still names the uplinks (for what flatpath hands to the
+// stack there) with the fix, and the ip rule that reads flatpath's mark bits.
+TEST_F(GatewayTest, StrictRpFilterNeedsNoWarmUpAndDoctorExplains)
+{
+    flatpath({"mark", "add", "tcp", "7443", "0x2/0xff", "--ip", c1.v4.str()});
+    lab->in(gw, {"sysctl", "-qw", "net.ipv4.conf.all.rp_filter=1"});
+    const Received prov = tcp_transfer(c1.ns, {c1.v4, 7443}, provlan, {IpAddr::parse("10.80.0.1"), 8443}, 1 << 16);
+    EXPECT_EQ(prov.bytes, 1u << 16);
+    EXPECT_EQ(prov.peer, prov_client.str());
+    const Received vpn = tcp_transfer(c1.ns, {c1.v4, 7001}, vpnlan, {IpAddr::parse("10.70.0.1"), 8080}, 1 << 16);
+    EXPECT_EQ(vpn.bytes, 1u << 16);
+
+    const CommandResult r = run_command(
+        {"ip", "netns", "exec", gw, FLATPATH_BIN, "--pin-root", lab->pin_root(), "doctor", "--json"});
+    EXPECT_EQ(r.status, 3) << r.output;
+    std::string all;
+    for (const auto &f : nlohmann::json::parse(r.output))
+        all += f["problem"].get<std::string>() + " | fix: " + f["fix"].get<std::string>() + "\n";
+    EXPECT_NE(all.find("fwmark 0x2/0xff, table 200"), std::string::npos) << all;
+    for (const char *dev : {"prov0", "vpn0"})
+        EXPECT_NE(all.find(std::string("sysctl -w net.ipv4.conf.") + dev + ".rp_filter=2"), std::string::npos)
+            << dev << " missing in:\n" << all;
+}
+
 } // namespace
 } // namespace fp::test

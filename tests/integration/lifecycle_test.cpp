@@ -46,7 +46,7 @@ protected:
             r.tc += host({"tc", "filter", "show", "dev", dev, "ingress"});
         }
         r.xdp = host({"ip", "-d", "link", "show", "uplink0"}).find("prog/xdp") != std::string::npos ? "uplink0" : "";
-        for (const char *dev : {"fpc1", "fpc2"})
+        for (const char *dev : {"fpc1", "fpc2", "lo"})
             r.sysctls += host({"sysctl", "net.ipv4.conf." + std::string(dev) + ".accept_local"});
         return r;
     }

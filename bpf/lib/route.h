@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Routing translated replies ourselves (tc only). A published port's reply
+ * leaves the container with a host address as its source; handed to the
+ * stack on an address-less host veth, it would be dropped: as a martian
+ * unless accept_local is on, and by reverse-path filtering in strict and
+ * loose mode alike (source validation finds no address on the device). So
+ * flatpath routes it as the host would, with the host's tables and ip rules
+ * and the packet's mark (policy routing), and transmits it itself.
+ */
+#ifndef FP_LIB_ROUTE_H
+#define FP_LIB_ROUTE_H
+
+#include "maps.h"
+#include "parse.h"
+#include "fwd.h"
+#include "dnat.h"
+
+/* Linux 6.10+; Debian's 6.1 headers predate them. The mark is read from the first four
+ * bytes of the smac/dmac area, which the lookup overwrites with the MACs it returns. */
+#define FP_FIB_LOOKUP_MARK (1U << 5)
+
+static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pkt)
+{
+	struct bpf_fib_lookup p = {};
+	struct bpf_redir_neigh nh = {};
+	long ret;
+	int err;
+
+	p.ifindex = ctx->ingress_ifindex;
+	if (pkt->l3 == FP_L3_IPV4) {
+		p.family = 2 /* AF_INET */;
+		p.tos = pkt->ip4->tos;
+		p.tot_len = bpf_ntohs(pkt->ip4->tot_len);
+		p.ipv4_src = pkt->ip4->saddr;
+		p.ipv4_dst = pkt->ip4->daddr;
+	} else {
+		p.family = 10 /* AF_INET6 */;
+		p.tot_len = bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
+		__builtin_memcpy(p.ipv6_src, pkt->src.w, 16);
+		__builtin_memcpy(p.ipv6_dst, pkt->dst.w, 16);
+	}
+	*(__u32 *)p.smac = ctx->mark;
+	ret = bpf_fib_lookup(ctx, &p, sizeof(p), FP_FIB_LOOKUP_MARK);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return -FP_PASS_NO_ENDPOINT; /* local, unreachable, too big: the stack knows what to do */
+	err = fp_decrement_ttl(pkt);
+	if (err < 0)
+		return err;
+	if (ret == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The kernel resolves the next hop's MAC (and queues the packet meanwhile). */
+		nh.nh_family = p.family;
+		__builtin_memcpy(nh.ipv6_nh, p.ipv6_dst, 16);
+		return (int)bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0);
+	}
+	/* Not fp_mac_copy: dmac is only 2-byte aligned on the stack, and the verifier wants
+	 * stack loads aligned to their size. */
+	__builtin_memcpy(pkt->eth->h_dest, p.dmac, 6);
+	__builtin_memcpy(pkt->eth->h_source, p.smac, 6);
+	return (int)bpf_redirect(p.ifindex, 0);
+}
+
+/*
+ * A reply for one of the host's own connections: its source is now a host
+ * address, which the stack refuses on an address-less veth but expects on
+ * lo, where the host's traffic to itself arrives. lo's MAC is all zeros:
+ * so must the destination be, for the stack to take the frame as its own.
+ */
+#define FP_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
+
+static __always_inline int fp_deliver_via_loopback(struct fp_pkt *pkt)
+{
+	__builtin_memset(pkt->eth->h_dest, 0, 6);
+	__builtin_memset(pkt->eth->h_source, 0, 6);
+	return (int)bpf_redirect(FP_LOOPBACK_IFINDEX, BPF_F_INGRESS);
+}
+
+/*
+ * After a reply was translated: deliver it to a local endpoint (hairpin), to
+ * the host itself through lo, or route it out.
+ */
+static __always_inline int fp_reply_out(struct __sk_buff *ctx)
+{
+	struct fp_pkt pkt;
+	int ret;
+
+	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret < 0)
+		return ret;
+	ret = fp_forward_local(ctx, &pkt);
+	if (ret != -FP_PASS_NO_ENDPOINT)
+		return ret;
+	if (fp_is_local_addr(&pkt.dst))
+		return fp_deliver_via_loopback(&pkt);
+	return fp_route_out(ctx, &pkt);
+}
+
+#endif

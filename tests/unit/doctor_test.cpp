@@ -1,0 +1,55 @@
+// flatpath doctor's reading of other tools' rules and of rp_filter settings.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "doctor.hpp"
+
+namespace fp {
+namespace {
+
+TEST(Doctor, IptablesMarkMasks)
+{
+    EXPECT_EQ(iptables_mark_masks("-A PREROUTING -p tcp -m tcp --sport 8080 -j MARK --set-xmark 0x2/0xffffffff"),
+              (std::vector<std::uint32_t>{0xffffffff}));
+    EXPECT_EQ(iptables_mark_masks("-A PREROUTING -m mark --mark 0x1/0x1 -j CONNMARK --save-mark --nfmask 0xff --ctmask 0xff"),
+              (std::vector<std::uint32_t>{0x1, 0xff, 0xff}));
+    EXPECT_EQ(iptables_mark_masks("-A OUTPUT -m mark --mark 0x4 -j ACCEPT"), (std::vector<std::uint32_t>{0xffffffff}));
+    EXPECT_TRUE(iptables_mark_masks("-A INPUT -p tcp --dport 22 -j ACCEPT").empty());
+}
+
+TEST(Doctor, MarkBitUsersAreReportedOnlyWhenTheyOverlap)
+{
+    const std::string rules = R"([{"priority":0,"table":"local"},
+        {"priority":100,"fwmark":"0x2","fwmask":"0xff","table":"200"},
+        {"priority":101,"fwmark":"0x100","fwmask":"0xf00","table":"201"}])";
+    const std::string ipt = "*mangle\n-A PREROUTING -j MARK --set-xmark 0x1/0x1\n-A PREROUTING -j MARK --set-xmark 0x400/0xf00\n";
+    const std::string nft = "table ip mangle {\n\tmeta mark set 0x1\n}\ntable inet mine {\n\tchain c {\n\t\tmeta mark set 0x2\n\t}\n}\n";
+    const auto f = mark_bit_findings(0xff, rules, ipt, nft);
+    ASSERT_EQ(f.size(), 3u);
+    EXPECT_NE(f[0].what.find("ip rule 100 (fwmark 0x2/0xff, table 200)"), std::string::npos) << f[0].what;
+    EXPECT_NE(f[1].what.find("--set-xmark 0x1/0x1"), std::string::npos) << f[1].what;
+    EXPECT_NE(f[2].what.find("meta mark set 0x2"), std::string::npos) << f[2].what;
+    EXPECT_FALSE(f[1].fix.empty());
+    EXPECT_TRUE(mark_bit_findings(0, rules, ipt, nft).empty()) << "no marks, nothing to fight over";
+}
+
+TEST(Doctor, StrictRpFilterOnUplinksWhenMarksAreUsed)
+{
+    std::map<std::string, int> rp = {{"all", 0}, {"vpn0", 1}, {"prov0", 2}, {"lo", 0}};
+    const auto get = [&](const std::string &dev) { return rp.at(dev); };
+    auto f = rp_filter_findings({"prov0", "vpn0"}, true, true, get);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_NE(f[0].what.find("on vpn0"), std::string::npos);
+    EXPECT_TRUE(f[0].fix.starts_with("sysctl -w net.ipv4.conf.vpn0.rp_filter=2 (loose mode")) << f[0].fix;
+    EXPECT_TRUE(rp_filter_findings({"prov0", "vpn0"}, false, true, get).empty()) << "no marks: routing is symmetric";
+    rp["all"] = 1; // the kernel takes the larger of all and the device: prov0's 2 wins, lo's 0 does not
+    f = rp_filter_findings({"prov0", "vpn0"}, true, true, get);
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_NE(f[0].what.find("on vpn0"), std::string::npos);
+    EXPECT_NE(f[1].what.find("on lo drops the replies to the host's own connections"), std::string::npos);
+    EXPECT_EQ(rp_filter_findings({}, false, false, get).size(), 0u) << "nothing published: lo does not matter";
+}
+
+} // namespace
+} // namespace fp
