@@ -7,6 +7,7 @@
 #include "lib/source.h"
 #include "lib/fwd.h"
 #include "lib/dnat.h"
+#include "lib/icmp_error.h"
 #include "lib/mark.h"
 #include "lib/route.h"
 
@@ -40,7 +41,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 			fp_apply_marks(ctx, &pkt);
 		if (cfg->dnat_entries) {
 			/* A reply of a translated flow: the client must see the published address. */
-			ret = fp_dnat_reply(ctx, &pkt);
+			ret = fp_is_icmp_error(&pkt) ? fp_icmp_error_reply(ctx, &pkt) : fp_dnat_reply(ctx, &pkt);
 			if (ret < 0)
 				return ret;
 			if (ret)

@@ -231,6 +231,36 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
     return parse_received(srv.result());
 }
 
+std::string udp_refusal(const std::string &client_ns, const SockTarget &to)
+{
+    return run_in_netns(client_ns, [&] {
+        Socket s(::socket(to.addr.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        const SockAddr sa = sockaddr_of(to.addr, to.port);
+        if (::connect(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0)
+            throw_errno("connect UDP socket", errno);
+        char buf[16] = "ping";
+        if (::send(s.get(), buf, 4, 0) < 0)
+            return std::string(std::strerror(errno));
+        pollfd p{s.get(), POLLIN, 0};
+        if (::poll(&p, 1, kTimeoutMs) <= 0)
+            return std::string();
+        return ::recv(s.get(), buf, sizeof buf, 0) < 0 ? std::string(std::strerror(errno)) : std::string();
+    });
+}
+
+std::string tcp_refusal(const std::string &client_ns, const SockTarget &to)
+{
+    return run_in_netns(client_ns, [&] {
+        Socket s(::socket(to.addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const timeval tv{kTimeoutMs / 1000, 0};
+        ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        const SockAddr sa = sockaddr_of(to.addr, to.port);
+        return ::connect(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0
+                   ? std::string(std::strerror(errno))
+                   : std::string();
+    });
+}
+
 std::uint64_t stack_forwarded(const std::string &netns)
 {
     return std::stoull(run_in_netns(netns, [] {

@@ -35,6 +35,12 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
 Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                   const std::string &client_ns, unsigned count);
 
+// The error a client in client_ns gets from `to` when nothing listens there: a connected
+// UDP socket's send then receive (ICMP port unreachable: "Connection refused"), or a TCP
+// connect (RST). "" when there was no error.
+std::string udp_refusal(const std::string &client_ns, const SockTarget &to);
+std::string tcp_refusal(const std::string &client_ns, const SockTarget &to);
+
 // IPv4 + IPv6 datagrams the namespace's stack has forwarded (Ip ForwDatagrams and
 // Ip6OutForwDatagrams): what the fast path saves the host from doing.
 std::uint64_t stack_forwarded(const std::string &netns);

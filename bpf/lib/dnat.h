@@ -170,28 +170,4 @@ static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp
 	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
 }
 
-/*
- * For a packet whose destination is no endpoint: translate it if it is for a
- * published address and deliver it to the backend; otherwise hand it to the
- * stack (FP_PASS_NO_ENDPOINT).
- */
-static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt)
-{
-	const struct fp_config *cfg = fp_config_get();
-	int ret;
-
-	if (!cfg || !cfg->dnat_entries)
-		return -FP_PASS_NO_ENDPOINT;
-	ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
-	if (ret < 0)
-		return ret;
-	/* Fragments are left to the stack, counted: only the first carries the ports. */
-	if (pkt->l4.frag != FP_FRAG_NONE)
-		return -FP_PASS_FRAGMENT;
-	ret = fp_dnat_original(ctx, pkt, cfg);
-	if (ret <= 0)
-		return ret ?: -FP_PASS_NO_ENDPOINT;
-	return fp_forward_translated(ctx);
-}
-
 #endif

@@ -10,7 +10,7 @@
 
 #include "parse.h"
 #include "fwd.h"
-#include "dnat.h"
+#include "icmp_error.h"
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {

@@ -261,6 +261,80 @@ TEST_F(DnatTest, HairpinToItselfRewritesTheSource)
     expect(run_tc(Program::TcEndpoint, h1, back.bytes()), kTcRedirect, want_back);
 }
 
+// --- ICMP errors about translated flows ------------------------------------------
+
+// A quote as the datapath leaves it: addresses and ports translated, but the quoted
+// UDP checksum (which nobody checks) as it was.
+Bytes translated_quote(const Packet &original, Packet translated)
+{
+    const Bytes before = original.quoted();
+    Bytes after = translated.quoted();
+    const std::size_t l4 = original.l3 == L3::IPv4 ? 20 : 40;
+    if (original.proto == kUdp)
+        std::copy(before.begin() + static_cast<long>(l4) + 6, before.begin() + static_cast<long>(l4) + 8,
+                  after.begin() + static_cast<long>(l4) + 6);
+    return after;
+}
+
+// A router on the way reports that the backend's reply was too big: the error reaches
+// the backend, quoting its own packet (PMTU discovery keeps working).
+TEST_F(DnatTest, FragmentationNeededReachesTheBackend)
+{
+    for (L3 l3 : {L3::IPv4, L3::IPv6}) {
+        SCOPED_TRACE(l3 == L3::IPv4 ? "IPv4" : "IPv6");
+        const IpAddr host = l3 == L3::IPv4 ? kHost4 : kHost6;
+        const IpAddr backend = l3 == L3::IPv4 ? kE1v4 : kE1v6;
+        const Packet syn = lan_to(host, 8080);
+        run_xdp(up0, syn.bytes()); // the flow
+        Packet reply_sent = sent_by(kUp0, kLan, host, 8080, syn.src, 40000); // as it left the host
+        Packet reply_orig = sent_by(kC1, kH1, backend, 80, syn.src, 40000);  // as the backend sent it
+        Packet err = from_lan(l3);
+        err.src = IpAddr::parse(l3 == L3::IPv4 ? "10.99.0.254" : "fd99::fe"); // a router
+        err.dst = host;
+        err.proto = l3 == L3::IPv4 ? 1 : 58;
+        err.icmp_type = l3 == L3::IPv4 ? 3 : 2; // frag needed / packet too big
+        err.icmp_code = l3 == L3::IPv4 ? 4 : 0;
+        err.icmp_rest = l3 == L3::IPv4 ? 1400 : 1400;
+        err.icmp_quote = reply_sent.quoted();
+        Packet want = routed(err, kH1, kC1);
+        want.dst = backend;
+        want.icmp_quote = translated_quote(reply_sent, reply_orig);
+        expect(run_xdp(up0, err.bytes()), XDP_REDIRECT, want);
+        expect(run_tc(Program::TcUplink, up0, err.bytes()), kTcRedirect, want);
+    }
+}
+
+// The backend has no socket on the port: its port-unreachable goes to the client from the
+// published address, quoting the packet as the client sent it.
+TEST_F(DnatTest, PortUnreachableFromTheBackendReachesTheClient)
+{
+    const Packet query = lan_to(kHost4, 5353, kUdp);
+    run_xdp(up0, query.bytes()); // the flow: client -> 10.99.0.1:5353 -> 10.0.0.2:53
+    Packet delivered = query;
+    delivered.dst = kE2v4;
+    delivered.dport = 53;
+    Packet err = sent_by(kC2, kH2, kE2v4, 0, query.src, 0);
+    err.proto = 1;
+    err.icmp_type = 3;
+    err.icmp_code = 3;
+    err.icmp_quote = delivered.quoted();
+    Packet want = err;
+    want.src = kHost4;
+    want.icmp_quote = translated_quote(delivered, query);
+    expect(run_tc(Program::TcEndpoint, h2, err.bytes()), kTcOk, want);
+}
+
+TEST_F(DnatTest, UnrelatedIcmpErrorsGoToTheStack)
+{
+    Packet err = from_lan();
+    err.dst = kHost4;
+    err.proto = 1;
+    err.icmp_quote = sent_by(kUp0, kLan, kHost4, 9999, err.src, 1234).quoted();
+    const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_ICMP_ERROR);
+    expect(run_xdp(up0, err.bytes()), XDP_PASS, err);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_ICMP_ERROR), before + 1);
+}
+
 // --- ageing ---------------------------------------------------------------------
 
 TEST_F(DnatTest, TcpStateSetsTheDeadlines)

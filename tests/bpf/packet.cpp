@@ -47,6 +47,14 @@ void set16(Bytes &b, std::size_t at, std::uint16_t v)
 Bytes l4_segment(const Packet &p, std::size_t *csum_at)
 {
     Bytes u;
+    if (p.icmp_quote) {
+        u = {p.icmp_type, p.icmp_code, 0, 0, static_cast<std::uint8_t>(p.icmp_rest >> 24),
+             static_cast<std::uint8_t>(p.icmp_rest >> 16), static_cast<std::uint8_t>(p.icmp_rest >> 8),
+             static_cast<std::uint8_t>(p.icmp_rest)};
+        u.insert(u.end(), p.icmp_quote->begin(), p.icmp_quote->end());
+        *csum_at = 2;
+        return u;
+    }
     put16(u, p.sport);
     put16(u, p.dport);
     if (p.proto == 6) {
@@ -86,8 +94,10 @@ Bytes Packet::bytes() const
         put_bytes(b, src.raw().b + 12, 4);
         put_bytes(b, dst.raw().b + 12, 4);
         set16(b, ip + 10, fold(sum16(&b[ip], 20)));
-        // L4 checksum over the IPv4 pseudo-header.
+        // L4 checksum over the IPv4 pseudo-header (ICMP has none).
         std::uint32_t s = sum16(src.raw().b + 12, 4) + sum16(dst.raw().b + 12, 4) + proto + udp.size();
+        if (icmp_quote)
+            s = 0;
         if (!(proto == 17 && udp_no_checksum))
             set16(udp, csum_at, fold(sum16(udp.data(), udp.size(), s)));
         put_bytes(b, udp.data(), udp.size());
@@ -121,6 +131,16 @@ Bytes Packet::bytes() const
     } else {
         put16(b, 0x0800); // claims IPv4, carries nothing: an Ethernet-only frame
     }
+    return b;
+}
+
+Bytes Packet::quoted() const
+{
+    Bytes b = bytes();
+    const std::size_t l3 = vlan ? 18 : 14;
+    const std::size_t ip_len = this->l3 == L3::IPv4 ? 20 : 40;
+    b.erase(b.begin(), b.begin() + static_cast<long>(l3));
+    b.resize(std::min(b.size(), ip_len + 8));
     return b;
 }
 

@@ -32,8 +32,17 @@ struct Packet {
     std::uint16_t sport = 40000;
     std::uint16_t dport = 5001;
     std::size_t payload = 32;                  // L4 payload bytes
+    // An ICMP (v4: proto 1) or ICMPv6 (proto 58) error quoting these bytes (an IP header and
+    // the first bytes of its payload) instead of the TCP/UDP segment above.
+    std::optional<Bytes> icmp_quote;
+    std::uint8_t icmp_type = 3;
+    std::uint8_t icmp_code = 3;
+    std::uint32_t icmp_rest = 0;               // the 4 bytes after the checksum (MTU for "too big")
 
     Bytes bytes() const;
+    // The IP packet without its Ethernet header, cut after the IP header and 8 more bytes:
+    // what an ICMP error quotes.
+    Bytes quoted() const;
 };
 
 // "offset: expected got" lines for the bytes that differ, plus both packets in hex.

@@ -53,6 +53,19 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
 }
 
+// A published port with nothing behind it refuses like a local closed port would: the
+// backend's ICMP port unreachable (UDP) and RST (TCP) reach the client translated.
+TEST_F(DnatNetnsTest, ClosedBackendPortsAreRefusedNotSilent)
+{
+    start();
+    flatpath({"dnat", "add", "udp", "5353", c1().v4.str() + ":7002"});
+    flatpath({"dnat", "add", "udp", "5353", "[" + c1().v6.str() + "]:7002"});
+    flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
+    EXPECT_EQ(udp_refusal(topo->lan_ns(), {host4, 5353}), "Connection refused");
+    EXPECT_EQ(udp_refusal(topo->lan_ns(), {host6, 5353}), "Connection refused");
+    EXPECT_EQ(tcp_refusal(topo->lan_ns(), {host4, 8080}), "Connection refused");
+}
+
 // Hairpin: a container reaching a port another container publishes keeps its own
 // source; one reaching its own published port sees the host address instead (the
 // only case where the source is rewritten), so that its answer comes back to it.

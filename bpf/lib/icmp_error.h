@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ICMP errors about translated flows: port unreachable, fragmentation needed
+ * (ICMPv6 packet too big), time exceeded, parameter problem. An error quotes
+ * the start of the packet it is about; both the error and the quote must be
+ * translated, or the sender never learns (PMTU discovery breaks, a closed
+ * port looks like a timeout).
+ *
+ *  - from the LAN, about a reply flatpath translated (quote: published ->
+ *    client): the error goes to the backend, and the quote's source is the
+ *    backend again;
+ *  - from a backend, about a packet it received (quote: client -> backend):
+ *    the error comes from the published address, and so does the quote's
+ *    destination.
+ *
+ * Checksums: an inner IPv4 address change is balanced by the inner header
+ * checksum's own update, so the ICMPv4 checksum only follows the port; ICMPv6
+ * covers a pseudo-header and the inner IPv6 addresses, so it follows those too.
+ */
+#ifndef FP_LIB_ICMP_ERROR_H
+#define FP_LIB_ICMP_ERROR_H
+
+#include "dnat.h"
+
+#define FP_ICMP_ERROR_HEAD 8 /* type, code, checksum, 4 bytes (unused / MTU) */
+
+/* The quoted packet inside an ICMP error. */
+struct fp_icmp_quote {
+	__u32 l3_off;
+	__u32 l4_off;
+	union fp_addr src;
+	union fp_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+};
+
+static __always_inline int fp_is_icmp_error(const struct fp_pkt *pkt)
+{
+	__u8 t = pkt->l4.icmp_type;
+
+	if (pkt->l3 == FP_L3_IPV4)
+		return pkt->l4.proto == IPPROTO_ICMP && (t == 3 || t == 11 || t == 12);
+	return pkt->l4.proto == 58 /* ICMPv6 */ && t >= 1 && t <= 4;
+}
+
+/* Returns 0 with *q filled when the quote holds an IP header and its TCP/UDP ports. */
+static __always_inline int fp_parse_icmp_quote(const struct fp_pkt *pkt, struct fp_icmp_quote *q, void *data,
+					       void *data_end)
+{
+	__u32 off = pkt->l4.off + FP_ICMP_ERROR_HEAD;
+	__be16 *ports;
+
+	if (off > FP_L4_MAX_OFF)
+		return -1;
+	/* The AND changes no value (checked above) but puts the bound on the register the
+	 * pointer arithmetic uses: clang otherwise computes it from an unchecked copy. asm,
+	 * because clang would fold a plain `&=` away. */
+	asm volatile("%0 &= 0x1ff" : "+r"(off));
+	q->l3_off = off;
+	if (pkt->l3 == FP_L3_IPV4) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
+			return -1;
+		q->proto = ip->protocol;
+		q->l4_off = off + ip->ihl * 4;
+		fp_addr_from_v4(&q->src, ip->saddr);
+		fp_addr_from_v4(&q->dst, ip->daddr);
+	} else {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		q->proto = ip6->nexthdr; /* a quote with extension headers is not followed */
+		q->l4_off = off + sizeof(*ip6);
+		fp_addr_from_v6(&q->src, &ip6->saddr);
+		fp_addr_from_v6(&q->dst, &ip6->daddr);
+	}
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return -1;
+	if (q->l4_off > FP_L4_MAX_OFF)
+		return -1;
+	off = q->l4_off;
+	asm volatile("%0 &= 0x1ff" : "+r"(off));
+	ports = data + off;
+	if ((void *)(ports + 2) > data_end)
+		return -1;
+	q->sport = ports[0];
+	q->dport = ports[1];
+	return 0;
+}
+
+/*
+ * Rewrites the outer address on `outer_side`, and the quote's address and port
+ * on `quote_side`, to addr and port.
+ */
+static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+						 const struct fp_icmp_quote *q, int outer_side, int quote_side,
+						 const union fp_addr *addr, __be16 port)
+{
+	const union fp_addr *outer_old = outer_side == FP_NAT_DEST ? &pkt->dst : &pkt->src;
+	const union fp_addr *quote_old = quote_side == FP_NAT_DEST ? &q->dst : &q->src;
+	__be16 quote_old_port = quote_side == FP_NAT_DEST ? q->dport : q->sport;
+	__u32 icmp_csum = pkt->l4.csum_off;
+
+	if (pkt->l3 == FP_L3_IPV4) {
+		__u32 outer_off = pkt->l3_off + (outer_side == FP_NAT_DEST ? 16 : 12);
+		__u32 quote_off = q->l3_off + (quote_side == FP_NAT_DEST ? 16 : 12);
+
+		if (ctx_store_bytes(ctx, outer_off, &addr->w[3], 4) ||
+		    ctx_l3_csum_replace(ctx, pkt->l3_off + 10, outer_old->w[3], addr->w[3], 4) ||
+		    ctx_store_bytes(ctx, quote_off, &addr->w[3], 4) ||
+		    ctx_l3_csum_replace(ctx, q->l3_off + 10, quote_old->w[3], addr->w[3], 4))
+			return -FP_DROP_NAT;
+	} else {
+		__u32 outer_off = pkt->l3_off + (outer_side == FP_NAT_DEST ? 24 : 8);
+		__u32 quote_off = q->l3_off + (quote_side == FP_NAT_DEST ? 24 : 8);
+		__s64 outer_diff = bpf_csum_diff((__be32 *)outer_old->w, 16, (__be32 *)addr->w, 16, 0);
+		__s64 quote_diff = bpf_csum_diff((__be32 *)quote_old->w, 16, (__be32 *)addr->w, 16, 0);
+
+		if (outer_diff < 0 || quote_diff < 0 || ctx_store_bytes(ctx, outer_off, addr->w, 16) ||
+		    ctx_l4_csum_replace(ctx, icmp_csum, 0, (__u32)outer_diff, BPF_F_PSEUDO_HDR) ||
+		    ctx_store_bytes(ctx, quote_off, addr->w, 16) ||
+		    ctx_l4_csum_replace(ctx, icmp_csum, 0, (__u32)quote_diff, 0))
+			return -FP_DROP_NAT;
+	}
+	if (port != quote_old_port) {
+		__u32 port_off = q->l4_off + (quote_side == FP_NAT_DEST ? 2 : 0);
+
+		if (ctx_store_bytes(ctx, port_off, &port, 2) ||
+		    ctx_l4_csum_replace(ctx, icmp_csum, quote_old_port, port, 2))
+			return -FP_DROP_NAT;
+	}
+	return 0;
+}
+
+/* An error from outside about a reply flatpath translated: 1 after translating, 0 if no flow. */
+static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
+{
+	struct fp_icmp_quote q = {};
+	struct fp_ct_key key = {};
+	struct fp_ct_entry *ct, e;
+
+	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
+		return 0;
+	/* The quote is a reply (published -> client): its flow's original entry is the reverse. */
+	key.saddr = q.dst;
+	key.daddr = q.src;
+	key.sport = q.dport;
+	key.dport = q.sport;
+	key.proto = q.proto;
+	key.dir = FP_CT_ORIGINAL;
+	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	if (!ct || !fp_addr_equal(&pkt->dst, &q.src))
+		return 0;
+	e = *ct;
+	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_DEST, FP_NAT_SOURCE, &e.daddr, e.dport) ?: 1;
+}
+
+/* An error from a backend about a packet it received: 1 after translating, 0 if no flow. */
+static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
+{
+	struct fp_icmp_quote q = {};
+	struct fp_ct_key key = {};
+	struct fp_ct_entry *ct, e;
+
+	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
+		return 0;
+	/* The quote is an original-direction packet as delivered (client -> backend). */
+	key.saddr = q.dst;
+	key.daddr = q.src;
+	key.sport = q.dport;
+	key.dport = q.sport;
+	key.proto = q.proto;
+	key.dir = FP_CT_REPLY;
+	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	if (!ct || (ct->flags & FP_CT_SNAT) || !fp_addr_equal(&pkt->src, &q.dst))
+		return 0;
+	e = *ct;
+	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;
+}
+
+/*
+ * For a packet whose destination is no endpoint: translate it if it is for a
+ * published address and deliver it to the backend; otherwise hand it to the
+ * stack (FP_PASS_NO_ENDPOINT).
+ */
+static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt)
+{
+	const struct fp_config *cfg = fp_config_get();
+	int ret;
+
+	if (!cfg || !cfg->dnat_entries)
+		return -FP_PASS_NO_ENDPOINT;
+	ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret < 0)
+		return ret;
+	/* Fragments are left to the stack, counted: only the first carries the ports. */
+	if (pkt->l4.frag != FP_FRAG_NONE)
+		return -FP_PASS_FRAGMENT;
+	if (fp_is_icmp_error(pkt)) {
+		ret = fp_icmp_error_original(ctx, pkt);
+		if (ret <= 0)
+			return ret ?: -FP_PASS_ICMP_ERROR;
+		return fp_forward_translated(ctx);
+	}
+	ret = fp_dnat_original(ctx, pkt, cfg);
+	if (ret <= 0)
+		return ret ?: -FP_PASS_NO_ENDPOINT;
+	return fp_forward_translated(ctx);
+}
+
+#endif
