@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include "conntrack.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -201,6 +202,31 @@ TEST_F(DnatTest, NoNatWorkWhenConfigCountsNoEntries)
     expect(run_xdp(up0, in.bytes()), XDP_PASS, in);
 }
 
+// Every family and protocol: the first packet is translated and delivered, the reply
+// translated back.
+TEST_F(DnatTest, FamiliesAndProtocolsBothWays)
+{
+    publish(kHost6, kUdp, 5300, kE1v6, 53);
+    publish(kHost4, kUdp, 5300, kE1v4, 53);
+    publish(kHost6, kTcp, 8443, kE1v6, 443);
+    publish(kHost4, kTcp, 8443, kE1v4, 443);
+    for (L3 l3 : {L3::IPv4, L3::IPv6}) {
+        for (std::uint8_t proto : {kTcp, kUdp}) {
+            SCOPED_TRACE(std::string(l3 == L3::IPv4 ? "IPv4 " : "IPv6 ") + (proto == kTcp ? "TCP" : "UDP"));
+            const IpAddr host = l3 == L3::IPv4 ? kHost4 : kHost6;
+            const IpAddr backend = l3 == L3::IPv4 ? kE1v4 : kE1v6;
+            const std::uint16_t port = proto == kTcp ? 8443 : 5300, bport = proto == kTcp ? 443 : 53;
+            const Packet in = lan_to(host, port, proto);
+            expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, backend, bport, kH1, kC1));
+            const Packet reply = sent_by(kC1, kH1, backend, bport, in.src, in.sport, proto);
+            Packet want = reply;
+            want.src = host;
+            want.sport = port;
+            expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, want);
+        }
+    }
+}
+
 // --- flows: conntrack, replies, hairpin ----------------------------------------
 
 // Later packets of a flow follow conntrack, even after the DNAT entry is gone.
@@ -376,6 +402,33 @@ TEST_F(DnatTest, ExpiredFlowIsLookedUpAgain)
     publish(kHost4, kTcp, 8080, kE2v4, 81);
     const Packet in = lan_to(kHost4, 8080);
     expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 81, kH2, kC2));
+}
+
+// User space collects a flow once both its entries are past their deadline, and not
+// before: a flow that is quiet one way but alive the other stays.
+TEST_F(DnatTest, CollectingExpiredFlowsKeepsLiveOnes)
+{
+    run_xdp(up0, lan_to(kHost4, 5353, kUdp).bytes());                  // flow A
+    run_xdp(up0, lan_to(kHost4, 8080).bytes());                        // flow B
+    Conntrack ct(*maps);
+    ASSERT_EQ(ct.flows().size(), 2u);
+    const auto age = [&](const fp_ct_key &k) {
+        fp_ct_entry e = *maps->ct.lookup(k);
+        e.expires_ns = 1;
+        maps->ct.upsert(k, e);
+    };
+    for (const Flow &f : ct.flows()) {
+        age(f.key);
+        if (f.key.proto == kUdp)
+            age(reply_key(f.key, f.orig)); // A: both directions quiet
+    }
+    EXPECT_EQ(ct.collect_expired(now_ns()), 2u) << "flow A's two entries";
+    const auto left = ct.flows();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].key.proto, kTcp) << "flow B's reply direction is still alive";
+    age(reply_key(left[0].key, left[0].orig));
+    EXPECT_EQ(ct.collect_expired(now_ns()), 2u);
+    EXPECT_TRUE(maps->ct.entries().empty());
 }
 
 // --- marks ----------------------------------------------------------------------

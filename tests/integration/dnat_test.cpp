@@ -1,6 +1,7 @@
 // Published ports through the real datapath: a LAN client reaches a container
 // through the host's address, the container sees the client's own address, and
 // no iptables or nft rule is involved.
+#include "demo.hpp"
 #include "netns_fixture.hpp"
 
 namespace fp::test {
@@ -45,6 +46,10 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     const Received tcp6 = tcp_transfer(c1().ns, {c1().v6, 7001}, topo->lan_ns(), {host6, 8080}, 1 << 20);
     EXPECT_EQ(tcp6.bytes, 1u << 20);
     EXPECT_EQ(tcp6.peer, topo->lan_v6().str());
+
+    // ICMP is not translated: pings to the host and to the containers still work.
+    for (const IpAddr *a : {&host4, &host6, &c1().v4, &c1().v6})
+        EXPECT_EQ(ping(topo->lan_ns(), a->str(), 2), 2u) << a->str();
 
     const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
     const Received udp = udp_send(c2().ns, {c2().v4, 7002}, topo->lan_ns(), {host4, 5353}, 500);
