@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "command.hpp"
+#include "ip_addr.hpp"
 #include "error.hpp"
 #include "lab.hpp"
 #include "topology.hpp"
@@ -86,6 +87,16 @@ public:
         if (udp.messages != 1000 || udp.peer != topo.lan_v4().str() || fwd_lan != 0)
             failures_++;
 
+        heading("a published port: LAN -> 10.90.0.1:8080 is DNAT'd in XDP to c1:5001, the client's address kept");
+        const IpAddr host4 = IpAddr::parse("10.90.0.1");
+        flatpath(topo, {"dnat", "add", "tcp", "8080", c1.v4.str() + ":5001", "--host-ip", host4.str()});
+        const Received pub = tcp_transfer(c1.ns, {c1.v4, 5001}, topo.lan_ns(), {host4, 8080}, opts_.tcp_bytes);
+        std::cout << "  TCP to " << host4.str() << ":8080: " << pub.bytes << "/" << opts_.tcp_bytes
+                  << " bytes arrived at c1:5001, which saw them come from " << pub.peer << "\n";
+        if (pub.bytes != opts_.tcp_bytes || pub.peer != topo.lan_v4().str())
+            failures_++;
+        flatpath(topo, {"ct", "list"});
+
         heading("counters: 'to' packets were delivered by flatpath; reasons say what went to the stack");
         flatpath(topo, {"stats"});
 
@@ -100,7 +111,7 @@ private:
     void heading(const std::string &title)
     {
         check_interrupted();
-        std::cout << "\n[" << ++step_ << "/6] " << title << "\n";
+        std::cout << "\n[" << ++step_ << "/7] " << title << "\n";
     }
 
     void flatpath(const Topology &topo, const std::vector<std::string> &args)
