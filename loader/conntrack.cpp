@@ -4,16 +4,27 @@
 
 namespace fp {
 
-fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig)
+namespace {
+
+// The key of the packets that travel back towards an entry's translated addresses: an
+// original entry's reply key, or a reply entry's original key.
+fp_ct_key key_back_to(const fp_ct_entry &e, std::uint8_t proto, fp_ct_dir dir)
 {
     fp_ct_key k{};
-    k.saddr = orig.daddr;
-    k.daddr = orig.saddr;
-    k.sport = orig.dport;
-    k.dport = orig.sport;
-    k.proto = orig_key.proto;
-    k.dir = FP_CT_REPLY;
+    k.saddr = e.daddr;
+    k.daddr = e.saddr;
+    k.sport = e.dport;
+    k.dport = e.sport;
+    k.proto = proto;
+    k.dir = static_cast<__u8>(dir);
     return k;
+}
+
+} // namespace
+
+fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig)
+{
+    return key_back_to(orig, orig_key.proto, FP_CT_REPLY);
 }
 
 std::uint64_t monotonic_ns()
@@ -62,15 +73,8 @@ std::size_t Conntrack::collect_expired(std::uint64_t now_ns)
                 n += maps_.ct.erase(rk);
         } else {
             // A reply entry goes by itself only when it has no live original: the original's
-            // own pass removes pairs. An original is found from a reply entry's values.
-            fp_ct_key ok{};
-            ok.saddr = entry.daddr;
-            ok.daddr = entry.saddr;
-            ok.sport = entry.dport;
-            ok.dport = entry.sport;
-            ok.proto = key.proto;
-            ok.dir = FP_CT_ORIGINAL;
-            const auto orig = maps_.ct.lookup(ok);
+            // own pass removes pairs.
+            const auto orig = maps_.ct.lookup(key_back_to(entry, key.proto, FP_CT_ORIGINAL));
             if (!orig || orig->expires_ns <= now_ns)
                 n += maps_.ct.erase(key);
         }

@@ -135,23 +135,31 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
 	return 0;
 }
 
+/* The conntrack key of the flow a quote belongs to, looked up from its other end: the
+ * quote travelled one way, the key is for the packets that travel back. */
+static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_quote *q, __u8 dir)
+{
+	struct fp_ct_key key = {};
+
+	key.saddr = q->dst;
+	key.daddr = q->src;
+	key.sport = q->dport;
+	key.dport = q->sport;
+	key.proto = q->proto;
+	key.dir = dir;
+	return bpf_map_lookup_elem(&fp_ct, &key);
+}
+
 /* An error from outside about a reply flatpath translated: 1 after translating, 0 if no flow. */
 static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	struct fp_icmp_quote q = {};
-	struct fp_ct_key key = {};
 	struct fp_ct_entry *ct, e;
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
 	/* The quote is a reply (published -> client): its flow's original entry is the reverse. */
-	key.saddr = q.dst;
-	key.daddr = q.src;
-	key.sport = q.dport;
-	key.dport = q.sport;
-	key.proto = q.proto;
-	key.dir = FP_CT_ORIGINAL;
-	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
 	if (!ct || !fp_addr_equal(&pkt->dst, &q.src))
 		return 0;
 	e = *ct;
@@ -162,19 +170,12 @@ static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const 
 static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	struct fp_icmp_quote q = {};
-	struct fp_ct_key key = {};
 	struct fp_ct_entry *ct, e;
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
 	/* The quote is an original-direction packet as delivered (client -> backend). */
-	key.saddr = q.dst;
-	key.daddr = q.src;
-	key.sport = q.dport;
-	key.dport = q.sport;
-	key.proto = q.proto;
-	key.dir = FP_CT_REPLY;
-	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	ct = fp_quote_flow(&q, FP_CT_REPLY);
 	if (!ct || (ct->flags & FP_CT_SNAT) || !fp_addr_equal(&pkt->src, &q.dst))
 		return 0;
 	e = *ct;

@@ -152,10 +152,8 @@ protected:
         ProgFixture::SetUp();
         if (HasFatalFailure())
             return;
-        add_endpoint(h1, 1, FP_EP_VETH, {"10.0.0.1", "fd00::1"});
-        add_endpoint(h2, 2, FP_EP_VETH, {"10.0.0.2", "fd00::2"});
+        add_two_endpoints_and_uplink();
         add_endpoint(tun0, 3, FP_EP_TUN, {"10.0.0.3"});
-        add_uplink(up0);
     }
 };
 

@@ -7,7 +7,6 @@
 // and the published ports below.
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
-#include <time.h>
 
 #include "conntrack.hpp"
 #include "prog_fixture.hpp"
@@ -62,13 +61,6 @@ Packet sent_by(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::ui
     return p;
 }
 
-std::uint64_t now_ns()
-{
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 class DnatTest : public ProgFixture {
 protected:
     void SetUp() override
@@ -76,9 +68,7 @@ protected:
         ProgFixture::SetUp();
         if (HasFatalFailure())
             return;
-        add_endpoint(h1, 1, FP_EP_VETH, {"10.0.0.1", "fd00::1"});
-        add_endpoint(h2, 2, FP_EP_VETH, {"10.0.0.2", "fd00::2"});
-        add_uplink(up0);
+        add_two_endpoints_and_uplink();
         for (const IpAddr &a : {kHost4, kHost6})
             maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
         publish(kHost4, kTcp, 8080, kE1v4, 80);
@@ -368,7 +358,7 @@ TEST_F(DnatTest, TcpStateSetsTheDeadlines)
     const auto seconds_left = [&](fp_ct_dir dir) {
         const auto e = dir == FP_CT_ORIGINAL ? ct(from_lan().src, 40000, kHost4, 8080, kTcp, dir)
                                              : ct(kE1v4, 80, from_lan().src, 40000, kTcp, dir);
-        return e ? static_cast<long>((e->expires_ns - now_ns()) / 1000000000ULL) : -1L;
+        return e ? static_cast<long>((e->expires_ns - monotonic_ns()) / 1000000000ULL) : -1L;
     };
     run_xdp(up0, lan_to(kHost4, 8080, kTcp, kSyn).bytes());
     EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_SYN, 2);
@@ -388,7 +378,7 @@ TEST_F(DnatTest, UdpFlowsAgeWithTheUdpTimeout)
     run_xdp(up0, lan_to(kHost4, 5353, kUdp).bytes());
     const auto e = ct(from_lan().src, 40000, kHost4, 5353, kUdp, FP_CT_ORIGINAL);
     ASSERT_TRUE(e);
-    EXPECT_NEAR(static_cast<double>(e->expires_ns - now_ns()) / 1e9, FP_CT_TIMEOUT_UDP, 2);
+    EXPECT_NEAR(static_cast<double>(e->expires_ns - monotonic_ns()) / 1e9, FP_CT_TIMEOUT_UDP, 2);
 }
 
 // An expired original entry is not used: the flow is looked up in the DNAT table again.
@@ -422,12 +412,12 @@ TEST_F(DnatTest, CollectingExpiredFlowsKeepsLiveOnes)
         if (f.key.proto == kUdp)
             age(reply_key(f.key, f.orig)); // A: both directions quiet
     }
-    EXPECT_EQ(ct.collect_expired(now_ns()), 2u) << "flow A's two entries";
+    EXPECT_EQ(ct.collect_expired(monotonic_ns()), 2u) << "flow A's two entries";
     const auto left = ct.flows();
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].key.proto, kTcp) << "flow B's reply direction is still alive";
     age(reply_key(left[0].key, left[0].orig));
-    EXPECT_EQ(ct.collect_expired(now_ns()), 2u);
+    EXPECT_EQ(ct.collect_expired(monotonic_ns()), 2u);
     EXPECT_TRUE(maps->ct.entries().empty());
 }
 

@@ -154,4 +154,11 @@ void ProgFixture::add_uplink(const Dev &dev)
     maps->ifaces.upsert(iface_key(dev.ifindex), rec);
 }
 
+void ProgFixture::add_two_endpoints_and_uplink()
+{
+    add_endpoint(h1, 1, FP_EP_VETH, {"10.0.0.1", "fd00::1"});
+    add_endpoint(h2, 2, FP_EP_VETH, {"10.0.0.2", "fd00::2"});
+    add_uplink(up0);
+}
+
 } // namespace fp::test

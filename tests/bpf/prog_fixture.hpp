@@ -45,6 +45,8 @@ protected:
     // Registers an endpoint in the maps exactly as the loader does.
     void add_endpoint(const Dev &dev, std::uint32_t slot, fp_ep_kind kind, std::initializer_list<const char *> addrs);
     void add_uplink(const Dev &dev);
+    // E1 (10.0.0.1, fd00::1) on h1 in slot 1, E2 (10.0.0.2, fd00::2) on h2 in slot 2, uplink up0.
+    void add_two_endpoints_and_uplink();
 
     static inline Dev h1, h2, up0, tun0;
     // Why the suite's setup failed; every test then fails with it (a fatal failure in

@@ -21,14 +21,7 @@ protected:
 
     void expect_refused(const std::vector<std::string> &args, const std::string &message)
     {
-        SCOPED_TRACE(command_line(args));
-        const std::string before = tables();
-        const CommandResult r = flatpath_result(args);
-        EXPECT_NE(r.status, 0);
-        EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-        EXPECT_TRUE(r.output.starts_with("flatpath: error: ")) << r.output;
-        EXPECT_NE(r.output.find(message), std::string::npos) << "want '" << message << "' in: " << r.output;
-        EXPECT_EQ(tables(), before);
+        expect_refused_keeping(args, message, [&] { return tables(); });
     }
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "command.hpp"
@@ -49,6 +50,21 @@ protected:
         return 0;
     }
     std::string host(const std::vector<std::string> &argv) { return lab->in(topo->host_ns(), argv); }
+
+    // The command must fail with exactly one line naming the problem (message) and leave
+    // state() as it was.
+    template <class State>
+    void expect_refused_keeping(const std::vector<std::string> &args, const std::string &message, State state)
+    {
+        SCOPED_TRACE(command_line(args));
+        const auto before = state();
+        const CommandResult r = flatpath_result(args);
+        EXPECT_NE(r.status, 0);
+        EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        EXPECT_TRUE(r.output.starts_with("flatpath: error: ")) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << "want '" << message << "' in: " << r.output;
+        EXPECT_EQ(state(), before);
+    }
 
     const Container &c1() const { return topo->containers()[0]; }
     const Container &c2() const { return topo->containers()[1]; }
