@@ -1,0 +1,208 @@
+#include "attachment.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cni_error.hpp"
+#include "config_counts.hpp"
+#include "datapath.hpp"
+#include "dnat_table.hpp"
+#include "endpoints.hpp"
+#include "ipam_store.hpp"
+#include "map_set.hpp"
+#include "netlink.hpp"
+#include "pin_root.hpp"
+#include "rollback.hpp"
+
+namespace fp::cni {
+
+namespace {
+
+// The container's gateway in routed mode: never assigned to anything, only a permanent
+// neighbour entry that points at the host end of the veth.
+const IpAddr kGateway4 = IpAddr::parse("169.254.1.1");
+const IpAddr kGateway6 = IpAddr::parse("fe80::1");
+
+void maybe_fail(const char *step)
+{
+    const char *at = std::getenv(kFailAfterEnv);
+    if (at && std::string(at) == step)
+        throw CniError(ErrorCode::IoFailure, std::string("injected failure after step ") + step);
+}
+
+std::string ipam_dir(const NetConfig &cfg)
+{
+    return cfg.state_dir + "/ipam/" + cfg.name;
+}
+
+nlohmann::json result(const Request &req, const NetConfig &cfg, const std::string &host_if, const MacAddr &host_mac,
+                      const MacAddr &mac, const std::vector<IpAddr> &addrs)
+{
+    const bool legacy = req.cni_version.starts_with("0."); // 0.3.x and 0.4.0 name the IP version
+    nlohmann::json r{{"cniVersion", req.cni_version},
+                     {"interfaces", {{{"name", host_if}, {"mac", host_mac.str()}},
+                                     {{"name", req.ifname}, {"mac", mac.str()}, {"sandbox", req.netns}}}},
+                     {"ips", nlohmann::json::array()},
+                     {"routes", nlohmann::json::array()}};
+    for (const IpAddr &a : addrs) {
+        nlohmann::json ip{{"address", a.str() + (a.is_v4() ? "/32" : "/128")},
+                          {"gateway", (a.is_v4() ? kGateway4 : kGateway6).str()},
+                          {"interface", 1}};
+        if (legacy)
+            ip["version"] = a.is_v4() ? "4" : "6";
+        r["ips"].push_back(ip);
+        r["routes"].push_back({{"dst", a.is_v4() ? "0.0.0.0/0" : "::/0"}, {"gw", (a.is_v4() ? kGateway4 : kGateway6).str()}});
+    }
+    if (!cfg.dns.is_null())
+        r["dns"] = cfg.dns;
+    return r;
+}
+
+} // namespace
+
+std::string host_veth_name(const std::string &container_id, const std::string &ifname)
+{
+    std::uint64_t h = 1469598103934665603ULL; // FNV-1a: short, stable, no library needed
+    for (const char c : container_id + "/" + ifname) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ULL;
+    }
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "fp%011llx", static_cast<unsigned long long>(h & 0xfffffffffffULL));
+    return buf;
+}
+
+nlohmann::json add(const Request &req, const NetConfig &cfg)
+{
+    const std::string host_if = host_veth_name(req.container_id, req.ifname);
+    Netlink host;
+    Netlink container(req.netns);
+    if (container.link_exists(req.ifname))
+        throw CniError(static_cast<ErrorCode>(102), "an interface named " + req.ifname + " already exists in " + req.netns);
+    if (host.link_exists(host_if))
+        throw CniError(static_cast<ErrorCode>(102), "the host interface " + host_if + " for this container exists already");
+    for (const IpAddr &r : cfg.requested_ips) {
+        bool fits = false;
+        for (const IpPool &p : cfg.pools)
+            fits = fits || p.contains(r);
+        if (!fits)
+            throw CniError(ErrorCode::InvalidConfig, "requested address " + r.str() + " is in none of the network's ranges");
+    }
+    // Declared before the rollback, whose undos use them: they must outlive it.
+    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    std::vector<IpAddr> addrs;
+    Rollback undo;
+    {
+        IpamStore ipam(ipam_dir(cfg));
+        for (const IpPool &pool : cfg.pools) {
+            std::optional<IpAddr> wanted;
+            for (const IpAddr &r : cfg.requested_ips)
+                if (pool.contains(r))
+                    wanted = r;
+            addrs.push_back(ipam.allocate(pool, req.container_id, req.ifname, wanted));
+        }
+    }
+    undo.push("address leases", [&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
+    maybe_fail("ipam");
+
+    host.create_veth(host_if, req.ifname, req.netns, cfg.mtu, cfg.mac);
+    undo.push("veth " + host_if, [&] { host.delete_link(host_if); });
+    const MacAddr host_mac = host.link_mac(host_if).value();
+    const MacAddr mac = container.link_mac(req.ifname).value();
+    maybe_fail("veth");
+
+    // Everything below lives on the veth and goes when it is deleted.
+    container.set_up(req.ifname);
+    container.enable_gro(req.ifname);
+    for (const IpAddr &a : addrs) {
+        container.add_address(req.ifname, a, a.is_v4() ? 32 : 128);
+        const IpAddr &gw = a.is_v4() ? kGateway4 : kGateway6;
+        if (a.is_v4())
+            container.add_route(req.ifname, gw, 32, std::nullopt);
+        container.add_route(req.ifname, IpAddr::parse(a.is_v4() ? "0.0.0.0" : "::"), 0, gw);
+        container.add_permanent_neighbour(req.ifname, gw, host_mac);
+    }
+    maybe_fail("container");
+    host.set_up(host_if);
+    for (const IpAddr &a : addrs) {
+        host.add_route(host_if, a, a.is_v4() ? 32 : 128, std::nullopt);
+        host.add_permanent_neighbour(host_if, a, mac);
+    }
+    maybe_fail("host");
+
+    if (!root.is_up()) {
+        datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto});
+        undo.push("datapath", [&] { datapath_down(root); });
+    }
+    maybe_fail("datapath");
+    MapSet maps = MapSet::open_pinned(root.path());
+    Endpoints(root, maps).add(EndpointSpec{addrs, host_if, mac});
+    // The undos open the maps again: `maps` is gone by the time they run.
+    undo.push("endpoint", [&] {
+        MapSet m = MapSet::open_pinned(root.path());
+        for (const IpAddr &a : addrs)
+            Endpoints(root, m).remove(a);
+    });
+    maybe_fail("endpoint");
+
+    DnatTable dnat(root, maps);
+    for (const PortMapping &pm : cfg.port_mappings) {
+        for (const IpAddr &a : addrs) {
+            if (pm.host_ip && pm.host_ip->is_v4() != a.is_v4())
+                continue;
+            const DnatRule rule{pm.host_ip.value_or(any_address_like(a)), pm.proto, {pm.host_port, pm.host_port}, a,
+                                {pm.container_port, pm.container_port}};
+            dnat.add(rule);
+            undo.push("port " + rule.published(), [&, rule] {
+                MapSet m = MapSet::open_pinned(root.path());
+                DnatTable(root, m).remove(rule.host, rule.proto, rule.ports);
+            });
+        }
+    }
+    maybe_fail("ports");
+    undo.commit();
+    return result(req, cfg, host_if, host_mac, mac, addrs);
+}
+
+void del(const Request &req, const NetConfig &cfg)
+{
+    // Every step runs whatever the others met, and what is already gone is no error.
+    std::vector<std::string> errors;
+    const auto attempt = [&](const std::function<void()> &step) {
+        try {
+            step();
+        } catch (const std::exception &e) {
+            errors.push_back(e.what());
+        }
+    };
+    std::vector<Lease> leases;
+    attempt([&] {
+        for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
+            if (l.container_id == req.container_id && l.ifname == req.ifname)
+                leases.push_back(l);
+    });
+    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    if (root.is_up()) {
+        attempt([&] {
+            MapSet maps = MapSet::open_pinned(root.path());
+            DnatTable dnat(root, maps);
+            for (const DnatRule &r : dnat.list())
+                for (const Lease &l : leases)
+                    if (r.backend == l.addr)
+                        dnat.remove(r.host, r.proto, r.ports);
+            for (const Lease &l : leases)
+                if (maps.endpoints.lookup(endpoint_key(l.addr)))
+                    Endpoints(root, maps).remove(l.addr);
+        });
+    }
+    attempt([&] { Netlink().delete_link(host_veth_name(req.container_id, req.ifname)); });
+    attempt([&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
+    if (!errors.empty()) {
+        std::string details;
+        for (const auto &e : errors)
+            details += (details.empty() ? "" : "; ") + e;
+        throw CniError(ErrorCode::IoFailure, "DEL met " + std::to_string(errors.size()) + " error(s)", details);
+    }
+}
+
+} // namespace fp::cni

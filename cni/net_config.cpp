@@ -1,0 +1,159 @@
+#include "net_config.hpp"
+
+#include <cstdlib>
+
+#include "cni_error.hpp"
+#include "port_spec.hpp"
+
+namespace fp::cni {
+
+namespace {
+
+[[noreturn]] void invalid(const std::string &msg)
+{
+    throw CniError(ErrorCode::InvalidConfig, msg);
+}
+
+std::string string_at(const nlohmann::json &j, const char *key, const std::string &fallback = "")
+{
+    if (!j.contains(key))
+        return fallback;
+    if (!j[key].is_string())
+        invalid(std::string("\"") + key + "\" must be a string");
+    return j[key];
+}
+
+IpAddr ip_from(const std::string &text, const std::string &where)
+{
+    try {
+        // Runtimes send requested addresses with or without a prefix length.
+        return IpAddr::parse(text.substr(0, text.find('/')));
+    } catch (const std::exception &e) {
+        invalid(where + ": " + e.what());
+    }
+}
+
+void add_pool(std::vector<IpPool> &pools, IpPool p)
+{
+    for (const IpPool &q : pools)
+        if (q.is_v4() == p.is_v4())
+            invalid("more than one " + std::string(p.is_v4() ? "IPv4" : "IPv6") + " range: one per family is supported");
+    pools.push_back(std::move(p));
+}
+
+PortMapping port_mapping(const nlohmann::json &m)
+{
+    if (!m.is_object() || !m.contains("hostPort") || !m.contains("containerPort") || !m["hostPort"].is_number_integer() ||
+        !m["containerPort"].is_number_integer())
+        invalid("each portMappings entry needs integer \"hostPort\" and \"containerPort\": " + m.dump());
+    const auto port = [&](const char *key) {
+        const long v = m[key].get<long>();
+        if (v < 1 || v > 65535)
+            invalid(std::string("portMappings ") + key + " " + std::to_string(v) + " is not a port (1-65535)");
+        return static_cast<std::uint16_t>(v);
+    };
+    PortMapping pm{port("hostPort"), port("containerPort"), 6, std::nullopt};
+    const std::string proto = string_at(m, "protocol", "tcp");
+    try {
+        pm.proto = parse_protocol(proto);
+    } catch (const std::exception &e) {
+        invalid(std::string("portMappings: ") + e.what());
+    }
+    const std::string host_ip = string_at(m, "hostIP");
+    if (!host_ip.empty())
+        pm.host_ip = ip_from(host_ip, "portMappings hostIP");
+    return pm;
+}
+
+} // namespace
+
+NetConfig NetConfig::parse(const Request &req)
+{
+    const nlohmann::json &c = req.config;
+    NetConfig n;
+    n.name = string_at(c, "name");
+    if (n.name.empty() || n.name.find('/') != std::string::npos || n.name == "." || n.name == "..")
+        invalid("\"name\" must name the network (no '/')");
+    const std::string mode = string_at(c, "mode", "routed");
+    if (mode == "bridge")
+        throw CniError(ErrorCode::UnsupportedField, "\"mode\": \"bridge\" is not supported yet (use routed)");
+    if (mode != "routed")
+        invalid("\"mode\" must be \"routed\" (or, later, \"bridge\"), not \"" + mode + "\"");
+    if (c.contains("ipam") && !c["ipam"].empty())
+        throw CniError(ErrorCode::UnsupportedField, "delegated \"ipam\" is not supported yet: use \"subnet\" or \"ranges\"");
+
+    if (c.contains("subnet"))
+        add_pool(n.pools, IpPool::parse(string_at(c, "subnet")));
+    if (c.contains("ranges")) {
+        if (!c["ranges"].is_array())
+            invalid("\"ranges\" must be a list of range sets");
+        for (const auto &set : c["ranges"]) {
+            if (!set.is_array() || set.size() != 1 || !set[0].is_object())
+                invalid("each range set in \"ranges\" must hold one range object (more are not supported yet)");
+            const auto &r = set[0];
+            add_pool(n.pools, IpPool::parse(string_at(r, "subnet"), string_at(r, "rangeStart"), string_at(r, "rangeEnd"),
+                                            string_at(r, "gateway")));
+        }
+    }
+    if (n.pools.empty())
+        invalid("no addresses to hand out: set \"subnet\" or \"ranges\"");
+
+    if (c.contains("mtu")) {
+        if (!c["mtu"].is_number_integer() || c["mtu"].get<long>() < 68 || c["mtu"].get<long>() > 65535)
+            invalid("\"mtu\" must be an integer from 68 to 65535");
+        n.mtu = c["mtu"].get<std::uint32_t>();
+    }
+    if (c.contains("uplinks")) {
+        if (!c["uplinks"].is_array())
+            invalid("\"uplinks\" must be a list of interface names");
+        for (const auto &u : c["uplinks"]) {
+            if (!u.is_string())
+                invalid("\"uplinks\" must be a list of interface names");
+            n.uplinks.push_back(u);
+        }
+    }
+    n.pin_root = string_at(c, "pinRoot");
+    const char *state_env = std::getenv(kStateDirEnv);
+    n.state_dir = string_at(c, "stateDir", state_env && *state_env ? state_env : kStateDirDefault);
+    if (c.contains("dns"))
+        n.dns = c["dns"];
+
+    const nlohmann::json rc = c.value("runtimeConfig", nlohmann::json::object());
+    if (rc.contains("portMappings")) {
+        if (!rc["portMappings"].is_array())
+            invalid("runtimeConfig.portMappings must be a list");
+        for (const auto &m : rc["portMappings"])
+            n.port_mappings.push_back(port_mapping(m));
+    }
+    if (rc.contains("ips")) {
+        if (!rc["ips"].is_array())
+            invalid("runtimeConfig.ips must be a list");
+        for (const auto &ip : rc["ips"])
+            n.requested_ips.push_back(ip_from(ip.is_string() ? ip.get<std::string>() : "", "runtimeConfig.ips"));
+    }
+    if (rc.contains("mac") && rc["mac"].is_string() && !rc["mac"].get<std::string>().empty()) {
+        try {
+            n.mac = MacAddr::parse(rc["mac"].get<std::string>());
+        } catch (const std::exception &e) {
+            invalid(std::string("runtimeConfig.mac: ") + e.what());
+        }
+    }
+    if (const auto ip = req.args.find("IP"); ip != req.args.end())
+        for (std::size_t at = 0; at < ip->second.size();) {
+            const auto comma = ip->second.find(',', at);
+            n.requested_ips.push_back(ip_from(ip->second.substr(at, comma - at), "CNI_ARGS IP"));
+            at = comma == std::string::npos ? ip->second.size() : comma + 1;
+        }
+    if (const auto mac = req.args.find("MAC"); mac != req.args.end()) {
+        try {
+            n.mac = MacAddr::parse(mac->second);
+        } catch (const std::exception &e) {
+            invalid(std::string("CNI_ARGS MAC: ") + e.what());
+        }
+    }
+    if (n.mac && (n.mac->is_multicast() || n.mac->is_zero()))
+        invalid("MAC " + n.mac->str() + " is not a unicast address");
+    return n;
+}
+
+} // namespace fp::cni

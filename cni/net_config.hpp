@@ -1,0 +1,44 @@
+// The plugin's part of a network configuration (the conflist's plugin object),
+// plus the runtime's runtimeConfig and CNI_ARGS, validated before anything changes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ip_pool.hpp"
+#include "mac_addr.hpp"
+#include "request.hpp"
+
+namespace fp::cni {
+
+struct PortMapping {
+    std::uint16_t host_port;
+    std::uint16_t container_port;
+    std::uint8_t proto;
+    std::optional<IpAddr> host_ip;
+};
+
+struct NetConfig {
+    std::string name;                       // the network's name (also the IPAM directory)
+    std::vector<IpPool> pools;              // "subnet" or "ranges": at most one per family
+    std::uint32_t mtu = 0;                  // 0: the kernel's default
+    std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
+    std::string pin_root;                   // "pinRoot"; empty: $FLATPATH_PIN_ROOT or the default
+    std::string state_dir;                  // "stateDir": IPAM leases live under it
+    std::vector<PortMapping> port_mappings; // runtimeConfig.portMappings
+    std::vector<IpAddr> requested_ips;      // runtimeConfig.ips, CNI_ARGS IP=
+    std::optional<MacAddr> mac;             // runtimeConfig.mac, CNI_ARGS MAC=
+    nlohmann::json dns;                     // passed through to the result
+
+    // Throws CniError (7 invalid config, 2 unsupported field) naming the key.
+    static NetConfig parse(const Request &req);
+};
+
+inline constexpr const char *kStateDirDefault = "/var/lib/flatpath";
+inline constexpr const char *kStateDirEnv = "FLATPATH_STATE_DIR";
+
+} // namespace fp::cni

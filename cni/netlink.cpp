@@ -1,0 +1,235 @@
+#include "netlink.hpp"
+
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "cni_error.hpp"
+
+namespace fp::cni {
+
+namespace {
+
+[[noreturn]] void fail(const std::string &what, int nl_err)
+{
+    throw CniError(ErrorCode::IoFailure, what, nl_geterror(nl_err));
+}
+
+template <class T, void (*Free)(T *)>
+using NlPtr = std::unique_ptr<T, decltype([](T *p) { Free(p); })>;
+
+using LinkPtr = NlPtr<rtnl_link, rtnl_link_put>;
+using AddrPtr = NlPtr<nl_addr, nl_addr_put>;
+
+AddrPtr nl_address(const IpAddr &a, int prefix_len)
+{
+    nl_addr *raw = a.is_v4() ? nl_addr_build(AF_INET, a.raw().b + 12, 4) : nl_addr_build(AF_INET6, a.raw().b, 16);
+    if (!raw)
+        throw CniError(ErrorCode::IoFailure, "out of memory building a netlink address");
+    nl_addr_set_prefixlen(raw, prefix_len);
+    return AddrPtr(raw);
+}
+
+} // namespace
+
+Netlink::Netlink(const std::string &netns_path)
+{
+    int ns_fd = -1;
+    if (!netns_path.empty()) {
+        ns_fd = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0)
+            throw CniError(ErrorCode::InvalidEnvironment, "cannot open network namespace " + netns_path,
+                           std::strerror(errno));
+    }
+    // A thread joins the namespace and opens the sockets there; they stay bound to it
+    // after the thread is gone, and this process's own namespace never changes.
+    std::string error;
+    std::thread opener([&] {
+        if (ns_fd >= 0 && ::setns(ns_fd, CLONE_NEWNET) != 0) {
+            error = std::string("cannot enter network namespace ") + netns_path + ": " + std::strerror(errno);
+            return;
+        }
+        sock_ = nl_socket_alloc();
+        if (!sock_ || nl_connect(sock_, NETLINK_ROUTE) != 0)
+            error = "cannot open a netlink socket";
+        ioctl_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    });
+    opener.join();
+    if (ns_fd >= 0)
+        ::close(ns_fd);
+    if (!error.empty()) {
+        nl_socket_free(sock_);
+        if (ioctl_fd_ >= 0)
+            ::close(ioctl_fd_);
+        throw CniError(ErrorCode::IoFailure, error);
+    }
+}
+
+Netlink::~Netlink()
+{
+    nl_socket_free(sock_);
+    if (ioctl_fd_ >= 0)
+        ::close(ioctl_fd_);
+}
+
+bool Netlink::link_exists(const std::string &name) const
+{
+    return link_index(name).has_value();
+}
+
+std::optional<std::uint32_t> Netlink::link_index(const std::string &name) const
+{
+    rtnl_link *raw = nullptr;
+    if (rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw) != 0)
+        return std::nullopt;
+    LinkPtr link(raw);
+    return static_cast<std::uint32_t>(rtnl_link_get_ifindex(link.get()));
+}
+
+std::optional<MacAddr> Netlink::link_mac(const std::string &name) const
+{
+    rtnl_link *raw = nullptr;
+    if (rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw) != 0)
+        return std::nullopt;
+    LinkPtr link(raw);
+    nl_addr *a = rtnl_link_get_addr(link.get());
+    if (!a || nl_addr_get_len(a) != 6)
+        return std::nullopt;
+    return MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(a)));
+}
+
+void Netlink::create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
+                          std::uint32_t mtu, const std::optional<MacAddr> &peer_mac)
+{
+    const int ns_fd = ::open(peer_netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fd < 0)
+        throw CniError(ErrorCode::InvalidEnvironment, "cannot open network namespace " + peer_netns_path,
+                       std::strerror(errno));
+    LinkPtr link(rtnl_link_veth_alloc());
+    rtnl_link_set_name(link.get(), name.c_str());
+    if (mtu)
+        rtnl_link_set_mtu(link.get(), mtu);
+    rtnl_link *p = rtnl_link_veth_get_peer(link.get());
+    rtnl_link_set_name(p, peer.c_str());
+    rtnl_link_set_ns_fd(p, ns_fd);
+    if (mtu)
+        rtnl_link_set_mtu(p, mtu);
+    AddrPtr mac;
+    if (peer_mac) {
+        mac = AddrPtr(nl_addr_build(AF_LLC, peer_mac->bytes().data(), 6));
+        rtnl_link_set_addr(p, mac.get());
+    }
+    const int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL);
+    rtnl_link_put(p);
+    ::close(ns_fd);
+    if (err < 0)
+        fail("cannot create veth pair " + name + "/" + peer, err);
+}
+
+void Netlink::set_up(const std::string &name)
+{
+    rtnl_link *raw = nullptr;
+    if (const int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw); err < 0)
+        fail("cannot find link " + name, err);
+    LinkPtr link(raw);
+    LinkPtr change(rtnl_link_alloc());
+    rtnl_link_set_flags(change.get(), IFF_UP);
+    if (const int err = rtnl_link_change(sock_, link.get(), change.get(), 0); err < 0)
+        fail("cannot set " + name + " up", err);
+}
+
+bool Netlink::delete_link(const std::string &name)
+{
+    LinkPtr link(rtnl_link_alloc());
+    rtnl_link_set_name(link.get(), name.c_str());
+    const int err = rtnl_link_delete(sock_, link.get());
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV)
+        return false;
+    if (err < 0)
+        fail("cannot delete link " + name, err);
+    return true;
+}
+
+void Netlink::add_address(const std::string &dev, const IpAddr &addr, int prefix_len)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw CniError(ErrorCode::IoFailure, "no link " + dev + " to address");
+    NlPtr<rtnl_addr, rtnl_addr_put> a(rtnl_addr_alloc());
+    rtnl_addr_set_ifindex(a.get(), static_cast<int>(*index));
+    AddrPtr local = nl_address(addr, prefix_len);
+    rtnl_addr_set_local(a.get(), local.get());
+    // No duplicate address detection: the address is ours by IPAM, and DAD would hold it
+    // "tentative" (unusable) for a second or more after ADD returns.
+    if (!addr.is_v4())
+        rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
+    if (const int err = rtnl_addr_add(sock_, a.get(), 0); err < 0)
+        fail("cannot add address " + addr.str() + " to " + dev, err);
+}
+
+void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw CniError(ErrorCode::IoFailure, "no link " + dev + " to route through");
+    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
+    AddrPtr d = nl_address(dst, prefix_len);
+    rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
+    rtnl_route_set_dst(r.get(), d.get());
+    rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
+    rtnl_route_set_protocol(r.get(), RTPROT_BOOT);
+    rtnl_route_set_scope(r.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+    rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
+    AddrPtr gw;
+    if (gateway) {
+        gw = nl_address(*gateway, gateway->is_v4() ? 32 : 128);
+        rtnl_route_nh_set_gateway(nh, gw.get());
+    }
+    rtnl_route_add_nexthop(r.get(), nh);
+    if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+        fail("cannot add route to " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev, err);
+}
+
+void Netlink::add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw CniError(ErrorCode::IoFailure, "no link " + dev + " for a neighbour");
+    NlPtr<rtnl_neigh, rtnl_neigh_put> n(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(*index));
+    AddrPtr dst = nl_address(addr, addr.is_v4() ? 32 : 128);
+    AddrPtr ll(nl_addr_build(AF_LLC, mac.bytes().data(), 6));
+    rtnl_neigh_set_dst(n.get(), dst.get());
+    rtnl_neigh_set_lladdr(n.get(), ll.get());
+    rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
+    if (const int err = rtnl_neigh_add(sock_, n.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
+        fail("cannot add neighbour " + addr.str() + " on " + dev, err);
+}
+
+void Netlink::enable_gro(const std::string &dev)
+{
+    ethtool_value v{ETHTOOL_SGRO, 1};
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = reinterpret_cast<char *>(&v);
+    if (::ioctl(ioctl_fd_, SIOCETHTOOL, &ifr) != 0)
+        throw CniError(ErrorCode::IoFailure, "cannot turn GRO on for " + dev, std::strerror(errno));
+}
+
+} // namespace fp::cni

@@ -1,0 +1,47 @@
+// Links, addresses, routes and neighbours over rtnetlink (libnl), in the host's
+// network namespace or in a container's. A socket opened inside a namespace stays
+// bound to it, so the plugin never switches its own namespace.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ip_addr.hpp"
+#include "mac_addr.hpp"
+
+struct nl_sock;
+
+namespace fp::cni {
+
+class Netlink {
+public:
+    // netns_path empty: the current namespace.
+    explicit Netlink(const std::string &netns_path = "");
+    Netlink(const Netlink &) = delete;
+    Netlink &operator=(const Netlink &) = delete;
+    ~Netlink();
+
+    bool link_exists(const std::string &name) const;
+    std::optional<MacAddr> link_mac(const std::string &name) const;
+    std::optional<std::uint32_t> link_index(const std::string &name) const;
+
+    // A veth pair: `name` here, `peer` in the namespace at peer_netns_path (atomically).
+    void create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
+                     std::uint32_t mtu, const std::optional<MacAddr> &peer_mac);
+    void set_up(const std::string &name);
+    // Deleting either end of a veth deletes both; returns false when it was not there.
+    bool delete_link(const std::string &name);
+    void add_address(const std::string &dev, const IpAddr &addr, int prefix_len);
+    // A route to dst/prefix_len on dev, through gateway if given, else on-link.
+    void add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway);
+    void add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac);
+    // GRO on: a veth receiving XDP-redirected frames drops them without it (or an XDP program).
+    void enable_gro(const std::string &dev);
+
+private:
+    nl_sock *sock_ = nullptr;
+    int ioctl_fd_ = -1; // an AF_INET socket in the same namespace, for ethtool
+};
+
+} // namespace fp::cni
