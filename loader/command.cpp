@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include "error.hpp"
 
@@ -18,10 +19,11 @@ std::string command_line(const std::vector<std::string> &argv)
     return line;
 }
 
-CommandResult run_command(const std::vector<std::string> &argv)
+CommandResult run_command(const std::vector<std::string> &argv, const std::string *input)
 {
     int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0)
+    int infd[2] = {-1, -1};
+    if (::pipe2(pipefd, O_CLOEXEC) != 0 || (input && ::pipe2(infd, O_CLOEXEC) != 0))
         throw_errno("pipe", errno);
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -29,6 +31,8 @@ CommandResult run_command(const std::vector<std::string> &argv)
     if (pid == 0) {
         ::dup2(pipefd[1], STDOUT_FILENO);
         ::dup2(pipefd[1], STDERR_FILENO);
+        if (input)
+            ::dup2(infd[0], STDIN_FILENO);
         std::vector<char *> args;
         for (const auto &a : argv)
             args.push_back(const_cast<char *>(a.c_str()));
@@ -37,6 +41,18 @@ CommandResult run_command(const std::vector<std::string> &argv)
         ::_exit(127);
     }
     ::close(pipefd[1]);
+    if (input) {
+        // The child may stop reading early (and exit): a broken pipe is its answer, not ours.
+        ::close(infd[0]);
+        std::signal(SIGPIPE, SIG_IGN);
+        for (std::size_t off = 0; off < input->size();) {
+            const ssize_t n = ::write(infd[1], input->data() + off, input->size() - off);
+            if (n <= 0)
+                break;
+            off += static_cast<std::size_t>(n);
+        }
+        ::close(infd[1]);
+    }
     CommandResult r;
     char buf[4096];
     for (;;) {

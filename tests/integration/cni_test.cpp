@@ -1,0 +1,235 @@
+// flatpath-cni driven exactly as a runtime drives it: CNI_* environment, the
+// network configuration on stdin, the result or error JSON on stdout. Containers
+// are empty namespaces; the "host" is a namespace too, with the pins on the lab's
+// own bpffs and the leases in a state directory of the test's.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include "command.hpp"
+#include "demo.hpp"
+#include "lab.hpp"
+#include "traffic.hpp"
+
+namespace fp::test {
+namespace {
+
+class CniTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        lab = std::make_unique<Lab>("n");
+        host = lab->add_netns("host");
+        lab->in(host, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        char dir[] = "/run/flatpath-cni-state.XXXXXX"; // removed in TearDown
+        ASSERT_NE(::mkdtemp(dir), nullptr);
+        state = dir;
+        config = {{"cniVersion", "1.0.0"},
+                  {"name", "fpnet"},
+                  {"type", "flatpath-cni"},
+                  {"subnet", "10.77.0.0/24"},
+                  {"pinRoot", lab->pin_root()},
+                  {"stateDir", state}};
+        baseline = residue();
+    }
+    void TearDown() override
+    {
+        lab.reset();
+        std::filesystem::remove_all(state);
+    }
+
+    // One plugin run: env is CNI_* (plus extras), stdin the configuration.
+    CommandResult cni(const std::map<std::string, std::string> &env, const std::string &stdin_text)
+    {
+        std::vector<std::string> argv = {"ip", "netns", "exec", host, "env", "-i"};
+        for (const auto &[k, v] : env)
+            argv.push_back(k + "=" + v);
+        argv.push_back(FLATPATH_CNI_BIN);
+        return run_command(argv, &stdin_text);
+    }
+    std::map<std::string, std::string> env(const std::string &cmd, const std::string &id, const std::string &netns,
+                                           const std::string &ifname = "eth0")
+    {
+        return {{"CNI_COMMAND", cmd}, {"CNI_CONTAINERID", id}, {"CNI_NETNS", "/run/netns/" + netns},
+                {"CNI_IFNAME", ifname}, {"CNI_PATH", "/usr/lib/cni"}};
+    }
+    nlohmann::json add(const std::string &id, const std::string &netns, const nlohmann::json &cfg)
+    {
+        const CommandResult r = cni(env("ADD", id, netns), cfg.dump());
+        EXPECT_EQ(r.status, 0) << r.output;
+        return nlohmann::json::parse(r.output.substr(0, r.output.find('\n')));
+    }
+    void del(const std::string &id, const std::string &netns)
+    {
+        const CommandResult r = cni(env("DEL", id, netns), config.dump());
+        EXPECT_EQ(r.status, 0) << r.output;
+    }
+
+    // Everything ADD may leave behind: host links, routes and neighbours, leases, datapath
+    // pins and entries.
+    std::string residue()
+    {
+        std::string r = lab->in(host, {"ip", "-br", "link"}) + lab->in(host, {"ip", "route"}) +
+                        lab->in(host, {"ip", "neigh"}) + lab->in(host, {"ip", "-6", "route"});
+        if (std::filesystem::exists(state + "/ipam/fpnet"))
+            for (const auto &e : std::filesystem::directory_iterator(state + "/ipam/fpnet"))
+                if (e.path().filename() != "lock" && !e.path().filename().string().starts_with("last_reserved"))
+                    r += "lease " + e.path().filename().string() + "\n";
+        if (std::filesystem::exists(lab->pin_root())) {
+            r += "pins\n";
+            for (const char *what : {"endpoint", "dnat"})
+                r += run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), what,
+                                  "list", "--json"});
+        }
+        return r;
+    }
+
+    std::unique_ptr<Lab> lab;
+    std::string host, state;
+    nlohmann::json config;
+    std::string baseline;
+};
+
+// Two containers attached by the plugin reach each other through flatpath's fast path;
+// the result is what runtimes need; DEL removes everything, and again, and without netns.
+TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
+{
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    const nlohmann::json r1 = add("id-one", c1, config);
+    const nlohmann::json r2 = add("id-two", c2, config);
+    ASSERT_EQ(r1["interfaces"].size(), 2u);
+    EXPECT_EQ(r1["interfaces"][1]["name"], "eth0");
+    EXPECT_EQ(r1["interfaces"][1]["sandbox"], "/run/netns/" + c1);
+    EXPECT_EQ(r1["interfaces"][1]["mac"].get<std::string>().size(), 17u);
+    EXPECT_EQ(r1["ips"][0]["interface"], 1);
+    const IpAddr a1 = IpAddr::parse(r1["ips"][0]["address"].get<std::string>().substr(0, r1["ips"][0]["address"].get<std::string>().find('/')));
+    const IpAddr a2 = IpAddr::parse(r2["ips"][0]["address"].get<std::string>().substr(0, r2["ips"][0]["address"].get<std::string>().find('/')));
+    EXPECT_NE(a1, a2);
+    EXPECT_EQ(ping(c1, a2.str(), 3), 3u);
+    const Received udp = udp_send(c2, a2, 7000, c1, 300);
+    EXPECT_EQ(udp.messages, 300u);
+    EXPECT_EQ(udp.peer, a1.str());
+    const auto stats = nlohmann::json::parse(
+        run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "stats", "--json"}));
+    std::uint64_t delivered = 0;
+    for (const auto &e : stats["endpoints"])
+        if (e["addresses"][0] == a2.str())
+            delivered = e["to_packets"];
+    EXPECT_GE(delivered, 300u) << "flatpath carried them";
+
+    del("id-one", c1);
+    del("id-two", c2);
+    del("id-two", c2); // twice
+    lab->in(c1, {"true"});
+    const CommandResult gone = cni(env("DEL", "id-one", "no-such-netns"), config.dump());
+    EXPECT_EQ(gone.status, 0) << "DEL without its namespace: " << gone.output;
+    const std::string left = residue();
+    EXPECT_NE(left.find("pins"), std::string::npos) << "the datapath stays up for the next container";
+    EXPECT_EQ(left.find("lease"), std::string::npos) << left;
+    EXPECT_EQ(left.find("fp"), std::string::npos) << "a host veth or route is left: " << left;
+}
+
+// A failure after any step of ADD leaves nothing behind.
+TEST_F(CniTest, FailureAfterEachStepLeavesNothing)
+{
+    const std::string c1 = lab->add_netns("c1");
+    nlohmann::json cfg = config;
+    cfg["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
+    for (const char *step : {"ipam", "veth", "container", "host", "datapath", "endpoint", "ports"}) {
+        SCOPED_TRACE(step);
+        auto e = env("ADD", "id-fail", c1);
+        e["FLATPATH_CNI_FAIL_AFTER"] = step;
+        const CommandResult r = cni(e, cfg.dump());
+        EXPECT_NE(r.status, 0);
+        const auto err = nlohmann::json::parse(r.output.substr(0, r.output.find('\n')));
+        EXPECT_EQ(err["code"], 5) << r.output;
+        EXPECT_EQ(residue(), baseline);
+        EXPECT_EQ(lab->in(c1, {"ip", "-br", "link"}).find("eth0"), std::string::npos) << "container side left";
+    }
+}
+
+// Bad input: the spec's error code, and nothing changed.
+TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
+{
+    const std::string c1 = lab->add_netns("c1");
+    add("id-taken", c1, config); // eth0 taken in c1, and one lease
+    const auto expect_code = [&](const std::map<std::string, std::string> &e, const std::string &input, int code,
+                                 const std::string &what) {
+        SCOPED_TRACE(what);
+        const std::string before = residue();
+        const CommandResult r = cni(e, input);
+        EXPECT_NE(r.status, 0);
+        const auto j = nlohmann::json::parse(r.output.substr(0, r.output.find('\n')));
+        EXPECT_EQ(j["code"], code) << r.output;
+        EXPECT_FALSE(j["msg"].get<std::string>().empty());
+        EXPECT_EQ(residue(), before);
+    };
+    const auto with = [&](const char *key, const nlohmann::json &value) {
+        nlohmann::json c = config;
+        c[key] = value;
+        return c.dump();
+    };
+    expect_code(env("ADD", "x", c1, "eth1"), "{\"cniVersion\":", 6, "malformed JSON");
+    expect_code(env("ADD", "x", c1, "eth1"), R"({"name":"fpnet"})", 6, "no cniVersion");
+    expect_code(env("ADD", "x", c1, "eth1"), with("cniVersion", "0.9.9"), 1, "unknown cniVersion");
+    for (const char *var : {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME"}) {
+        auto e = env("ADD", "x", c1, "eth1");
+        e.erase(var);
+        expect_code(e, config.dump(), 4, var);
+    }
+    expect_code(env("ADD", "x", "no-such-netns", "eth1"), config.dump(), 4, "netns does not exist");
+    expect_code(env("ADD", "x", c1, "eth1"), with("subnet", "10.77.0.0/33"), 7, "bad subnet");
+    expect_code(env("ADD", "x", c1, "eth1"), with("subnet", "10.77.0.1/24"), 7, "subnet with host bits");
+    expect_code(env("ADD", "x", c1), config.dump(), 102, "interface name taken");
+    nlohmann::json small = config;
+    small["subnet"] = "10.77.0.0/30";
+    add("id-fill", lab->add_netns("c2"), small); // with id-taken's .1, the /30 is full
+    expect_code(env("ADD", "x", c1, "eth1"), small.dump(), 100, "exhausted pool");
+    nlohmann::json ports = config;
+    ports["runtimeConfig"]["portMappings"] = {{{"hostPort", 0}, {"containerPort", 80}}};
+    expect_code(env("ADD", "x", c1, "eth1"), ports.dump(), 7, "bad portMappings");
+    std::string huge = config.dump();
+    huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(1 << 20, 'x') + "\"");
+    expect_code(env("ADD", "x", c1, "eth1"), huge, 6, "1 MiB input");
+}
+
+// Fifty ADDs at once, then fifty DELs: fifty distinct addresses, then nothing left.
+TEST_F(CniTest, FiftyConcurrentAddsAndDels)
+{
+    constexpr int kN = 50;
+    std::vector<std::string> ns;
+    for (int i = 0; i < kN; ++i)
+        ns.push_back(lab->add_netns("p" + std::to_string(i)));
+    // The first ADD brings the datapath up; then the rest race each other.
+    add("id-0", ns[0], config);
+    std::vector<std::future<CommandResult>> runs;
+    for (int i = 1; i < kN; ++i)
+        runs.push_back(std::async(std::launch::async,
+                                  [&, i] { return cni(env("ADD", "id-" + std::to_string(i), ns[i]), config.dump()); }));
+    std::set<std::string> addrs;
+    for (auto &f : runs) {
+        const CommandResult r = f.get();
+        ASSERT_EQ(r.status, 0) << r.output;
+        addrs.insert(nlohmann::json::parse(r.output.substr(0, r.output.find('\n')))["ips"][0]["address"]);
+    }
+    EXPECT_EQ(addrs.size(), static_cast<std::size_t>(kN - 1));
+    runs.clear();
+    for (int i = 0; i < kN; ++i)
+        runs.push_back(std::async(std::launch::async,
+                                  [&, i] { return cni(env("DEL", "id-" + std::to_string(i), ns[i]), config.dump()); }));
+    for (auto &f : runs) {
+        const CommandResult r = f.get();
+        EXPECT_EQ(r.status, 0) << r.output;
+    }
+    const std::string left = residue();
+    EXPECT_EQ(left.find("lease"), std::string::npos) << left;
+    EXPECT_EQ(left.find("fp"), std::string::npos) << left;
+}
+
+} // namespace
+} // namespace fp::test
