@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "cni_error.hpp"
 #include "config_counts.hpp"
@@ -164,9 +165,12 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     return result(req, cfg, host_if, host_mac, mac, addrs);
 }
 
-void del(const Request &req, const NetConfig &cfg)
+namespace {
+
+// Takes one attachment off (ports, endpoint, host veth, leases). Every step runs whatever
+// the others met, and what is already gone is no error; the errors are returned.
+std::vector<std::string> detach(const NetConfig &cfg, const std::string &container_id, const std::string &ifname)
 {
-    // Every step runs whatever the others met, and what is already gone is no error.
     std::vector<std::string> errors;
     const auto attempt = [&](const std::function<void()> &step) {
         try {
@@ -178,7 +182,7 @@ void del(const Request &req, const NetConfig &cfg)
     std::vector<Lease> leases;
     attempt([&] {
         for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
-            if (l.container_id == req.container_id && l.ifname == req.ifname)
+            if (l.container_id == container_id && l.ifname == ifname)
                 leases.push_back(l);
     });
     const PinRoot root = PinRoot::resolve(cfg.pin_root);
@@ -195,13 +199,89 @@ void del(const Request &req, const NetConfig &cfg)
                     Endpoints(root, maps).remove(l.addr);
         });
     }
-    attempt([&] { Netlink().delete_link(host_veth_name(req.container_id, req.ifname)); });
-    attempt([&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
-    if (!errors.empty()) {
-        std::string details;
-        for (const auto &e : errors)
-            details += (details.empty() ? "" : "; ") + e;
-        throw CniError(ErrorCode::IoFailure, "DEL met " + std::to_string(errors.size()) + " error(s)", details);
+    attempt([&] { Netlink().delete_link(host_veth_name(container_id, ifname)); });
+    attempt([&] { IpamStore(ipam_dir(cfg)).release(container_id, ifname); });
+    return errors;
+}
+
+void throw_if_any(const std::string &what, const std::vector<std::string> &errors)
+{
+    if (errors.empty())
+        return;
+    std::string details;
+    for (const auto &e : errors)
+        details += (details.empty() ? "" : "; ") + e;
+    throw CniError(ErrorCode::IoFailure, what + " met " + std::to_string(errors.size()) + " error(s)", details);
+}
+
+[[noreturn]] void broken(const std::string &what)
+{
+    throw CniError(static_cast<ErrorCode>(103), what);
+}
+
+} // namespace
+
+void del(const Request &req, const NetConfig &cfg)
+{
+    throw_if_any("DEL", detach(cfg, req.container_id, req.ifname));
+}
+
+void check(const Request &req, const NetConfig &cfg)
+{
+    const std::string host_if = host_veth_name(req.container_id, req.ifname);
+    std::vector<IpAddr> addrs;
+    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
+        if (l.container_id == req.container_id && l.ifname == req.ifname)
+            addrs.push_back(l.addr);
+    if (addrs.empty())
+        broken("no address is leased to " + req.container_id + "/" + req.ifname);
+    Netlink host;
+    Netlink container(req.netns);
+    const auto mac = container.link_mac(req.ifname);
+    if (!mac)
+        broken(req.ifname + " is missing in " + req.netns);
+    const auto host_index = host.link_index(host_if);
+    if (!host_index)
+        broken("the host end " + host_if + " is missing");
+    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    if (!root.is_up())
+        broken("the flatpath datapath is not up at " + root.path());
+    MapSet maps = MapSet::open_pinned(root.path());
+    for (const IpAddr &a : addrs) {
+        const auto ep = maps.endpoints.lookup(endpoint_key(a));
+        if (!ep || ep->ifindex != *host_index || MacAddr::from(ep->mac) != *mac)
+            broken("endpoint " + a.str() + " is not registered on " + host_if + " with " + mac->str());
+    }
+    const nlohmann::json prev = req.config.value("prevResult", nlohmann::json::object());
+    for (const auto &i : prev.value("interfaces", nlohmann::json::array()))
+        if (i.value("name", "") == req.ifname && i.contains("mac") && i["mac"] != mac->str())
+            broken(req.ifname + " has MAC " + mac->str() + ", the result said " + i["mac"].get<std::string>());
+}
+
+void gc(const Request &req, const NetConfig &cfg)
+{
+    std::set<std::pair<std::string, std::string>> valid;
+    for (const char *key : {"cni.dev/valid-attachments", "cni.dev/attachments"})
+        for (const auto &a : req.config.value(key, nlohmann::json::array()))
+            valid.insert({a.value("containerID", ""), a.value("ifname", "")});
+    std::set<std::pair<std::string, std::string>> stale;
+    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
+        if (!valid.count({l.container_id, l.ifname}))
+            stale.insert({l.container_id, l.ifname});
+    std::vector<std::string> errors;
+    for (const auto &[id, ifname] : stale) {
+        const auto e = detach(cfg, id, ifname);
+        errors.insert(errors.end(), e.begin(), e.end());
+    }
+    throw_if_any("GC", errors);
+}
+
+void status(const NetConfig &cfg)
+{
+    try {
+        PinRoot::resolve(cfg.pin_root).require_bpffs();
+    } catch (const std::exception &e) {
+        throw CniError(ErrorCode::PluginNotAvailable, "flatpath cannot pin its datapath", e.what());
     }
 }
 

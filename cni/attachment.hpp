@@ -29,5 +29,12 @@ inline constexpr const char *kFailAfterEnv = "FLATPATH_CNI_FAIL_AFTER";
 
 nlohmann::json add(const Request &req, const NetConfig &cfg);
 void del(const Request &req, const NetConfig &cfg);
+// Throws (code 103) naming the first thing of the attachment that is missing or wrong.
+void check(const Request &req, const NetConfig &cfg);
+// Removes every attachment of this network whose (container ID, interface) is not in
+// the config's "cni.dev/valid-attachments" (or "cni.dev/attachments").
+void gc(const Request &req, const NetConfig &cfg);
+// Nothing when ADD can work; code 50 when it cannot (no bpf filesystem for the pins).
+void status(const NetConfig &cfg);
 
 } // namespace fp::cni

@@ -21,9 +21,17 @@ nlohmann::json run(const Request &req)
     case Command::Del:
         del(req, NetConfig::parse(req));
         return nullptr;
-    default:
-        throw CniError(ErrorCode::UnsupportedField, "this build of flatpath-cni does not implement this command yet");
+    case Command::Check:
+        check(req, NetConfig::parse(req));
+        return nullptr;
+    case Command::Gc:
+        gc(req, NetConfig::parse(req));
+        return nullptr;
+    case Command::Status:
+        status(NetConfig::parse(req));
+        return nullptr;
     }
+    throw CniError(ErrorCode::InvalidEnvironment, "unknown command");
 }
 
 } // namespace fp::cni

@@ -89,6 +89,9 @@ protected:
         return r;
     }
 
+    // The host end's name from an ADD result (in prevResult).
+    static std::string r_host_if(const nlohmann::json &cfg) { return cfg["prevResult"]["interfaces"][0]["name"]; }
+
     std::unique_ptr<Lab> lab;
     std::string host, state;
     nlohmann::json config;
@@ -196,6 +199,54 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
     std::string huge = config.dump();
     huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(1 << 20, 'x') + "\"");
     expect_code(env("ADD", "x", c1, "eth1"), huge, 6, "1 MiB input");
+}
+
+// CHECK passes on a good attachment (with its prevResult) and names what broke.
+TEST_F(CniTest, CheckFindsABrokenAttachment)
+{
+    const std::string c1 = lab->add_netns("c1");
+    nlohmann::json cfg = config;
+    cfg["prevResult"] = add("id-check", c1, config);
+    const CommandResult ok = cni(env("CHECK", "id-check", c1), cfg.dump());
+    EXPECT_EQ(ok.status, 0) << ok.output;
+    EXPECT_EQ(ok.output, "");
+    cfg["prevResult"]["interfaces"][1]["mac"] = "02:00:00:00:00:99";
+    const CommandResult mac = cni(env("CHECK", "id-check", c1), cfg.dump());
+    EXPECT_NE(mac.output.find("\"code\":103"), std::string::npos) << mac.output;
+    lab->in(host, {"ip", "link", "del", r_host_if(cfg)});
+    const CommandResult gone = cni(env("CHECK", "id-check", c1), cfg.dump());
+    EXPECT_NE(gone.output.find("is missing"), std::string::npos) << gone.output;
+}
+
+// GC keeps the attachments the runtime lists (either key spelling) and removes the rest.
+TEST_F(CniTest, GcReclaimsAttachmentsNotInTheValidList)
+{
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2"), c3 = lab->add_netns("c3");
+    add("keep", c1, config);
+    add("lost-a", c2, config);
+    add("lost-b", c3, config);
+    nlohmann::json cfg = config;
+    cfg["cni.dev/valid-attachments"] = {{{"containerID", "keep"}, {"ifname", "eth0"}}};
+    const CommandResult r = cni({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}}, cfg.dump());
+    EXPECT_EQ(r.status, 0) << r.output;
+    const std::string left = residue();
+    EXPECT_NE(left.find("lease 10.77.0.1"), std::string::npos) << left;
+    EXPECT_EQ(left.find("lease 10.77.0.2"), std::string::npos) << left;
+    EXPECT_EQ(left.find("lease 10.77.0.3"), std::string::npos) << left;
+    cfg.erase("cni.dev/valid-attachments");
+    cfg["cni.dev/attachments"] = nlohmann::json::array();
+    EXPECT_EQ(cni({{"CNI_COMMAND", "GC"}}, cfg.dump()).status, 0);
+    EXPECT_EQ(residue().find("lease"), std::string::npos);
+}
+
+// STATUS: ready when the pins can be made; 50 when there is no bpf filesystem for them.
+TEST_F(CniTest, StatusSaysWhetherAddCanWork)
+{
+    EXPECT_EQ(cni({{"CNI_COMMAND", "STATUS"}}, config.dump()).status, 0);
+    nlohmann::json cfg = config;
+    cfg["pinRoot"] = state + "/flatpath";
+    const CommandResult r = cni({{"CNI_COMMAND", "STATUS"}}, cfg.dump());
+    EXPECT_NE(r.output.find("\"code\":50"), std::string::npos) << r.output;
 }
 
 // Fifty ADDs at once, then fifty DELs: fifty distinct addresses, then nothing left.
