@@ -14,6 +14,7 @@
 #include "netlink.hpp"
 #include "pin_root.hpp"
 #include "rollback.hpp"
+#include "sysctl.hpp"
 
 namespace fp::cni {
 
@@ -129,11 +130,24 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         host.add_route(host_if, a, a.is_v4() ? 32 : 128, std::nullopt);
         host.add_permanent_neighbour(host_if, a, mac);
     }
+    // The host routes for its containers (and bpf_fib_lookup refuses to route when it
+    // does not): forwarding on, like the reference bridge plugin. It stays on after DEL;
+    // only a failed ADD that turned it on turns it off again.
+    for (const IpAddr &a : addrs) {
+        const std::string knob = a.is_v4() ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
+        if (sysctl_read(knob) == "0") {
+            sysctl_write(knob, "1");
+            undo.push(knob, [knob] { sysctl_write(knob, "0"); });
+        }
+    }
     maybe_fail("host");
 
-    if (!root.is_up()) {
+    // Up is idempotent and attaches the uplinks that are not attached yet (a network added
+    // to the conflist later brings its own); only a datapath this ADD brought up is undone.
+    if (const bool was_up = root.is_up(); !was_up || !cfg.uplinks.empty()) {
         datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto});
-        undo.push("datapath", [&] { datapath_down(root); });
+        if (!was_up)
+            undo.push("datapath", [&] { datapath_down(root); });
     }
     maybe_fail("datapath");
     MapSet maps = MapSet::open_pinned(root.path());
