@@ -1,10 +1,12 @@
 #include "attachment.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 
 #include "cni_error.hpp"
+#include "delegate.hpp"
 #include "config_counts.hpp"
 #include "datapath.hpp"
 #include "dnat_table.hpp"
@@ -30,6 +32,21 @@ void maybe_fail(const char *step)
     const char *at = std::getenv(kFailAfterEnv);
     if (at && std::string(at) == step)
         throw CniError(ErrorCode::IoFailure, std::string("injected failure after step ") + step);
+}
+
+// The addresses in a CNI result's "ips" ("10.88.0.5/16" -> 10.88.0.5).
+std::vector<IpAddr> result_addresses(const nlohmann::json &result)
+{
+    std::vector<IpAddr> out;
+    for (const auto &ip : result.value("ips", nlohmann::json::array())) {
+        const std::string a = ip.value("address", "");
+        try {
+            out.push_back(IpAddr::parse(a.substr(0, a.find('/'))));
+        } catch (const std::exception &) {
+            throw CniError(ErrorCode::DecodeFailure, "a result address '" + a + "' is not an address");
+        }
+    }
+    return out;
 }
 
 std::string ipam_dir(const NetConfig &cfg)
@@ -84,7 +101,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     if (host.link_exists(host_if))
         throw CniError(static_cast<ErrorCode>(102), "the host interface " + host_if + " for this container exists already");
     for (const IpAddr &r : cfg.requested_ips) {
-        bool fits = false;
+        bool fits = cfg.delegated_ipam(); // the IPAM plugin judges its own requests
         for (const IpPool &p : cfg.pools)
             fits = fits || p.contains(r);
         if (!fits)
@@ -94,7 +111,12 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     const PinRoot root = PinRoot::resolve(cfg.pin_root);
     std::vector<IpAddr> addrs;
     Rollback undo;
-    {
+    if (cfg.delegated_ipam()) {
+        addrs = result_addresses(delegate(req, cfg.ipam_type, "ADD"));
+        undo.push("IPAM " + cfg.ipam_type, [&] { delegate(req, cfg.ipam_type, "DEL"); });
+        if (addrs.empty())
+            throw CniError(ErrorCode::IoFailure, "IPAM plugin " + cfg.ipam_type + " gave no address");
+    } else {
         IpamStore ipam(ipam_dir(cfg));
         for (const IpPool &pool : cfg.pools) {
             std::optional<IpAddr> wanted;
@@ -103,8 +125,8 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
                     wanted = r;
             addrs.push_back(ipam.allocate(pool, req.container_id, req.ifname, wanted));
         }
+        undo.push("address leases", [&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
     }
-    undo.push("address leases", [&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
     maybe_fail("ipam");
 
     host.create_veth(host_if, req.ifname, req.netns, cfg.mtu, cfg.mac);
@@ -181,9 +203,37 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
 
 namespace {
 
-// Takes one attachment off (ports, endpoint, host veth, leases). Every step runs whatever
-// the others met, and what is already gone is no error; the errors are returned.
-std::vector<std::string> detach(const NetConfig &cfg, const std::string &container_id, const std::string &ifname)
+// The addresses of an attachment: its leases (built-in IPAM), or what the runtime's
+// prevResult says and what the datapath has registered on its host end (delegated IPAM).
+std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cfg, const std::string &container_id,
+                                         const std::string &ifname)
+{
+    std::vector<IpAddr> addrs;
+    if (!cfg.delegated_ipam()) {
+        for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
+            if (l.container_id == container_id && l.ifname == ifname)
+                addrs.push_back(l.addr);
+        return addrs;
+    }
+    if (req)
+        addrs = result_addresses(req->config.value("prevResult", nlohmann::json::object()));
+    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    const auto host_index = Netlink().link_index(host_veth_name(container_id, ifname));
+    if (root.is_up() && host_index) {
+        MapSet maps = MapSet::open_pinned(root.path());
+        for (const auto &[key, ep] : maps.endpoints.entries())
+            if (ep.ifindex == *host_index)
+                addrs.push_back(IpAddr::from_raw(key.addr));
+    }
+    std::sort(addrs.begin(), addrs.end());
+    addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
+    return addrs;
+}
+
+// Takes one attachment off (ports, endpoint, host veth, addresses). Every step runs
+// whatever the others met, and what is already gone is no error; the errors are returned.
+std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const std::string &container_id,
+                                const std::string &ifname)
 {
     std::vector<std::string> errors;
     const auto attempt = [&](const std::function<void()> &step) {
@@ -193,28 +243,28 @@ std::vector<std::string> detach(const NetConfig &cfg, const std::string &contain
             errors.push_back(e.what());
         }
     };
-    std::vector<Lease> leases;
-    attempt([&] {
-        for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
-            if (l.container_id == container_id && l.ifname == ifname)
-                leases.push_back(l);
-    });
+    std::vector<IpAddr> addrs;
+    attempt([&] { addrs = attachment_addresses(req, cfg, container_id, ifname); });
     const PinRoot root = PinRoot::resolve(cfg.pin_root);
     if (root.is_up()) {
         attempt([&] {
             MapSet maps = MapSet::open_pinned(root.path());
             DnatTable dnat(root, maps);
             for (const DnatRule &r : dnat.list())
-                for (const Lease &l : leases)
-                    if (r.backend == l.addr)
-                        dnat.remove(r.host, r.proto, r.ports);
-            for (const Lease &l : leases)
-                if (maps.endpoints.lookup(endpoint_key(l.addr)))
-                    Endpoints(root, maps).remove(l.addr);
+                if (std::find(addrs.begin(), addrs.end(), r.backend) != addrs.end())
+                    dnat.remove(r.host, r.proto, r.ports);
+            for (const IpAddr &a : addrs)
+                if (maps.endpoints.lookup(endpoint_key(a)))
+                    Endpoints(root, maps).remove(a);
         });
     }
     attempt([&] { Netlink().delete_link(host_veth_name(container_id, ifname)); });
-    attempt([&] { IpamStore(ipam_dir(cfg)).release(container_id, ifname); });
+    if (cfg.delegated_ipam()) {
+        if (req)
+            attempt([&] { delegate(*req, cfg.ipam_type, "DEL"); });
+    } else {
+        attempt([&] { IpamStore(ipam_dir(cfg)).release(container_id, ifname); });
+    }
     return errors;
 }
 
@@ -237,18 +287,15 @@ void throw_if_any(const std::string &what, const std::vector<std::string> &error
 
 void del(const Request &req, const NetConfig &cfg)
 {
-    throw_if_any("DEL", detach(cfg, req.container_id, req.ifname));
+    throw_if_any("DEL", detach(&req, cfg, req.container_id, req.ifname));
 }
 
 void check(const Request &req, const NetConfig &cfg)
 {
     const std::string host_if = host_veth_name(req.container_id, req.ifname);
-    std::vector<IpAddr> addrs;
-    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
-        if (l.container_id == req.container_id && l.ifname == req.ifname)
-            addrs.push_back(l.addr);
+    const std::vector<IpAddr> addrs = attachment_addresses(&req, cfg, req.container_id, req.ifname);
     if (addrs.empty())
-        broken("no address is leased to " + req.container_id + "/" + req.ifname);
+        broken("no address is known for " + req.container_id + "/" + req.ifname);
     Netlink host;
     Netlink container(req.netns);
     const auto mac = container.link_mac(req.ifname);
@@ -284,7 +331,7 @@ void gc(const Request &req, const NetConfig &cfg)
             stale.insert({l.container_id, l.ifname});
     std::vector<std::string> errors;
     for (const auto &[id, ifname] : stale) {
-        const auto e = detach(cfg, id, ifname);
+        const auto e = detach(nullptr, cfg, id, ifname);
         errors.insert(errors.end(), e.begin(), e.end());
     }
     throw_if_any("GC", errors);

@@ -79,8 +79,15 @@ NetConfig NetConfig::parse(const Request &req)
         throw CniError(ErrorCode::UnsupportedField, "\"mode\": \"bridge\" is not supported yet (use routed)");
     if (mode != "routed")
         invalid("\"mode\" must be \"routed\" (or, later, \"bridge\"), not \"" + mode + "\"");
-    if (c.contains("ipam") && !c["ipam"].empty())
-        throw CniError(ErrorCode::UnsupportedField, "delegated \"ipam\" is not supported yet: use \"subnet\" or \"ranges\"");
+    if (c.contains("ipam") && !c["ipam"].empty()) {
+        if (!c["ipam"].is_object())
+            invalid("\"ipam\" must be an object naming an IPAM plugin (\"type\")");
+        n.ipam_type = string_at(c["ipam"], "type");
+        if (n.ipam_type.empty())
+            invalid("\"ipam\" needs a \"type\" (e.g. host-local)");
+        if (c.contains("subnet") || c.contains("ranges"))
+            invalid("give either \"ipam\" or \"subnet\"/\"ranges\", not both");
+    }
 
     if (c.contains("subnet"))
         add_pool(n.pools, IpPool::parse(string_at(c, "subnet")));
@@ -95,8 +102,8 @@ NetConfig NetConfig::parse(const Request &req)
                                             string_at(r, "gateway")));
         }
     }
-    if (n.pools.empty())
-        invalid("no addresses to hand out: set \"subnet\" or \"ranges\"");
+    if (n.pools.empty() && !n.delegated_ipam())
+        invalid("no addresses to hand out: set \"subnet\", \"ranges\" or \"ipam\"");
 
     if (c.contains("mtu")) {
         if (!c["mtu"].is_number_integer() || c["mtu"].get<long>() < 68 || c["mtu"].get<long>() > 65535)

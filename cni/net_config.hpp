@@ -25,6 +25,7 @@ struct PortMapping {
 struct NetConfig {
     std::string name;                       // the network's name (also the IPAM directory)
     std::vector<IpPool> pools;              // "subnet" or "ranges": at most one per family
+    std::string ipam_type;                  // "ipam": {"type": ...}: a delegated IPAM plugin instead
     std::uint32_t mtu = 0;                  // 0: the kernel's default
     std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
     std::string pin_root;                   // "pinRoot"; empty: $FLATPATH_PIN_ROOT or the default
@@ -33,6 +34,8 @@ struct NetConfig {
     std::vector<IpAddr> requested_ips;      // runtimeConfig.ips, CNI_ARGS IP=
     std::optional<MacAddr> mac;             // runtimeConfig.mac, CNI_ARGS MAC=
     nlohmann::json dns;                     // passed through to the result
+
+    bool delegated_ipam() const { return !ipam_type.empty(); }
 
     // Throws CniError (7 invalid config, 2 unsupported field) naming the key.
     static NetConfig parse(const Request &req);

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <future>
+#include <tuple>
 #include <set>
 
 #include "command.hpp"
@@ -247,6 +248,62 @@ TEST_F(CniTest, StatusSaysWhetherAddCanWork)
     cfg["pinRoot"] = state + "/flatpath";
     const CommandResult r = cni({{"CNI_COMMAND", "STATUS"}}, cfg.dump());
     EXPECT_NE(r.output.find("\"code\":50"), std::string::npos) << r.output;
+}
+
+// Addresses from Debian's host-local, found through CNI_PATH: ADD gets one, DEL (with the
+// runtime's prevResult) gives it back and leaves nothing.
+TEST_F(CniTest, DelegatedIpamHostLocal)
+{
+    if (!std::filesystem::exists("/usr/lib/cni/host-local"))
+        GTEST_SKIP() << "containernetworking-plugins is not installed (./quickstart installs it)";
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    nlohmann::json cfg = config;
+    cfg.erase("subnet");
+    cfg["ipam"] = {{"type", "host-local"},
+                   {"ranges", {{{{"subnet", "10.78.0.0/24"}}}}},
+                   {"dataDir", state + "/host-local"}};
+    const nlohmann::json r1 = add("id-hl1", c1, cfg);
+    const nlohmann::json r2 = add("id-hl2", c2, cfg);
+    const std::string a1 = r1["ips"][0]["address"], a2 = r2["ips"][0]["address"];
+    EXPECT_TRUE(a1.starts_with("10.78.0.")) << a1;
+    EXPECT_NE(a1, a2);
+    EXPECT_EQ(ping(c1, a2.substr(0, a2.find('/')), 2), 2u);
+    for (const auto &[id, ns, res] : {std::tuple{"id-hl1", c1, r1}, std::tuple{"id-hl2", c2, r2}}) {
+        nlohmann::json del_cfg = cfg;
+        del_cfg["prevResult"] = res;
+        const CommandResult r = cni(env("DEL", id, ns), del_cfg.dump());
+        EXPECT_EQ(r.status, 0) << r.output;
+    }
+    std::size_t leases = 0;
+    for (const auto &e : std::filesystem::directory_iterator(state + "/host-local/fpnet"))
+        leases += e.path().filename().string().starts_with("10.78.") ? 1 : 0;
+    EXPECT_EQ(leases, 0u) << "host-local still holds an address";
+    EXPECT_EQ(residue().find("fp"), std::string::npos);
+}
+
+// A chain: Debian's stock tuning plugin runs after flatpath-cni and gets its result
+// intact as prevResult (and hands it on).
+TEST_F(CniTest, TuningRunsAfterItInAChain)
+{
+    if (!std::filesystem::exists("/usr/lib/cni/tuning"))
+        GTEST_SKIP() << "containernetworking-plugins is not installed (./quickstart installs it)";
+    const std::string c1 = lab->add_netns("c1");
+    const nlohmann::json ours = add("id-chain", c1, config);
+    const nlohmann::json tuning = {{"cniVersion", "1.0.0"},
+                                   {"name", "fpnet"},
+                                   {"type", "tuning"},
+                                   {"sysctl", {{"net.core.somaxconn", "512"}}},
+                                   {"prevResult", ours}};
+    std::vector<std::string> argv = {"ip", "netns", "exec", host, "env", "-i", "CNI_COMMAND=ADD", "CNI_CONTAINERID=id-chain",
+                                     "CNI_NETNS=/run/netns/" + c1, "CNI_IFNAME=eth0", "CNI_PATH=/usr/lib/cni",
+                                     "/usr/lib/cni/tuning"};
+    const std::string input = tuning.dump();
+    const CommandResult r = run_command(argv, &input);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const nlohmann::json out = nlohmann::json::parse(r.output); // tuning prints indented JSON
+    EXPECT_EQ(out["ips"], ours["ips"]);
+    EXPECT_EQ(out["interfaces"], ours["interfaces"]);
+    EXPECT_EQ(lab->in(c1, {"sysctl", "-n", "net.core.somaxconn"}), "512\n");
 }
 
 // Fifty ADDs at once, then fifty DELs: fifty distinct addresses, then nothing left.
