@@ -167,7 +167,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     // Up is idempotent and attaches the uplinks that are not attached yet (a network added
     // to the conflist later brings its own); only a datapath this ADD brought up is undone.
     if (const bool was_up = root.is_up(); !was_up || !cfg.uplinks.empty()) {
-        datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto});
+        datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto, /*refresh=*/false});
         if (!was_up)
             undo.push("datapath", [&] { datapath_down(root); });
     }

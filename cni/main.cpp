@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cni_error.hpp"
+#include "invocation_log.hpp"
 #include "plugin.hpp"
 #include "request.hpp"
 
@@ -33,20 +34,26 @@ std::string read_stdin()
 int main()
 {
     std::string version = "1.0.0"; // for errors before the configuration says otherwise
+    fp::cni::InvocationLog log;
     try {
         const fp::cni::Request req = fp::cni::Request::parse(std::getenv, read_stdin());
         version = req.cni_version;
+        log.open_for(req);
         const nlohmann::json out = fp::cni::run(req);
         if (!out.is_null())
             std::cout << out.dump() << std::endl;
+        log.write("ok");
         return 0;
     } catch (const fp::cni::CniError &e) {
         std::cout << e.to_json(version).dump() << std::endl;
-        std::fprintf(stderr, "flatpath-cni: %s%s%s\n", e.what(), e.details().empty() ? "" : ": ", e.details().c_str());
+        const std::string line = std::string(e.what()) + (e.details().empty() ? "" : ": " + e.details());
+        std::fprintf(stderr, "flatpath-cni: %s\n", line.c_str());
+        log.write("error " + std::to_string(static_cast<int>(e.code())) + ": " + line);
     } catch (const std::exception &e) {
         const fp::cni::CniError io(fp::cni::ErrorCode::IoFailure, e.what());
         std::cout << io.to_json(version).dump() << std::endl;
         std::fprintf(stderr, "flatpath-cni: %s\n", e.what());
+        log.write(std::string("error 5: ") + e.what());
     }
     return 1;
 }

@@ -28,15 +28,18 @@ void datapath_up(const PinRoot &root, const UpOptions &opts)
         uplinks.push_back(NetDev::by_name(name));
 
     Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
-    if (!root.is_up()) {
+    const bool fresh = !root.is_up();
+    if (fresh) {
         const LoadedPrograms progs = LoadedPrograms::load(root.path());
         progs.pin(root);
         undo_pins.push("pins", [&] { remove_pins(root); });
     }
     DatapathLock lock(root);
     MapSet maps = MapSet::open_pinned(root.path());
-    sync_local_addrs(maps);
-    recount_config(maps);
+    if (fresh || opts.refresh) {
+        sync_local_addrs(maps);
+        recount_config(maps);
+    }
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
     if (!maps.ifaces.lookup(iface_key(NetDev::by_name("lo").ifindex))) {

@@ -12,6 +12,10 @@ namespace fp {
 struct UpOptions {
     std::vector<std::string> uplinks;
     XdpMode xdp_mode = XdpMode::Auto;
+    // Re-read the host's addresses and recount fp_config from the tables (a repair that
+    // scans them). The CLI's `up` does; the CNI plugin, which must stay lean, does not
+    // when the datapath is already up.
+    bool refresh = true;
 };
 
 // Loads and pins the programs and maps (unless already up: then it only adds

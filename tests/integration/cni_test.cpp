@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <tuple>
 #include <set>
@@ -129,6 +130,10 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     del("id-one", c1);
     del("id-two", c2);
     del("id-two", c2); // twice
+    std::ifstream log(state + "/flatpath-cni.log");
+    const std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_NE(logged.find("ADD fpnet id-one eth0: ok"), std::string::npos) << logged;
+    EXPECT_NE(logged.find("DEL fpnet id-two eth0: ok"), std::string::npos) << logged;
     lab->in(c1, {"true"});
     const CommandResult gone = cni(env("DEL", "id-one", "no-such-netns"), config.dump());
     EXPECT_EQ(gone.status, 0) << "DEL without its namespace: " << gone.output;
