@@ -94,7 +94,8 @@ protected:
     {
         std::string s = lab->in(host, {"ip", "-br", "link"}) + lab->in(host, {"ip", "route"}) +
                         lab->in(host, {"iptables-save"}) + lab->in(host, {"nft", "list", "ruleset"});
-        if (fs::exists(dir + "/state/ipam"))
+        if (!fs::exists(dir + "/state/ipam"))
+            return s;
         for (const auto &e : fs::recursive_directory_iterator(dir + "/state/ipam"))
             if (e.is_regular_file() && e.path().filename() != "lock" &&
                 !e.path().filename().string().starts_with("last_reserved"))
