@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cni_error.hpp"
+#include "cni_error_code.hpp"
 #include "plugin.hpp"
 #include "request.hpp"
 
@@ -28,16 +29,6 @@ struct Env {
             stdin_text);
     }
 };
-
-int code_of(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const CniError &e) {
-        return static_cast<int>(e.code());
-    }
-    return 0;
-}
 
 TEST(CniRequest, ReadsTheEnvironment)
 {

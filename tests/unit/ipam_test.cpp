@@ -7,20 +7,11 @@
 #include <set>
 
 #include "cni_error.hpp"
+#include "cni_error_code.hpp"
 #include "ipam_store.hpp"
 
 namespace fp::cni {
 namespace {
-
-int code_of(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const CniError &e) {
-        return static_cast<int>(e.code());
-    }
-    return 0;
-}
 
 class IpamTest : public ::testing::Test {
 protected:
