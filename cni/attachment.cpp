@@ -54,23 +54,44 @@ std::string ipam_dir(const NetConfig &cfg)
     return cfg.state_dir + "/ipam/" + cfg.name;
 }
 
+// How the container sees one of its addresses: its prefix length and its gateway. Routed
+// mode: a host route and the link-local gateway; bridge mode: the subnet and the bridge.
+struct AddressPlan {
+    int prefix_len;
+    IpAddr gateway;
+};
+
+AddressPlan plan_for(const NetConfig &cfg, const IpAddr &a)
+{
+    if (cfg.bridge_mode)
+        for (const IpPool &p : cfg.pools)
+            if (p.contains(a))
+                return {p.prefix_len(), *p.gateway()};
+    return {a.is_v4() ? 32 : 128, a.is_v4() ? kGateway4 : kGateway6};
+}
+
 nlohmann::json result(const Request &req, const NetConfig &cfg, const std::string &host_if, const MacAddr &host_mac,
-                      const MacAddr &mac, const std::vector<IpAddr> &addrs)
+                      const MacAddr &mac, const std::vector<IpAddr> &addrs, const std::optional<MacAddr> &bridge_mac)
 {
     const bool legacy = req.cni_version.starts_with("0."); // 0.3.x and 0.4.0 name the IP version
+    nlohmann::json ifaces = nlohmann::json::array();
+    if (bridge_mac)
+        ifaces.push_back({{"name", cfg.bridge}, {"mac", bridge_mac->str()}});
+    ifaces.push_back({{"name", host_if}, {"mac", host_mac.str()}});
+    ifaces.push_back({{"name", req.ifname}, {"mac", mac.str()}, {"sandbox", req.netns}});
     nlohmann::json r{{"cniVersion", req.cni_version},
-                     {"interfaces", {{{"name", host_if}, {"mac", host_mac.str()}},
-                                     {{"name", req.ifname}, {"mac", mac.str()}, {"sandbox", req.netns}}}},
+                     {"interfaces", ifaces},
                      {"ips", nlohmann::json::array()},
                      {"routes", nlohmann::json::array()}};
     for (const IpAddr &a : addrs) {
-        nlohmann::json ip{{"address", a.str() + (a.is_v4() ? "/32" : "/128")},
-                          {"gateway", (a.is_v4() ? kGateway4 : kGateway6).str()},
-                          {"interface", 1}};
+        const AddressPlan plan = plan_for(cfg, a);
+        nlohmann::json ip{{"address", a.str() + "/" + std::to_string(plan.prefix_len)},
+                          {"gateway", plan.gateway.str()},
+                          {"interface", ifaces.size() - 1}};
         if (legacy)
             ip["version"] = a.is_v4() ? "4" : "6";
         r["ips"].push_back(ip);
-        r["routes"].push_back({{"dst", a.is_v4() ? "0.0.0.0/0" : "::/0"}, {"gw", (a.is_v4() ? kGateway4 : kGateway6).str()}});
+        r["routes"].push_back({{"dst", a.is_v4() ? "0.0.0.0/0" : "::/0"}, {"gw", plan.gateway.str()}});
     }
     if (!cfg.dns.is_null())
         r["dns"] = cfg.dns;
@@ -129,6 +150,18 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     }
     maybe_fail("ipam");
 
+    std::optional<MacAddr> bridge_mac;
+    if (cfg.bridge_mode) {
+        // The bridge is shared by the network's containers: made by the first ADD, kept by DEL.
+        if (host.ensure_bridge(cfg.bridge))
+            undo.push("bridge " + cfg.bridge, [&] { host.delete_link(cfg.bridge); });
+        host.set_up(cfg.bridge);
+        for (const IpPool &p : cfg.pools)
+            if (host.ensure_address(cfg.bridge, *p.gateway(), p.prefix_len()))
+                undo.push("gateway address", [&, p] { host.delete_address(cfg.bridge, *p.gateway(), p.prefix_len()); });
+        bridge_mac = host.link_mac(cfg.bridge);
+    }
+
     host.create_veth(host_if, req.ifname, req.netns, cfg.mtu, cfg.mac);
     undo.push("veth " + host_if, [&] { host.delete_link(host_if); });
     const MacAddr host_mac = host.link_mac(host_if).value();
@@ -139,16 +172,22 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     container.set_up(req.ifname);
     container.enable_gro(req.ifname);
     for (const IpAddr &a : addrs) {
-        container.add_address(req.ifname, a, a.is_v4() ? 32 : 128);
-        const IpAddr &gw = a.is_v4() ? kGateway4 : kGateway6;
-        if (a.is_v4())
-            container.add_route(req.ifname, gw, 32, std::nullopt);
-        container.add_route(req.ifname, IpAddr::parse(a.is_v4() ? "0.0.0.0" : "::"), 0, gw);
-        container.add_permanent_neighbour(req.ifname, gw, host_mac);
+        const AddressPlan plan = plan_for(cfg, a);
+        container.add_address(req.ifname, a, plan.prefix_len);
+        if (!cfg.bridge_mode && a.is_v4())
+            container.add_route(req.ifname, plan.gateway, 32, std::nullopt);
+        container.add_route(req.ifname, IpAddr::parse(a.is_v4() ? "0.0.0.0" : "::"), 0, plan.gateway);
+        // Routed mode: the gateway exists only as this entry. Bridge mode: ARP finds the bridge.
+        if (!cfg.bridge_mode)
+            container.add_permanent_neighbour(req.ifname, plan.gateway, host_mac);
     }
     maybe_fail("container");
+    if (cfg.bridge_mode)
+        host.set_master(host_if, cfg.bridge);
     host.set_up(host_if);
-    for (const IpAddr &a : addrs) {
+    // Routed mode: a route and a neighbour per container. Bridge mode: the bridge's subnet
+    // route reaches them, and ARP on the bridge finds them.
+    for (const IpAddr &a : cfg.bridge_mode ? std::vector<IpAddr>{} : addrs) {
         host.add_route(host_if, a, a.is_v4() ? 32 : 128, std::nullopt);
         host.add_permanent_neighbour(host_if, a, mac);
     }
@@ -198,7 +237,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     }
     maybe_fail("ports");
     undo.commit();
-    return result(req, cfg, host_if, host_mac, mac, addrs);
+    return result(req, cfg, host_if, host_mac, mac, addrs, bridge_mac);
 }
 
 namespace {

@@ -101,6 +101,13 @@ IpPool IpPool::parse(const std::string &subnet, const std::string &first, const 
     return p;
 }
 
+IpPool IpPool::with_gateway(const IpAddr &addr) const
+{
+    IpPool p = *this;
+    p.gateway_ = addr;
+    return p;
+}
+
 std::string IpPool::subnet() const
 {
     return network_.str() + "/" + std::to_string(prefix_);

@@ -19,6 +19,9 @@ public:
 
     bool contains(const IpAddr &a) const;
     bool usable(const IpAddr &a) const; // contains, and not network/broadcast/gateway
+    // The same pool with addr as its gateway (no longer handed out).
+    IpPool with_gateway(const IpAddr &addr) const;
+    std::optional<IpAddr> gateway() const { return gateway_; }
     IpAddr first() const { return first_; }
     IpAddr last() const { return last_; }
     int prefix_len() const { return prefix_; }

@@ -75,10 +75,12 @@ NetConfig NetConfig::parse(const Request &req)
     if (n.name.empty() || n.name.find('/') != std::string::npos || n.name == "." || n.name == "..")
         invalid("\"name\" must name the network (no '/')");
     const std::string mode = string_at(c, "mode", "routed");
-    if (mode == "bridge")
-        throw CniError(ErrorCode::UnsupportedField, "\"mode\": \"bridge\" is not supported yet (use routed)");
-    if (mode != "routed")
-        invalid("\"mode\" must be \"routed\" (or, later, \"bridge\"), not \"" + mode + "\"");
+    if (mode != "routed" && mode != "bridge")
+        invalid("\"mode\" must be \"routed\" or \"bridge\", not \"" + mode + "\"");
+    n.bridge_mode = mode == "bridge";
+    n.bridge = string_at(c, "bridge", "fpbr0");
+    if (n.bridge.empty() || n.bridge.size() > 15 || n.bridge.find('/') != std::string::npos)
+        invalid("\"bridge\" must be an interface name (at most 15 characters)");
     if (c.contains("ipam") && !c["ipam"].empty()) {
         if (!c["ipam"].is_object())
             invalid("\"ipam\" must be an object naming an IPAM plugin (\"type\")");
@@ -104,6 +106,14 @@ NetConfig NetConfig::parse(const Request &req)
     }
     if (n.pools.empty() && !n.delegated_ipam())
         invalid("no addresses to hand out: set \"subnet\", \"ranges\" or \"ipam\"");
+    if (n.bridge_mode && n.delegated_ipam())
+        throw CniError(ErrorCode::UnsupportedField, "bridge mode with delegated \"ipam\" is not supported yet");
+    // In bridge mode the bridge is the containers' gateway: the range's "gateway", else its
+    // first address, which is then not handed out.
+    if (n.bridge_mode)
+        for (IpPool &p : n.pools)
+            if (!p.gateway())
+                p = p.with_gateway(p.first());
 
     if (c.contains("mtu")) {
         if (!c["mtu"].is_number_integer() || c["mtu"].get<long>() < 68 || c["mtu"].get<long>() > 65535)

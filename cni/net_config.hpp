@@ -26,6 +26,8 @@ struct NetConfig {
     std::string name;                       // the network's name (also the IPAM directory)
     std::vector<IpPool> pools;              // "subnet" or "ranges": at most one per family
     std::string ipam_type;                  // "ipam": {"type": ...}: a delegated IPAM plugin instead
+    bool bridge_mode = false;               // "mode": "bridge" (default "routed")
+    std::string bridge;                     // bridge mode: the Linux bridge ("bridge", default fpbr0)
     std::uint32_t mtu = 0;                  // 0: the kernel's default
     std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
     std::string pin_root;                   // "pinRoot"; empty: $FLATPATH_PIN_ROOT or the default

@@ -153,6 +153,57 @@ void Netlink::set_up(const std::string &name)
         fail("cannot set " + name + " up", err);
 }
 
+bool Netlink::ensure_bridge(const std::string &name)
+{
+    if (link_exists(name))
+        return false;
+    LinkPtr link(rtnl_link_alloc());
+    rtnl_link_set_name(link.get(), name.c_str());
+    if (const int err = rtnl_link_set_type(link.get(), "bridge"); err < 0)
+        fail("cannot make a bridge link", err);
+    if (const int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+        fail("cannot create bridge " + name, err);
+    return true;
+}
+
+void Netlink::set_master(const std::string &dev, const std::string &master)
+{
+    const auto master_index = link_index(master);
+    rtnl_link *raw = nullptr;
+    if (!master_index || rtnl_link_get_kernel(sock_, 0, dev.c_str(), &raw) != 0)
+        throw CniError(ErrorCode::IoFailure, "cannot enslave " + dev + " to " + master + ": a link is missing");
+    LinkPtr link(raw);
+    LinkPtr change(rtnl_link_alloc());
+    rtnl_link_set_master(change.get(), static_cast<int>(*master_index));
+    if (const int err = rtnl_link_change(sock_, link.get(), change.get(), 0); err < 0)
+        fail("cannot enslave " + dev + " to " + master, err);
+}
+
+bool Netlink::ensure_address(const std::string &dev, const IpAddr &addr, int prefix_len)
+{
+    try {
+        add_address(dev, addr, prefix_len);
+        return true;
+    } catch (const CniError &e) {
+        if (std::string(e.details()).find("exists") != std::string::npos)
+            return false;
+        throw;
+    }
+}
+
+void Netlink::delete_address(const std::string &dev, const IpAddr &addr, int prefix_len)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        return;
+    NlPtr<rtnl_addr, rtnl_addr_put> a(rtnl_addr_alloc());
+    rtnl_addr_set_ifindex(a.get(), static_cast<int>(*index));
+    AddrPtr local = nl_address(addr, prefix_len);
+    rtnl_addr_set_local(a.get(), local.get());
+    if (const int err = rtnl_addr_delete(sock_, a.get(), 0); err < 0 && err != -NLE_NOADDR && err != -NLE_OBJ_NOTFOUND)
+        fail("cannot remove address " + addr.str() + " from " + dev, err);
+}
+
 bool Netlink::delete_link(const std::string &name)
 {
     LinkPtr link(rtnl_link_alloc());

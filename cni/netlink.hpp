@@ -30,6 +30,12 @@ public:
     void create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
                      std::uint32_t mtu, const std::optional<MacAddr> &peer_mac);
     void set_up(const std::string &name);
+    // Creates a Linux bridge unless a link of that name exists; returns whether it did.
+    bool ensure_bridge(const std::string &name);
+    void set_master(const std::string &dev, const std::string &master);
+    // Adds the address unless the device has it; returns whether it did.
+    bool ensure_address(const std::string &dev, const IpAddr &addr, int prefix_len);
+    void delete_address(const std::string &dev, const IpAddr &addr, int prefix_len);
     // Deleting either end of a veth deletes both; returns false when it was not there.
     bool delete_link(const std::string &name);
     void add_address(const std::string &dev, const IpAddr &addr, int prefix_len);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Forwarding to local endpoints: the routed fast path. A packet for a local
- * endpoint is routed as the kernel would route it (MACs rewritten, TTL or
- * hop limit decremented) and handed straight to the endpoint's device.
+ * Forwarding to local endpoints. A packet for a local endpoint is routed as
+ * the kernel would route it (MACs rewritten, TTL or hop limit decremented),
+ * or, when it was switched to the endpoint's own MAC, delivered as it is; either
+ * way it is handed straight to the endpoint's device.
  */
 #ifndef FP_LIB_FWD_H
 #define FP_LIB_FWD_H
@@ -75,11 +76,16 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 		return -FP_PASS_NO_ENDPOINT;
 	if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
 		return -FP_PASS_KIND;
-	ret = fp_decrement_ttl(pkt);
-	if (ret < 0)
-		return ret;
-	fp_mac_copy(pkt->eth->h_dest, ep->mac);
-	fp_mac_copy(pkt->eth->h_source, ep->host_mac);
+	/* Addressed to the endpoint's own MAC, the frame was switched, not routed: two
+	 * containers on one bridge (bridge mode). It goes as it is, like the bridge would
+	 * send it. Anything addressed to a gateway is routed: MACs rewritten, TTL down. */
+	if (!fp_mac_equal(pkt->eth->h_dest, ep->mac)) {
+		ret = fp_decrement_ttl(pkt);
+		if (ret < 0)
+			return ret;
+		fp_mac_copy(pkt->eth->h_dest, ep->mac);
+		fp_mac_copy(pkt->eth->h_source, ep->host_mac);
+	}
 	ret = ctx_redirect_endpoint(ctx, ep);
 	if (ret >= 0)
 		fp_count_to(ep, len);

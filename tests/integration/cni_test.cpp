@@ -255,6 +255,56 @@ TEST_F(CniTest, StatusSaysWhetherAddCanWork)
     EXPECT_NE(r.output.find("\"code\":50"), std::string::npos) << r.output;
 }
 
+// Bridge mode: host ends enslaved to a bridge that carries the gateway address; two
+// containers on it reach each other (switched frames, delivered by flatpath as they
+// are) and the host; a failed first ADD removes the bridge it made; DEL keeps the
+// bridge (the network's, shared) and removes everything else.
+TEST_F(CniTest, BridgeMode)
+{
+    nlohmann::json cfg = config;
+    cfg["mode"] = "bridge";
+    cfg["bridge"] = "fpbr9";
+    cfg["subnet"] = "10.79.0.0/24";
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    for (const char *step : {"ipam", "veth", "endpoint"}) {
+        auto e = env("ADD", "id-b1", c1);
+        e["FLATPATH_CNI_FAIL_AFTER"] = step;
+        EXPECT_NE(cni(e, cfg.dump()).status, 0);
+        EXPECT_EQ(residue(), baseline) << "after a failure at " << step;
+    }
+    const nlohmann::json r1 = add("id-b1", c1, cfg);
+    const nlohmann::json r2 = add("id-b2", c2, cfg);
+    ASSERT_EQ(r1["interfaces"].size(), 3u);
+    EXPECT_EQ(r1["interfaces"][0]["name"], "fpbr9");
+    EXPECT_EQ(r1["ips"][0]["interface"], 2);
+    const std::string a1 = r1["ips"][0]["address"], a2 = r2["ips"][0]["address"];
+    EXPECT_TRUE(a1.starts_with("10.79.0.") && a1.ends_with("/24")) << a1;
+    EXPECT_NE(a1, "10.79.0.1/24") << "the bridge holds .1";
+    EXPECT_EQ(r1["ips"][0]["gateway"], "10.79.0.1");
+    EXPECT_NE(lab->in(host, {"ip", "-br", "link", "show", "master", "fpbr9"}).find("fp"), std::string::npos);
+
+    const IpAddr ip1 = IpAddr::parse(a1.substr(0, a1.find('/'))), ip2 = IpAddr::parse(a2.substr(0, a2.find('/')));
+    EXPECT_EQ(ping(c1, ip2.str(), 2), 2u);
+    EXPECT_EQ(ping(host, ip1.str(), 2), 2u);
+    const Received udp = udp_send(c2, ip2, 7000, c1, 200);
+    EXPECT_EQ(udp.messages, 200u);
+    EXPECT_EQ(udp.peer, ip1.str());
+    const auto stats = nlohmann::json::parse(
+        run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "stats", "--json"}));
+    std::uint64_t delivered = 0;
+    for (const auto &e : stats["endpoints"])
+        if (e["addresses"][0] == ip2.str())
+            delivered = e["to_packets"];
+    EXPECT_GE(delivered, 200u) << "flatpath, not the bridge, carried them";
+
+    del("id-b1", c1);
+    del("id-b2", c2);
+    const std::string left = lab->in(host, {"ip", "-br", "link"});
+    EXPECT_NE(left.find("fpbr9"), std::string::npos) << "the bridge stays";
+    EXPECT_EQ(lab->in(host, {"ip", "-br", "link", "show", "master", "fpbr9"}), "");
+    EXPECT_EQ(residue().find("lease"), std::string::npos);
+}
+
 // Addresses from Debian's host-local, found through CNI_PATH: ADD gets one, DEL (with the
 // runtime's prevResult) gives it back and leaves nothing.
 TEST_F(CniTest, DelegatedIpamHostLocal)
