@@ -207,8 +207,12 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     // to the conflist later brings its own); only a datapath this ADD brought up is undone.
     if (const bool was_up = root.is_up(); !was_up || !cfg.uplinks.empty()) {
         datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto, /*refresh=*/false});
+        // Only undone when nothing else uses it: a concurrent ADD may have brought it up too.
         if (!was_up)
-            undo.push("datapath", [&] { datapath_down(root); });
+            undo.push("datapath", [&] {
+                if (MapSet::open_pinned(root.path()).endpoints.entries().empty())
+                    datapath_down(root);
+            });
     }
     maybe_fail("datapath");
     MapSet maps = MapSet::open_pinned(root.path());
