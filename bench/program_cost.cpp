@@ -1,0 +1,226 @@
+#include "program_cost.hpp"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <linux/pkt_cls.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "command.hpp"
+#include "error.hpp"
+#include "map_set.hpp"
+#include "netdev.hpp"
+#include "packet.hpp"
+#include "programs.hpp"
+
+namespace fp::bench {
+
+namespace {
+
+using test::Bytes;
+using test::L3;
+using test::Packet;
+
+const MacAddr kC1 = MacAddr::parse("02:cc:00:00:01:01"), kH1 = MacAddr::parse("02:aa:00:00:01:01");
+const MacAddr kC2 = MacAddr::parse("02:cc:00:00:02:01"), kH2 = MacAddr::parse("02:aa:00:00:02:01");
+const MacAddr kLan = MacAddr::parse("02:cc:00:00:00:01"), kUp0 = MacAddr::parse("02:aa:00:00:00:01");
+
+std::uint32_t make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac)
+{
+    run_checked({"ip", "link", "add", name, "address", mac.str(), "type", "veth", "peer", "name", peer, "address",
+                 peer_mac.str()});
+    run_checked({"ip", "link", "set", name, "up"});
+    run_checked({"ip", "link", "set", peer, "up"});
+    return NetDev::by_name(name).ifindex;
+}
+
+// A program that does nothing: the reference whose time is the test-run machinery's.
+int noop_program(bpf_prog_type type)
+{
+    const int verdict = type == BPF_PROG_TYPE_XDP ? XDP_PASS : TC_ACT_OK;
+    const bpf_insn insns[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, verdict}, // r0 = verdict
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                        // exit
+    };
+    const int fd = bpf_prog_load(type, "fp_bench_noop", "GPL", insns, 2, nullptr);
+    if (fd < 0)
+        throw_errno("load the no-op program", errno);
+    return fd;
+}
+
+struct Path {
+    std::string name;
+    int prog_fd;
+    int noop_fd;
+    bool xdp;
+    std::uint32_t ifindex;
+    Bytes packet;
+    std::uint32_t expect; // the verdict that shows the path is the one meant
+};
+
+// One test run; returns the kernel's time for it (ns) and checks the verdict.
+std::uint32_t run_once(const Path &p, int fd, std::uint32_t *retval)
+{
+    Bytes out(p.packet.size() + 64);
+    __sk_buff skb{};
+    xdp_md md{};
+    bpf_test_run_opts o{};
+    o.sz = sizeof o;
+    o.data_in = p.packet.data();
+    o.data_size_in = static_cast<__u32>(p.packet.size());
+    o.data_out = out.data();
+    o.data_size_out = static_cast<__u32>(out.size());
+    if (p.xdp) {
+        md.data_end = static_cast<__u32>(p.packet.size());
+        md.ingress_ifindex = p.ifindex;
+        o.ctx_in = &md;
+        o.ctx_size_in = sizeof md;
+    } else {
+        skb.ifindex = p.ifindex;
+        o.ctx_in = &skb;
+        o.ctx_size_in = sizeof skb;
+    }
+    o.repeat = 1; // a fresh packet every run: a repeated run would see the last run's rewrite
+    if (bpf_prog_test_run_opts(fd, &o) != 0)
+        throw_errno("BPF_PROG_TEST_RUN of " + p.name, errno);
+    *retval = o.retval;
+    return o.duration;
+}
+
+double median(std::vector<std::uint32_t> v)
+{
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+// Median program time minus the no-op's, the two interleaved so that both see the same machine.
+double measure(const Path &p, int calls)
+{
+    std::vector<std::uint32_t> prog, noop;
+    std::uint32_t retval = 0;
+    for (int i = 0; i < calls; ++i) {
+        prog.push_back(run_once(p, p.prog_fd, &retval));
+        if (retval != p.expect)
+            throw Error(p.name + ": verdict " + std::to_string(retval) + ", not " + std::to_string(p.expect) +
+                        ": the bench would time the wrong path");
+        noop.push_back(run_once(p, p.noop_fd, &retval));
+    }
+    return median(prog) - median(noop);
+}
+
+IpAddr nth_addr(std::uint32_t i)
+{
+    return IpAddr::parse("10.1." + std::to_string(i >> 8 & 0xff) + "." + std::to_string(i & 0xff));
+}
+
+// E1 (10.0.0.1) on h1 and E2 (10.0.0.2) on h2, the uplink, the host address 10.99.0.1 with
+// tcp 8080 published to E1:80, plus filler so that each table holds n entries.
+void fill(MapSet &m, std::uint32_t n, std::uint32_t h1, std::uint32_t h2, std::uint32_t up0)
+{
+    for (const auto &[k, v] : m.endpoints.entries())
+        m.endpoints.erase(k);
+    for (const auto &[k, v] : m.dnat.entries())
+        m.dnat.erase(k);
+    for (const auto &[k, v] : m.marks.entries())
+        m.marks.erase(k);
+    for (const auto &[k, v] : m.ct.entries())
+        m.ct.erase(k);
+    const auto endpoint = [&](std::uint32_t ifindex, std::uint32_t slot, const MacAddr &mac, const MacAddr &host_mac) {
+        fp_iface rec{};
+        rec.role = FP_ROLE_ENDPOINT;
+        rec.slot = slot;
+        rec.kind = FP_EP_VETH;
+        mac.copy_to(rec.mac);
+        m.ifaces.upsert(iface_key(ifindex), rec);
+        m.tx_devs.upsert(ifindex, ifindex);
+        fp_endpoint ep{ifindex, slot, {}, {}, FP_EP_VETH, 0, {}};
+        mac.copy_to(ep.mac);
+        host_mac.copy_to(ep.host_mac);
+        return ep;
+    };
+    const fp_endpoint e1 = endpoint(h1, 1, kC1, kH1), e2 = endpoint(h2, 2, kC2, kH2);
+    m.endpoints.upsert(endpoint_key(IpAddr::parse("10.0.0.1")), e1);
+    m.endpoints.upsert(endpoint_key(IpAddr::parse("10.0.0.2")), e2);
+    fp_iface up{};
+    up.role = FP_ROLE_UPLINK;
+    kUp0.copy_to(up.mac);
+    m.ifaces.upsert(iface_key(up0), up);
+    m.local_addrs.upsert(fp_local_addr_key{IpAddr::parse("10.99.0.1").raw()}, 1);
+    const fp_addr host = IpAddr::parse("10.99.0.1").raw();
+    m.dnat.upsert(fp_dnat_key{host, htons(8080), 6, 0}, fp_dnat_backend{IpAddr::parse("10.0.0.1").raw(), htons(80), {}});
+    m.marks.upsert(fp_mark_key{IpAddr::parse("10.0.0.1").raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x2, 0xff});
+    for (std::uint32_t i = 2; i < n; ++i)
+        m.endpoints.upsert(endpoint_key(nth_addr(i)), e2);
+    for (std::uint32_t i = 1; i < n; ++i) {
+        m.dnat.upsert(fp_dnat_key{host, htons(static_cast<std::uint16_t>(20000 + i)), 6, 0},
+                      fp_dnat_backend{IpAddr::parse("10.0.0.2").raw(), htons(80), {}});
+        m.marks.upsert(fp_mark_key{nth_addr(i).raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x3, 0xff});
+    }
+    m.config.upsert(0, fp_config{n, 0, 0, n});
+}
+
+Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, std::uint16_t sport, const char *dst,
+              std::uint16_t dport, std::uint8_t proto, std::uint8_t flags = 0x10)
+{
+    Packet p;
+    p.src_mac = src_mac;
+    p.dst_mac = dst_mac;
+    p.l3 = L3::IPv4;
+    p.src = IpAddr::parse(src);
+    p.dst = IpAddr::parse(dst);
+    p.sport = sport;
+    p.dport = dport;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    p.payload = 18; // a 64-byte frame (without FCS) for UDP
+    return p;
+}
+
+} // namespace
+
+std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
+{
+    if (::unshare(CLONE_NEWNET) != 0)
+        throw_errno("unshare a network namespace for the bench (run it as root)", errno);
+    run_checked({"ip", "link", "set", "lo", "up"});
+    const std::uint32_t h1 = make_veth("h1", kH1, "p1", kC1), h2 = make_veth("h2", kH2, "p2", kC2);
+    const std::uint32_t up0 = make_veth("up0", kUp0, "lan0", kLan);
+    const LoadedPrograms progs = LoadedPrograms::load("");
+    MapSet maps = MapSet::from_fds([&](const char *name) { return progs.map_fd(name); });
+    const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
+    const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);
+
+    const std::vector<Path> paths = {
+        {"xdp_uplink forward", xdp, noop_xdp, true, up0, packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(),
+         XDP_REDIRECT},
+        {"xdp_uplink dnat (established)", xdp, noop_xdp, true, up0,
+         packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).bytes(), XDP_REDIRECT},
+        {"xdp_uplink miss", xdp, noop_xdp, true, up0, packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 9999, 6).bytes(),
+         XDP_PASS},
+        {"from_container forward", tce, noop_tc, false, h1, packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(),
+         TC_ACT_REDIRECT},
+        {"from_container dnat reply + mark", tce, noop_tc, false, h1,
+         packet(kC1, kH1, "10.0.0.1", 80, "10.99.0.5", 40000, 6).bytes(), TC_ACT_OK},
+        {"from_container miss", tce, noop_tc, false, h1, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
+         TC_ACT_OK},
+    };
+    std::vector<CostSample> out;
+    for (int run = 1; run <= opts.runs; ++run) {
+        for (std::uint32_t n : opts.entries) {
+            fill(maps, n, h1, h2, up0);
+            // The DNAT paths time an established flow: its first packet makes the entries.
+            std::uint32_t retval = 0;
+            run_once(paths[1], xdp, &retval);
+            for (const Path &p : paths) {
+                progress("program cost: run " + std::to_string(run) + "/" + std::to_string(opts.runs) + ", N=" +
+                         std::to_string(n) + ", " + p.name);
+                out.push_back({p.name, n, run, measure(p, opts.calls)});
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace fp::bench
