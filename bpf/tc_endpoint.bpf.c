@@ -52,7 +52,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Hairpin: a container reaching a port published on a host address. */
-	return fp_dnat_and_forward(ctx, &pkt);
+	return fp_dnat_and_forward(ctx, &pkt, cfg);
 }
 
 SEC("tc")

@@ -18,15 +18,22 @@
 #define FP_TCP_RST 0x04
 #define FP_TCP_ACK 0x10
 
-static __always_inline void fp_ct_key_of(struct fp_ct_key *key, const struct fp_pkt *pkt, __u8 dir)
+static __always_inline void fp_ct_key_set(struct fp_ct_key *key, const union fp_addr *saddr,
+					  const union fp_addr *daddr, __be16 sport, __be16 dport, __u8 proto, __u8 dir)
 {
 	__builtin_memset(key, 0, sizeof(*key));
-	key->saddr = pkt->src;
-	key->daddr = pkt->dst;
-	key->sport = pkt->l4.sport;
-	key->dport = pkt->l4.dport;
-	key->proto = pkt->l4.proto;
+	key->saddr = *saddr;
+	key->daddr = *daddr;
+	key->sport = sport;
+	key->dport = dport;
+	key->proto = proto;
 	key->dir = dir;
+}
+
+/* The key of pkt itself in direction dir. */
+static __always_inline void fp_ct_key_of(struct fp_ct_key *key, const struct fp_pkt *pkt, __u8 dir)
+{
+	fp_ct_key_set(key, &pkt->src, &pkt->dst, pkt->l4.sport, pkt->l4.dport, pkt->l4.proto, dir);
 }
 
 static __always_inline __u64 fp_ct_timeout_ns(const struct fp_pkt *pkt, __u8 flags)

@@ -138,13 +138,8 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 	fp_ct_touch(&orig, pkt, FP_CT_ORIGINAL, len, now);
 	reply.expires_ns = orig.expires_ns;
 
-	__builtin_memset(&rkey, 0, sizeof(rkey));
-	rkey.saddr = orig.daddr;
-	rkey.daddr = orig.saddr;
-	rkey.sport = orig.dport;
-	rkey.dport = orig.sport;
-	rkey.proto = pkt->l4.proto;
-	rkey.dir = FP_CT_REPLY;
+	/* The reply travels back to the translated addresses. */
+	fp_ct_key_set(&rkey, &orig.daddr, &orig.saddr, orig.dport, orig.sport, pkt->l4.proto, FP_CT_REPLY);
 	if (bpf_map_update_elem(&fp_ct, &rkey, &reply, BPF_ANY) ||
 	    bpf_map_update_elem(&fp_ct, &key, &orig, BPF_ANY))
 		return -FP_DROP_CT_FULL;

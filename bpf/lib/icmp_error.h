@@ -139,14 +139,9 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
  * quote travelled one way, the key is for the packets that travel back. */
 static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_quote *q, __u8 dir)
 {
-	struct fp_ct_key key = {};
+	struct fp_ct_key key;
 
-	key.saddr = q->dst;
-	key.daddr = q->src;
-	key.sport = q->dport;
-	key.dport = q->sport;
-	key.proto = q->proto;
-	key.dir = dir;
+	fp_ct_key_set(&key, &q->dst, &q->src, q->dport, q->sport, q->proto, dir);
 	return bpf_map_lookup_elem(&fp_ct, &key);
 }
 
@@ -185,18 +180,21 @@ static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const str
 /*
  * For a packet whose destination is no endpoint: translate it if it is for a
  * published address and deliver it to the backend; otherwise hand it to the
- * stack (FP_PASS_NO_ENDPOINT).
+ * stack (FP_PASS_NO_ENDPOINT). cfg is the caller's fp_config_get(); the
+ * transport header is parsed here unless the caller did (pkt->l4.off set).
  */
-static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt)
+static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt,
+					       const struct fp_config *cfg)
 {
-	const struct fp_config *cfg = fp_config_get();
 	int ret;
 
 	if (!cfg || !cfg->dnat_entries)
 		return -FP_PASS_NO_ENDPOINT;
-	ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
-	if (ret < 0)
-		return ret;
+	if (!pkt->l4.off) {
+		ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
+		if (ret < 0)
+			return ret;
+	}
 	/* Fragments are left to the stack, counted: only the first carries the ports. */
 	if (pkt->l4.frag != FP_FRAG_NONE)
 		return -FP_PASS_FRAGMENT;

@@ -31,7 +31,7 @@ enum fp_l3 {
  */
 /* Filled by fp_parse_l4() (lib/l4.h); offsets from the start of the frame. */
 struct fp_l4 {
-	__u32 off;       /* transport header */
+	__u32 off;       /* transport header; 0 until fp_parse_l4() ran */
 	__u32 csum_off;  /* its checksum field; 0 when it has none we know */
 	__be16 sport;    /* TCP/UDP ports (0 otherwise) */
 	__be16 dport;

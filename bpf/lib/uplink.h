@@ -27,7 +27,7 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Not an endpoint's address: a published address, maybe. */
-	return fp_dnat_and_forward(ctx, &pkt);
+	return fp_dnat_and_forward(ctx, &pkt, fp_config_get());
 }
 
 #endif
