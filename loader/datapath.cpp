@@ -1,10 +1,7 @@
 #include "datapath.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 
 #include "config_counts.hpp"
@@ -25,36 +22,12 @@ void require_root()
         throw Error("flatpath must run as root (it loads BPF programs and changes network devices)");
 }
 
-namespace {
-
-// Serialises `up` between processes (concurrent first CNI ADDs): the pin root may not
-// exist yet, so the lock is its parent directory's, which bpffs lets us flock.
-class ParentLock {
-public:
-    explicit ParentLock(const PinRoot &root)
-    {
-        const std::string parent = std::filesystem::path(root.path()).parent_path().string();
-        fd_ = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd_ < 0)
-            throw_errno("open " + parent, errno);
-        while (::flock(fd_, LOCK_EX) != 0)
-            if (errno != EINTR)
-                throw_errno("lock " + parent, errno);
-    }
-    ParentLock(const ParentLock &) = delete;
-    ParentLock &operator=(const ParentLock &) = delete;
-    ~ParentLock() { ::close(fd_); }
-
-private:
-    int fd_ = -1;
-};
-
-} // namespace
-
 void datapath_up(const PinRoot &root, const UpOptions &opts)
 {
     root.require_bpffs();
-    const ParentLock serialised(root);
+    // Serialises `up` between processes (concurrent first CNI ADDs): the pin root may not
+    // exist yet, so the lock is its parent directory's.
+    const DirectoryLock serialised(std::filesystem::path(root.path()).parent_path().string());
     std::vector<NetDev> uplinks; // validated before anything changes
     for (const std::string &name : opts.uplinks)
         uplinks.push_back(NetDev::by_name(name));

@@ -10,22 +10,21 @@
 
 namespace fp {
 
-// bpffs only holds BPF objects, so the lock is taken on the pin root directory itself.
-DatapathLock::DatapathLock(const PinRoot &root)
+DirectoryLock::DirectoryLock(const std::string &dir, const std::string &hint)
 {
-    fd_ = ::open(root.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0)
-        throw_errno("open pin root " + root.path() + " (is the datapath up? run: flatpath up)", errno);
+        throw_errno("open " + dir + hint, errno);
     while (::flock(fd_, LOCK_EX) != 0) {
         if (errno != EINTR) {
             const int err = errno;
             ::close(fd_);
-            throw_errno("lock " + root.path(), err);
+            throw_errno("lock " + dir, err);
         }
     }
 }
 
-DatapathLock::~DatapathLock()
+DirectoryLock::~DirectoryLock()
 {
     ::close(fd_); // releases the lock
 }

@@ -11,6 +11,13 @@ namespace {
 // host address as their source (see bpf/lib/route.h); without accept_local the stack
 // takes them for martians.
 constexpr const char *kLoAcceptLocal = "net.ipv4.conf.lo.accept_local";
+
+// FP_CREATED_CLSACT if flatpath made the device's clsact qdisc, now or on an earlier attach:
+// only then may `down` remove it.
+__u8 created_clsact_bit(const TcIngressAttachment &tc, const std::optional<fp_iface> &prev)
+{
+    return tc.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)) ? FP_CREATED_CLSACT : 0;
+}
 } // namespace
 
 void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
@@ -29,9 +36,8 @@ void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
     fp_iface rec{};
     rec.role = FP_ROLE_UPLINK;
     dev.mac.copy_to(rec.mac);
-    rec.attached = FP_ATTACHED_TC_INGRESS | (xdp_guard.native() ? FP_ATTACHED_XDP_NATIVE : FP_ATTACHED_XDP_GENERIC);
-    if (tc_guard.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)))
-        rec.attached |= FP_CREATED_CLSACT;
+    rec.attached = FP_ATTACHED_TC_INGRESS | (xdp_guard.native() ? FP_ATTACHED_XDP_NATIVE : FP_ATTACHED_XDP_GENERIC) |
+                   created_clsact_bit(tc_guard, prev);
     maps_.ifaces.upsert(iface_key(dev.ifindex), rec);
     xdp_guard.release();
     tc_guard.release();
@@ -45,9 +51,7 @@ void Interfaces::attach_local()
     auto guard = TcIngressAttachment::attach(lo.ifindex, lo.name, tc.get());
     fp_iface rec{};
     rec.role = FP_ROLE_LOCAL;
-    rec.attached = FP_ATTACHED_TC_INGRESS;
-    if (guard.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)))
-        rec.attached |= FP_CREATED_CLSACT;
+    rec.attached = FP_ATTACHED_TC_INGRESS | created_clsact_bit(guard, prev);
     if (prev && (prev->attached & FP_SET_ACCEPT_LOCAL))
         rec.attached |= FP_SET_ACCEPT_LOCAL;
     if (sysctl_read(kLoAcceptLocal) == "0") {
@@ -65,9 +69,7 @@ void Interfaces::attach_endpoint(const NetDev &dev)
         throw Error(dev.name + " has no endpoint; register one first (flatpath endpoint add IP --dev " + dev.name + " --mac MAC)");
     const ProgFd tc = ProgFd::open_pinned(root_, Program::TcEndpoint);
     auto guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
-    rec->attached |= FP_ATTACHED_TC_INGRESS;
-    if (guard.created_clsact())
-        rec->attached |= FP_CREATED_CLSACT;
+    rec->attached |= FP_ATTACHED_TC_INGRESS | created_clsact_bit(guard, rec);
     maps_.ifaces.upsert(iface_key(dev.ifindex), *rec);
     guard.release();
 }
