@@ -118,9 +118,9 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     Netlink host;
     Netlink container(req.netns);
     if (container.link_exists(req.ifname))
-        throw CniError(static_cast<ErrorCode>(102), "an interface named " + req.ifname + " already exists in " + req.netns);
+        throw CniError(ErrorCode::InterfaceExists, "an interface named " + req.ifname + " already exists in " + req.netns);
     if (host.link_exists(host_if))
-        throw CniError(static_cast<ErrorCode>(102), "the host interface " + host_if + " for this container exists already");
+        throw CniError(ErrorCode::InterfaceExists, "the host interface " + host_if + " for this container exists already");
     for (const IpAddr &r : cfg.requested_ips) {
         bool fits = cfg.delegated_ipam(); // the IPAM plugin judges its own requests
         for (const IpPool &p : cfg.pools)
@@ -323,7 +323,7 @@ void throw_if_any(const std::string &what, const std::vector<std::string> &error
 
 [[noreturn]] void broken(const std::string &what)
 {
-    throw CniError(static_cast<ErrorCode>(103), what);
+    throw CniError(ErrorCode::AttachmentBroken, what);
 }
 
 } // namespace

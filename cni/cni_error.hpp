@@ -21,6 +21,11 @@ enum class ErrorCode : int {
     TryAgainLater = 11,
     PluginNotAvailable = 50,
     LimitedConnectivity = 51,
+    // flatpath-cni's own (the spec leaves 100 and up to plugins):
+    NoFreeAddress = 100,
+    AddressInUse = 101,
+    InterfaceExists = 102,
+    AttachmentBroken = 103, // CHECK
 };
 
 class CniError : public std::runtime_error {

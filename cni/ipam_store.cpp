@@ -79,7 +79,7 @@ IpAddr IpamStore::allocate(const IpPool &pool, const std::string &container_id, 
             throw CniError(ErrorCode::InvalidConfig, "requested address " + requested->str() + " is not in " +
                                                          pool.subnet() + "'s range (or is reserved)");
         if (!take(*requested, container_id, ifname))
-            throw CniError(static_cast<ErrorCode>(101), "requested address " + requested->str() + " is already in use");
+            throw CniError(ErrorCode::AddressInUse, "requested address " + requested->str() + " is already in use");
         return *requested;
     }
     // Next free address after the last one handed out: addresses are reused as late as possible.
@@ -104,7 +104,7 @@ IpAddr IpamStore::allocate(const IpPool &pool, const std::string &container_id, 
         std::ofstream(last_file) << a.str() << "\n";
         return a;
     }
-    throw CniError(static_cast<ErrorCode>(100), "no free address left in " + pool.subnet() + " (" + pool.first().str() +
+    throw CniError(ErrorCode::NoFreeAddress, "no free address left in " + pool.subnet() + " (" + pool.first().str() +
                                                      "-" + pool.last().str() + ")");
 }
 
