@@ -11,30 +11,25 @@
 #include "command.hpp"
 #include "error.hpp"
 #include "map_set.hpp"
-#include "netdev.hpp"
 #include "packet.hpp"
+#include "prog_world.hpp"
 #include "programs.hpp"
+#include "test_world.hpp"
 
 namespace fp::bench {
 
 namespace {
 
 using test::Bytes;
+using test::Dev;
+using test::kC1;
+using test::kC2;
+using test::kH1;
+using test::kH2;
+using test::kLan;
+using test::kUp0;
 using test::L3;
 using test::Packet;
-
-const MacAddr kC1 = MacAddr::parse("02:cc:00:00:01:01"), kH1 = MacAddr::parse("02:aa:00:00:01:01");
-const MacAddr kC2 = MacAddr::parse("02:cc:00:00:02:01"), kH2 = MacAddr::parse("02:aa:00:00:02:01");
-const MacAddr kLan = MacAddr::parse("02:cc:00:00:00:01"), kUp0 = MacAddr::parse("02:aa:00:00:00:01");
-
-std::uint32_t make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac)
-{
-    run_checked({"ip", "link", "add", name, "address", mac.str(), "type", "veth", "peer", "name", peer, "address",
-                 peer_mac.str()});
-    run_checked({"ip", "link", "set", name, "up"});
-    run_checked({"ip", "link", "set", peer, "up"});
-    return NetDev::by_name(name).ifindex;
-}
 
 // A program that does nothing: the reference whose time is the test-run machinery's.
 int noop_program(bpf_prog_type type)
@@ -118,7 +113,7 @@ IpAddr nth_addr(std::uint32_t i)
 
 // E1 (10.0.0.1) on h1 and E2 (10.0.0.2) on h2, the uplink, the host address 10.99.0.1 with
 // tcp 8080 published to E1:80, plus filler so that each table holds n entries.
-void fill(MapSet &m, std::uint32_t n, std::uint32_t h1, std::uint32_t h2, std::uint32_t up0)
+void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &up0)
 {
     for (const auto &[k, v] : m.endpoints.entries())
         m.endpoints.erase(k);
@@ -128,32 +123,16 @@ void fill(MapSet &m, std::uint32_t n, std::uint32_t h1, std::uint32_t h2, std::u
         m.marks.erase(k);
     for (const auto &[k, v] : m.ct.entries())
         m.ct.erase(k);
-    const auto endpoint = [&](std::uint32_t ifindex, std::uint32_t slot, const MacAddr &mac, const MacAddr &host_mac) {
-        fp_iface rec{};
-        rec.role = FP_ROLE_ENDPOINT;
-        rec.slot = slot;
-        rec.kind = FP_EP_VETH;
-        mac.copy_to(rec.mac);
-        m.ifaces.upsert(iface_key(ifindex), rec);
-        m.tx_devs.upsert(ifindex, ifindex);
-        fp_endpoint ep{ifindex, slot, {}, {}, FP_EP_VETH, 0, {}};
-        mac.copy_to(ep.mac);
-        host_mac.copy_to(ep.host_mac);
-        return ep;
-    };
-    const fp_endpoint e1 = endpoint(h1, 1, kC1, kH1), e2 = endpoint(h2, 2, kC2, kH2);
-    m.endpoints.upsert(endpoint_key(IpAddr::parse("10.0.0.1")), e1);
-    m.endpoints.upsert(endpoint_key(IpAddr::parse("10.0.0.2")), e2);
-    fp_iface up{};
-    up.role = FP_ROLE_UPLINK;
-    kUp0.copy_to(up.mac);
-    m.ifaces.upsert(iface_key(up0), up);
+    std::vector<IpAddr> e2_addrs = {IpAddr::parse("10.0.0.2")};
+    for (std::uint32_t i = 2; i < n; ++i)
+        e2_addrs.push_back(nth_addr(i)); // filler: the endpoint table holds n addresses
+    test::register_endpoint(m, h1, 1, FP_EP_VETH, {IpAddr::parse("10.0.0.1")});
+    test::register_endpoint(m, h2, 2, FP_EP_VETH, e2_addrs);
+    test::register_uplink(m, up0);
     m.local_addrs.upsert(fp_local_addr_key{IpAddr::parse("10.99.0.1").raw()}, 1);
     const fp_addr host = IpAddr::parse("10.99.0.1").raw();
     m.dnat.upsert(fp_dnat_key{host, htons(8080), 6, 0}, fp_dnat_backend{IpAddr::parse("10.0.0.1").raw(), htons(80), {}});
     m.marks.upsert(fp_mark_key{IpAddr::parse("10.0.0.1").raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x2, 0xff});
-    for (std::uint32_t i = 2; i < n; ++i)
-        m.endpoints.upsert(endpoint_key(nth_addr(i)), e2);
     for (std::uint32_t i = 1; i < n; ++i) {
         m.dnat.upsert(fp_dnat_key{host, htons(static_cast<std::uint16_t>(20000 + i)), 6, 0},
                       fp_dnat_backend{IpAddr::parse("10.0.0.2").raw(), htons(80), {}});
@@ -186,29 +165,29 @@ std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std:
     if (::unshare(CLONE_NEWNET) != 0)
         throw_errno("unshare a network namespace for the bench (run it as root)", errno);
     run_checked({"ip", "link", "set", "lo", "up"});
-    const std::uint32_t h1 = make_veth("h1", kH1, "p1", kC1), h2 = make_veth("h2", kH2, "p2", kC2);
-    const std::uint32_t up0 = make_veth("up0", kUp0, "lan0", kLan);
+    const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
+    const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
     const LoadedPrograms progs = LoadedPrograms::load("");
     MapSet maps = MapSet::from_fds([&](const char *name) { return progs.map_fd(name); });
     const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
     const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);
 
     const std::vector<Path> paths = {
-        {"xdp_uplink forward, no DNAT or marks", true, xdp, noop_xdp, true, up0,
+        {"xdp_uplink forward, no DNAT or marks", true, xdp, noop_xdp, true, up0.ifindex,
          packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
-        {"from_container forward, no DNAT or marks", true, tce, noop_tc, false, h1,
+        {"from_container forward, no DNAT or marks", true, tce, noop_tc, false, h1.ifindex,
          packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
-        {"xdp_uplink forward", false, xdp, noop_xdp, true, up0, packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(),
+        {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(),
          XDP_REDIRECT},
-        {"xdp_uplink dnat (established)", false, xdp, noop_xdp, true, up0,
+        {"xdp_uplink dnat (established)", false, xdp, noop_xdp, true, up0.ifindex,
          packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).bytes(), XDP_REDIRECT},
-        {"xdp_uplink miss", false, xdp, noop_xdp, true, up0, packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 9999, 6).bytes(),
+        {"xdp_uplink miss", false, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 9999, 6).bytes(),
          XDP_PASS},
-        {"from_container forward", false, tce, noop_tc, false, h1, packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(),
+        {"from_container forward", false, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(),
          TC_ACT_REDIRECT},
-        {"from_container dnat reply + mark", false, tce, noop_tc, false, h1,
+        {"from_container dnat reply + mark", false, tce, noop_tc, false, h1.ifindex,
          packet(kC1, kH1, "10.0.0.1", 80, "10.99.0.5", 40000, 6).bytes(), TC_ACT_OK},
-        {"from_container miss", false, tce, noop_tc, false, h1, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
+        {"from_container miss", false, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
          TC_ACT_OK},
     };
     std::vector<CostSample> out;

@@ -5,24 +5,12 @@
 #include <sched.h>
 
 #include "command.hpp"
+#include "test_world.hpp"
 #include "error.hpp"
 #include "counters.hpp"
 #include "netdev.hpp"
 
 namespace fp::test {
-
-namespace {
-
-Dev make_veth(const std::string &name, const std::string &mac, const std::string &peer, const std::string &peer_mac)
-{
-    run_checked({"ip", "link", "add", name, "address", mac, "type", "veth", "peer", "name", peer, "address", peer_mac});
-    run_checked({"ip", "link", "set", name, "up"});
-    run_checked({"ip", "link", "set", peer, "up"});
-    const NetDev d = NetDev::by_name(name);
-    return Dev{name, d.ifindex, MacAddr::parse(mac), MacAddr::parse(peer_mac)};
-}
-
-} // namespace
 
 void ProgFixture::SetUpTestSuite()
 {
@@ -31,9 +19,9 @@ void ProgFixture::SetUpTestSuite()
         if (::unshare(CLONE_NEWNET) != 0)
             throw_errno("unshare(CLONE_NEWNET) (the BPF tests must run as root)", errno);
         run_checked({"ip", "link", "set", "lo", "up"});
-        h1 = make_veth("h1", "02:aa:00:00:01:01", "p1", "02:cc:00:00:01:01");
-        h2 = make_veth("h2", "02:aa:00:00:02:01", "p2", "02:cc:00:00:02:01");
-        up0 = make_veth("up0", "02:aa:00:00:00:01", "lan0", "02:cc:00:00:00:01");
+        h1 = make_veth("h1", kH1, "p1", kC1);
+        h2 = make_veth("h2", kH2, "p2", kC2);
+        up0 = make_veth("up0", kUp0, "lan0", kLan);
         run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
         tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
         progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
@@ -127,31 +115,15 @@ fp_ep_stats ProgFixture::ep_counters(std::uint32_t slot)
 void ProgFixture::add_endpoint(const Dev &dev, std::uint32_t slot, fp_ep_kind kind,
                                std::initializer_list<const char *> addrs)
 {
-    fp_iface rec{};
-    rec.role = FP_ROLE_ENDPOINT;
-    rec.slot = slot;
-    rec.kind = static_cast<__u8>(kind);
-    rec.nr_addrs = static_cast<__u32>(addrs.size());
-    dev.peer_mac.copy_to(rec.mac);
-    if (kind != FP_EP_TUN)
-        maps->tx_devs.upsert(dev.ifindex, dev.ifindex);
-    maps->ifaces.upsert(iface_key(dev.ifindex), rec);
-    fp_endpoint ep{};
-    ep.ifindex = dev.ifindex;
-    ep.slot = slot;
-    ep.kind = static_cast<__u8>(kind);
-    dev.peer_mac.copy_to(ep.mac);
-    dev.mac.copy_to(ep.host_mac);
+    std::vector<IpAddr> parsed;
     for (const char *a : addrs)
-        maps->endpoints.upsert(endpoint_key(IpAddr::parse(a)), ep);
+        parsed.push_back(IpAddr::parse(a));
+    register_endpoint(*maps, dev, slot, kind, parsed);
 }
 
 void ProgFixture::add_uplink(const Dev &dev)
 {
-    fp_iface rec{};
-    rec.role = FP_ROLE_UPLINK;
-    dev.mac.copy_to(rec.mac);
-    maps->ifaces.upsert(iface_key(dev.ifindex), rec);
+    register_uplink(*maps, dev);
 }
 
 void ProgFixture::add_two_endpoints_and_uplink()

@@ -11,17 +11,10 @@
 #include "flatpath_abi.h"
 #include "map_set.hpp"
 #include "packet.hpp"
+#include "prog_world.hpp"
 #include "programs.hpp"
 
 namespace fp::test {
-
-// One device of the test world and the MACs on either end of it.
-struct Dev {
-    std::string name;
-    std::uint32_t ifindex = 0;
-    MacAddr mac;      // the device's own (host side)
-    MacAddr peer_mac; // the other end's (the container's, for an endpoint)
-};
 
 struct RunResult {
     std::uint32_t retval;
