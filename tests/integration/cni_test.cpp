@@ -91,6 +91,17 @@ protected:
         return r;
     }
 
+    // Packets flatpath delivered to the endpoint whose first address is addr.
+    std::uint64_t delivered_to(const IpAddr &addr)
+    {
+        const auto stats = nlohmann::json::parse(
+            run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "stats", "--json"}));
+        for (const auto &e : stats["endpoints"])
+            if (e["addresses"][0] == addr.str())
+                return e["to_packets"];
+        return 0;
+    }
+
     // The host end's name from an ADD result (in prevResult).
     static std::string r_host_if(const nlohmann::json &cfg) { return cfg["prevResult"]["interfaces"][0]["name"]; }
 
@@ -119,13 +130,7 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     const Received udp = udp_send(c2, a2, 7000, c1, 300);
     EXPECT_EQ(udp.messages, 300u);
     EXPECT_EQ(udp.peer, a1.str());
-    const auto stats = nlohmann::json::parse(
-        run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "stats", "--json"}));
-    std::uint64_t delivered = 0;
-    for (const auto &e : stats["endpoints"])
-        if (e["addresses"][0] == a2.str())
-            delivered = e["to_packets"];
-    EXPECT_GE(delivered, 300u) << "flatpath carried them";
+    EXPECT_GE(delivered_to(a2), 300u) << "flatpath carried them";
 
     del("id-one", c1);
     del("id-two", c2);
@@ -289,13 +294,7 @@ TEST_F(CniTest, BridgeMode)
     const Received udp = udp_send(c2, ip2, 7000, c1, 200);
     EXPECT_EQ(udp.messages, 200u);
     EXPECT_EQ(udp.peer, ip1.str());
-    const auto stats = nlohmann::json::parse(
-        run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "stats", "--json"}));
-    std::uint64_t delivered = 0;
-    for (const auto &e : stats["endpoints"])
-        if (e["addresses"][0] == ip2.str())
-            delivered = e["to_packets"];
-    EXPECT_GE(delivered, 200u) << "flatpath, not the bridge, carried them";
+    EXPECT_GE(delivered_to(ip2), 200u) << "flatpath, not the bridge, carried them";
 
     del("id-b1", c1);
     del("id-b2", c2);
