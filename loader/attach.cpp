@@ -19,7 +19,9 @@ XdpMode parse_xdp_mode(const std::string &text)
         return XdpMode::Generic;
     if (text == "auto")
         return XdpMode::Auto;
-    throw Error("'" + text + "' is not an XDP mode (native, generic or auto)");
+    if (text == "off")
+        return XdpMode::Off;
+    throw Error("'" + text + "' is not an XDP mode (native, generic, auto or off)");
 }
 
 namespace {

@@ -8,11 +8,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fp {
 
-enum class XdpMode { Native, Generic, Auto };
+// Off: tc only on an uplink, for hosts where an XDP program would slow the skb traffic
+// that shares the device (see PLATFORM.md), and as the bench's F-tc configuration.
+enum class XdpMode { Native, Generic, Auto, Off };
 XdpMode parse_xdp_mode(const std::string &text);
+// The names parse_xdp_mode accepts, for the command lines' checks.
+inline const std::vector<std::string> kXdpModeNames = {"native", "generic", "auto", "off"};
 
 // Our tc filter's identity on a clsact ingress hook.
 inline constexpr std::uint32_t kTcHandle = 0xf1a7;

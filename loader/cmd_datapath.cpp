@@ -101,8 +101,8 @@ void add_datapath_commands(CLI::App &app, CliContext &ctx)
                    "a host interface whose inbound traffic for local endpoints is fast-pathed (XDP + tc); repeatable");
     up->add_option("--xdp-mode", *mode,
                    "native: in the driver (fastest, fails where unsupported); generic: on the skb (works "
-                   "everywhere); auto: native, else generic")
-        ->check(CLI::IsMember({"native", "generic", "auto"}));
+                   "everywhere); auto: native, else generic; off: tc only (no XDP program on the uplink)")
+        ->check(CLI::IsMember(kXdpModeNames));
     up->callback([&ctx, up_opts, mode] {
         require_root();
         up_opts->xdp_mode = parse_xdp_mode(*mode);

@@ -14,7 +14,7 @@ void add_demo_command(CLI::App &app, CliContext &)
         "demo", "build a LAN client, a host and two containers in throwaway namespaces, bring the datapath up, "
                 "send ping, TCP and UDP traffic through it, show the counters, and remove it all (also on Ctrl-C)");
     demo->add_option("--xdp-mode", opts->xdp_mode, "XDP mode for the host's uplink (see up --help)")
-        ->check(CLI::IsMember({"native", "generic", "auto"}));
+        ->check(CLI::IsMember(kXdpModeNames));
     demo->add_option("--tcp-bytes", opts->tcp_bytes, "bytes each TCP transfer sends");
     demo->callback([opts] {
         require_root();

@@ -26,8 +26,8 @@ void add_interface_commands(CLI::App &app, CliContext &ctx)
                        "registered endpoint (endpoint add does this itself)")
         ->required()
         ->check(CLI::IsMember({"uplink", "endpoint"}));
-    attach->add_option("--xdp-mode", args->mode, "uplinks: native, generic or auto (see up --help)")
-        ->check(CLI::IsMember({"native", "generic", "auto"}));
+    attach->add_option("--xdp-mode", args->mode, "uplinks: native, generic, auto or off (see up --help)")
+        ->check(CLI::IsMember(kXdpModeNames));
     attach->callback([&ctx, args] {
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);

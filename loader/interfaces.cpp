@@ -1,5 +1,7 @@
 #include "interfaces.hpp"
 
+#include <optional>
+
 #include "error.hpp"
 #include "programs.hpp"
 #include "sysctl.hpp"
@@ -30,16 +32,20 @@ void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
 
     const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
     const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
-    auto xdp_guard = XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), mode);
+    std::optional<XdpAttachment> xdp_guard;
+    if (mode != XdpMode::Off)
+        xdp_guard.emplace(XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), mode));
     auto tc_guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
 
     fp_iface rec{};
     rec.role = FP_ROLE_UPLINK;
     dev.mac.copy_to(rec.mac);
-    rec.attached = FP_ATTACHED_TC_INGRESS | (xdp_guard.native() ? FP_ATTACHED_XDP_NATIVE : FP_ATTACHED_XDP_GENERIC) |
-                   created_clsact_bit(tc_guard, prev);
+    rec.attached = FP_ATTACHED_TC_INGRESS | created_clsact_bit(tc_guard, prev);
+    if (xdp_guard) {
+        rec.attached |= xdp_guard->native() ? FP_ATTACHED_XDP_NATIVE : FP_ATTACHED_XDP_GENERIC;
+        xdp_guard->release();
+    }
     maps_.ifaces.upsert(iface_key(dev.ifindex), rec);
-    xdp_guard.release();
     tc_guard.release();
 }
 

@@ -57,20 +57,27 @@ TEST_F(NetnsTest, WithoutTheDatapathTheStackForwards)
 class UplinkTest : public NetnsTest, public ::testing::WithParamInterface<const char *> {};
 
 // LAN hosts reach containers through the uplink: XDP redirects through the devmap
-// (native or generic mode), and the container sees the LAN client's own address.
+// (native or generic mode), or with --xdp-mode off the uplink's tc program alone does,
+// and the container sees the LAN client's own address.
 TEST_P(UplinkTest, LanToContainer)
 {
-    start(GetParam());
+    const std::string mode = GetParam();
+    start(mode);
     const nlohmann::json status = flatpath_json({"status", "--json"});
-    bool xdp_seen = false;
+    bool uplink_seen = false;
     for (const auto &i : status["interfaces"]) {
         EXPECT_TRUE(i["healthy"].get<bool>()) << i.dump();
         if (i["name"] == topo->uplink()) {
-            xdp_seen = true;
-            EXPECT_EQ(i["xdp"], GetParam());
+            uplink_seen = true;
+            EXPECT_EQ(i["tc_ingress"], "attached");
+            if (mode == "off")
+                EXPECT_FALSE(i.contains("xdp")) << i.dump();
+            else
+                EXPECT_EQ(i["xdp"], mode);
         }
     }
-    EXPECT_TRUE(xdp_seen);
+    EXPECT_TRUE(uplink_seen);
+    EXPECT_EQ(host({"ip", "-d", "link", "show", topo->uplink()}).find("prog/xdp") != std::string::npos, mode != "off");
 
     EXPECT_EQ(ping(topo->lan_ns(), c1().v4.str(), 3), 3u);
     EXPECT_EQ(ping(topo->lan_ns(), c1().v6.str(), 3), 3u);
@@ -91,7 +98,7 @@ TEST_P(UplinkTest, LanToContainer)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(XdpModes, UplinkTest, ::testing::Values("native", "generic"));
+INSTANTIATE_TEST_SUITE_P(XdpModes, UplinkTest, ::testing::Values("native", "generic", "off"));
 
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it
 // falls back to the host stack, which still routes it.
