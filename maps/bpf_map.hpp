@@ -62,9 +62,14 @@ public:
     }
 
     // A snapshot of all entries. Entries added or removed meanwhile may or may not be in it.
+    // Read in batches (a few syscalls for thousands of entries: removing a published port
+    // scans a busy conntrack table); maps without batch support are walked key by key.
     std::vector<std::pair<K, V>> entries() const
     {
         std::vector<std::pair<K, V>> out;
+        if (read_batches(out))
+            return out;
+        out.clear();
         K key{};
         K next{};
         const K *prev = nullptr;
@@ -81,6 +86,35 @@ public:
     int fd() const { return fd_.get(); }
 
 private:
+    // Appends every entry using BPF_MAP_LOOKUP_BATCH; false when the map type has no batch
+    // operations.
+    bool read_batches(std::vector<std::pair<K, V>> &out) const
+    {
+        constexpr std::uint32_t kBatch = 4096;
+        std::vector<K> keys(kBatch);
+        std::vector<V> values(kBatch);
+        // The batch cursor: a bucket index for hash maps, a key for arrays; room for either.
+        alignas(8) std::uint8_t cursor[sizeof(K) < 8 ? 8 : sizeof(K)] = {};
+        bool first = true;
+        for (;;) {
+            std::uint32_t count = kBatch;
+            const int err = bpf_map_lookup_batch(fd_.get(), first ? nullptr : cursor, cursor, keys.data(),
+                                                 values.data(), &count, nullptr);
+            const int code = err ? errno : 0;
+            if (err && code != ENOENT) {
+                // 524: the kernel's own ENOTSUPP, which devmaps return to user space.
+                if (first && (code == EINVAL || code == ENOTSUP || code == EOPNOTSUPP || code == 524))
+                    return false;
+                throw_errno("read map " + name_, code);
+            }
+            for (std::uint32_t i = 0; i < count; ++i)
+                out.emplace_back(keys[i], values[i]);
+            if (code == ENOENT) // the last batch
+                return true;
+            first = false;
+        }
+    }
+
     void update(const K &key, const V &value, std::uint64_t flags)
     {
         if (bpf_map_update_elem(fd_.get(), &key, &value, flags) != 0)
