@@ -1,39 +1,190 @@
-// flatpath-bench: flatpath's datapath measured, each figure the median of several runs.
-// Metrics so far: the programs' per-packet cost (the side-by-side network benchmarks
-// against bridge + iptables are the rest of issue 5).
+// flatpath-bench: flatpath side by side with a direct veth pair (B0) and Podman's
+// default bridge + iptables network (B1), every figure the median of several runs
+// with the configurations alternating inside each run, so that ratios hold on a
+// noisy shared machine. See README "Results" for what each metric means.
 #include <CLI/CLI.hpp>
+#include <sys/utsname.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <iostream>
 
+#include "control_plane.hpp"
+#include "error.hpp"
+#include "lab.hpp"
+#include "netns_scope.hpp"
+#include "packet_rate.hpp"
 #include "program_cost.hpp"
 #include "report.hpp"
+#include "rx_sink.hpp"
+#include "testbed.hpp"
+#include "traffic_metrics.hpp"
+
+namespace fp::bench {
+namespace {
+
+struct Options {
+    bool smoke = false;
+    std::string out = "bench/results";
+    int runs = 5;
+    std::vector<std::uint32_t> entries = {1, 100, 1000, 10000};
+    double seconds = 3;  // per network measurement
+    int repeats = 5;     // control-plane operations per sample
+    std::vector<std::string> configs; // empty: all
+    CostOptions cost;
+};
+
+// "[12/85] run 1/5, N=100, F-tc: TCP throughput" on one line that rewrites itself.
+class Progress {
+public:
+    explicit Progress(int total) : total_(total) {}
+    void step() { ++done_; }
+    void say(const std::string &what) const
+    {
+        std::fprintf(stderr, "\r\033[K[%d/%d] %s", done_ + 1, total_, what.c_str());
+        std::fflush(stderr);
+    }
+    void clear() const { std::fprintf(stderr, "\r\033[K"); }
+
+private:
+    int total_, done_ = 0;
+};
+
+std::string about_this_run(const Options &o)
+{
+    utsname u{};
+    ::uname(&u);
+    std::string cpu = "unknown CPU";
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string line; std::getline(info, line);)
+        if (line.rfind("model name", 0) == 0) {
+            cpu = line.substr(line.find(':') + 2);
+            break;
+        }
+    char date[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    std::string ns;
+    for (std::uint32_t n : o.entries)
+        ns += (ns.empty() ? "" : ", ") + std::to_string(n);
+    return "## flatpath-bench " + std::string(o.smoke ? "(smoke: one short run, not a result)" : "") + "\n\n" + date +
+           "; kernel " + u.release + "; " + std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) + " x " + cpu + "; " +
+           std::to_string(o.runs) + " runs; N = " + ns + "; " + std::to_string(o.seconds) + " s per network measurement.\n";
+}
+
+// Every metric for one configuration at one N, on a testbed built for it alone.
+void measure_config(Config config, std::uint32_t n, int run, const Options &o, const BenchBinaries &bins,
+                    Results &results, const std::function<void(const std::string &)> &say)
+{
+    const std::string name = config_name(config);
+    say("building");
+    Testbed tb(config, n, bins);
+    say("TCP throughput");
+    results.add({kTcpThroughput.id, name, n, run, tcp_throughput_gbits(tb, o.seconds), ""});
+    say("request/response latency");
+    const Latency lat = pingpong_latency(tb, o.seconds);
+    results.add({kLatencyP50.id, name, n, run, lat.p50_us, ""});
+    results.add({kLatencyP99.id, name, n, run, lat.p99_us, ""});
+    say("connection rate");
+    results.add({kConnectRate.id, name, n, run, connections_per_second(tb, o.seconds), ""});
+    if (config == Config::B1 || config == Config::FTc) {
+        say("control plane: one entry added and removed");
+        results.add(measure_updates(tb, bins, run, o.repeats));
+    }
+    // Last: it switches offloads and the receive path for the packet-rate runs.
+    say("packet rate");
+    const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);
+    prepare_receive_path(tb);
+    const PacketRate rate = measure_packet_rate(tb, sink, o.seconds);
+    const std::string note =
+        rate.generator_bound
+            ? "generator-bound: the datapath's CPU was busy " + std::to_string(static_cast<int>(rate.datapath_cpu_busy * 100)) +
+                  "% of the run"
+            : "";
+    results.add({kPacketRate.id, name, n, run, rate.delivered_pps / 1e6, note});
+    results.add({kCpuPerMpkt.id, name, n, run, rate.cpu_s_per_mpkt * 1000, ""});
+    if (config == Config::FXdp) {
+        say("packet rate, live frames");
+        const PacketRate live = measure_live_frames_rate(tb, o.seconds);
+        results.add({kLiveFramesRate.id, name, n, run, live.delivered_pps / 1e6, ""});
+    }
+}
+
+int run_bench(const Options &o)
+{
+    if (::geteuid() != 0)
+        throw Error("flatpath-bench builds namespaces and loads BPF programs: run it as root");
+    const BenchBinaries bins{FLATPATH_BIN, FLATPATH_CNI_BIN};
+    std::vector<Config> configs;
+    for (Config c : {Config::B0, Config::B1, Config::FTc, Config::FXdp})
+        if (o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), config_name(c)) != o.configs.end())
+            configs.push_back(c);
+    const int per_n = static_cast<int>(configs.size()) + 1; // + the bulk load
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + 1) + 1);
+    Results results;
+    for (int run = 1; run <= o.runs; ++run) {
+        for (std::uint32_t n : o.entries) {
+            const std::string where = "run " + std::to_string(run) + "/" + std::to_string(o.runs) + ", N=" + std::to_string(n);
+            for (Config c : configs) { // alternating: B0, B1, F-tc, F-xdp, B0, ...
+                measure_config(c, n, run, o, bins, results,
+                               [&](const std::string &what) { progress.say(where + ", " + config_name(c) + ": " + what); });
+                progress.step();
+            }
+            progress.say(where + ": bulk load");
+            results.add(measure_bulk_load(n, bins, run));
+            progress.step();
+        }
+        progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
+        results.add(measure_cni(bins, run, o.repeats));
+        progress.step();
+    }
+    {
+        Lab lab("p");
+        const NetnsScope in(lab.add_netns("cost"));
+        results.add(measure_program_cost(o.cost, [&](const std::string &what) { progress.say(what); }));
+    }
+    progress.clear();
+    std::cout << write_report(results, o.out, about_this_run(o)) << "\nresults in " << o.out << "/\n";
+    return 0;
+}
+
+} // namespace
+} // namespace fp::bench
 
 int main(int argc, char **argv)
 {
-    CLI::App app{"flatpath-bench: measure flatpath's datapath. Results go to --out as CSV and a markdown table."};
-    bool smoke = false;
-    std::string out = "results";
-    fp::bench::CostOptions cost;
-    app.add_flag("--smoke", smoke, "a few seconds: one run at small N, to keep the harness working (the test suite runs it)");
-    app.add_option("--out", out, "directory for the results (created)");
-    app.add_option("--runs", cost.runs, "runs per figure (the median is reported, with min and max)")->check(CLI::Range(1, 100));
-    app.add_option("--calls", cost.calls, "test runs per path and run")->check(CLI::Range(11, 1000000));
+    CLI::App app{"flatpath-bench: flatpath against a direct veth pair (B0) and a bridge + iptables network (B1): "
+                 "packet rate, TCP throughput, latency, connection rate, program cost and control plane. Results go "
+                 "to --out as CSV, markdown and PNG plots."};
+    fp::bench::Options o;
+    app.add_flag("--smoke", o.smoke, "a short pass over every metric (one run, N=1, short measurements) so the harness cannot rot; "
+                                     "the test suite runs it. Its figures are not results.");
+    app.add_option("--out", o.out, "directory for the results (created)");
+    app.add_option("--runs", o.runs, "runs per figure: the median is reported, with min and max")->check(CLI::Range(1, 100));
+    app.add_option("--entries", o.entries, "the N values: published ports and mark rules in place")->check(CLI::Range(1, 20000));
+    app.add_option("--seconds", o.seconds, "length of each network measurement")->check(CLI::Range(0.2, 60.0));
+    app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
+    app.add_option("--configs", o.configs, "only these configurations (B0, B1, F-tc, F-xdp); default all")
+        ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp"}));
+    app.add_option("--calls", o.cost.calls, "program-cost test runs per path and run")->check(CLI::Range(11, 1000000));
     CLI11_PARSE(app, argc, argv);
-    if (smoke) {
-        cost.entries = {1, 100};
-        cost.runs = 1;
-        cost.calls = 201;
+    o.cost.runs = o.runs;
+    o.cost.entries = o.entries;
+    if (o.smoke) {
+        o.runs = o.cost.runs = 1;
+        o.entries = {1};
+        o.cost.entries = {1, 100};
+        o.seconds = 0.5;
+        o.repeats = 2;
+        o.cost.calls = 201;
     }
     try {
-        const auto samples = fp::bench::measure_program_cost(cost, [](const std::string &what) {
-            std::fprintf(stderr, "\r\033[K%s", what.c_str());
-        });
-        std::fprintf(stderr, "\r\033[K");
-        std::cout << fp::bench::write_cost_report(samples, out) << "\nresults in " << out << "/\n";
+        return fp::bench::run_bench(o);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "\nflatpath-bench: error: %s\n", e.what());
         return 1;
     }
-    return 0;
 }

@@ -3,12 +3,10 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <linux/pkt_cls.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "command.hpp"
 #include "error.hpp"
 #include "map_set.hpp"
 #include "packet.hpp"
@@ -160,11 +158,8 @@ Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, s
 
 } // namespace
 
-std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
+std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
 {
-    if (::unshare(CLONE_NEWNET) != 0)
-        throw_errno("unshare a network namespace for the bench (run it as root)", errno);
-    run_checked({"ip", "link", "set", "lo", "up"});
     const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
     const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
     const LoadedPrograms progs = LoadedPrograms::load("");
@@ -190,7 +185,7 @@ std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std:
         {"from_container miss", false, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
          TC_ACT_OK},
     };
-    std::vector<CostSample> out;
+    std::vector<Sample> out;
     for (int run = 1; run <= opts.runs; ++run) {
         for (std::uint32_t n : opts.entries) {
             fill(maps, n, h1, h2, up0);
@@ -204,7 +199,7 @@ std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std:
                 maps.config.upsert(0, p.plain ? fp_config{} : full);
                 progress("program cost: run " + std::to_string(run) + "/" + std::to_string(opts.runs) + ", N=" +
                          std::to_string(n) + ", " + p.name);
-                out.push_back({p.name, n, run, measure(p, opts.calls)});
+                out.push_back({kProgramCost.id, p.name, n, run, measure(p, opts.calls), ""});
             }
         }
     }

@@ -8,14 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace fp::bench {
+#include "sample.hpp"
 
-struct CostSample {
-    std::string path;     // "xdp_uplink hit", ...
-    std::uint32_t entries; // N: endpoints, DNAT entries and mark rules in the maps
-    int run;
-    double ns;            // median program time minus the no-op's, per packet
-};
+namespace fp::bench {
 
 struct CostOptions {
     std::vector<std::uint32_t> entries = {1, 100, 1000, 10000};
@@ -23,8 +18,10 @@ struct CostOptions {
     int calls = 3000; // test runs per path and run, each on a fresh packet
 };
 
-// Runs in a network namespace of its own (the process unshares one: call it in a
-// process that may). progress is told what is measured.
-std::vector<CostSample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
+// kProgramCost samples, one per path (the series), N (endpoints, DNAT entries and mark
+// rules in the maps) and run: the median program time minus the no-op's, per packet.
+// Call it with the thread inside a network namespace of the bench's own: it makes its
+// veths there. progress is told what is measured.
+std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
 
 } // namespace fp::bench

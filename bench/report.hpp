@@ -1,15 +1,16 @@
-// Writing bench results: a CSV of every sample, a markdown table of medians with
-// min and max over the runs, and targets marked PASS or MISS next to the figures.
+// Writing a bench run's results under one directory: every sample as CSV
+// (samples.csv), the medians with min and max as markdown tables with the targets
+// marked PASS or MISS (summary.md, also returned for printing), and a PNG plot per
+// metric measured at several N (plots/, drawn by gnuplot).
 #pragma once
 
 #include <string>
-#include <vector>
 
-#include "program_cost.hpp"
+#include "results.hpp"
 
 namespace fp::bench {
 
-// Writes DIR/program_cost.csv and DIR/summary.md; returns the markdown table.
-std::string write_cost_report(const std::vector<CostSample> &samples, const std::string &dir);
+// about: what the run was (machine, kernel, options), printed above the tables.
+std::string write_report(const Results &r, const std::string &dir, const std::string &about);
 
 } // namespace fp::bench

@@ -1,0 +1,246 @@
+#include "control_plane.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "dnat_table.hpp"
+#include "error.hpp"
+#include "netns_scope.hpp"
+#include "rulesets.hpp"
+
+namespace fp::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint16_t kUpdatePort = 40000; // not among the bench's or the fillers' ports
+constexpr const char *kCniPluginDir = "/usr/lib/cni";
+
+template <class Fn>
+double elapsed_us(Fn fn)
+{
+    const auto start = Clock::now();
+    fn();
+    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+void checked(const CommandResult &r, const std::vector<std::string> &argv)
+{
+    if (r.status != 0)
+        throw Error(command_line(argv) + " failed: " + r.output);
+}
+
+// Runs argv (in the calling thread's namespace) and fails loudly if it does.
+void run_ok(const std::vector<std::string> &argv, const std::string *input = nullptr)
+{
+    checked(run_command(argv, input), argv);
+}
+
+// A temporary directory under /run for plugin state, removed with the object.
+struct ScratchDir {
+    std::string path;
+    ScratchDir()
+    {
+        char tmpl[] = "/run/flatpath-bench-cni.XXXXXX";
+        if (!::mkdtemp(tmpl))
+            throw_errno("create a scratch directory under /run", errno);
+        path = tmpl;
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path); }
+};
+
+// One CNI plugin run: the CNI_* variables in this process's environment (inherited by the
+// plugin, with no extra program in between), the configuration on stdin.
+nlohmann::json run_plugin(const std::string &plugin, const std::map<std::string, std::string> &env,
+                          const nlohmann::json &config)
+{
+    for (const auto &[k, v] : env)
+        ::setenv(k.c_str(), v.c_str(), 1);
+    const std::string input = config.dump();
+    const CommandResult r = run_command({plugin}, &input);
+    for (const auto &[k, v] : env)
+        ::unsetenv(k.c_str());
+    if (r.status != 0)
+        throw Error(plugin + " " + env.at("CNI_COMMAND") + " failed: " + r.output);
+    const std::size_t start = r.output.find('{');
+    return start == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(start));
+}
+
+nlohmann::json port_mappings()
+{
+    return nlohmann::json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
+}
+
+// A CNI network: how to add and delete one container on it.
+struct CniNetwork {
+    std::string series;
+    std::function<nlohmann::json(const std::map<std::string, std::string> &env)> add;
+    std::function<void(const std::map<std::string, std::string> &env, const nlohmann::json &added)> del;
+};
+
+CniNetwork flatpath_network(const BenchBinaries &bins, const std::string &pin_root, const std::string &state)
+{
+    const nlohmann::json conf = {{"cniVersion", "1.0.0"},
+                                 {"name", "fpbench"},
+                                 {"type", "flatpath-cni"},
+                                 {"subnet", "10.77.0.0/24"},
+                                 {"pinRoot", pin_root},
+                                 {"stateDir", state},
+                                 {"runtimeConfig", {{"portMappings", port_mappings()}}}};
+    return {"flatpath-cni",
+            [=](const auto &env) { return run_plugin(bins.flatpath_cni, env, conf); },
+            [=](const auto &env, const nlohmann::json &) { run_plugin(bins.flatpath_cni, env, conf); }};
+}
+
+// Podman's default network with the CNI backend: bridge (gateway, masquerade, host-local
+// addresses), then portmap with the previous result.
+CniNetwork bridge_portmap_network(const std::string &state)
+{
+    const nlohmann::json bridge = {{"cniVersion", "1.0.0"},
+                                   {"name", "fpbench"},
+                                   {"type", "bridge"},
+                                   {"bridge", "cni-bench0"},
+                                   {"isGateway", true},
+                                   {"ipMasq", true},
+                                   {"hairpinMode", true},
+                                   {"ipam",
+                                    {{"type", "host-local"},
+                                     {"ranges", {{{{"subnet", "10.78.0.0/24"}}}}},
+                                     {"dataDir", state + "/host-local"}}}};
+    nlohmann::json portmap = {{"cniVersion", "1.0.0"},
+                              {"name", "fpbench"},
+                              {"type", "portmap"},
+                              {"capabilities", {{"portMappings", true}}},
+                              {"snat", true},
+                              {"runtimeConfig", {{"portMappings", port_mappings()}}}};
+    const std::string dir = kCniPluginDir;
+    return {"bridge+portmap",
+            [=](const auto &env) {
+                nlohmann::json pm = portmap;
+                pm["prevResult"] = run_plugin(dir + "/bridge", env, bridge);
+                return run_plugin(dir + "/portmap", env, pm);
+            },
+            [=](const auto &env, const nlohmann::json &added) {
+                nlohmann::json pm = portmap, br = bridge;
+                pm["prevResult"] = br["prevResult"] = added;
+                run_plugin(dir + "/portmap", env, pm);
+                run_plugin(dir + "/bridge", env, br);
+            }};
+}
+
+} // namespace
+
+std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int run, int repeats)
+{
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> times; // series -> add, del
+    const std::string port = std::to_string(kUpdatePort);
+    const auto pair_of = [&](const std::string &series, const std::function<void()> &add, const std::function<void()> &del) {
+        times[series].first.push_back(elapsed_us(add));
+        times[series].second.push_back(elapsed_us(del));
+    };
+    NetnsScope in_host(tb.host_ns());
+    for (int i = 0; i < repeats; ++i) {
+        if (tb.config() == Config::B1) {
+            const std::vector<std::string> rule = {"CNI-HOSTPORT-DNAT", "-p", "tcp", "--dport", port, "-j", "DNAT",
+                                                   "--to-destination", tb.container_addr().str() + ":" + port};
+            std::vector<std::string> add = {"iptables", "-t", "nat", "-A"}, del = {"iptables", "-t", "nat", "-D"};
+            add.insert(add.end(), rule.begin(), rule.end());
+            del.insert(del.end(), rule.begin(), rule.end());
+            pair_of("iptables", [&] { run_ok(add); }, [&] { run_ok(del); });
+            continue;
+        }
+        const PinRoot root(tb.lab().pin_root());
+        MapSet maps = MapSet::open_pinned(root.path());
+        DnatTable dnat(root, maps);
+        const PortRange ports{kUpdatePort, kUpdatePort};
+        pair_of("flatpath API", [&] { dnat.add(DnatRule{tb.target(), 6, ports, tb.container_addr(), ports}); },
+                [&] { dnat.remove(tb.target(), 6, ports); });
+        const std::vector<std::string> add = {bins.flatpath, "--pin-root", root.path(), "dnat", "add", "tcp", port,
+                                              tb.container_addr().str() + ":" + port};
+        const std::vector<std::string> del = {bins.flatpath, "--pin-root", root.path(), "dnat", "del", "tcp", port};
+        pair_of("flatpath CLI", [&] { run_ok(add); }, [&] { run_ok(del); });
+    }
+    std::vector<Sample> out;
+    for (const auto &[series, t] : times) {
+        out.push_back({kUpdateAdd.id, series, tb.entries(), run, median(t.first), ""});
+        out.push_back({kUpdateDel.id, series, tb.entries(), run, median(t.second), ""});
+    }
+    return out;
+}
+
+std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins, int run)
+{
+    Lab lab("l");
+    const std::string host = lab.add_netns("host");
+    const IpAddr host_addr = IpAddr::parse("10.90.0.1");
+    const auto containers = bench_containers(IpAddr::parse("10.88.0.2"), {}, n, "10.88");
+    std::vector<Sample> out;
+    {
+        NetnsScope in_host(host);
+        const std::string rules = portmap_nat_rules(containers, "10.88.0.0/16") + mangle_mark_rules(containers);
+        const double us = elapsed_us([&] { run_ok({"iptables-restore"}, &rules); });
+        out.push_back({kBulkLoad.id, "iptables-restore", n, run, us / 1000, ""});
+
+        run_ok({bins.flatpath, "--pin-root", lab.pin_root(), "up"});
+        const PinRoot root(lab.pin_root());
+        MapSet maps = MapSet::open_pinned(root.path());
+        const double fp_us = elapsed_us([&] { load_flatpath_entries(root, maps, host_addr, containers); });
+        out.push_back({kBulkLoad.id, "flatpath API", n, run, fp_us / 1000, ""});
+        run_ok({bins.flatpath, "--pin-root", lab.pin_root(), "down"});
+    }
+    return out;
+}
+
+std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
+{
+    Lab lab("c");
+    const std::string host = lab.add_netns("host");
+    const ScratchDir state;
+    const std::vector<CniNetwork> networks = {flatpath_network(bins, lab.pin_root(), state.path + "/flatpath"),
+                                              bridge_portmap_network(state.path)};
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> times;
+    NetnsScope in_host(host);
+    run_ok({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    // Round 0 warms up (flatpath-cni brings the datapath up on its first ADD; the bridge
+    // plugin creates its bridge): not counted.
+    for (int i = 0; i <= repeats; ++i) {
+        for (const CniNetwork &net : networks) { // alternating, like the configurations
+            const std::string id = "bench" + std::to_string(run) + "x" + std::to_string(i) + net.series.substr(0, 1);
+            const std::string ns = lab.add_netns("k" + std::to_string(i) + net.series.substr(0, 1));
+            const std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", id},
+                                                            {"CNI_NETNS", "/run/netns/" + ns}, {"CNI_IFNAME", "eth0"},
+                                                            {"CNI_PATH", kCniPluginDir}};
+            nlohmann::json added;
+            const double add_us = elapsed_us([&] { added = net.add(env); });
+            std::map<std::string, std::string> del_env = env;
+            del_env["CNI_COMMAND"] = "DEL";
+            const double del_us = elapsed_us([&] { net.del(del_env, added); });
+            if (i > 0) {
+                times[net.series].first.push_back(add_us / 1000);
+                times[net.series].second.push_back(del_us / 1000);
+            }
+        }
+    }
+    std::vector<Sample> out;
+    for (const auto &[series, t] : times) {
+        out.push_back({kCniAdd.id, series, 1, run, median(t.first), ""});
+        out.push_back({kCniDel.id, series, 1, run, median(t.second), ""});
+    }
+    return out;
+}
+
+} // namespace fp::bench

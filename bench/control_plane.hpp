@@ -1,0 +1,28 @@
+// The control plane's speed, flatpath against what the baseline uses for the same
+// job: one published port added and removed with N already in place, N entries
+// loaded at once, and a container's CNI ADD and DEL.
+#pragma once
+
+#include <vector>
+
+#include "sample.hpp"
+#include "testbed.hpp"
+
+namespace fp::bench {
+
+// kUpdateAdd / kUpdateDel on a B1 testbed (series "iptables": the iptables command,
+// as portmap runs it) or an F one (series "flatpath API": the table call the CNI plugin
+// makes; "flatpath CLI": the `flatpath dnat` command). Each sample is the median of
+// `repeats` add+remove pairs.
+std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int run, int repeats);
+
+// kBulkLoad: n published ports and n mark rules into an empty host, by
+// iptables-restore in portmap's layout and by flatpath's tables.
+std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins, int run);
+
+// kCniAdd / kCniDel: flatpath-cni against Debian's bridge + portmap chain, each
+// plugin executed the way a runtime does (CNI_* environment, configuration on stdin),
+// one published port; each sample the median of `repeats` containers.
+std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats);
+
+} // namespace fp::bench

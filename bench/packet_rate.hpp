@@ -1,0 +1,44 @@
+// Packet rate reaching the container for 64-byte UDP frames, counted by the RxSink on
+// its eth0.
+//
+// How a rate is produced (and why it is the datapath's, not the generator's): the
+// generator runs on CPU 0; the receive path of the device the frames arrive on runs
+// in that device's threaded NAPI kthread, pinned to CPU 1, and everything the
+// datapath does for a frame (bridge, iptables, flatpath's programs, the container's
+// veth) happens there. The two meet at the veth's 256-frame ring: when the datapath
+// is slower than the generator the ring fills and the generator waits (its socket's
+// send buffer is full) or its sends fail. A rate is the datapath's ceiling when the
+// datapath's CPU was saturated; otherwise it is marked generator-bound (a lower bound).
+#pragma once
+
+#include <cstdint>
+
+#include "rx_sink.hpp"
+#include "testbed.hpp"
+
+namespace fp::bench {
+
+struct PacketRate {
+    double offered_pps = 0;   // frames the generator tried to send per second
+    double delivered_pps = 0; // counted at the container per second
+    double cpu_s_per_mpkt = 0; // busy time of the datapath's CPU per million delivered
+    double datapath_cpu_busy = 0; // fraction of the run
+    bool generator_bound = false; // the datapath's CPU had time to spare
+};
+
+// Switches the testbed's receive path to threaded NAPI on CPU 1 (and GRO on, TSO off
+// on the client, so that the veth uses its NAPI ring). Call once, before the runs;
+// it changes offloads, so TCP measurements come before it.
+void prepare_receive_path(Testbed &tb);
+
+// The AF_PACKET generator (PACKET_QDISC_BYPASS, sendmmsg) from the client to the
+// flood port, for `seconds`.
+PacketRate measure_packet_rate(Testbed &tb, const RxSink &sink, double seconds);
+
+// F-xdp only: xdp_uplink fed by the kernel itself (BPF_PROG_TEST_RUN with
+// BPF_F_TEST_XDP_LIVE_FRAMES on the uplink) with the same frames as the generator's,
+// counted by an XDP sink on the container's eth0; all on one CPU: the XDP forwarding path's
+// ceiling when frames arrive as XDP buffers (as from a NIC driver), not as skbs.
+PacketRate measure_live_frames_rate(Testbed &tb, double seconds);
+
+} // namespace fp::bench

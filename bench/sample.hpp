@@ -1,0 +1,45 @@
+// One measured figure of one run, and the metrics the bench knows: every result the
+// bench writes (CSV, tables, plots, targets) is made from a list of these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fp::bench {
+
+struct Metric {
+    const char *id;    // file names and the CSV's metric column
+    const char *title; // tables and plots
+    const char *unit;
+    bool higher_is_better;
+};
+
+inline constexpr Metric kPacketRate{"packet_rate", "UDP 64-byte packet rate reaching the container", "Mpps", true};
+inline constexpr Metric kLiveFramesRate{"live_frames_rate", "xdp_uplink fed by live-frames test runs (XDP ceiling)", "Mpps", true};
+inline constexpr Metric kCpuPerMpkt{"cpu_per_mpkt", "datapath CPU time per million packets delivered", "ms", false};
+inline constexpr Metric kTcpThroughput{"tcp_throughput", "TCP throughput (iperf3, one stream)", "Gbit/s", true};
+inline constexpr Metric kLatencyP50{"latency_p50", "UDP request/response latency p50 (sockperf, one way)", "us", false};
+inline constexpr Metric kLatencyP99{"latency_p99", "UDP request/response latency p99 (sockperf, one way)", "us", false};
+inline constexpr Metric kConnectRate{"connect_rate", "new TCP connections per second (connect + reset)", "conn/s", true};
+inline constexpr Metric kProgramCost{"program_cost", "program cost per packet (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
+inline constexpr Metric kUpdateAdd{"update_add", "one published port added with N in place", "us", false};
+inline constexpr Metric kUpdateDel{"update_del", "one published port removed with N in place", "us", false};
+inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules loaded at once", "ms", false};
+inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one published port", "ms", false};
+inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
+
+inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
+                                                kLatencyP99, kConnectRate, kProgramCost, kUpdateAdd, kUpdateDel,
+                                                kBulkLoad, kCniAdd, kCniDel};
+
+struct Sample {
+    std::string metric;    // Metric::id
+    std::string series;    // a configuration ("B1"), a program path, a tool
+    std::uint32_t entries; // N
+    int run;
+    double value;
+    std::string note; // e.g. "generator-bound"
+};
+
+} // namespace fp::bench

@@ -1,0 +1,108 @@
+#include "targets.hpp"
+
+#include <cstdio>
+
+namespace fp::bench {
+
+namespace {
+
+// The goals.
+constexpr double kXdpRateVsB1 = 4.0;
+constexpr double kTcRateVsB1 = 2.0;
+constexpr double kTcpVsB0 = 0.97;
+constexpr double kP50VsB0 = 1.05;
+constexpr double kP50VsB1 = 0.75;
+constexpr double kKeptAtLargestN = 0.95;
+constexpr double kHitPathNs = 40.0;
+constexpr double kUpdateUs = 50.0;
+constexpr double kBulkMs = 50.0;
+constexpr double kCniAddVsBridge = 0.2;
+
+const char *kFlatpathConfigs[] = {"F-tc", "F-xdp"};
+
+std::string num(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+class Checker {
+public:
+    explicit Checker(const Results &r) : r_(r) {}
+
+    // a / b (medians) against goal; skipped unless both were measured.
+    void ratio(const Metric &m, const std::string &a, const std::string &b, std::uint32_t n, bool at_least, double goal)
+    {
+        const auto x = r_.stats(m, a, n), y = r_.stats(m, b, n);
+        if (!x || !y || y->median == 0)
+            return;
+        const double v = x->median / y->median;
+        out_.push_back({std::string(m.id) + " " + a + " / " + b + ", N=" + std::to_string(n), v,
+                        (at_least ? ">= " : "<= ") + num(goal), at_least ? v >= goal : v <= goal});
+    }
+    // A figure against goal.
+    void figure(const Metric &m, const std::string &series, std::uint32_t n, double goal)
+    {
+        if (const auto x = r_.stats(m, series, n))
+            out_.push_back({std::string(m.id) + " " + series + ", N=" + std::to_string(n) + " (" + m.unit + ")", x->median,
+                            "<= " + num(goal), x->median <= goal});
+    }
+    // The series' value at the largest N keeps kKeptAtLargestN of its value at the smallest.
+    void scaling(const Metric &m, const std::string &series)
+    {
+        const auto ns = r_.entries(m);
+        if (ns.size() < 2)
+            return;
+        const auto lo = r_.stats(m, series, ns.front()), hi = r_.stats(m, series, ns.back());
+        if (!lo || !hi || lo->median == 0 || hi->median == 0)
+            return;
+        const double kept = m.higher_is_better ? hi->median / lo->median : lo->median / hi->median;
+        out_.push_back({std::string(m.id) + " " + series + ": N=" + std::to_string(ns.back()) + " keeps of N=" +
+                            std::to_string(ns.front()),
+                        kept, ">= " + num(kKeptAtLargestN), kept >= kKeptAtLargestN});
+    }
+    std::vector<TargetCheck> take() { return std::move(out_); }
+
+private:
+    const Results &r_;
+    std::vector<TargetCheck> out_;
+};
+
+} // namespace
+
+std::vector<TargetCheck> check_targets(const Results &r)
+{
+    Checker c(r);
+    for (std::uint32_t n : r.entries(kPacketRate)) {
+        c.ratio(kPacketRate, "F-xdp", "B1", n, true, kXdpRateVsB1);
+        c.ratio(kPacketRate, "F-tc", "B1", n, true, kTcRateVsB1);
+    }
+    for (std::uint32_t n : r.entries(kTcpThroughput))
+        for (const char *f : kFlatpathConfigs)
+            c.ratio(kTcpThroughput, f, "B0", n, true, kTcpVsB0);
+    for (std::uint32_t n : r.entries(kLatencyP50))
+        for (const char *f : kFlatpathConfigs) {
+            c.ratio(kLatencyP50, f, "B0", n, false, kP50VsB0);
+            c.ratio(kLatencyP50, f, "B1", n, false, kP50VsB1);
+        }
+    for (const Metric &m : {kPacketRate, kLiveFramesRate, kTcpThroughput, kLatencyP50, kLatencyP99, kConnectRate})
+        for (const char *f : kFlatpathConfigs)
+            c.scaling(m, f);
+    const auto cost_ns = r.entries(kProgramCost);
+    for (const std::string &path : r.series(kProgramCost)) {
+        if (path.find("miss") == std::string::npos && !cost_ns.empty())
+            c.figure(kProgramCost, path, cost_ns.back(), kHitPathNs);
+        c.scaling(kProgramCost, path);
+    }
+    for (std::uint32_t n : r.entries(kUpdateAdd)) {
+        c.figure(kUpdateAdd, "flatpath API", n, kUpdateUs);
+        c.figure(kUpdateDel, "flatpath API", n, kUpdateUs);
+    }
+    if (const auto bulk = r.entries(kBulkLoad); !bulk.empty())
+        c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
+    c.ratio(kCniAdd, "flatpath-cni", "bridge+portmap", 1, false, kCniAddVsBridge);
+    return c.take();
+}
+
+} // namespace fp::bench

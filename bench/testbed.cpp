@@ -1,0 +1,125 @@
+#include "testbed.hpp"
+
+#include "command.hpp"
+#include "error.hpp"
+#include "rulesets.hpp"
+#include "topology.hpp"
+
+namespace fp::bench {
+
+namespace {
+
+const std::vector<PublishedPort> kBenchPorts = {
+    {17, kFloodPort}, {6, kThroughputPort}, {17, kPingPongPort}, {6, kConnectPort}};
+
+constexpr const char *kBridgeSubnet = "10.88.0.0/16";
+
+} // namespace
+
+const char *config_name(Config c)
+{
+    switch (c) {
+    case Config::B0:
+        return "B0";
+    case Config::B1:
+        return "B1";
+    case Config::FTc:
+        return "F-tc";
+    case Config::FXdp:
+        return "F-xdp";
+    }
+    return "?";
+}
+
+bool is_flatpath(Config c)
+{
+    return c == Config::FTc || c == Config::FXdp;
+}
+
+Testbed::Testbed(Config config, std::uint32_t entries, const BenchBinaries &bins)
+    : config_(config), entries_(entries), lab_(std::make_unique<Lab>("b"))
+{
+    if (entries == 0)
+        throw Error("a testbed needs at least one entry (the one under test)");
+    if (config == Config::B0) {
+        build_b0();
+        return;
+    }
+    build_lan_and_host();
+    if (config == Config::B1)
+        build_b1();
+    else
+        build_flatpath(config == Config::FXdp, bins);
+}
+
+void Testbed::build_b0()
+{
+    client_ns_ = lab_->add_netns("client");
+    container_ns_ = lab_->add_netns("ctr");
+    next_hop_mac_ = MacAddr::parse("02:fb:00:00:01:02");
+    lab_->add_veth(client_ns_, "lan0", client_mac_, container_ns_, "eth0", next_hop_mac_);
+    client_addr_ = IpAddr::parse("10.80.0.1");
+    target_ = container_addr_ = IpAddr::parse("10.80.0.2");
+    lab_->in(client_ns_, {"ip", "addr", "add", "10.80.0.1/24", "dev", "lan0"});
+    lab_->in(container_ns_, {"ip", "addr", "add", "10.80.0.2/24", "dev", "eth0"});
+    lab_->in(container_ns_, {"ethtool", "-K", "eth0", "gro", "on"});
+}
+
+void Testbed::build_lan_and_host()
+{
+    client_ns_ = lab_->add_netns("client");
+    host_ns_ = lab_->add_netns("host");
+    lab_->add_veth(client_ns_, "lan0", client_mac_, host_ns_, "uplink0", next_hop_mac_);
+    client_addr_ = IpAddr::parse("10.90.0.2");
+    target_ = IpAddr::parse("10.90.0.1");
+    lab_->in(client_ns_, {"ip", "addr", "add", "10.90.0.2/24", "dev", "lan0"});
+    lab_->in(host_ns_, {"ip", "addr", "add", "10.90.0.1/24", "dev", "uplink0"});
+    lab_->in(host_ns_, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    // Permanent neighbours: no ARP exchange inside a timed run.
+    lab_->in(client_ns_, {"ip", "neigh", "add", "10.90.0.1", "lladdr", next_hop_mac_.str(), "dev", "lan0", "nud", "permanent"});
+    lab_->in(host_ns_, {"ip", "neigh", "add", "10.90.0.2", "lladdr", client_mac_.str(), "dev", "uplink0", "nud", "permanent"});
+}
+
+void Testbed::build_b1()
+{
+    container_ns_ = lab_->add_netns("ctr");
+    container_addr_ = IpAddr::parse("10.88.0.2");
+    const MacAddr ctr_mac = MacAddr::parse("02:fb:00:00:01:02");
+    lab_->add_veth(container_ns_, "eth0", ctr_mac, host_ns_, "veth1", MacAddr::parse("02:fb:00:00:01:01"));
+    lab_->in(host_ns_, {"ip", "link", "add", "br0", "type", "bridge"});
+    lab_->in(host_ns_, {"ip", "addr", "add", "10.88.0.1/16", "dev", "br0"});
+    lab_->in(host_ns_, {"ip", "link", "set", "br0", "up"});
+    lab_->in(host_ns_, {"ip", "link", "set", "veth1", "master", "br0"});
+    lab_->in(container_ns_, {"ip", "addr", "add", "10.88.0.2/16", "dev", "eth0"});
+    lab_->in(container_ns_, {"ip", "route", "add", "default", "via", "10.88.0.1"});
+    lab_->in(container_ns_, {"ethtool", "-K", "eth0", "gro", "on"});
+    lab_->in(host_ns_, {"ip", "neigh", "add", "10.88.0.2", "lladdr", ctr_mac.str(), "dev", "br0", "nud", "permanent"});
+
+    const auto containers = bench_containers(container_addr_, kBenchPorts, entries_ - 1, "10.88");
+    const std::string rules = portmap_nat_rules(containers, kBridgeSubnet) + mangle_mark_rules(containers);
+    const CommandResult r = run_command({"ip", "netns", "exec", host_ns_, "iptables-restore"}, &rules);
+    if (r.status != 0)
+        throw Error("iptables-restore of B1's rules failed: " + r.output);
+}
+
+void Testbed::build_flatpath(bool xdp, const BenchBinaries &bins)
+{
+    const Container c = add_routed_container(*lab_, host_ns_, "c1", 1, {});
+    container_ns_ = c.ns;
+    container_addr_ = c.v4;
+    const auto flatpath = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", host_ns_, bins.flatpath, "--pin-root", lab_->pin_root()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        run_checked(argv);
+    };
+    flatpath({"up", "--uplink", "uplink0", "--xdp-mode", xdp ? "native" : "off"});
+    flatpath({"endpoint", "add", c.v4.str(), "--dev", c.host_if, "--mac", c.mac.str()});
+    if (xdp) // XDP-redirected frames lose checksum-offload state (PLATFORM.md): the sender completes them.
+        lab_->in(client_ns_, {"ethtool", "-K", "lan0", "tx", "off"});
+
+    const PinRoot root(lab_->pin_root());
+    MapSet maps = MapSet::open_pinned(root.path());
+    load_flatpath_entries(root, maps, target_, bench_containers(c.v4, kBenchPorts, entries_ - 1, "10.91"));
+}
+
+} // namespace fp::bench

@@ -1,0 +1,84 @@
+// The configurations the bench compares, each built from scratch in namespaces of
+// its own Lab and removed with it (the destructor runs also when a run fails):
+//
+//   B0     client lan0 <------------------------------------> eth0 container
+//          a veth pair: the floor for crossing namespaces
+//   B1     client lan0 <-> uplink0 host br0 <-> veth <-> eth0 container
+//          Podman's default network: a Linux bridge, the host routing, iptables DNAT
+//          in the portmap plugin's layout and mangle MARK rules
+//   F-tc   client lan0 <-> uplink0 host fpc1 <-> eth0 container
+//          flatpath's routed mode with tc programs only (up --xdp-mode off)
+//   F-xdp  F-tc plus xdp_uplink on the uplink
+//
+// In B1 and F the client reaches the container through ports published on the
+// host's address; in B0 it talks to the container's own address. With N entries,
+// N-1 published ports and mark rules for other containers sit beside the ones under
+// test (in B1's chains: ahead of them, where every walk meets them first).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ip_addr.hpp"
+#include "lab.hpp"
+#include "mac_addr.hpp"
+
+namespace fp::bench {
+
+enum class Config { B0, B1, FTc, FXdp };
+const char *config_name(Config c);
+bool is_flatpath(Config c);
+
+// The container's services (the same port on the host where one is published).
+inline constexpr std::uint16_t kFloodPort = 9000;     // udp: packet rate, counted by the sink
+inline constexpr std::uint16_t kThroughputPort = 5201; // tcp: iperf3
+inline constexpr std::uint16_t kPingPongPort = 11111;  // udp: sockperf
+inline constexpr std::uint16_t kConnectPort = 7000;    // tcp: connection rate
+
+struct BenchBinaries {
+    std::string flatpath;
+    std::string flatpath_cni;
+};
+
+class Testbed {
+public:
+    Testbed(Config config, std::uint32_t entries, const BenchBinaries &bins);
+    Testbed(const Testbed &) = delete;
+    Testbed &operator=(const Testbed &) = delete;
+
+    Config config() const { return config_; }
+    std::uint32_t entries() const { return entries_; }
+    Lab &lab() { return *lab_; }
+    const std::string &client_ns() const { return client_ns_; }
+    const std::string &host_ns() const { return host_ns_; } // empty in B0
+    const std::string &container_ns() const { return container_ns_; }
+    const IpAddr &client_addr() const { return client_addr_; }
+    const IpAddr &container_addr() const { return container_addr_; }
+    // Where the client sends: the host's address (B1, F) or the container's (B0).
+    const IpAddr &target() const { return target_; }
+    // The destination MAC of the client's frames (the device at the other end of lan0).
+    const MacAddr &next_hop_mac() const { return next_hop_mac_; }
+    const MacAddr &client_mac() const { return client_mac_; }
+    // The namespace and device whose receive path (NAPI) carries the client's packets in:
+    // the uplink, or in B0 the container's eth0.
+    const std::string &rx_ns() const { return host_ns_.empty() ? container_ns_ : host_ns_; }
+    std::string rx_dev() const { return host_ns_.empty() ? "eth0" : "uplink0"; }
+    std::string client_dev() const { return "lan0"; }
+
+private:
+    void build_b0();
+    void build_lan_and_host();
+    void build_b1();
+    void build_flatpath(bool xdp, const BenchBinaries &bins);
+
+    Config config_;
+    std::uint32_t entries_;
+    std::unique_ptr<Lab> lab_;
+    std::string client_ns_, host_ns_, container_ns_;
+    IpAddr client_addr_, target_, container_addr_;
+    MacAddr client_mac_ = MacAddr::parse("02:fb:00:00:00:02");
+    MacAddr next_hop_mac_ = MacAddr::parse("02:fb:00:00:00:01");
+};
+
+} // namespace fp::bench

@@ -1,0 +1,150 @@
+#include "traffic_metrics.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "command.hpp"
+#include "error.hpp"
+#include "netns_task.hpp"
+#include "server_process.hpp"
+
+namespace fp::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string whole_seconds(double seconds)
+{
+    return std::to_string(std::max(1L, std::lround(seconds)));
+}
+
+// Runs a client command until it gets through: the server may still be starting.
+CommandResult run_client(const std::vector<std::string> &argv, const std::string &ready_marker)
+{
+    CommandResult r;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        r = run_command(argv);
+        if (r.status == 0 && r.output.find(ready_marker) != std::string::npos)
+            return r;
+        std::this_thread::sleep_for(100ms);
+    }
+    throw Error(command_line(argv) + " failed: " + r.output.substr(0, 400));
+}
+
+double percentile(const std::string &sockperf_output, const std::string &which)
+{
+    std::smatch m;
+    const std::regex re("percentile " + which + " = +([0-9.]+)");
+    if (!std::regex_search(sockperf_output, m, re))
+        throw Error("sockperf printed no " + which + " percentile");
+    return std::stod(m[1]);
+}
+
+sockaddr_in sockaddr_of(const IpAddr &addr, std::uint16_t port)
+{
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    ::inet_pton(AF_INET, addr.str().c_str(), &sa.sin_addr);
+    return sa;
+}
+
+// Accepts and closes connections until none came for half a second after the first
+// (or `limit` passed); returns how many.
+std::string accept_loop(std::chrono::duration<double> limit)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const sockaddr_in any = sockaddr_of(IpAddr::parse("0.0.0.0"), kConnectPort);
+    if (::bind(fd, reinterpret_cast<const sockaddr *>(&any), sizeof any) != 0 || ::listen(fd, 4096) != 0)
+        throw_errno("listen on tcp port " + std::to_string(kConnectPort), errno);
+    const timeval idle{0, 500000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    std::uint64_t accepted = 0;
+    const auto end = Clock::now() + limit;
+    while (Clock::now() < end) {
+        const int c = ::accept(fd, nullptr, nullptr);
+        if (c >= 0) {
+            ::close(c);
+            ++accepted;
+        } else if (errno == EAGAIN && accepted > 0) {
+            break;
+        }
+    }
+    ::close(fd);
+    return std::to_string(accepted);
+}
+
+// Connects, then closes with a reset (SO_LINGER 0: no TIME_WAIT, so the client's ports
+// never run out), as fast as it can for `seconds`; returns connections per second.
+std::string connect_loop(const IpAddr &target, double seconds)
+{
+    const sockaddr_in to = sockaddr_of(target, kConnectPort);
+    const linger reset{1, 0};
+    const auto connect_once = [&] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        const bool ok = ::connect(fd, reinterpret_cast<const sockaddr *>(&to), sizeof to) == 0;
+        ::close(fd);
+        return ok;
+    };
+    const auto ready_by = Clock::now() + 5s; // the server may still be starting
+    while (!connect_once()) {
+        if (Clock::now() > ready_by)
+            throw Error("cannot connect to " + target.str() + ":" + std::to_string(kConnectPort));
+        std::this_thread::sleep_for(50ms);
+    }
+    std::uint64_t done = 0;
+    const auto start = Clock::now();
+            const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    while (Clock::now() < end)
+        done += connect_once() ? 1 : 0;
+    return std::to_string(static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count());
+}
+
+} // namespace
+
+double tcp_throughput_gbits(Testbed &tb, double seconds)
+{
+    ServerProcess server(tb.container_ns(), {"iperf3", "-s", "-p", std::to_string(kThroughputPort)});
+    const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "iperf3", "-c", tb.target().str(), "-p",
+                                        std::to_string(kThroughputPort), "-t", whole_seconds(seconds), "-J"},
+                                       "sum_received");
+    const auto j = nlohmann::json::parse(r.output);
+    return j["end"]["sum_received"]["bits_per_second"].get<double>() / 1e9;
+}
+
+Latency pingpong_latency(Testbed &tb, double seconds)
+{
+    ServerProcess server(tb.container_ns(), {"sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(kPingPongPort)});
+    std::this_thread::sleep_for(200ms);
+    const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "sockperf", "ping-pong", "-i",
+                                        tb.target().str(), "-p", std::to_string(kPingPongPort), "-t", whole_seconds(seconds)},
+                                       "percentile 50.000");
+    return {percentile(r.output, "50.000"), percentile(r.output, "99.000")};
+}
+
+double connections_per_second(Testbed &tb, double seconds)
+{
+    NetnsTask server(tb.container_ns(), [&] { return accept_loop(std::chrono::duration<double>(seconds + 10)); });
+    const IpAddr target = tb.target();
+    const double rate = std::stod(run_in_netns(tb.client_ns(), [&] { return connect_loop(target, seconds); }));
+    const std::uint64_t accepted = std::stoull(server.result());
+    if (accepted == 0)
+        throw Error("the connection-rate server accepted nothing");
+    return rate;
+}
+
+} // namespace fp::bench
