@@ -1,7 +1,7 @@
 // The packet generator every configuration is fed by: one frame sent again and
-// again through an AF_PACKET socket's transmit ring (TPACKET_V2, PACKET_QDISC_BYPASS),
-// so that one send() hands the kernel hundreds of frames and no frame is copied from
-// user space. Runs in the calling thread's network namespace and on its CPU.
+// again through an AF_PACKET socket's transmit ring (TPACKET_V2, PACKET_QDISC_BYPASS,
+// PACKET_VNET_HDR), so that one send() hands the kernel hundreds of frames, each an
+// skb with its headers in the linear part, as a NIC driver would build it. Runs in the calling thread's network namespace and on its CPU.
 #pragma once
 
 #include <cstdint>

@@ -18,6 +18,8 @@
 #include "netns_scope.hpp"
 #include "packet_rate.hpp"
 #include "program_cost.hpp"
+#include "programs.hpp"
+#include "run_time.hpp"
 #include "report.hpp"
 #include "rx_sink.hpp"
 #include "testbed.hpp"
@@ -75,6 +77,28 @@ std::string about_this_run(const Options &o)
            std::to_string(o.runs) + " runs; N = " + ns + "; " + std::to_string(o.seconds) + " s per network measurement.\n";
 }
 
+// kFloodRunTime: the uplink program's own time per packet in an AF_PACKET flood and,
+// for F-xdp, in a live-frames flood.
+std::vector<Sample> flood_run_time(Testbed &tb, const RxSink &sink, double seconds, int run)
+{
+    const bool xdp = tb.config() == Config::FXdp;
+    const ProgFd prog = ProgFd::open_pinned(PinRoot(tb.lab().pin_root()), xdp ? Program::XdpUplink : Program::TcUplink);
+    const std::string name = std::string(config_name(tb.config())) + (xdp ? " xdp_uplink" : " from_uplink");
+    const RunTimeStats stats;
+    std::vector<Sample> out;
+    auto before = RunTimeStats::of(prog.get());
+    measure_packet_rate(tb, sink, seconds);
+    auto after = RunTimeStats::of(prog.get());
+    out.push_back({kFloodRunTime.id, name, tb.entries(), run, RunTimeStats::per_run(before, after), ""});
+    if (xdp) {
+        before = after;
+        measure_live_frames_rate(tb, seconds);
+        after = RunTimeStats::of(prog.get());
+        out.push_back({kFloodRunTime.id, name + " (live frames)", tb.entries(), run, RunTimeStats::per_run(before, after), ""});
+    }
+    return out;
+}
+
 // Every metric for one configuration at one N, on a testbed built for it alone.
 void measure_config(Config config, std::uint32_t n, int run, const Options &o, const BenchBinaries &bins,
                     Results &results, const std::function<void(const std::string &)> &say)
@@ -82,6 +106,12 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     const std::string name = config_name(config);
     say("building");
     Testbed tb(config, n, bins);
+    if (config == Config::B1 || config == Config::FTc) {
+        // First, while conntrack is empty: removing a published port also purges its
+        // flows, which takes time in proportion to the flows in the table.
+        say("control plane: one entry added and removed");
+        results.add(measure_updates(tb, bins, run, o.repeats));
+    }
     say("TCP throughput");
     results.add({kTcpThroughput.id, name, n, run, tcp_throughput_gbits(tb, o.seconds), ""});
     say("request/response latency");
@@ -90,10 +120,6 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     results.add({kLatencyP99.id, name, n, run, lat.p99_us, ""});
     say("connection rate");
     results.add({kConnectRate.id, name, n, run, connections_per_second(tb, o.seconds), ""});
-    if (config == Config::B1 || config == Config::FTc) {
-        say("control plane: one entry added and removed");
-        results.add(measure_updates(tb, bins, run, o.repeats));
-    }
     // Last: it switches offloads and the receive path for the packet-rate runs.
     say("packet rate");
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);
@@ -110,6 +136,12 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
         say("packet rate, live frames");
         const PacketRate live = measure_live_frames_rate(tb, o.seconds);
         results.add({kLiveFramesRate.id, name, n, run, live.delivered_pps / 1e6, ""});
+    }
+    if (is_flatpath(config)) {
+        // Separate floods: the statistics cost each run two clock reads, which the rates
+        // above must not pay.
+        say("program run time in the flood");
+        results.add(flood_run_time(tb, sink, o.seconds / 2, run));
     }
 }
 

@@ -24,7 +24,7 @@ struct RxSink::Skeleton {
 
 RxSink::RxSink(const std::string &netns, const std::string &dev, std::uint16_t port, Hook hook,
                const std::vector<std::uint8_t> &restore)
-    : skel_(std::make_unique<Skeleton>())
+    : skel_(std::make_unique<Skeleton>()), netns_(netns)
 {
     skel_->obj = rx_sink::open();
     if (!skel_->obj)
@@ -48,9 +48,20 @@ RxSink::RxSink(const std::string &netns, const std::string &dev, std::uint16_t p
                                        XDP_FLAGS_DRV_MODE, nullptr);
         err != 0)
         throw_errno("attach the bench's XDP sink to " + dev + " in " + netns, -err);
+    xdp_ifindex_ = d.ifindex;
 }
 
-RxSink::~RxSink() = default;
+RxSink::~RxSink()
+{
+    if (xdp_ifindex_ == 0)
+        return;
+    try {
+        NetnsScope in(netns_);
+        bpf_xdp_detach(static_cast<int>(xdp_ifindex_), XDP_FLAGS_DRV_MODE, nullptr);
+    } catch (const std::exception &) {
+        // The namespace is gone, and the program with it.
+    }
+}
 
 std::uint64_t RxSink::count() const
 {
