@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -36,6 +37,7 @@ struct Options {
     double seconds = 3;  // per network measurement
     int repeats = 5;     // control-plane operations per sample
     std::vector<std::string> configs; // empty: all
+    std::string report_only;          // a results directory to render again
     CostOptions cost;
 };
 
@@ -69,12 +71,14 @@ std::string about_this_run(const Options &o)
     char date[32];
     const std::time_t now = std::time(nullptr);
     std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    char seconds[16];
+    std::snprintf(seconds, sizeof seconds, "%g", o.seconds);
     std::string ns;
     for (std::uint32_t n : o.entries)
         ns += (ns.empty() ? "" : ", ") + std::to_string(n);
     return "## flatpath-bench " + std::string(o.smoke ? "(smoke: one short run, not a result)" : "") + "\n\n" + date +
            "; kernel " + u.release + "; " + std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) + " x " + cpu + "; " +
-           std::to_string(o.runs) + " runs; N = " + ns + "; " + std::to_string(o.seconds) + " s per network measurement.\n";
+           std::to_string(o.runs) + " runs; N = " + ns + "; " + seconds + " s per network measurement.\n";
 }
 
 // kFloodRunTime: the uplink program's own time per packet in an AF_PACKET flood and,
@@ -125,11 +129,7 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);
     prepare_receive_path(tb);
     const PacketRate rate = measure_packet_rate(tb, sink, o.seconds);
-    const std::string note =
-        rate.generator_bound
-            ? "generator-bound: the datapath's CPU was busy " + std::to_string(static_cast<int>(rate.datapath_cpu_busy * 100)) +
-                  "% of the run"
-            : "";
+    const std::string note = rate.generator_bound ? "generator-bound (the datapath's CPU was busy less than 90%)" : "";
     results.add({kPacketRate.id, name, n, run, rate.delivered_pps / 1e6, note});
     results.add({kCpuPerMpkt.id, name, n, run, rate.cpu_s_per_mpkt * 1000, ""});
     if (config == Config::FXdp) {
@@ -155,6 +155,10 @@ int run_bench(const Options &o)
         if (o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), config_name(c)) != o.configs.end())
             configs.push_back(c);
     const int per_n = static_cast<int>(configs.size()) + 1; // + the bulk load
+    // Written first, so that a run's tables can be made again from its samples (--report).
+    const std::string about = about_this_run(o);
+    std::filesystem::create_directories(o.out);
+    std::ofstream(o.out + "/about.md") << about;
     Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + 1) + 1);
     Results results;
     for (int run = 1; run <= o.runs; ++run) {
@@ -179,7 +183,16 @@ int run_bench(const Options &o)
         results.add(measure_program_cost(o.cost, [&](const std::string &what) { progress.say(what); }));
     }
     progress.clear();
-    std::cout << write_report(results, o.out, about_this_run(o)) << "\nresults in " << o.out << "/\n";
+    std::cout << write_report(results, o.out, about) << "\nresults in " << o.out << "/\n";
+    return 0;
+}
+
+// Tables and plots again from an earlier run's samples.csv and about.md.
+int render_again(const std::string &dir)
+{
+    std::ifstream about_file(dir + "/about.md");
+    const std::string about((std::istreambuf_iterator<char>(about_file)), std::istreambuf_iterator<char>());
+    std::cout << write_report(Results::read_csv(dir + "/samples.csv"), dir, about) << "\nresults in " << dir << "/\n";
     return 0;
 }
 
@@ -201,6 +214,8 @@ int main(int argc, char **argv)
     app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
     app.add_option("--configs", o.configs, "only these configurations (B0, B1, F-tc, F-xdp); default all")
         ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp"}));
+    app.add_option("--report", o.report_only,
+                   "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     app.add_option("--calls", o.cost.calls, "program-cost test runs per path and run")->check(CLI::Range(11, 1000000));
     CLI11_PARSE(app, argc, argv);
     o.cost.runs = o.runs;
@@ -214,6 +229,8 @@ int main(int argc, char **argv)
         o.cost.calls = 201;
     }
     try {
+        if (!o.report_only.empty())
+            return fp::bench::render_again(o.report_only);
         return fp::bench::run_bench(o);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "\nflatpath-bench: error: %s\n", e.what());

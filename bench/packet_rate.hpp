@@ -22,7 +22,6 @@ struct PacketRate {
     double offered_pps = 0;   // frames the generator tried to send per second
     double delivered_pps = 0; // counted at the container per second
     double cpu_s_per_mpkt = 0; // busy time of the datapath's CPU per million delivered
-    double datapath_cpu_busy = 0; // fraction of the run
     bool generator_bound = false; // the datapath's CPU had time to spare
 };
 

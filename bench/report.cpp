@@ -19,20 +19,6 @@ std::string fmt(double v)
     return buf;
 }
 
-void write_csv(const Results &r, const std::string &path)
-{
-    std::ofstream csv(path);
-    csv << "metric,series,entries,run,value,unit,note\n";
-    for (const Sample &s : r.samples()) {
-        const char *unit = "";
-        for (const Metric &m : kAllMetrics)
-            if (s.metric == m.id)
-                unit = m.unit;
-        csv << s.metric << ",\"" << s.series << "\"," << s.entries << ',' << s.run << ',' << s.value << ',' << unit << ",\""
-            << s.note << "\"\n";
-    }
-}
-
 void table(const Results &r, const Metric &m, std::ostringstream &md)
 {
     const auto ns = r.entries(m);
@@ -70,7 +56,7 @@ void table(const Results &r, const Metric &m, std::ostringstream &md)
 std::string write_report(const Results &r, const std::string &dir, const std::string &about)
 {
     std::filesystem::create_directories(dir);
-    write_csv(r, dir + "/samples.csv");
+    r.write_csv(dir + "/samples.csv");
 
     std::ostringstream md;
     md << about << "\nEach cell: median [min-max] over the runs.\n\n";

@@ -27,6 +27,10 @@ public:
     std::vector<std::uint32_t> entries(const Metric &m) const; // ascending
     std::optional<Stats> stats(const Metric &m, const std::string &series, std::uint32_t n) const;
 
+    // samples.csv: metric,series,entries,run,value,unit,note (series and note quoted).
+    void write_csv(const std::string &path) const;
+    static Results read_csv(const std::string &path);
+
 private:
     std::vector<Sample> samples_;
 };

@@ -85,18 +85,18 @@ std::string mangle_mark_rules(const std::vector<PublishedContainer> &containers)
 std::uint32_t load_flatpath_entries(const PinRoot &root, MapSet &maps, const IpAddr &host,
                                     const std::vector<PublishedContainer> &containers)
 {
-    DnatTable dnat(root, maps);
-    MarkRules marks(root, maps);
-    std::uint32_t n = 0;
+    std::vector<DnatRule> dnat;
+    std::vector<MarkRule> marks;
     for (const PublishedContainer &c : containers) {
         const std::uint32_t mark = c.id == "bench" ? kBenchMark : kFillerMark;
         for (const PublishedPort &p : c.ports) {
-            dnat.add(DnatRule{host, p.proto, {p.port, p.port}, c.addr, {p.port, p.port}});
-            marks.add(MarkRule{c.addr, p.proto, p.port, FP_MARK_SOURCE, {mark, kBenchMarkMask}});
-            ++n;
+            dnat.push_back(DnatRule{host, p.proto, {p.port, p.port}, c.addr, {p.port, p.port}});
+            marks.push_back(MarkRule{c.addr, p.proto, p.port, FP_MARK_SOURCE, {mark, kBenchMarkMask}});
         }
     }
-    return n;
+    DnatTable(root, maps).add_all(dnat);
+    MarkRules(root, maps).add_all(marks);
+    return static_cast<std::uint32_t>(dnat.size());
 }
 
 } // namespace fp::bench

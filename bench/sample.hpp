@@ -22,7 +22,7 @@ inline constexpr Metric kTcpThroughput{"tcp_throughput", "TCP throughput (iperf3
 inline constexpr Metric kLatencyP50{"latency_p50", "UDP request/response latency p50 (sockperf, one way)", "us", false};
 inline constexpr Metric kLatencyP99{"latency_p99", "UDP request/response latency p99 (sockperf, one way)", "us", false};
 inline constexpr Metric kConnectRate{"connect_rate", "new TCP connections per second (connect + reset)", "conn/s", true};
-inline constexpr Metric kFloodRunTime{"flood_run_time", "uplink program's own time per packet in the flood (BPF run statistics)", "ns", false};
+inline constexpr Metric kFloodRunTime{"flood_run_time", "uplink program: its own time per packet in the flood (BPF run statistics)", "ns", false};
 inline constexpr Metric kProgramCost{"program_cost", "program cost per packet (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
 inline constexpr Metric kUpdateAdd{"update_add", "one published port added with N in place", "us", false};
 inline constexpr Metric kUpdateDel{"update_del", "one published port removed with N in place", "us", false};

@@ -9,6 +9,7 @@
 #include "datapath_lock.hpp"
 #include "error.hpp"
 #include "local_addrs.hpp"
+#include "rollback.hpp"
 
 namespace fp {
 
@@ -34,6 +35,13 @@ bool overlaps(const PortRange &a, std::uint16_t first, std::uint16_t last)
     return a.first <= last && first <= a.last;
 }
 
+Error already_published(std::uint8_t proto, const IpAddr &host, const std::string &ports, const IpAddr &to,
+                        const std::string &to_ports)
+{
+    return Error(protocol_name(proto) + " " + endpoint_str(host, ports) + " is already published (to " +
+                 endpoint_str(to, to_ports) + ")");
+}
+
 } // namespace
 
 bool DnatRule::any_host() const
@@ -46,7 +54,7 @@ std::string DnatRule::published() const
     return protocol_name(proto) + " " + endpoint_str(host, ports.str());
 }
 
-void DnatTable::refuse_overlap(const DnatRule &rule) const
+void DnatTable::refuse_overlap(const DnatRule &rule, bool ranges_exist) const
 {
     // The addresses whose ports this rule would share: its own, plus "any" for a specific
     // address, or every host address of the family for "any".
@@ -61,21 +69,23 @@ void DnatTable::refuse_overlap(const DnatRule &rule) const
         }
     }
     for (const IpAddr &host : overlapping) {
-        const auto taken = [&](const std::string &ports, const IpAddr &to, const std::string &to_ports) {
-            return Error(protocol_name(rule.proto) + " " + endpoint_str(host, ports) + " is already published (to " +
-                         endpoint_str(to, to_ports) + ")");
-        };
-        for (std::uint32_t p = rule.ports.first; p <= rule.ports.last; ++p) {
-            if (const auto b = maps_.dnat.lookup(exact_key(host, rule.proto, static_cast<std::uint16_t>(p))))
-                throw taken(std::to_string(p), IpAddr::from_raw(b->addr), std::to_string(ntohs(b->port)));
+        // A single port on its own address needs no lookup: the insert refuses a duplicate.
+        if (!(host == rule.host && rule.ports.single())) {
+            for (std::uint32_t p = rule.ports.first; p <= rule.ports.last; ++p) {
+                if (const auto b = maps_.dnat.lookup(exact_key(host, rule.proto, static_cast<std::uint16_t>(p))))
+                    throw already_published(rule.proto, host, std::to_string(p), IpAddr::from_raw(b->addr),
+                                            std::to_string(ntohs(b->port)));
+            }
         }
+        if (!ranges_exist)
+            continue;
         if (const auto set = maps_.ranges.lookup(range_key(host, rule.proto))) {
             for (std::uint32_t i = 0; i < set->count && i < FP_MAX_RANGES; ++i) {
                 const fp_port_range &r = set->ranges[i];
                 if (overlaps(rule.ports, r.first, r.last))
-                    throw taken(PortRange{r.first, r.last}.str(), IpAddr::from_raw(r.backend),
-                                PortRange{r.backend_first, static_cast<std::uint16_t>(r.backend_first + (r.last - r.first))}
-                                    .str());
+                    throw already_published(
+                        rule.proto, host, PortRange{r.first, r.last}.str(), IpAddr::from_raw(r.backend),
+                        PortRange{r.backend_first, static_cast<std::uint16_t>(r.backend_first + (r.last - r.first))}.str());
             }
         }
     }
@@ -83,26 +93,52 @@ void DnatTable::refuse_overlap(const DnatRule &rule) const
 
 void DnatTable::add(const DnatRule &rule)
 {
-    if (rule.host.is_v4() != rule.backend.is_v4())
-        throw Error("address family mismatch: " + rule.published() + " is " + (rule.host.is_v4() ? "IPv4" : "IPv6") +
-                    ", backend " + rule.backend.str() + " is not");
-    if (rule.ports.size() != rule.backend_ports.size())
-        throw Error("published ports " + rule.ports.str() + " and backend ports " + rule.backend_ports.str() +
-                    " differ in length");
-    DatapathLock lock(root_);
-    if (rule.any_host())
-        sync_local_addrs(maps_);
-    refuse_overlap(rule);
+    add_all({rule});
+}
 
-    const bool any = rule.any_host();
+void DnatTable::add_all(const std::vector<DnatRule> &rules)
+{
+    for (const DnatRule &rule : rules) {
+        if (rule.host.is_v4() != rule.backend.is_v4())
+            throw Error("address family mismatch: " + rule.published() + " is " + (rule.host.is_v4() ? "IPv4" : "IPv6") +
+                        ", backend " + rule.backend.str() + " is not");
+        if (rule.ports.size() != rule.backend_ports.size())
+            throw Error("published ports " + rule.ports.str() + " and backend ports " + rule.backend_ports.str() +
+                        " differ in length");
+    }
+    DatapathLock lock(root_);
+    if (std::any_of(rules.begin(), rules.end(), [](const DnatRule &r) { return r.any_host(); }))
+        sync_local_addrs(maps_);
+    Rollback undo; // all or nothing: a refused rule takes the ones before it back out
+    fp_config added{};
+    const std::uint32_t range_sets = maps_.config.lookup(0).value_or(fp_config{}).range_sets;
+    for (const DnatRule &rule : rules) {
+        refuse_overlap(rule, range_sets + added.range_sets > 0);
+        insert(rule, added, undo);
+    }
+    adjust_config(maps_, [&](fp_config &c) {
+        c.dnat_entries += added.dnat_entries;
+        c.range_sets += added.range_sets;
+        c.dnat_any += added.dnat_any;
+    });
+    undo.commit();
+}
+
+void DnatTable::insert(const DnatRule &rule, fp_config &added, Rollback &undo)
+{
+    const std::uint32_t any = rule.any_host() ? 1 : 0;
     if (rule.ports.single()) {
-        const fp_dnat_backend b{rule.backend.raw(), htons(rule.backend_ports.first), {}};
-        if (!maps_.dnat.insert(exact_key(rule.host, rule.proto, rule.ports.first), b))
-            throw Error(rule.published() + " was published meanwhile");
-        adjust_config(maps_, [&](fp_config &c) {
-            c.dnat_entries++;
-            c.dnat_any += any ? 1 : 0;
-        });
+        const fp_dnat_key key = exact_key(rule.host, rule.proto, rule.ports.first);
+        const fp_dnat_backend b{rule.backend.raw(), htons(rule.backend_ports.first), 0, 0};
+        if (!maps_.dnat.insert(key, b)) {
+            const auto there = maps_.dnat.lookup(key);
+            throw already_published(rule.proto, rule.host, rule.ports.str(),
+                                    there ? IpAddr::from_raw(there->addr) : rule.backend,
+                                    there ? std::to_string(ntohs(there->port)) : "?");
+        }
+        undo.push("unpublish " + rule.published(), [this, key] { maps_.dnat.erase(key); });
+        added.dnat_entries++;
+        added.dnat_any += any;
         return;
     }
     const fp_range_key key = range_key(rule.host, rule.proto);
@@ -114,12 +150,17 @@ void DnatTable::add(const DnatRule &rule)
     set.ranges[set.count++] = fp_port_range{rule.ports.first, rule.ports.last, rule.backend_ports.first, 0,
                                             rule.backend.raw()};
     maps_.ranges.upsert(key, set);
-    if (!existing)
-        adjust_config(maps_, [&](fp_config &c) {
-            c.dnat_entries++;
-            c.range_sets++;
-            c.dnat_any += any ? 1 : 0;
-        });
+    undo.push("unpublish " + rule.published(), [this, key, existing] {
+        if (existing)
+            maps_.ranges.upsert(key, *existing);
+        else
+            maps_.ranges.erase(key);
+    });
+    if (!existing) {
+        added.dnat_entries++;
+        added.range_sets++;
+        added.dnat_any += any;
+    }
 }
 
 std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports)
@@ -130,17 +171,17 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
     IpAddr backend;
     PortRange backend_ports{};
     if (ports.single()) {
-        const fp_dnat_key key = exact_key(host, proto, ports.first);
-        const auto b = maps_.dnat.lookup(key);
+        const auto b = maps_.dnat.take(exact_key(host, proto, ports.first));
         if (!b)
             throw Error("nothing is published at " + what);
         backend = IpAddr::from_raw(b->addr);
         backend_ports = {ntohs(b->port), ntohs(b->port)};
-        maps_.dnat.erase(key);
         adjust_config(maps_, [&](fp_config &c) {
             c.dnat_entries--;
             c.dnat_any -= any ? 1 : 0;
         });
+        if (!(b->flags & FP_DNAT_HAD_FLOWS))
+            return 0; // no flow was ever made through it: nothing to scan conntrack for
     } else {
         const fp_range_key key = range_key(host, proto);
         auto set = maps_.ranges.lookup(key);

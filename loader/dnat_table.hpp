@@ -14,6 +14,8 @@
 
 namespace fp {
 
+class Rollback;
+
 struct DnatRule {
     IpAddr host; // the unspecified address of its family for "any host address"
     std::uint8_t proto = 6;
@@ -31,13 +33,18 @@ public:
 
     // Refuses a family mismatch and any port already published on an overlapping address.
     void add(const DnatRule &rule);
+    // Many at once, under one lock and one config update (a bulk load): all or nothing.
+    void add_all(const std::vector<DnatRule> &rules);
     // Removes the rule published exactly at host/proto/ports and purges its flows; returns
     // the number of flows purged.
     std::size_t remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports);
     std::vector<DnatRule> list() const;
 
 private:
-    void refuse_overlap(const DnatRule &rule) const;
+    // ranges_exist false: no range set anywhere, so none is looked up.
+    void refuse_overlap(const DnatRule &rule, bool ranges_exist) const;
+    // Writes one rule's entry, counts it in `added` and pushes its undo.
+    void insert(const DnatRule &rule, fp_config &added, Rollback &undo);
     const PinRoot &root_;
     MapSet &maps_;
 };

@@ -8,6 +8,7 @@
 #include "config_counts.hpp"
 #include "datapath_lock.hpp"
 #include "error.hpp"
+#include "rollback.hpp"
 
 namespace fp {
 
@@ -46,13 +47,24 @@ std::string MarkRule::describe() const
 
 void MarkRules::add(const MarkRule &rule)
 {
+    add_all({rule});
+}
+
+void MarkRules::add_all(const std::vector<MarkRule> &rules)
+{
     DatapathLock lock(root_);
-    if (const auto m = maps_.marks.lookup(key_of(rule)))
-        throw Error("a mark rule " + rule.matched() + " exists already (mark " + hex(m->value) + "/" + hex(m->mask) +
-                    ")");
-    if (!maps_.marks.insert(key_of(rule), fp_mark{rule.mark.value, rule.mark.mask}))
-        throw Error("a mark rule for the same packets was added meanwhile");
-    adjust_config(maps_, [](fp_config &c) { c.mark_rules++; });
+    Rollback undo; // all or nothing
+    for (const MarkRule &rule : rules) {
+        const fp_mark_key key = key_of(rule);
+        if (!maps_.marks.insert(key, fp_mark{rule.mark.value, rule.mark.mask})) {
+            const auto m = maps_.marks.lookup(key);
+            throw Error("a mark rule " + rule.matched() + " exists already" +
+                        (m ? " (mark " + hex(m->value) + "/" + hex(m->mask) + ")" : ""));
+        }
+        undo.push("remove mark rule " + rule.matched(), [this, key] { maps_.marks.erase(key); });
+    }
+    adjust_config(maps_, [&](fp_config &c) { c.mark_rules += static_cast<std::uint32_t>(rules.size()); });
+    undo.commit();
 }
 
 void MarkRules::remove(const MarkRule &rule)

@@ -29,6 +29,8 @@ public:
     MarkRules(const PinRoot &root, MapSet &maps) : root_(root), maps_(maps) {}
 
     void add(const MarkRule &rule); // refuses a second rule for the same match
+    // Many at once, under one lock and one config update (a bulk load): all or nothing.
+    void add_all(const std::vector<MarkRule> &rules);
     void remove(const MarkRule &rule); // by its match; the mark value is not compared
     std::vector<MarkRule> list() const;
 

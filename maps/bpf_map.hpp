@@ -51,6 +51,18 @@ public:
         throw_errno("delete from map " + name_, errno);
     }
 
+    // Removes the entry and returns its last value (one step: nothing written to it
+    // meanwhile is lost); nullopt when it was not there.
+    std::optional<V> take(const K &key)
+    {
+        V value{};
+        if (bpf_map_lookup_and_delete_elem(fd_.get(), &key, &value) == 0)
+            return value;
+        if (errno == ENOENT)
+            return std::nullopt;
+        throw_errno("take from map " + name_, errno);
+    }
+
     std::optional<V> lookup(const K &key) const
     {
         V value{};

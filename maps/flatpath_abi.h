@@ -147,8 +147,12 @@ FP_STATIC_ASSERT(sizeof(struct fp_dnat_key) == 20, "dnat key size");
 struct fp_dnat_backend {
 	union fp_addr addr;
 	__be16 port;
-	__u8 pad[2];
+	__u8 flags; /* FP_DNAT_HAD_FLOWS */
+	__u8 pad;
 };
+/* Set by the datapath on an exact entry when a flow is created through it: removing an
+ * entry that never carried a flow skips the conntrack scan for its flows. */
+#define FP_DNAT_HAD_FLOWS 0x1
 FP_STATIC_ASSERT(sizeof(struct fp_dnat_backend) == 20, "dnat backend size");
 
 /*

@@ -65,6 +65,9 @@ static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct
 	if (b) {
 		*baddr = b->addr;
 		*bport = b->port;
+		/* Only ever set, and only once: no atomics, and no write on later flows. */
+		if (!(b->flags & FP_DNAT_HAD_FLOWS))
+			b->flags |= FP_DNAT_HAD_FLOWS;
 		return 1;
 	}
 	if (!cfg->range_sets)

@@ -100,7 +100,8 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
 }
 
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep
-// reaching the old backend, and the next datagram is no longer translated.
+// reaching the old backend, and the next datagram is no longer translated. Unpublishing
+// a port that never carried a flow leaves the other flows alone.
 TEST_F(DnatNetnsTest, UnpublishingPurgesTheFlows)
 {
     start();
@@ -110,6 +111,11 @@ TEST_F(DnatNetnsTest, UnpublishingPurgesTheFlows)
     ASSERT_EQ(flows.size(), 1u) << flows.dump();
     EXPECT_EQ(flows[0]["backend"], c1().v4.str() + ":7002");
     EXPECT_TRUE(flows[0]["client"].get<std::string>().starts_with(topo->lan_v4().str() + ":")) << flows.dump();
+    // A port that never carried a flow goes without touching the others.
+    flatpath({"dnat", "add", "udp", "5354", c1().v4.str() + ":7002", "--host-ip", host4.str()});
+    EXPECT_NE(flatpath({"dnat", "del", "udp", "5354", "--host-ip", host4.str()}).find("0 flow(s) dropped"),
+              std::string::npos);
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 1u);
     EXPECT_NE(flatpath({"dnat", "del", "udp", "5353", "--host-ip", host4.str()}).find("1 flow(s) dropped"),
               std::string::npos);
     EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u);

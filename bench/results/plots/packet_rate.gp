@@ -1,0 +1,11 @@
+set terminal pngcairo size 900,520 font 'sans,10'
+set output 'bench/results/plots/packet_rate.png'
+set title 'UDP 64-byte packet rate reaching the container'
+set xlabel 'N (published ports and mark rules)'
+set ylabel 'Mpps'
+set logscale x
+set xrange [0.5:20000]
+set yrange [0:*]
+set key outside right
+set grid
+plot 'bench/results/plots/packet_rate.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'B0', 'bench/results/plots/packet_rate.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 title 'B1', 'bench/results/plots/packet_rate.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 title 'F-tc', 'bench/results/plots/packet_rate.dat' index 3 using 1:2:3:4 with yerrorlines lw 2 title 'F-xdp'
