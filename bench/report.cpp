@@ -65,7 +65,7 @@ std::string write_report(const Results &r, const std::string &dir, const std::st
             table(r, m, md);
     md << "### Targets\n\n| target | measured | goal | |\n|---|---|---|---|\n";
     for (const TargetCheck &t : check_targets(r))
-        md << "| " << t.what << " | " << fmt(t.measured) << " | " << t.goal << " | " << (t.pass ? "PASS" : "MISS") << " |\n";
+        md << "| " << t.what << " | " << fmt(t.measured) << " | " << t.goal << " | " << (t.reference ? "(reference)" : t.pass ? "PASS" : "MISS") << " |\n";
     for (const std::string &png : write_plots(r, dir + "/plots"))
         md << "\n![" << png << "](plots/" << png << ")";
     md << "\n";
