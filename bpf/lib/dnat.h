@@ -109,7 +109,7 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 	struct fp_ct_entry orig = {}, reply = {};
 	struct fp_ct_key key, rkey;
 	struct fp_ct_entry *ct;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = fp_ct_now();
 	__u32 len = ctx_len(ctx);
 	int ret;
 
@@ -163,7 +163,7 @@ static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp
 	ct = bpf_map_lookup_elem(&fp_ct, &key);
 	if (!ct)
 		return 0;
-	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), bpf_ktime_get_ns());
+	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), fp_ct_now());
 	e = *ct;
 	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
 }
