@@ -53,25 +53,9 @@ public:
 
     // Removes the entry and returns its last value (one step: nothing written to it
     // meanwhile is lost); nullopt when it was not there.
-    std::optional<V> take(const K &key)
-    {
-        V value{};
-        if (bpf_map_lookup_and_delete_elem(fd_.get(), &key, &value) == 0)
-            return value;
-        if (errno == ENOENT)
-            return std::nullopt;
-        throw_errno("take from map " + name_, errno);
-    }
+    std::optional<V> take(const K &key) { return read_value(bpf_map_lookup_and_delete_elem, key, "take from map "); }
 
-    std::optional<V> lookup(const K &key) const
-    {
-        V value{};
-        if (bpf_map_lookup_elem(fd_.get(), &key, &value) == 0)
-            return value;
-        if (errno == ENOENT)
-            return std::nullopt;
-        throw_errno("lookup in map " + name_, errno);
-    }
+    std::optional<V> lookup(const K &key) const { return read_value(bpf_map_lookup_elem, key, "lookup in map "); }
 
     // A snapshot of all entries. Entries added or removed meanwhile may or may not be in it.
     // Read in batches (a few syscalls for thousands of entries: removing a published port
@@ -98,6 +82,17 @@ public:
     int fd() const { return fd_.get(); }
 
 private:
+    // op (a lookup that copies the value out): the value, or nullopt for a missing key.
+    std::optional<V> read_value(int (*op)(int, const void *, void *), const K &key, const char *what) const
+    {
+        V value{};
+        if (op(fd_.get(), &key, &value) == 0)
+            return value;
+        if (errno == ENOENT)
+            return std::nullopt;
+        throw_errno(what + name_, errno);
+    }
+
     // Appends every entry using BPF_MAP_LOOKUP_BATCH; false when the map type has no batch
     // operations.
     bool read_batches(std::vector<std::pair<K, V>> &out) const
