@@ -15,7 +15,7 @@
 #include "command.hpp"
 #include "error.hpp"
 #include "netns_task.hpp"
-#include "server_process.hpp"
+#include "background_process.hpp"
 
 namespace fp::bench {
 
@@ -118,7 +118,7 @@ std::string connect_loop(const IpAddr &target, double seconds)
 
 double tcp_throughput_gbits(Testbed &tb, double seconds)
 {
-    ServerProcess server(tb.container_ns(), {"iperf3", "-s", "-p", std::to_string(kThroughputPort)});
+    BackgroundProcess server({"ip", "netns", "exec", tb.container_ns(), "iperf3", "-s", "-p", std::to_string(kThroughputPort)});
     const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "iperf3", "-c", tb.target().str(), "-p",
                                         std::to_string(kThroughputPort), "-t", whole_seconds(seconds), "-J"},
                                        "sum_received");
@@ -128,7 +128,8 @@ double tcp_throughput_gbits(Testbed &tb, double seconds)
 
 Latency pingpong_latency(Testbed &tb, double seconds)
 {
-    ServerProcess server(tb.container_ns(), {"sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(kPingPongPort)});
+    BackgroundProcess server(
+        {"ip", "netns", "exec", tb.container_ns(), "sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(kPingPongPort)});
     std::this_thread::sleep_for(200ms);
     const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "sockperf", "ping-pong", "-i",
                                         tb.target().str(), "-p", std::to_string(kPingPongPort), "-t", whole_seconds(seconds)},

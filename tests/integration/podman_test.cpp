@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
+#include "background_process.hpp"
 #include "command.hpp"
+#include "error.hpp"
 #include "lab.hpp"
+#include "runtime_api.hpp"
 
 namespace fp::test {
 namespace {
@@ -142,6 +146,54 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
     podman({"stop", "-t", "1", "web"});
     podman({"rm", "web"});
     EXPECT_EQ(host_state(), before);
+}
+
+// The daemon's window on Podman (issue 6): Podman's REST API on a test-owned socket,
+// read by RuntimeApi, lists a running container with its labels, and its event stream
+// reports the container's start with them, one JSON object per line.
+TEST_F(PodmanTest, RuntimeApiListsContainersAndStreamsEvents)
+{
+    const std::string sock = dir + "/podman.sock";
+    BackgroundProcess service(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
+    const RuntimeApi api(sock);
+    std::string ping;
+    for (int attempt = 0; attempt < 100 && ping.empty(); ++attempt) { // until the service listens
+        try {
+            ping = api.get("/v4.0.0/libpod/_ping");
+        } catch (const Error &) {
+            ::usleep(100000);
+        }
+    }
+    ASSERT_EQ(ping, "OK");
+    EXPECT_TRUE(api.get_json("/v4.0.0/libpod/info").contains("version"));
+
+    const std::time_t since = std::time(nullptr) - 1;
+    podman(run_args("labelled", {"--label", "network.enable=true", "--label", "network.dnat.ports=80,53/udp"},
+                    {"sleep", "300"}));
+    bool listed = false;
+    for (const auto &c : api.get_json("/v4.0.0/libpod/containers/json"))
+        if (c["Names"][0] == "labelled")
+            listed = c["Labels"]["network.enable"] == "true" && c["Labels"]["network.dnat.ports"] == "80,53/udp";
+    EXPECT_TRUE(listed) << "the running container, with its labels";
+
+    // stream=false with an end time: the service sends what happened and closes.
+    bool started = false;
+    std::size_t lines = 0;
+    const RuntimeApi::StreamEnd end = api.follow(
+        "/v4.0.0/libpod/events?stream=false&since=" + std::to_string(since) + "&until=" + std::to_string(std::time(nullptr) + 1),
+        [&](std::string_view line) {
+            ++lines;
+            const auto e = nlohmann::json::parse(line);
+            if (e.value("Type", "") == "container" && e.value("Action", "") == "start" &&
+                e["Actor"]["Attributes"].value("name", "") == "labelled")
+                started = e["Actor"]["Attributes"].value("network.enable", "") == "true";
+            return true;
+        });
+    EXPECT_TRUE(started) << lines << " event lines, none a start of 'labelled' with its label";
+    EXPECT_FALSE(end.stopped);
+    EXPECT_EQ(end.oversized, 0u);
+    EXPECT_EQ(end.truncated, 0u);
+    EXPECT_THROW(api.get("/v4.0.0/libpod/containers/no-such-container/json"), Error);
 }
 
 } // namespace

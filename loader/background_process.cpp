@@ -1,4 +1,4 @@
-#include "server_process.hpp"
+#include "background_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -9,12 +9,11 @@
 
 #include "error.hpp"
 
-namespace fp::bench {
+namespace fp {
 
-ServerProcess::ServerProcess(const std::string &netns, const std::vector<std::string> &argv)
+BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv)
 {
-    std::vector<std::string> full = {"ip", "netns", "exec", netns};
-    full.insert(full.end(), argv.begin(), argv.end());
+    std::vector<std::string> full = argv;
     std::vector<char *> args;
     for (std::string &a : full)
         args.push_back(a.data());
@@ -23,7 +22,7 @@ ServerProcess::ServerProcess(const std::string &netns, const std::vector<std::st
     if (pid_ < 0)
         throw_errno("fork for " + argv.front(), errno);
     if (pid_ == 0) {
-        const int null = ::open("/dev/null", O_RDWR); // servers chatter; the client reports
+        const int null = ::open("/dev/null", O_RDWR); // servers chatter; their clients report
         ::dup2(null, 1);
         ::dup2(null, 2);
         ::execvp(args[0], args.data());
@@ -31,11 +30,11 @@ ServerProcess::ServerProcess(const std::string &netns, const std::vector<std::st
     }
 }
 
-ServerProcess::~ServerProcess()
+BackgroundProcess::~BackgroundProcess()
 {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
 }
 
-} // namespace fp::bench
+} // namespace fp

@@ -1,0 +1,38 @@
+// Cuts a byte stream into lines, for the container runtime's event stream (one JSON
+// object per line, arriving in arbitrary chunks). A line longer than the limit is
+// dropped whole (up to its newline) and counted, so that one bad line can neither
+// exhaust memory nor desynchronise the lines after it.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace fp {
+
+class LineSplitter {
+public:
+    // on_line gets each complete line without its "\n" (and without a "\r" before it);
+    // returning false asks the caller to stop reading.
+    LineSplitter(std::size_t max_line, std::function<bool(std::string_view)> on_line)
+        : max_line_(max_line), on_line_(std::move(on_line))
+    {
+    }
+
+    // Consumes a chunk; false once on_line asked to stop.
+    bool feed(std::string_view chunk);
+    // Lines dropped for being longer than the limit.
+    std::size_t oversized() const { return oversized_; }
+    // Bytes of an unfinished last line (a stream cut in the middle of a line).
+    std::size_t pending() const { return partial_.size(); }
+
+private:
+    std::size_t max_line_;
+    std::function<bool(std::string_view)> on_line_;
+    std::string partial_;
+    bool skipping_ = false; // inside an oversized line, until its newline
+    std::size_t oversized_ = 0;
+};
+
+} // namespace fp
