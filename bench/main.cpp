@@ -161,21 +161,27 @@ int run_bench(const Options &o)
     std::ofstream(o.out + "/about.md") << about;
     Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + 1) + 1);
     Results results;
+    // After every step the samples so far are on disk: a run that fails or is stopped late
+    // still leaves what it measured (render it with --report).
+    const auto step_done = [&] {
+        progress.step();
+        results.write_csv(o.out + "/samples.csv");
+    };
     for (int run = 1; run <= o.runs; ++run) {
         for (std::uint32_t n : o.entries) {
             const std::string where = "run " + std::to_string(run) + "/" + std::to_string(o.runs) + ", N=" + std::to_string(n);
             for (Config c : configs) { // alternating: B0, B1, F-tc, F-xdp, B0, ...
                 measure_config(c, n, run, o, bins, results,
                                [&](const std::string &what) { progress.say(where + ", " + config_name(c) + ": " + what); });
-                progress.step();
+                step_done();
             }
             progress.say(where + ": bulk load");
             results.add(measure_bulk_load(n, bins, run));
-            progress.step();
+            step_done();
         }
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
         results.add(measure_cni(bins, run, o.repeats));
-        progress.step();
+        step_done();
     }
     {
         Lab lab("p");
