@@ -157,7 +157,7 @@ TEST_F(PodmanTest, RuntimeApiListsContainersAndStreamsEvents)
     BackgroundProcess service(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
     const RuntimeApi api(sock);
     std::string ping;
-    for (int attempt = 0; attempt < 100 && ping.empty(); ++attempt) { // until the service listens
+    for (int attempt = 0; attempt < 300 && ping.empty(); ++attempt) { // until the service listens (30 s)
         try {
             ping = api.get("/v4.0.0/libpod/_ping");
         } catch (const Error &) {
