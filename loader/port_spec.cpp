@@ -117,4 +117,34 @@ PortRange backend_ports(const PortRange &published, const Backend &backend)
     return *backend.ports;
 }
 
+std::vector<LabelPort> parse_label_ports(std::string_view text)
+{
+    std::vector<LabelPort> out;
+    while (true) {
+        const std::size_t comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        const auto refuse = [&](const std::string &why) {
+            return Error("port list item '" + std::string(item) + "': " + why);
+        };
+        if (item.empty())
+            throw refuse("empty (write PORT, PORT/tcp or PORT/udp, separated by commas)");
+        const std::size_t slash = item.find('/');
+        LabelPort p;
+        try {
+            p.ports = parse_ports(item.substr(0, slash));
+            if (slash != std::string_view::npos)
+                p.proto = parse_protocol(item.substr(slash + 1));
+        } catch (const Error &e) {
+            throw refuse(e.what());
+        }
+        if (std::find(out.begin(), out.end(), p) != out.end())
+            throw refuse("listed twice");
+        out.push_back(p);
+        if (comma == std::string_view::npos)
+            return out;
+        text.remove_prefix(comma + 1);
+    }
+}
+
 } // namespace fp
+

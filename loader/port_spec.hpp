@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ip_addr.hpp"
 
@@ -17,6 +18,7 @@ struct PortRange {
     std::uint32_t size() const { return static_cast<std::uint32_t>(last) - first + 1; }
     bool single() const { return first == last; }
     std::string str() const;
+    bool operator==(const PortRange &) const = default;
 };
 
 struct Backend {
@@ -37,6 +39,16 @@ struct MarkValue {
     std::uint32_t mask = 0xffffffff;
 };
 MarkValue parse_mark(std::string_view text);
+
+// A container label's list of ports to publish, `network.dnat.ports=80,443/tcp,53/udp`
+// (the daemon's; protocol tcp unless given, ranges allowed): each item, in order. Throws
+// naming the item for an empty item, a bad port or protocol, or an item listed twice.
+struct LabelPort {
+    PortRange ports;
+    std::uint8_t proto = 6;
+    bool operator==(const LabelPort &) const = default;
+};
+std::vector<LabelPort> parse_label_ports(std::string_view text);
 
 // The backend ports for a published range: its own, or the same ports; throws when a
 // backend range's length differs from the published one's.

@@ -1,4 +1,5 @@
-// What `flatpath dnat` and `flatpath mark` accept as protocols, ports, backends and marks.
+// What `flatpath dnat` and `flatpath mark` accept as protocols, ports, backends and marks,
+// and what the daemon accepts in a container's port-list label.
 #include <gtest/gtest.h>
 
 #include "error.hpp"
@@ -85,6 +86,23 @@ TEST(PortSpec, Marks)
     expect_error([] { parse_mark("0x1/0"); }, "empty mask");
     expect_error([] { parse_mark("0x1ffffffff"); }, "is not a 32-bit mark");
     expect_error([] { parse_mark("two"); }, "is not a 32-bit mark");
+}
+
+// network.dnat.ports: tcp unless a protocol is given, ranges allowed, order kept; every
+// bad item named.
+TEST(PortSpec, LabelPortLists)
+{
+    const std::vector<LabelPort> want = {{{80, 80}, 6}, {{443, 443}, 6}, {{53, 53}, 17}, {{8000, 8100}, 17}};
+    EXPECT_EQ(parse_label_ports("80,443/tcp,53/udp,8000-8100/udp"), want);
+    EXPECT_EQ(parse_label_ports("53/udp,53/tcp").size(), 2u);
+    expect_error([] { parse_label_ports(""); }, "port list item '': empty");
+    expect_error([] { parse_label_ports("80,,443"); }, "port list item '': empty");
+    expect_error([] { parse_label_ports("80,"); }, "empty");
+    expect_error([] { parse_label_ports("80/icmp"); }, "port list item '80/icmp': unknown protocol 'icmp'");
+    expect_error([] { parse_label_ports("http"); }, "port list item 'http': 'http' is not a port");
+    expect_error([] { parse_label_ports("0/udp"); }, "port 0 cannot be published");
+    expect_error([] { parse_label_ports("80,80/tcp"); }, "port list item '80/tcp': listed twice");
+    expect_error([] { parse_label_ports(" 80"); }, "is not a port");
 }
 
 } // namespace
