@@ -13,9 +13,11 @@
 
 #include "background_process.hpp"
 #include "command.hpp"
+#include "container_info.hpp"
 #include "error.hpp"
 #include "lab.hpp"
 #include "runtime_api.hpp"
+#include "runtime_event.hpp"
 
 namespace fp::test {
 namespace {
@@ -149,9 +151,10 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
 }
 
 // The daemon's window on Podman (issue 6): Podman's REST API on a test-owned socket,
-// read by RuntimeApi, lists a running container with its labels, and its event stream
-// reports the container's start with them, one JSON object per line.
-TEST_F(PodmanTest, RuntimeApiListsContainersAndStreamsEvents)
+// read by RuntimeApi, lists a running container with its labels; its inspect answer gives
+// the labels, the address and MAC on the network and the published port; and its event
+// stream reports the container's start with the labels, one JSON object per line.
+TEST_F(PodmanTest, RuntimeApiListsInspectsAndStreamsEvents)
 {
     const std::string sock = dir + "/podman.sock";
     BackgroundProcess service(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
@@ -168,7 +171,8 @@ TEST_F(PodmanTest, RuntimeApiListsContainersAndStreamsEvents)
     EXPECT_TRUE(api.get_json("/v4.0.0/libpod/info").contains("version"));
 
     const std::time_t since = std::time(nullptr) - 1;
-    podman(run_args("labelled", {"--label", "network.enable=true", "--label", "network.dnat.ports=80,53/udp"},
+    podman(run_args("labelled",
+                    {"--label", "network.enable=true", "--label", "network.dnat.ports=80,53/udp", "-p", "8080:80"},
                     {"sleep", "300"}));
     bool listed = false;
     for (const auto &c : api.get_json("/v4.0.0/libpod/containers/json"))
@@ -176,20 +180,34 @@ TEST_F(PodmanTest, RuntimeApiListsContainersAndStreamsEvents)
             listed = c["Labels"]["network.enable"] == "true" && c["Labels"]["network.dnat.ports"] == "80,53/udp";
     EXPECT_TRUE(listed) << "the running container, with its labels";
 
+    const ContainerInfo info = parse_container_inspect(api.get_json("/v4.0.0/libpod/containers/labelled/json"));
+    EXPECT_EQ(info.name, "labelled");
+    EXPECT_EQ(info.labels.at("network.dnat.ports"), "80,53/udp");
+    ASSERT_TRUE(info.networks.contains("fpnet"));
+    EXPECT_TRUE(info.networks.at("fpnet").ip.starts_with("10.66.0.")) << info.networks.at("fpnet").ip;
+    EXPECT_EQ(info.networks.at("fpnet").mac.size(), 17u);
+    ASSERT_EQ(info.published.size(), 1u);
+    EXPECT_EQ(info.published[0].host_port, 8080);
+    EXPECT_EQ(info.published[0].container_port, 80);
+    EXPECT_EQ(info.published[0].proto, 6);
+
     // stream=false with an end time: the service sends what happened and closes.
     bool started = false;
-    std::size_t lines = 0;
+    std::size_t lines = 0, refused = 0;
     const RuntimeApi::StreamEnd end = api.follow(
         "/v4.0.0/libpod/events?stream=false&since=" + std::to_string(since) + "&until=" + std::to_string(std::time(nullptr) + 1),
         [&](std::string_view line) {
             ++lines;
-            const auto e = nlohmann::json::parse(line);
-            if (e.value("Type", "") == "container" && e.value("Action", "") == "start" &&
-                e["Actor"]["Attributes"].value("name", "") == "labelled")
-                started = e["Actor"]["Attributes"].value("network.enable", "") == "true";
+            std::string why;
+            auto e = parse_runtime_event(line, &why);
+            if (!e)
+                ++refused;
+            else if (e->kind == EventKind::Start && e->container_id == info.id)
+                started = e->attributes["name"] == "labelled" && e->attributes["network.enable"] == "true";
             return true;
         });
     EXPECT_TRUE(started) << lines << " event lines, none a start of 'labelled' with its label";
+    EXPECT_EQ(refused, 0u);
     EXPECT_FALSE(end.stopped);
     EXPECT_EQ(end.oversized, 0u);
     EXPECT_EQ(end.truncated, 0u);
