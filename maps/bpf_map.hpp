@@ -65,7 +65,6 @@ public:
         std::vector<std::pair<K, V>> out;
         if (read_batches(out))
             return out;
-        out.clear();
         K key{};
         K next{};
         const K *prev = nullptr;

@@ -48,7 +48,6 @@ static __always_inline __u64 fp_ct_timeout_ns(const struct fp_pkt *pkt, __u8 fla
 	return FP_CT_TIMEOUT_TCP_ESTABLISHED * FP_NS_PER_SEC;
 }
 
-/* Records a packet of this entry's direction: TCP state, deadline, counters. */
 /*
  * Conntrack's clock: CLOCK_MONOTONIC at tick resolution. Flow deadlines are seconds
  * long, so the coarse clock loses nothing, and it is a read of the last tick's time
@@ -61,6 +60,7 @@ static __always_inline __u64 fp_ct_now(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
+/* Records a packet of this entry's direction: TCP state, deadline, counters. */
 static __always_inline void fp_ct_touch(struct fp_ct_entry *ct, const struct fp_pkt *pkt, __u8 dir, __u32 len,
 					__u64 now)
 {
