@@ -20,16 +20,14 @@ void read_ports(const nlohmann::json &ports, std::vector<PublishedPort> &out)
     if (!ports.is_object())
         return;
     for (const auto &[key, bindings] : ports.items()) {
-        const std::size_t slash = key.find('/');
-        const std::uint8_t proto = parse_protocol(slash == std::string::npos ? "tcp" : key.substr(slash + 1));
-        const PortRange inside = parse_ports(key.substr(0, slash));
+        const LabelPort inside = parse_port_proto(key);
         if (!bindings.is_array())
             continue;
         for (const auto &b : bindings) {
             const std::string host = string_at(b, "HostPort");
             if (host.empty())
                 continue;
-            out.push_back({parse_ports(host).first, inside.first, proto});
+            out.push_back({parse_ports(host).first, inside.ports.first, inside.proto});
         }
     }
 }

@@ -117,6 +117,16 @@ PortRange backend_ports(const PortRange &published, const Backend &backend)
     return *backend.ports;
 }
 
+LabelPort parse_port_proto(std::string_view text)
+{
+    const std::size_t slash = text.find('/');
+    LabelPort p;
+    p.ports = parse_ports(text.substr(0, slash));
+    if (slash != std::string_view::npos)
+        p.proto = parse_protocol(text.substr(slash + 1));
+    return p;
+}
+
 std::vector<LabelPort> parse_label_ports(std::string_view text)
 {
     std::vector<LabelPort> out;
@@ -128,12 +138,9 @@ std::vector<LabelPort> parse_label_ports(std::string_view text)
         };
         if (item.empty())
             throw refuse("empty (write PORT, PORT/tcp or PORT/udp, separated by commas)");
-        const std::size_t slash = item.find('/');
         LabelPort p;
         try {
-            p.ports = parse_ports(item.substr(0, slash));
-            if (slash != std::string_view::npos)
-                p.proto = parse_protocol(item.substr(slash + 1));
+            p = parse_port_proto(item);
         } catch (const Error &e) {
             throw refuse(e.what());
         }

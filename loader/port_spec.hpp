@@ -49,6 +49,9 @@ struct LabelPort {
     bool operator==(const LabelPort &) const = default;
 };
 std::vector<LabelPort> parse_label_ports(std::string_view text);
+// One "PORT", "FIRST-LAST", "PORT/udp": the item of those lists, and the key of a
+// runtime's published-port map ("80/tcp").
+LabelPort parse_port_proto(std::string_view text);
 
 // The backend ports for a published range: its own, or the same ports; throws when a
 // backend range's length differs from the published one's.
