@@ -38,16 +38,18 @@ double median(std::vector<double> v)
     return v[v.size() / 2];
 }
 
-void checked(const CommandResult &r, const std::vector<std::string> &argv)
-{
-    if (r.status != 0)
-        throw Error(command_line(argv) + " failed: " + r.output);
-}
+// Per series, the times of its add and of its remove operations (in the metrics' unit).
+using AddDelTimes = std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>;
 
-// Runs argv (in the calling thread's namespace) and fails loudly if it does.
-void run_ok(const std::vector<std::string> &argv, const std::string *input = nullptr)
+// One sample per series and metric: the median of its operations.
+std::vector<Sample> medians_of(const AddDelTimes &times, const Metric &add, const Metric &del, std::uint32_t n, int run)
 {
-    checked(run_command(argv, input), argv);
+    std::vector<Sample> out;
+    for (const auto &[series, t] : times) {
+        out.push_back({add.id, series, n, run, median(t.first), ""});
+        out.push_back({del.id, series, n, run, median(t.second), ""});
+    }
+    return out;
 }
 
 // A temporary directory under /run for plugin state, removed with the object.
@@ -146,40 +148,36 @@ CniNetwork bridge_portmap_network(const std::string &state)
 
 std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int run, int repeats)
 {
-    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> times; // series -> add, del
+    AddDelTimes times;
     const std::string port = std::to_string(kUpdatePort);
     const auto pair_of = [&](const std::string &series, const std::function<void()> &add, const std::function<void()> &del) {
         times[series].first.push_back(elapsed_us(add));
         times[series].second.push_back(elapsed_us(del));
     };
     NetnsScope in_host(tb.host_ns());
-    for (int i = 0; i < repeats; ++i) {
-        if (tb.config() == Config::B1) {
-            const std::vector<std::string> rule = {"CNI-HOSTPORT-DNAT", "-p", "tcp", "--dport", port, "-j", "DNAT",
-                                                   "--to-destination", tb.container_addr().str() + ":" + port};
-            std::vector<std::string> add = {"iptables", "-t", "nat", "-A"}, del = {"iptables", "-t", "nat", "-D"};
-            add.insert(add.end(), rule.begin(), rule.end());
-            del.insert(del.end(), rule.begin(), rule.end());
-            pair_of("iptables", [&] { run_ok(add); }, [&] { run_ok(del); });
-            continue;
-        }
+    if (tb.config() == Config::B1) {
+        const std::vector<std::string> rule = {"CNI-HOSTPORT-DNAT", "-p", "tcp", "--dport", port, "-j", "DNAT",
+                                               "--to-destination", tb.container_addr().str() + ":" + port};
+        std::vector<std::string> add = {"iptables", "-t", "nat", "-A"}, del = {"iptables", "-t", "nat", "-D"};
+        add.insert(add.end(), rule.begin(), rule.end());
+        del.insert(del.end(), rule.begin(), rule.end());
+        for (int i = 0; i < repeats; ++i)
+            pair_of("iptables", [&] { run_checked(add); }, [&] { run_checked(del); });
+    } else {
         const PinRoot root(tb.lab().pin_root());
         MapSet maps = MapSet::open_pinned(root.path());
         DnatTable dnat(root, maps);
         const PortRange ports{kUpdatePort, kUpdatePort};
-        pair_of("flatpath API", [&] { dnat.add(DnatRule{tb.target(), 6, ports, tb.container_addr(), ports}); },
-                [&] { dnat.remove(tb.target(), 6, ports); });
         const std::vector<std::string> add = {bins.flatpath, "--pin-root", root.path(), "dnat", "add", "tcp", port,
                                               tb.container_addr().str() + ":" + port};
         const std::vector<std::string> del = {bins.flatpath, "--pin-root", root.path(), "dnat", "del", "tcp", port};
-        pair_of("flatpath CLI", [&] { run_ok(add); }, [&] { run_ok(del); });
+        for (int i = 0; i < repeats; ++i) {
+            pair_of("flatpath API", [&] { dnat.add(DnatRule{tb.target(), 6, ports, tb.container_addr(), ports}); },
+                    [&] { dnat.remove(tb.target(), 6, ports); });
+            pair_of("flatpath CLI", [&] { run_checked(add); }, [&] { run_checked(del); });
+        }
     }
-    std::vector<Sample> out;
-    for (const auto &[series, t] : times) {
-        out.push_back({kUpdateAdd.id, series, tb.entries(), run, median(t.first), ""});
-        out.push_back({kUpdateDel.id, series, tb.entries(), run, median(t.second), ""});
-    }
-    return out;
+    return medians_of(times, kUpdateAdd, kUpdateDel, tb.entries(), run);
 }
 
 std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins, int run)
@@ -192,15 +190,15 @@ std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins
     {
         NetnsScope in_host(host);
         const std::string rules = portmap_nat_rules(containers, "10.88.0.0/16") + mangle_mark_rules(containers);
-        const double us = elapsed_us([&] { run_ok({"iptables-restore"}, &rules); });
+        const double us = elapsed_us([&] { run_checked({"iptables-restore"}, &rules); });
         out.push_back({kBulkLoad.id, "iptables-restore", n, run, us / 1000, ""});
 
-        run_ok({bins.flatpath, "--pin-root", lab.pin_root(), "up"});
+        run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "up"});
         const PinRoot root(lab.pin_root());
         MapSet maps = MapSet::open_pinned(root.path());
         const double fp_us = elapsed_us([&] { load_flatpath_entries(root, maps, host_addr, containers); });
         out.push_back({kBulkLoad.id, "flatpath API", n, run, fp_us / 1000, ""});
-        run_ok({bins.flatpath, "--pin-root", lab.pin_root(), "down"});
+        run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "down"});
     }
     return out;
 }
@@ -212,9 +210,9 @@ std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
     const ScratchDir state;
     const std::vector<CniNetwork> networks = {flatpath_network(bins, lab.pin_root(), state.path + "/flatpath"),
                                               bridge_portmap_network(state.path)};
-    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> times;
+    AddDelTimes times;
     NetnsScope in_host(host);
-    run_ok({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
     // Round 0 warms up (flatpath-cni brings the datapath up on its first ADD; the bridge
     // plugin creates its bridge): not counted.
     for (int i = 0; i <= repeats; ++i) {
@@ -235,12 +233,7 @@ std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
             }
         }
     }
-    std::vector<Sample> out;
-    for (const auto &[series, t] : times) {
-        out.push_back({kCniAdd.id, series, 1, run, median(t.first), ""});
-        out.push_back({kCniDel.id, series, 1, run, median(t.second), ""});
-    }
-    return out;
+    return medians_of(times, kCniAdd, kCniDel, 1, run);
 }
 
 } // namespace fp::bench

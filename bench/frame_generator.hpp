@@ -10,9 +10,9 @@
 
 namespace fp::bench {
 
-// Sends `frame` (at most 200 bytes) out of ifname for `seconds`; returns the frames the
-// device accepted. When the receiver falls behind, the device refuses frames and the
-// generator retries them: backpressure, not loss.
-std::uint64_t send_frames_for(const std::string &ifname, const std::vector<std::uint8_t> &frame, double seconds);
+// Sends `frame` (at most 200 bytes) out of ifname for `seconds`. When the receiver falls
+// behind, the device refuses frames and the generator retries them: backpressure, not
+// loss. What arrives is counted at the receiver.
+void send_frames_for(const std::string &ifname, const std::vector<std::uint8_t> &frame, double seconds);
 
 } // namespace fp::bench

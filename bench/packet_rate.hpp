@@ -19,7 +19,6 @@
 namespace fp::bench {
 
 struct PacketRate {
-    double offered_pps = 0;   // frames the generator tried to send per second
     double delivered_pps = 0; // counted at the container per second
     double cpu_s_per_mpkt = 0; // busy time of the datapath's CPU per million delivered
     bool generator_bound = false; // the datapath's CPU had time to spare

@@ -4,20 +4,16 @@
 
 #include "dnat_table.hpp"
 #include "mark_rules.hpp"
+#include "port_spec.hpp"
 
 namespace fp::bench {
 
 namespace {
 
-std::string proto_name(std::uint8_t proto)
-{
-    return proto == 17 ? "udp" : "tcp";
-}
-
 std::string port_list(const PublishedContainer &c, std::uint8_t proto)
 {
     std::string out;
-    for (const PublishedPort &p : c.ports)
+    for (const ServicePort &p : c.ports)
         if (p.proto == proto)
             out += (out.empty() ? "" : ",") + std::to_string(p.port);
     return out;
@@ -25,7 +21,7 @@ std::string port_list(const PublishedContainer &c, std::uint8_t proto)
 
 } // namespace
 
-std::vector<PublishedContainer> bench_containers(const IpAddr &under_test, const std::vector<PublishedPort> &ports,
+std::vector<PublishedContainer> bench_containers(const IpAddr &under_test, const std::vector<ServicePort> &ports,
                                                  std::uint32_t fillers, const std::string &subnet_prefix)
 {
     std::vector<PublishedContainer> out;
@@ -53,11 +49,11 @@ std::string portmap_nat_rules(const std::vector<PublishedContainer> &containers,
             const std::string ports = port_list(c, proto);
             if (ports.empty())
                 continue;
-            r << "-A CNI-HOSTPORT-DNAT -p " << proto_name(proto) << " -m comment --comment \"dnat name: bench id: " << c.id
+            r << "-A CNI-HOSTPORT-DNAT -p " << protocol_name(proto) << " -m comment --comment \"dnat name: bench id: " << c.id
               << "\" -m multiport --dports " << ports << " -j CNI-DN-" << c.id << "\n";
         }
-        for (const PublishedPort &p : c.ports) {
-            const std::string match = "-p " + proto_name(p.proto) + " --dport " + std::to_string(p.port);
+        for (const ServicePort &p : c.ports) {
+            const std::string match = "-p " + protocol_name(p.proto) + " --dport " + std::to_string(p.port);
             r << "-A CNI-DN-" << c.id << " -s " << subnet << " " << match << " -j CNI-HOSTPORT-SETMARK\n"
               << "-A CNI-DN-" << c.id << " -s 127.0.0.1/32 " << match << " -j CNI-HOSTPORT-SETMARK\n"
               << "-A CNI-DN-" << c.id << " " << match << " -j DNAT --to-destination " << c.addr.str() << ":" << p.port
@@ -74,8 +70,8 @@ std::string mangle_mark_rules(const std::vector<PublishedContainer> &containers)
     r << "*mangle\n";
     for (const PublishedContainer &c : containers) {
         const std::uint32_t mark = c.id == "bench" ? kBenchMark : kFillerMark;
-        for (const PublishedPort &p : c.ports)
-            r << "-A PREROUTING -s " << c.addr.str() << "/32 -p " << proto_name(p.proto) << " --sport " << p.port
+        for (const ServicePort &p : c.ports)
+            r << "-A PREROUTING -s " << c.addr.str() << "/32 -p " << protocol_name(p.proto) << " --sport " << p.port
               << " -j MARK --set-xmark 0x" << std::hex << mark << "/0x" << kBenchMarkMask << std::dec << "\n";
     }
     r << "COMMIT\n";
@@ -89,7 +85,7 @@ std::uint32_t load_flatpath_entries(const PinRoot &root, MapSet &maps, const IpA
     std::vector<MarkRule> marks;
     for (const PublishedContainer &c : containers) {
         const std::uint32_t mark = c.id == "bench" ? kBenchMark : kFillerMark;
-        for (const PublishedPort &p : c.ports) {
+        for (const ServicePort &p : c.ports) {
             dnat.push_back(DnatRule{host, p.proto, {p.port, p.port}, c.addr, {p.port, p.port}});
             marks.push_back(MarkRule{c.addr, p.proto, p.port, FP_MARK_SOURCE, {mark, kBenchMarkMask}});
         }

@@ -14,7 +14,7 @@
 
 namespace fp::bench {
 
-struct PublishedPort {
+struct ServicePort {
     std::uint8_t proto; // 6 or 17
     std::uint16_t port; // the same on the host and in the container
 };
@@ -22,13 +22,13 @@ struct PublishedPort {
 struct PublishedContainer {
     std::string id; // names its CNI-DN- chain
     IpAddr addr;
-    std::vector<PublishedPort> ports;
+    std::vector<ServicePort> ports;
 };
 
 // The container under test and `fillers` more containers, one published tcp port each
 // (20000 + i), at addresses inside `subnet_prefix` ("10.88" -> 10.88.1.1, 10.88.1.2, ...).
 // The fillers come first: in iptables chains they are walked before the one under test.
-std::vector<PublishedContainer> bench_containers(const IpAddr &under_test, const std::vector<PublishedPort> &ports,
+std::vector<PublishedContainer> bench_containers(const IpAddr &under_test, const std::vector<ServicePort> &ports,
                                                  std::uint32_t fillers, const std::string &subnet_prefix);
 
 // portmap's nat layout: PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT for local

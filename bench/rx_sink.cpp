@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_link.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,10 +43,8 @@ RxSink::RxSink(const std::string &netns, const std::string &dev, std::uint16_t p
         TcIngressAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink)).release();
         return;
     }
-    if (const int err = bpf_xdp_attach(static_cast<int>(d.ifindex), bpf_program__fd(skel_->obj->progs.rx_sink_xdp),
-                                       XDP_FLAGS_DRV_MODE, nullptr);
-        err != 0)
-        throw_errno("attach the bench's XDP sink to " + dev + " in " + netns, -err);
+    // Detached by hand in the destructor, which must enter the namespace first.
+    XdpAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink_xdp), XdpMode::Native).release();
     xdp_ifindex_ = d.ifindex;
 }
 
@@ -57,7 +54,7 @@ RxSink::~RxSink()
         return;
     try {
         NetnsScope in(netns_);
-        bpf_xdp_detach(static_cast<int>(xdp_ifindex_), XDP_FLAGS_DRV_MODE, nullptr);
+        XdpAttachment::detach(xdp_ifindex_, bpf_program__fd(skel_->obj->progs.rx_sink_xdp));
     } catch (const std::exception &) {
         // The namespace is gone, and the program with it.
     }

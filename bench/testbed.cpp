@@ -9,7 +9,7 @@ namespace fp::bench {
 
 namespace {
 
-const std::vector<PublishedPort> kBenchPorts = {
+const std::vector<ServicePort> kBenchPorts = {
     {17, kFloodPort}, {6, kThroughputPort}, {17, kPingPongPort}, {6, kConnectPort}};
 
 constexpr const char *kBridgeSubnet = "10.88.0.0/16";
@@ -97,9 +97,7 @@ void Testbed::build_b1()
 
     const auto containers = bench_containers(container_addr_, kBenchPorts, entries_ - 1, "10.88");
     const std::string rules = portmap_nat_rules(containers, kBridgeSubnet) + mangle_mark_rules(containers);
-    const CommandResult r = run_command({"ip", "netns", "exec", host_ns_, "iptables-restore"}, &rules);
-    if (r.status != 0)
-        throw Error("iptables-restore of B1's rules failed: " + r.output);
+    run_checked({"ip", "netns", "exec", host_ns_, "iptables-restore"}, &rules);
 }
 
 void Testbed::build_flatpath(bool xdp, const BenchBinaries &bins)

@@ -1,6 +1,5 @@
 #include "traffic_metrics.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,10 +11,11 @@
 #include <regex>
 #include <thread>
 
+#include "background_process.hpp"
 #include "command.hpp"
 #include "error.hpp"
 #include "netns_task.hpp"
-#include "background_process.hpp"
+#include "sockets.hpp"
 
 namespace fp::bench {
 
@@ -51,31 +51,19 @@ double percentile(const std::string &sockperf_output, const std::string &which)
     return std::stod(m[1]);
 }
 
-sockaddr_in sockaddr_of(const IpAddr &addr, std::uint16_t port)
-{
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    ::inet_pton(AF_INET, addr.str().c_str(), &sa.sin_addr);
-    return sa;
-}
-
 // Accepts and closes connections until none came for half a second after the first
 // (or `limit` passed); returns how many.
 std::string accept_loop(std::chrono::duration<double> limit)
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const sockaddr_in any = sockaddr_of(IpAddr::parse("0.0.0.0"), kConnectPort);
-    if (::bind(fd, reinterpret_cast<const sockaddr *>(&any), sizeof any) != 0 || ::listen(fd, 4096) != 0)
+    const Socket s = bound_socket(IpAddr::parse("0.0.0.0"), kConnectPort, SOCK_STREAM);
+    if (::listen(s.get(), 4096) != 0)
         throw_errno("listen on tcp port " + std::to_string(kConnectPort), errno);
     const timeval idle{0, 500000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
     std::uint64_t accepted = 0;
     const auto end = Clock::now() + limit;
     while (Clock::now() < end) {
-        const int c = ::accept(fd, nullptr, nullptr);
+        const int c = ::accept(s.get(), nullptr, nullptr);
         if (c >= 0) {
             ::close(c);
             ++accepted;
@@ -83,7 +71,6 @@ std::string accept_loop(std::chrono::duration<double> limit)
             break;
         }
     }
-    ::close(fd);
     return std::to_string(accepted);
 }
 
@@ -91,14 +78,12 @@ std::string accept_loop(std::chrono::duration<double> limit)
 // never run out), as fast as it can for `seconds`; returns connections per second.
 std::string connect_loop(const IpAddr &target, double seconds)
 {
-    const sockaddr_in to = sockaddr_of(target, kConnectPort);
+    const SockAddr to = sockaddr_of(target, kConnectPort);
     const linger reset{1, 0};
     const auto connect_once = [&] {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-        const bool ok = ::connect(fd, reinterpret_cast<const sockaddr *>(&to), sizeof to) == 0;
-        ::close(fd);
-        return ok;
+        const Socket s(::socket(to.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        ::setsockopt(s.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        return ::connect(s.get(), to.ptr(), to.len) == 0;
     };
     const auto ready_by = Clock::now() + 5s; // the server may still be starting
     while (!connect_once()) {
@@ -108,7 +93,7 @@ std::string connect_loop(const IpAddr &target, double seconds)
     }
     std::uint64_t done = 0;
     const auto start = Clock::now();
-            const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     while (Clock::now() < end)
         done += connect_once() ? 1 : 0;
     return std::to_string(static_cast<double>(done) / std::chrono::duration<double>(Clock::now() - start).count());

@@ -70,9 +70,9 @@ CommandResult run_command(const std::vector<std::string> &argv, const std::strin
     return r;
 }
 
-std::string run_checked(const std::vector<std::string> &argv)
+std::string run_checked(const std::vector<std::string> &argv, const std::string *input)
 {
-    CommandResult r = run_command(argv);
+    CommandResult r = run_command(argv, input);
     if (r.status != 0) {
         while (!r.output.empty() && r.output.back() == '\n')
             r.output.pop_back();

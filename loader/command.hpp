@@ -16,7 +16,7 @@ struct CommandResult {
 // input, when given, is written to the command's stdin (then closed).
 CommandResult run_command(const std::vector<std::string> &argv, const std::string *input = nullptr);
 // Throws fp::Error with the command line and its output when it does not exit 0.
-std::string run_checked(const std::vector<std::string> &argv);
+std::string run_checked(const std::vector<std::string> &argv, const std::string *input = nullptr);
 std::string command_line(const std::vector<std::string> &argv);
 
 } // namespace fp

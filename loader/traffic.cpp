@@ -15,50 +15,13 @@
 
 #include "error.hpp"
 #include "netns_task.hpp"
+#include "sockets.hpp"
 
 namespace fp {
 
 namespace {
 
 constexpr int kTimeoutMs = 5000;
-
-class Socket {
-public:
-    explicit Socket(int fd) : fd_(fd)
-    {
-        if (fd_ < 0)
-            throw_errno("socket", errno);
-    }
-    ~Socket() { ::close(fd_); }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-struct SockAddr {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-};
-
-SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port)
-{
-    SockAddr out;
-    if (a.is_v4()) {
-        auto *sin = reinterpret_cast<sockaddr_in *>(&out.ss);
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        std::memcpy(&sin->sin_addr, a.raw().b + 12, 4);
-        out.len = sizeof *sin;
-    } else {
-        auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&out.ss);
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        std::memcpy(&sin6->sin6_addr, a.raw().b, 16);
-        out.len = sizeof *sin6;
-    }
-    return out;
-}
 
 std::string address_of(const sockaddr_storage &ss)
 {
@@ -78,17 +41,6 @@ void wait_readable(int fd, const char *what)
         throw Error(std::string("timed out waiting for ") + what);
     if (n < 0)
         throw_errno(std::string("poll for ") + what, errno);
-}
-
-Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type)
-{
-    Socket s(::socket(addr.is_v4() ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0));
-    const int one = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const SockAddr sa = sockaddr_of(addr, port);
-    if (::bind(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0)
-        throw_errno("bind " + addr.str() + ":" + std::to_string(port), errno);
-    return s;
 }
 
 void signal_ready(int fd)

@@ -1,0 +1,37 @@
+// Small socket pieces shared by the traffic the demo, the tests and the bench send:
+// an owned fd, a sockaddr for an IpAddr of either family, a bound socket.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+
+#include "ip_addr.hpp"
+
+namespace fp {
+
+class Socket {
+public:
+    explicit Socket(int fd); // throws when fd < 0 (the socket() call failed)
+    Socket(Socket &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Socket(const Socket &) = delete;
+    Socket &operator=(const Socket &) = delete;
+    ~Socket();
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+struct SockAddr {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    const sockaddr *ptr() const { return reinterpret_cast<const sockaddr *>(&ss); }
+};
+
+SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port);
+
+// A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to addr:port, with SO_REUSEADDR.
+Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type);
+
+} // namespace fp
