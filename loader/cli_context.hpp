@@ -28,5 +28,6 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx);
 void add_mark_commands(CLI::App &app, CliContext &ctx);
 void add_doctor_command(CLI::App &app, CliContext &ctx);
 void add_demo_command(CLI::App &app, CliContext &ctx);
+void add_daemon_command(CLI::App &app, CliContext &ctx);
 
 } // namespace fp

@@ -48,9 +48,16 @@ ContainerInfo parse_container_inspect(const nlohmann::json &j)
         for (const auto &[k, v] : (*config)["Labels"].items())
             if (v.is_string())
                 c.labels[k] = v.get<std::string>();
+    if (const auto state = j.find("State"); state != j.end() && state->is_object()) {
+        if (const auto r = state->find("Running"); r != state->end() && r->is_boolean())
+            c.running = r->get<bool>();
+        if (const auto p = state->find("Pid"); p != state->end() && p->is_number_integer())
+            c.pid = p->get<int>();
+    }
     const auto settings = j.find("NetworkSettings");
     if (settings == j.end() || !settings->is_object())
         return c;
+    c.sandbox_key = string_at(*settings, "SandboxKey");
     if (const auto nets = settings->find("Networks"); nets != settings->end() && nets->is_object())
         for (const auto &[name, n] : nets->items())
             c.networks[name] = ContainerNetwork{string_at(n, "IPAddress"), string_at(n, "MacAddress")};

@@ -29,6 +29,9 @@ struct ContainerInfo {
     std::map<std::string, std::string> labels;
     std::map<std::string, ContainerNetwork> networks;
     std::vector<PublishedPort> published;
+    bool running = false;
+    int pid = 0;             // State.Pid: its first process (0 when not running)
+    std::string sandbox_key; // NetworkSettings.SandboxKey: the runtime's bind mount of its netns
 };
 
 // Throws fp::Error naming the field for an answer without Id, or with a malformed port.

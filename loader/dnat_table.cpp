@@ -218,6 +218,21 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
     });
 }
 
+bool DnatTable::holds(const DnatRule &rule) const
+{
+    if (rule.ports.single()) {
+        const auto b = maps_.dnat.lookup(exact_key(rule.host, rule.proto, rule.ports.first));
+        return b && IpAddr::from_raw(b->addr) == rule.backend && ntohs(b->port) == rule.backend_ports.first;
+    }
+    const auto set = maps_.ranges.lookup(range_key(rule.host, rule.proto));
+    for (std::uint32_t i = 0; set && i < set->count && i < FP_MAX_RANGES; ++i) {
+        const fp_port_range &r = set->ranges[i];
+        if (r.first == rule.ports.first && r.last == rule.ports.last)
+            return IpAddr::from_raw(r.backend) == rule.backend && r.backend_first == rule.backend_ports.first;
+    }
+    return false;
+}
+
 std::vector<DnatRule> DnatTable::list() const
 {
     std::vector<DnatRule> rules;

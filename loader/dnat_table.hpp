@@ -24,6 +24,7 @@ struct DnatRule {
     PortRange backend_ports;
 
     bool any_host() const;
+    bool operator==(const DnatRule &) const = default;
     std::string published() const; // "tcp 10.99.0.1:8080" or "tcp *:8080"
 };
 
@@ -39,6 +40,8 @@ public:
     // the number of flows purged.
     std::size_t remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports);
     std::vector<DnatRule> list() const;
+    // True when exactly this rule (published ports and backend) is in the table.
+    bool holds(const DnatRule &rule) const;
 
 private:
     // ranges_exist false: no range set anywhere, so none is looked up.

@@ -11,6 +11,8 @@ bool LineSplitter::feed(std::string_view chunk)
             skipping_ = true;
             partial_.clear();
             ++oversized_;
+            if (on_oversized_)
+                on_oversized_();
         }
         if (!skipping_)
             partial_.append(piece);

@@ -14,9 +14,11 @@ namespace fp {
 class LineSplitter {
 public:
     // on_line gets each complete line without its "\n" (and without a "\r" before it);
-    // returning false asks the caller to stop reading.
-    LineSplitter(std::size_t max_line, std::function<bool(std::string_view)> on_line)
-        : max_line_(max_line), on_line_(std::move(on_line))
+    // returning false asks the caller to stop reading. on_oversized, when given, hears of
+    // each line dropped for its length as soon as it passes the limit.
+    LineSplitter(std::size_t max_line, std::function<bool(std::string_view)> on_line,
+                 std::function<void()> on_oversized = {})
+        : max_line_(max_line), on_line_(std::move(on_line)), on_oversized_(std::move(on_oversized))
     {
     }
 
@@ -30,6 +32,7 @@ public:
 private:
     std::size_t max_line_;
     std::function<bool(std::string_view)> on_line_;
+    std::function<void()> on_oversized_;
     std::string partial_;
     bool skipping_ = false; // inside an oversized line, until its newline
     std::size_t oversized_ = 0;

@@ -89,6 +89,7 @@ int main(int argc, char **argv)
     fp::add_stats_command(app, ctx);
     fp::add_doctor_command(app, ctx);
     fp::add_demo_command(app, ctx);
+    fp::add_daemon_command(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -75,6 +75,12 @@ void MarkRules::remove(const MarkRule &rule)
     adjust_config(maps_, [](fp_config &c) { c.mark_rules--; });
 }
 
+bool MarkRules::holds(const MarkRule &rule) const
+{
+    const auto m = maps_.marks.lookup(key_of(rule));
+    return m && m->value == rule.mark.value && m->mask == rule.mark.mask;
+}
+
 std::vector<MarkRule> MarkRules::list() const
 {
     std::vector<MarkRule> rules;

@@ -20,6 +20,7 @@ struct MarkRule {
     MarkValue mark;
 
     bool any_addr() const;
+    bool operator==(const MarkRule &) const = default;
     std::string matched() const;  // "from tcp 10.88.0.5:80", "to udp *:53"
     std::string describe() const; // matched() + " mark 0x2/0xff"
 };
@@ -33,6 +34,8 @@ public:
     void add_all(const std::vector<MarkRule> &rules);
     void remove(const MarkRule &rule); // by its match; the mark value is not compared
     std::vector<MarkRule> list() const;
+    // True when exactly this rule (match and mark) is in the table.
+    bool holds(const MarkRule &rule) const;
 
 private:
     const PinRoot &root_;

@@ -41,7 +41,7 @@ NetnsTask::NetnsTask(const std::string &netns, std::function<std::string()> fn)
         ::close(pipefd[0]);
         std::string out;
         try {
-            const std::string path = "/run/netns/" + netns;
+            const std::string path = netns.starts_with('/') ? netns : "/run/netns/" + netns;
             const int nsfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
             if (nsfd < 0 || ::setns(nsfd, CLONE_NEWNET) != 0)
                 throw_errno("enter network namespace " + netns, errno);

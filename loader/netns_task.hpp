@@ -1,6 +1,7 @@
-// Runs a function in a child process that has joined a named network namespace,
-// and hands back what it returned (or the error it threw). The demo and the
-// tests use it for real sockets on either side of the datapath.
+// Runs a function in a child process that has joined a network namespace (a name
+// under /run/netns, or a path such as a container's /proc/PID/ns/net), and hands
+// back what it returned (or the error it threw). The demo and the tests use it for
+// real sockets on either side of the datapath; the daemon to look into containers.
 #pragma once
 
 #include <sys/types.h>

@@ -37,6 +37,7 @@ Backend parse_backend(std::string_view text);
 struct MarkValue {
     std::uint32_t value = 0;
     std::uint32_t mask = 0xffffffff;
+    bool operator==(const MarkValue &) const = default;
 };
 MarkValue parse_mark(std::string_view text);
 

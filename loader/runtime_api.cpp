@@ -28,10 +28,22 @@ std::size_t write_to(char *data, std::size_t size, std::size_t n, void *user)
     return (*static_cast<Sink *>(user))(std::string_view(data, size * n)) ? size * n : 0;
 }
 
+// libcurl calls this about once a second even while no data arrives: a non-zero
+// answer aborts the transfer.
+int stop_requested(void *stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+{
+    return static_cast<const std::atomic<bool> *>(stop)->load() ? 1 : 0;
+}
+
+struct Outcome {
+    bool stopped = false; // the sink or *stop stopped it
+    long status = 0;      // the HTTP status
+};
+
 // Performs GET path on the socket, handing the body to sink (a callable taking a
-// string_view and returning false to stop). Returns true when the sink stopped it.
+// string_view and returning false to stop). Throws for a transport error only.
 template <class Sink>
-bool perform(const std::string &socket, const std::string &path, Sink &sink)
+Outcome perform(const std::string &socket, const std::string &path, Sink &sink, const std::atomic<bool> *stop = nullptr)
 {
     curl_global();
     Handle h(curl_easy_init(), curl_easy_cleanup);
@@ -44,17 +56,33 @@ bool perform(const std::string &socket, const std::string &path, Sink &sink)
     curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT, 5L);
+    if (stop) {
+        curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, &stop_requested);
+        curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, stop);
+    }
     const CURLcode rc = curl_easy_perform(h.get());
-    long status = 0;
-    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (rc == CURLE_WRITE_ERROR && status == 200)
-        return true; // the sink asked to stop
-    const std::string where = socket + " GET " + path;
-    if (rc != CURLE_OK)
-        throw Error(where + ": " + curl_easy_strerror(rc));
+    Outcome out;
+    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &out.status);
+    out.stopped = (rc == CURLE_WRITE_ERROR && out.status == 200) || rc == CURLE_ABORTED_BY_CALLBACK;
+    if (rc != CURLE_OK && !out.stopped)
+        throw Error(socket + " GET " + path + ": " + curl_easy_strerror(rc));
+    return out;
+}
+
+void require_ok(const std::string &socket, const std::string &path, long status)
+{
     if (status != 200)
-        throw Error(where + ": HTTP " + std::to_string(status));
-    return false;
+        throw Error(socket + " GET " + path + ": HTTP " + std::to_string(status));
+}
+
+nlohmann::json parse_json(const std::string &socket, const std::string &path, const std::string &body)
+{
+    try {
+        return nlohmann::json::parse(body);
+    } catch (const nlohmann::json::exception &e) {
+        throw Error(socket + " GET " + path + ": not JSON: " + e.what());
+    }
 }
 
 } // namespace
@@ -62,31 +90,44 @@ bool perform(const std::string &socket, const std::string &path, Sink &sink)
 std::string RuntimeApi::get(const std::string &path) const
 {
     std::string body;
+    require_ok(socket_, path, get_with_status(path, body));
+    return body;
+}
+
+long RuntimeApi::get_with_status(const std::string &path, std::string &body) const
+{
     auto sink = [&](std::string_view chunk) {
         body.append(chunk);
         return true;
     };
-    perform(socket_, path, sink);
-    return body;
+    return perform(socket_, path, sink).status;
 }
 
 nlohmann::json RuntimeApi::get_json(const std::string &path) const
 {
-    const std::string body = get(path);
-    try {
-        return nlohmann::json::parse(body);
-    } catch (const nlohmann::json::exception &e) {
-        throw Error(socket_ + " GET " + path + ": not JSON: " + e.what());
-    }
+    return parse_json(socket_, path, get(path));
+}
+
+std::optional<nlohmann::json> RuntimeApi::get_json_unless_missing(const std::string &path) const
+{
+    std::string body;
+    const long status = get_with_status(path, body);
+    if (status == 404)
+        return std::nullopt;
+    require_ok(socket_, path, status);
+    return parse_json(socket_, path, body);
 }
 
 RuntimeApi::StreamEnd RuntimeApi::follow(const std::string &path, const std::function<bool(std::string_view)> &on_line,
-                                         std::size_t max_line) const
+                                         const FollowOptions &opts) const
 {
-    LineSplitter lines(max_line, on_line);
+    LineSplitter lines(opts.max_line, on_line, opts.on_oversized);
     auto sink = [&](std::string_view chunk) { return lines.feed(chunk); };
     StreamEnd end;
-    end.stopped = perform(socket_, path, sink);
+    const Outcome out = perform(socket_, path, sink, opts.stop);
+    if (!out.stopped)
+        require_ok(socket_, path, out.status);
+    end.stopped = out.stopped;
     end.oversized = lines.oversized();
     end.truncated = lines.pending();
     return end;

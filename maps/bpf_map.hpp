@@ -80,6 +80,16 @@ public:
     const std::string &name() const { return name_; }
     int fd() const { return fd_.get(); }
 
+    // The most entries the map holds (its max_entries).
+    std::uint32_t capacity() const
+    {
+        bpf_map_info info{};
+        std::uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd_.get(), &info, &len) != 0)
+            throw_errno("read the definition of map " + name_, errno);
+        return info.max_entries;
+    }
+
 private:
     // op (a lookup that copies the value out): the value, or nullopt for a missing key.
     std::optional<V> read_value(int (*op)(int, const void *, void *), const K &key, const char *what) const

@@ -1,0 +1,165 @@
+#include "metrics.hpp"
+
+#include <map>
+#include <sstream>
+
+#include "counters.hpp"
+#include "endpoints.hpp"
+
+namespace fp {
+
+namespace {
+
+std::string escaped(const std::string &v)
+{
+    std::string out;
+    for (const char c : v) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+class Exposition {
+public:
+    // Each metric's HELP and TYPE once, before its first sample.
+    void family(const std::string &name, const char *type, const char *help)
+    {
+        out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    }
+    void sample(const std::string &name, const std::map<std::string, std::string> &labels, double value)
+    {
+        out_ << name;
+        if (!labels.empty()) {
+            out_ << "{";
+            bool first = true;
+            for (const auto &[k, v] : labels) {
+                out_ << (first ? "" : ",") << k << "=\"" << escaped(v) << "\"";
+                first = false;
+            }
+            out_ << "}";
+        }
+        out_ << " " << static_cast<std::uint64_t>(value) << "\n";
+    }
+    std::string str() const { return out_.str(); }
+
+private:
+    std::ostringstream out_;
+};
+
+void endpoints(Exposition &x, const PinRoot &root, MapSet &maps)
+{
+    struct Device {
+        std::string dev, addresses;
+        fp_ep_stats counters;
+    };
+    std::map<std::uint32_t, Device> by_slot; // counters are per device (slot)
+    for (const EndpointRow &r : Endpoints(root, maps).list()) {
+        auto [it, fresh] = by_slot.try_emplace(r.slot, Device{r.dev.empty() ? "(gone)" : r.dev, "", r.counters});
+        it->second.addresses += (fresh ? "" : ",") + r.addr.str();
+    }
+    x.family("flatpath_endpoint_packets_total", "counter",
+             "Packets the fast path delivered to (direction=to) or accepted from (direction=from) an endpoint.");
+    for (const auto &[slot, d] : by_slot) {
+        x.sample("flatpath_endpoint_packets_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "to"}},
+                 static_cast<double>(d.counters.to_packets));
+        x.sample("flatpath_endpoint_packets_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "from"}},
+                 static_cast<double>(d.counters.from_packets));
+    }
+    x.family("flatpath_endpoint_bytes_total", "counter", "Bytes of those packets.");
+    for (const auto &[slot, d] : by_slot) {
+        x.sample("flatpath_endpoint_bytes_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "to"}},
+                 static_cast<double>(d.counters.to_bytes));
+        x.sample("flatpath_endpoint_bytes_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "from"}},
+                 static_cast<double>(d.counters.from_bytes));
+    }
+}
+
+void reasons(Exposition &x, MapSet &maps)
+{
+    for (const bool drop : {true, false}) {
+        const std::string name = drop ? "flatpath_drops_total" : "flatpath_passed_to_stack_total";
+        x.family(name, "counter",
+                 drop ? "Packets the datapath dropped, by hook and reason."
+                      : "Packets the datapath handed to the kernel stack, by hook and reason.");
+        for (unsigned hook = 0; hook < FP_HOOK_MAX; ++hook) {
+            for (unsigned reason = 1; reason < FP_REASON_MAX; ++reason) {
+                if (reason_name(reason).empty() || reason_is_drop(reason) != drop)
+                    continue;
+                const fp_reason_stats s = sum_per_cpu(maps.reasons.per_cpu(reason_index(hook, reason)));
+                x.sample(name, {{"hook", std::string(hook_name(hook))}, {"reason", std::string(reason_name(reason))}},
+                         static_cast<double>(s.packets));
+            }
+        }
+    }
+}
+
+struct Fill {
+    std::string map;
+    std::size_t entries;
+    std::uint32_t capacity;
+};
+
+template <class Map>
+Fill fill_of(const Map &m)
+{
+    return {m.name(), m.entries().size(), m.capacity()};
+}
+
+void map_fill(Exposition &x, MapSet &maps)
+{
+    const Fill fills[] = {fill_of(maps.endpoints), fill_of(maps.ifaces),      fill_of(maps.dnat), fill_of(maps.ranges),
+                          fill_of(maps.local_addrs), fill_of(maps.marks), fill_of(maps.ct)};
+    x.family("flatpath_map_entries", "gauge", "Entries in a map now.");
+    for (const Fill &f : fills)
+        x.sample("flatpath_map_entries", {{"map", f.map}}, static_cast<double>(f.entries));
+    x.family("flatpath_map_capacity", "gauge", "The most entries a map holds; a full map refuses new ones.");
+    for (const Fill &f : fills)
+        x.sample("flatpath_map_capacity", {{"map", f.map}}, f.capacity);
+}
+
+void daemon(Exposition &x, const DaemonHealth &h)
+{
+    x.family("flatpath_daemon_runtime_connected", "gauge", "1 while the runtime's event stream is open.");
+    x.sample("flatpath_daemon_runtime_connected", {}, h.connected ? 1 : 0);
+    x.family("flatpath_daemon_last_event_timestamp_seconds", "gauge", "When the last event line arrived (Unix time).");
+    x.sample("flatpath_daemon_last_event_timestamp_seconds", {}, static_cast<double>(h.last_event_unix.load()));
+    x.family("flatpath_daemon_connects_total", "counter", "Connections to the runtime, the first and each reconnect.");
+    x.sample("flatpath_daemon_connects_total", {}, static_cast<double>(h.connects.load()));
+    x.family("flatpath_daemon_connect_failures_total", "counter", "Attempts to reach the runtime that failed.");
+    x.sample("flatpath_daemon_connect_failures_total", {}, static_cast<double>(h.connect_failures.load()));
+    x.family("flatpath_daemon_resyncs_total", "counter", "Full comparisons of the maps with the running containers.");
+    x.sample("flatpath_daemon_resyncs_total", {}, static_cast<double>(h.resyncs.load()));
+    x.family("flatpath_daemon_events_total", "counter", "Runtime events read, by kind.");
+    static const char *kinds[] = {"start", "died", "removed", "network_connect", "network_disconnect", "other"};
+    for (std::size_t k = 0; k < h.events.size(); ++k)
+        x.sample("flatpath_daemon_events_total", {{"kind", kinds[k]}}, static_cast<double>(h.events[k].load()));
+    x.family("flatpath_daemon_skipped_lines_total", "counter",
+             "Lines of the event stream that were not events (garbage, cut off, or too long): logged and skipped.");
+    x.sample("flatpath_daemon_skipped_lines_total", {}, static_cast<double>(h.skipped_lines.load()));
+    x.family("flatpath_daemon_problems_total", "counter",
+             "Entries the label policy asked for that could not be applied (each logged).");
+    x.sample("flatpath_daemon_problems_total", {}, static_cast<double>(h.problems.load()));
+    x.family("flatpath_daemon_managed_containers", "gauge", "Containers the daemon has datapath entries for.");
+    x.sample("flatpath_daemon_managed_containers", {}, static_cast<double>(h.managed.load()));
+}
+
+} // namespace
+
+std::string render_metrics(const PinRoot &root, MapSet &maps, const DaemonHealth *health)
+{
+    Exposition x;
+    endpoints(x, root, maps);
+    reasons(x, maps);
+    map_fill(x, maps);
+    if (health)
+        daemon(x, *health);
+    return x.str();
+}
+
+} // namespace fp

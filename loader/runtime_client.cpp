@@ -1,0 +1,101 @@
+#include "runtime_client.hpp"
+
+#include <cctype>
+#include <filesystem>
+
+#include "error.hpp"
+
+namespace fp {
+
+namespace {
+
+constexpr const char *kPodmanSocket = "/run/podman/podman.sock";
+constexpr const char *kDockerSocket = "/var/run/docker.sock";
+
+std::string url_escape(const std::string &text)
+{
+    std::string out;
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            static const char hex[] = "0123456789ABCDEF";
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string find_runtime_socket(const std::string &given)
+{
+    if (!given.empty())
+        return given;
+    for (const char *candidate : {kPodmanSocket, kDockerSocket})
+        if (std::filesystem::exists(candidate))
+            return candidate;
+    throw Error(std::string("no container runtime socket found (tried ") + kPodmanSocket + " and " + kDockerSocket +
+                "); give one with --runtime-api or RUNTIME_API");
+}
+
+RuntimeClient::RuntimeClient(const std::string &socket) : api_(socket)
+{
+    try {
+        if (api_.get("/v4.0.0/libpod/_ping") == "OK")
+            return; // Podman
+    } catch (const Error &) {
+        // Docker refuses the libpod path (or something else listens): ask the plain way.
+    }
+    if (api_.get("/_ping") != "OK")
+        throw Error(socket + ": the answer to GET /_ping is not OK: not a Podman or Docker API");
+    flavour_ = RuntimeFlavour::Docker;
+}
+
+std::string RuntimeClient::describe() const
+{
+    return std::string(flavour_ == RuntimeFlavour::Podman ? "podman" : "docker") + " at " + socket();
+}
+
+std::string RuntimeClient::prefix() const
+{
+    return flavour_ == RuntimeFlavour::Podman ? "/v4.0.0/libpod" : "";
+}
+
+std::vector<std::string> RuntimeClient::running_with_label(const std::string &label, const std::string &value) const
+{
+    const nlohmann::json filters = {{"label", {label + "=" + value}}};
+    const nlohmann::json list = api_.get_json(prefix() + "/containers/json?filters=" + url_escape(filters.dump()));
+    std::vector<std::string> ids;
+    for (const auto &c : list) {
+        // The runtime filtered already; check again so that a runtime ignoring the filter
+        // cannot make the daemon take unlabelled containers.
+        const auto labels = c.find("Labels");
+        if (labels == c.end() || !labels->is_object())
+            continue;
+        const auto it = labels->find(label);
+        if (it != labels->end() && it->is_string() && *it == value && c.contains("Id") && c["Id"].is_string())
+            ids.push_back(c["Id"].get<std::string>());
+    }
+    return ids;
+}
+
+std::optional<ContainerInfo> RuntimeClient::inspect(const std::string &id) const
+{
+    const auto j = api_.get_json_unless_missing(prefix() + "/containers/" + url_escape(id) + "/json");
+    if (!j)
+        return std::nullopt;
+    return parse_container_inspect(*j);
+}
+
+RuntimeApi::StreamEnd RuntimeClient::follow_events(std::time_t since,
+                                                   const std::function<bool(std::string_view)> &on_line,
+                                                   const RuntimeApi::FollowOptions &opts) const
+{
+    const std::string query = flavour_ == RuntimeFlavour::Podman ? "/events?stream=true&since=" : "/events?since=";
+    return api_.follow(prefix() + query + std::to_string(since), on_line, opts);
+}
+
+} // namespace fp
