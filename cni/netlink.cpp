@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cni_error.hpp"
+#include "netdev.hpp"
 
 namespace fp::cni {
 
@@ -275,12 +276,8 @@ void Netlink::add_permanent_neighbour(const std::string &dev, const IpAddr &addr
 
 void Netlink::enable_gro(const std::string &dev)
 {
-    ethtool_value v{ETHTOOL_SGRO, 1};
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
-    ifr.ifr_data = reinterpret_cast<char *>(&v);
-    if (::ioctl(ioctl_fd_, SIOCETHTOOL, &ifr) != 0)
-        throw CniError(ErrorCode::IoFailure, "cannot turn GRO on for " + dev, std::strerror(errno));
+    if (const int err = fp::enable_gro(ioctl_fd_, dev))
+        throw CniError(ErrorCode::IoFailure, "cannot turn GRO on for " + dev, std::strerror(err));
 }
 
 } // namespace fp::cni

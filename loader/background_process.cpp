@@ -11,7 +11,7 @@
 
 namespace fp {
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv)
+BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv, const std::string &log)
 {
     std::vector<std::string> full = argv;
     std::vector<char *> args;
@@ -22,9 +22,10 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv)
     if (pid_ < 0)
         throw_errno("fork for " + argv.front(), errno);
     if (pid_ == 0) {
-        const int null = ::open("/dev/null", O_RDWR); // servers chatter; their clients report
-        ::dup2(null, 1);
-        ::dup2(null, 2);
+        // Servers chatter; their clients report. A log is kept when asked for.
+        const int out = log.empty() ? ::open("/dev/null", O_RDWR) : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
@@ -32,9 +33,33 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv)
 
 BackgroundProcess::~BackgroundProcess()
 {
-    ::kill(pid_, SIGTERM);
+    if (pid_ > 0)
+        stop(SIGTERM);
+}
+
+int BackgroundProcess::stop(int sig)
+{
+    if (pid_ <= 0)
+        return exit_status_;
+    ::kill(pid_, sig);
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_status_;
+}
+
+bool BackgroundProcess::running()
+{
+    if (pid_ <= 0)
+        return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_)
+        return true;
+    pid_ = -1;
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
 }
 
 } // namespace fp

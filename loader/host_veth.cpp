@@ -1,7 +1,11 @@
 #include "host_veth.hpp"
 
 #include <netlink/route/link.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -38,15 +42,25 @@ bool has_mac(rtnl_link *link, const MacAddr &mac)
            MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(addr))) == mac;
 }
 
-// Runs in the container's namespace: "IFINDEX PEER_IFINDEX" of its veth with `mac`.
+// Runs in the container's namespace: "IFINDEX PEER_IFINDEX" of its veth with `mac`,
+// after turning GRO on for it, as flatpath-cni does for its own containers: without
+// it the frames XDP on an uplink redirects to the container would be dropped.
 std::string container_side(const MacAddr &mac)
 {
     LinkCache links;
     for (nl_object *o = nl_cache_get_first(links.cache); o; o = nl_cache_get_next(o)) {
         auto *link = reinterpret_cast<rtnl_link *>(o);
         const char *type = rtnl_link_get_type(link);
-        if (type && std::string(type) == "veth" && has_mac(link, mac))
-            return std::to_string(rtnl_link_get_ifindex(link)) + " " + std::to_string(rtnl_link_get_link(link));
+        if (!type || std::string(type) != "veth" || !has_mac(link, mac))
+            continue;
+        const std::string name = rtnl_link_get_name(link);
+        const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        const int err = sock < 0 ? errno : enable_gro(sock, name);
+        if (sock >= 0)
+            ::close(sock);
+        if (err)
+            throw Error("cannot turn GRO on for " + name + ": " + std::strerror(err));
+        return std::to_string(rtnl_link_get_ifindex(link)) + " " + std::to_string(rtnl_link_get_link(link));
     }
     throw Error("no veth with MAC " + mac.str());
 }

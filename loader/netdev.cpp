@@ -1,8 +1,13 @@
 #include "netdev.hpp"
 
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <netlink/route/link.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "error.hpp"
@@ -57,6 +62,15 @@ NetDev NetDev::by_name(const std::string &name)
 std::optional<NetDev> NetDev::by_index(std::uint32_t ifindex)
 {
     return query(static_cast<int>(ifindex), nullptr);
+}
+
+int enable_gro(int sock_fd, const std::string &dev)
+{
+    ethtool_value v{ETHTOOL_SGRO, 1};
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = reinterpret_cast<char *>(&v);
+    return ::ioctl(sock_fd, SIOCETHTOOL, &ifr) == 0 ? 0 : errno;
 }
 
 fp_ep_kind NetDev::endpoint_kind() const

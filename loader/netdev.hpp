@@ -25,4 +25,9 @@ struct NetDev {
     fp_ep_kind endpoint_kind() const;
 };
 
+// Turns GRO on for dev, through sock_fd (any socket of dev's namespace): a veth takes
+// XDP-redirected frames only when its peer has GRO (or an XDP program) on. Returns 0 or
+// the errno of the failure.
+int enable_gro(int sock_fd, const std::string &dev);
+
 } // namespace fp

@@ -1,0 +1,125 @@
+// `flatpath daemon` under test: the daemon runs in the test's host namespace (through
+// nsenter, like Podman), on the lab's pin root, with a run directory and a log of the
+// test's own; its metrics endpoint listens on 127.0.0.1:kMetricsPort of that namespace.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "background_process.hpp"
+#include "command.hpp"
+#include "error.hpp"
+#include "netns_task.hpp"
+#include "sockets.hpp"
+
+namespace fp::test {
+
+inline constexpr int kMetricsPort = 19465;
+
+// Polls cond every 100 ms for up to `seconds`.
+inline bool eventually(const std::function<bool()> &cond, int seconds = 30)
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < until) {
+        if (cond())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return cond();
+}
+
+class DaemonRunner {
+public:
+    DaemonRunner(std::string netns, std::string pin_root, std::string dir)
+        : netns_(std::move(netns)), pin_root_(std::move(pin_root)), dir_(std::move(dir))
+    {
+    }
+
+    // The command line of a daemon; env: NAME=VALUE words put before it (drop-in use).
+    std::vector<std::string> argv(const std::vector<std::string> &flags, const std::vector<std::string> &env = {}) const
+    {
+        std::vector<std::string> a = {"nsenter", "--net=/run/netns/" + netns_, "env"};
+        a.insert(a.end(), env.begin(), env.end());
+        a.insert(a.end(), {FLATPATH_BIN, "--pin-root", pin_root_, "daemon", "--run-dir", run_dir(), "--metrics-listen",
+                           "127.0.0.1:" + std::to_string(kMetricsPort)});
+        a.insert(a.end(), flags.begin(), flags.end());
+        return a;
+    }
+    void start(const std::vector<std::string> &flags, const std::vector<std::string> &env = {})
+    {
+        process = std::make_unique<BackgroundProcess>(argv(flags, env), log_path());
+        // Up when its metrics answer (the datapath is up and the maps are open by then).
+        ASSERT_TRUE(eventually([&] { return !scrape().empty() || !process->running(); }))
+            << "the daemon did not start:\n" << log();
+        ASSERT_TRUE(process->running()) << "the daemon exited:\n" << log();
+    }
+    int stop(int sig) { return process->stop(sig); }
+
+    std::string run_dir() const { return dir_ + "/fprun"; }
+    std::string log_path() const { return dir_ + "/daemon.log"; }
+    std::string log() const
+    {
+        std::ifstream in(log_path());
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    // The metrics page ("" while nothing answers), fetched as a scraper would: one
+    // HTTP GET over TCP from inside the daemon's namespace.
+    std::string scrape() const
+    {
+        try {
+            return run_in_netns(netns_, [] {
+                Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                const SockAddr to = sockaddr_of(IpAddr::parse("127.0.0.1"), kMetricsPort);
+                if (::connect(s.get(), to.ptr(), to.len) != 0)
+                    return std::string();
+                const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+                if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+                    return std::string();
+                std::string answer;
+                char buf[65536];
+                for (ssize_t n; (n = ::recv(s.get(), buf, sizeof buf, 0)) > 0;)
+                    answer.append(buf, static_cast<std::size_t>(n));
+                const std::size_t body = answer.find("\r\n\r\n");
+                if (answer.rfind("HTTP/1.0 200 ", 0) != 0 || body == std::string::npos)
+                    return std::string();
+                return answer.substr(body + 4);
+            });
+        } catch (const Error &) {
+            return "";
+        }
+    }
+    // The value of one sample line ("name{labels}" exactly as printed); -1 when absent.
+    double metric(const std::string &series) const
+    {
+        std::istringstream in(scrape());
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind(series + " ", 0) == 0)
+                return std::stod(line.substr(series.size() + 1));
+        return -1;
+    }
+    nlohmann::json flatpath_json(const std::vector<std::string> &args) const
+    {
+        std::vector<std::string> a = {"nsenter", "--net=/run/netns/" + netns_, FLATPATH_BIN, "--pin-root", pin_root_};
+        a.insert(a.end(), args.begin(), args.end());
+        a.push_back("--json");
+        return nlohmann::json::parse(run_checked(a));
+    }
+
+    std::unique_ptr<BackgroundProcess> process;
+
+private:
+    std::string netns_, pin_root_, dir_;
+};
+
+} // namespace fp::test

@@ -1,0 +1,315 @@
+// `flatpath daemon` with a real Podman: `podman system service` on a test-owned socket,
+// real containers (busybox root filesystem) on a CNI bridge network that flatpath did
+// not create ("brnet": bridge + host-local + portmap, as Podman's default network), so
+// the daemon works in attach mode. A LAN namespace reaches the host through uplink0.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "daemon_fixture.hpp"
+#include "error.hpp"
+#include "netns_task.hpp"
+#include "podman_fixture.hpp"
+#include "runtime_api.hpp"
+#include "sockets.hpp"
+
+namespace fp::test {
+namespace {
+
+class DaemonTest : public PodmanTest {
+protected:
+    void SetUp() override
+    {
+        PodmanTest::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
+        const nlohmann::json brnet = {
+            {"cniVersion", "1.0.0"},
+            {"name", "brnet"},
+            {"plugins",
+             {{{"type", "bridge"},
+               {"bridge", "fpbr0"},
+               {"isGateway", true},
+               {"ipMasq", false},
+               {"ipam",
+                {{"type", "host-local"},
+                 {"dataDir", dir + "/host-local"},
+                 {"routes", {{{"dst", "0.0.0.0/0"}}}},
+                 {"ranges", {{{{"subnet", "10.67.0.0/24"}, {"gateway", "10.67.0.1"}}}}}}}},
+              {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
+        std::ofstream(dir + "/net.d/brnet.conflist") << brnet.dump(2);
+        // Strict reverse-path filtering everywhere: published ports must work without
+        // any "warm-up" traffic to the containers.
+        for (const char *conf : {"all", "default", "uplink0"})
+            lab->in(host, {"sysctl", "-qw", std::string("net.ipv4.conf.") + conf + ".rp_filter=1"});
+        sock = dir + "/podman.sock";
+        start_service();
+        daemon = std::make_unique<DaemonRunner>(host, lab->pin_root(), dir);
+    }
+    void TearDown() override
+    {
+        if (daemon && daemon->process)
+            daemon->stop(SIGTERM);
+        service.reset();
+        PodmanTest::TearDown();
+    }
+
+    void start_service()
+    {
+        service = std::make_unique<BackgroundProcess>(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
+        const RuntimeApi api(sock);
+        ASSERT_TRUE(eventually([&] {
+            try {
+                return api.get("/v4.0.0/libpod/_ping") == "OK";
+            } catch (const Error &) {
+                return false;
+            }
+        })) << "podman system service did not answer on " << sock;
+    }
+    std::vector<std::string> flags(const std::vector<std::string> &more = {}) const
+    {
+        std::vector<std::string> f = {"--runtime-api", sock, "--uplink", "uplink0"};
+        f.insert(f.end(), more.begin(), more.end());
+        return f;
+    }
+    std::string run_labelled(const std::string &name, const std::string &ports, const std::vector<std::string> &cmd,
+                             const std::vector<std::string> &extra = {})
+    {
+        std::vector<std::string> e = {"--label", "network.enable=true"};
+        if (!ports.empty())
+            e.insert(e.end(), {"--label", "network.dnat.ports=" + ports});
+        e.insert(e.end(), extra.begin(), extra.end());
+        podman(run_args(name, e, cmd, "brnet"));
+        return inspect(name, "{{(index .NetworkSettings.Networks \"brnet\").IPAddress}}");
+    }
+    std::string inspect(const std::string &name, const std::string &format)
+    {
+        std::string out = podman({"inspect", "--format", format, name});
+        while (!out.empty() && out.back() == '\n')
+            out.pop_back();
+        return out;
+    }
+
+    bool published(const std::string &port, const std::string &backend)
+    {
+        for (const auto &r : daemon->flatpath_json({"dnat", "list"}))
+            if (r["ports"] == port && r["host"] == "any" && r["proto"] == "tcp" && r["backend"] == backend)
+                return true;
+        return false;
+    }
+    bool any_published() { return !daemon->flatpath_json({"dnat", "list"}).empty(); }
+    // The host-side device of the endpoint at addr, "" when there is none.
+    std::string endpoint_dev(const std::string &addr)
+    {
+        for (const auto &e : daemon->flatpath_json({"endpoint", "list"}))
+            if (e["address"] == addr)
+                return e["dev"];
+        return "";
+    }
+    std::uint64_t delivered_to(const std::string &dev)
+    {
+        const nlohmann::json stats = daemon->flatpath_json({"stats"});
+        for (const auto &e : stats["endpoints"])
+            if (e["dev"] == dev)
+                return e["to_packets"];
+        return 0;
+    }
+    std::size_t flows_to(const std::string &addr)
+    {
+        std::size_t n = 0;
+        for (const auto &f : daemon->flatpath_json({"ct", "list"}))
+            n += f["backend"].get<std::string>().rfind(addr + ":", 0) == 0;
+        return n;
+    }
+    std::string wget_from_lan(const std::string &url)
+    {
+        std::string body;
+        eventually([&] { // until the server listens
+            const CommandResult r = run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
+            body = r.status == 0 ? r.output : "";
+            return !body.empty();
+        });
+        return body;
+    }
+    std::size_t records() const
+    {
+        const std::string d = daemon->run_dir() + "/daemon/containers";
+        return fs::exists(d) ? static_cast<std::size_t>(std::distance(fs::directory_iterator(d), fs::directory_iterator()))
+                             : 0;
+    }
+
+    std::string sock;
+    std::unique_ptr<BackgroundProcess> service;
+    std::unique_ptr<DaemonRunner> daemon;
+};
+
+// Drop-in use, configured by the environment variables of the label-watching iptables
+// daemons: a container labelled network.enable=true and network.dnat.ports=80 is
+// published on the host's addresses (reached from the LAN through XDP on the uplink,
+// with strict rp_filter and no warm-up, the client's address kept), its -p port that the
+// label does not list gets the published-port mark, and its interface on the bridge
+// becomes a flatpath endpoint; an unlabelled container gets nothing. The metrics show
+// it all. Stopping the container removes every entry and its flows.
+TEST_F(DaemonTest, LabelsDriveDnatAndMarksAndStopRemovesThem)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(
+        {"--uplink", "uplink0"}, {"RUNTIME_API=unix://" + sock, "WATCH_NETWORK=brnet",
+                                  "IPTABLES_MANGLE_MARK_PUBLISHED_PORTS=0x10/0xff",
+                                  "WATCH_CONTAINER_LABEL=network.enable", "IPTABLES_DNAT_PORTS_LABEL=network.dnat.ports"}));
+    const std::string web = run_labelled("web", "80", {"httpd", "-f", "-vv", "-p", "80", "-h", "/www"}, {"-p", "8081:81"});
+    podman(run_args("plain", {}, {"sleep", "300"}, "brnet"));
+    const std::string plain = inspect("plain", "{{(index .NetworkSettings.Networks \"brnet\").IPAddress}}");
+
+    ASSERT_TRUE(eventually([&] { return published("80", web); })) << daemon->log();
+    const nlohmann::json marks = daemon->flatpath_json({"mark", "list"});
+    ASSERT_EQ(marks.size(), 1u) << marks.dump();
+    EXPECT_EQ(marks[0]["address"], web);
+    EXPECT_EQ(marks[0]["port"], 81);
+    EXPECT_EQ(marks[0]["match"], "source");
+    EXPECT_EQ(marks[0]["value"], 0x10);
+    EXPECT_EQ(marks[0]["mask"], 0xff);
+    const std::string dev = endpoint_dev(web);
+    EXPECT_TRUE(dev.starts_with("veth")) << "attach mode registers the host end of the container's veth: " << dev;
+    EXPECT_EQ(endpoint_dev(plain), "") << "an unlabelled container is left alone";
+
+    const std::uint64_t before = delivered_to(dev);
+    EXPECT_EQ(wget_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
+    EXPECT_NE(podman({"logs", "web"}).find("10.65.0.2"), std::string::npos) << "the server saw the client's address";
+    EXPECT_GT(delivered_to(dev), before) << "the fast path delivered the request";
+    EXPECT_GE(flows_to(web), 1u);
+
+    const std::string page = daemon->scrape();
+    EXPECT_NE(page.find("flatpath_map_entries{map=\"fp_dnat\"} 1\n"), std::string::npos) << page;
+    EXPECT_NE(page.find("flatpath_map_entries{map=\"fp_marks\"} 1\n"), std::string::npos) << page;
+    EXPECT_NE(page.find("flatpath_drops_total{hook=\"xdp_uplink\""), std::string::npos) << page;
+    EXPECT_EQ(daemon->metric("flatpath_daemon_runtime_connected"), 1);
+    EXPECT_EQ(daemon->metric("flatpath_daemon_managed_containers"), 1);
+    EXPECT_GE(daemon->metric("flatpath_daemon_events_total{kind=\"start\"}"), 1);
+    EXPECT_GT(daemon->metric("flatpath_endpoint_packets_total{addresses=\"" + web + "\",dev=\"" + dev +
+                             "\",direction=\"to\"}"),
+              0)
+        << page;
+
+    podman({"stop", "-t", "1", "web"});
+    EXPECT_TRUE(eventually([&] { return !any_published() && daemon->flatpath_json({"mark", "list"}).empty(); }))
+        << daemon->log();
+    EXPECT_EQ(endpoint_dev(web), "");
+    EXPECT_EQ(flows_to(web), 0u) << "the container's flows are purged";
+    EXPECT_EQ(records(), 0u);
+    EXPECT_EQ(daemon->metric("flatpath_daemon_managed_containers"), 0);
+}
+
+// Attach mode: two labelled containers on a Linux bridge that flatpath did not create
+// reach each other through the fast path (the receiver's delivered counter counts every
+// ping), not through the bridge.
+TEST_F(DaemonTest, AttachModeCarriesTrafficPastTheBridge)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    const std::string a = run_labelled("a", "", {"sleep", "300"});
+    const std::string b = run_labelled("b", "", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return endpoint_dev(a) != "" && endpoint_dev(b) != ""; })) << daemon->log();
+    const std::string dev_b = endpoint_dev(b);
+    const std::uint64_t before = delivered_to(dev_b);
+    const std::string ping = podman({"exec", "a", "ping", "-c", "5", "-W", "2", b});
+    EXPECT_NE(ping.find("5 packets received"), std::string::npos) << ping;
+    EXPECT_GE(delivered_to(dev_b) - before, 5u) << "echo requests delivered by flatpath";
+    podman({"rm", "-f", "-t", "0", "b"});
+    EXPECT_TRUE(eventually([&] { return endpoint_dev(b) == ""; })) << daemon->log();
+    EXPECT_NE(endpoint_dev(a), "");
+}
+
+// Restart without loss: kill -9 of the daemon while a TCP stream runs through a published
+// port: the stream goes on with every byte and no reset (pinned maps, attached programs,
+// conntrack untouched). While it is down one labelled container starts and another is
+// removed; the next daemon reconciles both (adds the one, removes the other's entries)
+// and leaves the live one's entry alone.
+TEST_F(DaemonTest, KillDashNineLosesNothingAndTheNextStartReconciles)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    const std::string sink = run_labelled("sink", "5001", {"sleep", "300"});
+    const std::string gone = run_labelled("gone", "5003", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return published("5001", sink) && published("5003", gone); })) << daemon->log();
+
+    // The server listens inside the container's own network namespace.
+    const std::string netns = inspect("sink", "{{.NetworkSettings.SandboxKey}}");
+    constexpr std::size_t kChunk = 16384, kChunks = 200;
+    NetnsTask server(netns, [&] {
+        Socket l = bound_socket(IpAddr::parse(sink), 5001, SOCK_STREAM);
+        ::listen(l.get(), 1);
+        Socket c(::accept(l.get(), nullptr, nullptr));
+        std::uint64_t got = 0;
+        char buf[65536];
+        for (ssize_t n; (n = ::recv(c.get(), buf, sizeof buf, 0)) != 0;) {
+            if (n < 0)
+                throw Error(std::string("server recv: ") + std::strerror(errno));
+            got += static_cast<std::uint64_t>(n);
+        }
+        return std::to_string(got);
+    });
+    NetnsTask client(lan, [&] {
+        const SockAddr to = sockaddr_of(IpAddr::parse("10.65.0.1"), 5001);
+        std::optional<Socket> s;
+        for (int attempt = 0; attempt < 50 && !s; ++attempt) { // until the server listens
+            Socket c(::socket(AF_INET, SOCK_STREAM, 0));
+            if (::connect(c.get(), to.ptr(), to.len) == 0)
+                s.emplace(std::move(c));
+            else
+                ::usleep(50000);
+        }
+        if (!s)
+            throw Error("cannot connect to 10.65.0.1:5001");
+        const std::string chunk(kChunk, 'x');
+        for (std::size_t i = 0; i < kChunks; ++i) { // about four seconds
+            if (::send(s->get(), chunk.data(), chunk.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(chunk.size()))
+                throw Error(std::string("client send: ") + std::strerror(errno));
+            ::usleep(20000);
+        }
+        ::shutdown(s->get(), SHUT_WR);
+        char b;
+        if (::recv(s->get(), &b, 1, 0) != 0)
+            throw Error(std::string("client: no clean close: ") + std::strerror(errno));
+        return std::string("sent");
+    });
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    EXPECT_EQ(daemon->stop(SIGKILL), 128 + SIGKILL);
+    const std::string late = run_labelled("late", "5002", {"sleep", "300"});
+    podman({"rm", "-f", "-t", "0", "gone"});
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+
+    EXPECT_EQ(client.result(), "sent");
+    EXPECT_EQ(server.result(), std::to_string(kChunk * kChunks)) << "every byte arrived";
+    EXPECT_TRUE(eventually([&] { return published("5002", late) && !published("5003", gone); })) << daemon->log();
+    EXPECT_TRUE(published("5001", sink));
+    EXPECT_EQ(endpoint_dev(gone), "") << "the removed container's endpoint is gone";
+    EXPECT_NE(endpoint_dev(late), "");
+    EXPECT_EQ(daemon->log().find("unpublished tcp *:5001"), std::string::npos) << "the live entry was left alone";
+}
+
+// The runtime's socket goes away and comes back: the daemon reconnects with backoff and
+// resyncs, picking up a container started meanwhile (whose start event it never saw
+// live), and its metrics say so.
+TEST_F(DaemonTest, SocketGoneAndBackLeadsToAResync)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    ASSERT_TRUE(eventually([&] { return daemon->metric("flatpath_daemon_runtime_connected") == 1; }));
+    service.reset();
+    fs::remove(sock);
+    EXPECT_TRUE(eventually([&] { return daemon->metric("flatpath_daemon_runtime_connected") == 0; }));
+    const std::string during = run_labelled("during", "7000", {"sleep", "300"});
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_FALSE(published("7000", during));
+    ASSERT_NO_FATAL_FAILURE(start_service());
+    EXPECT_TRUE(eventually([&] { return published("7000", during); })) << daemon->log();
+    EXPECT_GE(daemon->metric("flatpath_daemon_connects_total"), 2);
+    EXPECT_GE(daemon->metric("flatpath_daemon_resyncs_total"), 2);
+    EXPECT_GE(daemon->metric("flatpath_daemon_connect_failures_total"), 1);
+}
+
+} // namespace
+} // namespace fp::test
