@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -44,13 +45,15 @@ public:
     {
     }
 
-    // The command line of a daemon; env: NAME=VALUE words put before it (drop-in use).
+    // The command line of a daemon (metrics on kMetricsPort unless flags say otherwise);
+    // env: NAME=VALUE words put before it (drop-in use).
     std::vector<std::string> argv(const std::vector<std::string> &flags, const std::vector<std::string> &env = {}) const
     {
         std::vector<std::string> a = {"nsenter", "--net=/run/netns/" + netns_, "env"};
         a.insert(a.end(), env.begin(), env.end());
-        a.insert(a.end(), {FLATPATH_BIN, "--pin-root", pin_root_, "daemon", "--run-dir", run_dir(), "--metrics-listen",
-                           "127.0.0.1:" + std::to_string(kMetricsPort)});
+        a.insert(a.end(), {FLATPATH_BIN, "--pin-root", pin_root_, "daemon", "--run-dir", run_dir()});
+        if (std::find(flags.begin(), flags.end(), "--metrics-listen") == flags.end())
+            a.insert(a.end(), {"--metrics-listen", "127.0.0.1:" + std::to_string(kMetricsPort)});
         a.insert(a.end(), flags.begin(), flags.end());
         return a;
     }

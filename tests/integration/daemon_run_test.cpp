@@ -1,0 +1,150 @@
+// `flatpath daemon` on its own: what it does with its flags, scripts and signals, and
+// with garbage in the runtime's event stream (from a scripted runtime: a real Podman
+// never sends garbage). No containers are needed, so no Podman runs here.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "daemon_fixture.hpp"
+#include "lab.hpp"
+#include "scripted_runtime.hpp"
+
+namespace fp::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DaemonRunTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        lab = std::make_unique<Lab>("d");
+        host = lab->add_netns("host");
+        char tmpl[] = "/run/flatpath-daemon-test.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir = tmpl;
+        sock = dir + "/runtime.sock";
+        daemon = std::make_unique<DaemonRunner>(host, lab->pin_root(), dir);
+    }
+    void TearDown() override
+    {
+        if (daemon && daemon->process)
+            daemon->stop(SIGTERM);
+        runtime.reset();
+        fs::remove_all(dir);
+        lab.reset();
+    }
+    bool datapath_up() { return daemon->flatpath_json({"status"})["up"]; }
+    std::string file(const std::string &name)
+    {
+        std::ifstream in(dir + "/" + name);
+        std::string s;
+        std::getline(in, s);
+        return s;
+    }
+
+    std::unique_ptr<Lab> lab;
+    std::string host, dir, sock;
+    std::unique_ptr<ScriptedRuntime> runtime;
+    std::unique_ptr<DaemonRunner> daemon;
+};
+
+// Garbage in the event stream — a line cut in the middle of its JSON, an event of a type
+// nobody knows, a 10 MiB line, and a last line cut off by the end of the stream — is
+// logged and skipped, one line each: the event after them is still handled, the daemon
+// reconnects when the stream ends, and it is still running.
+TEST_F(DaemonRunTest, GarbageInTheEventStreamIsLoggedAndSkipped)
+{
+    std::vector<std::string> stream = {"{\"Type\":\"container\",\"Action\":\"sta\n",
+                                       "{\"Type\":\"spaceship\",\"Action\":\"launch\",\"Actor\":{\"ID\":\"x1\"}}\n"};
+    const std::string big(64 * 1024, 'x');
+    for (int i = 0; i < 160; ++i) // 10 MiB, arriving in 64 KiB chunks
+        stream.push_back(big);
+    stream.push_back("\n{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"0123456789ab\",\"Attributes\":"
+                     "{\"name\":\"ghost\"}}}\n");
+    stream.push_back("{\"Type\":\"conta");
+    runtime = std::make_unique<ScriptedRuntime>(sock, stream);
+    ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}));
+
+    ASSERT_TRUE(eventually([&] { return runtime->event_requests() >= 2; })) << daemon->log();
+    ASSERT_TRUE(eventually([&] { return daemon->metric("flatpath_daemon_runtime_connected") == 1; }));
+    EXPECT_TRUE(daemon->process->running());
+    EXPECT_EQ(daemon->metric("flatpath_daemon_skipped_lines_total"), 3) << daemon->log();
+    EXPECT_EQ(daemon->metric("flatpath_daemon_events_total{kind=\"other\"}"), 1);
+    EXPECT_EQ(daemon->metric("flatpath_daemon_events_total{kind=\"start\"}"), 1);
+    EXPECT_GE(daemon->metric("flatpath_daemon_connects_total"), 2);
+    const std::string log = daemon->log();
+    EXPECT_NE(log.find("skipped a line (not a JSON object): {\"Type\":\"container\",\"Action\":\"sta"), std::string::npos)
+        << log;
+    EXPECT_NE(log.find("skipped a line longer than"), std::string::npos) << log;
+    EXPECT_NE(log.find("cut off by the end of the stream"), std::string::npos) << log;
+    EXPECT_EQ(daemon->stop(SIGTERM), 0);
+}
+
+// The scripts get the daemon's environment (FLATPATH_PIN_ROOT included), SIGTERM runs the
+// shutdown script and exits 0, and the datapath stays up for traffic to go on flowing.
+TEST_F(DaemonRunTest, ScriptsRunAndSigtermLeavesTheDatapathUp)
+{
+    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}, {"STARTUP_SCRIPT=echo \"$FLATPATH_PIN_ROOT $GREETING\" > " +
+                                                                       dir + "/started",
+                                                                   "SHUTDOWN_SCRIPT=echo bye > " + dir + "/stopped",
+                                                                   "GREETING=hello"}));
+    EXPECT_EQ(file("started"), lab->pin_root() + " hello");
+    EXPECT_FALSE(fs::exists(dir + "/stopped"));
+    EXPECT_EQ(daemon->stop(SIGTERM), 0);
+    EXPECT_EQ(file("stopped"), "bye");
+    EXPECT_TRUE(datapath_up());
+}
+
+// --remove-datapath-on-exit: SIGINT takes the datapath down (nothing else uses it).
+TEST_F(DaemonRunTest, RemoveDatapathOnExitTakesItDown)
+{
+    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock, "--remove-datapath-on-exit"}));
+    EXPECT_TRUE(datapath_up());
+    EXPECT_EQ(daemon->stop(SIGINT), 0);
+    EXPECT_FALSE(datapath_up());
+}
+
+// What stops a start, each with one clear line and nothing brought up: a failing startup
+// script (its output shown), a second daemon on the same run directory, a malformed mark
+// or metrics address.
+TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
+{
+    const CommandResult script = run_command(daemon->argv({"--runtime-api", sock, "--startup-script",
+                                                           "echo cannot-reach-the-gateway; exit 3"}));
+    EXPECT_NE(script.status, 0);
+    EXPECT_NE(script.output.find("flatpath: error: startup script 'echo cannot-reach-the-gateway; exit 3' failed with "
+                                 "exit status 3:\ncannot-reach-the-gateway"),
+              std::string::npos)
+        << script.output;
+    EXPECT_FALSE(datapath_up());
+
+    const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+        {{"--mark-published-ports", "0x10/zz"}, "flatpath: error: "},
+        {{"--metrics-listen", "localhost"}, "flatpath: error: --metrics-listen 'localhost': want ADDR:PORT"},
+        {{"--xdp-mode", "fast"}, "flatpath: error: --xdp-mode: fast not in {native,generic,auto,off}"},
+    };
+    for (const auto &[flags, message] : refused) {
+        std::vector<std::string> f = {"--runtime-api", sock};
+        f.insert(f.end(), flags.begin(), flags.end());
+        const CommandResult r = run_command(daemon->argv(f));
+        EXPECT_NE(r.status, 0) << flags[0];
+        EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    }
+
+    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}));
+    const CommandResult second = run_command(daemon->argv({"--runtime-api", sock}));
+    EXPECT_NE(second.status, 0);
+    EXPECT_NE(second.output.find("another flatpath daemon is running"), std::string::npos) << second.output;
+    EXPECT_TRUE(daemon->process->running());
+}
+
+} // namespace
+} // namespace fp::test
