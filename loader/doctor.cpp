@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "command.hpp"
@@ -102,27 +104,83 @@ std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string
     return out;
 }
 
-std::vector<Finding> rp_filter_findings(const std::vector<std::string> &uplinks, bool marks_in_use, bool dnat_in_use,
-                                        const std::function<int(const std::string &)> &rp_filter)
+std::vector<std::string> marked_tables(std::uint32_t our_bits, const std::string &ip_rules_json)
+{
+    std::set<std::string> tables;
+    if (our_bits == 0 || ip_rules_json.empty())
+        return {};
+    for (const auto &rule : nlohmann::json::parse(ip_rules_json)) {
+        const std::uint32_t mask = rule.contains("fwmask") ? number(rule["fwmask"]) : 0xffffffffu;
+        if (rule.contains("fwmark") && (mask & our_bits) != 0 && rule.contains("table"))
+            tables.insert(rule["table"].get<std::string>());
+    }
+    return {tables.begin(), tables.end()};
+}
+
+std::vector<std::string> route_devices(const std::string &routes_json)
+{
+    std::set<std::string> devs;
+    if (!routes_json.empty())
+        for (const auto &route : nlohmann::json::parse(routes_json))
+            if (route.contains("dev") && route["dev"] != "lo")
+                devs.insert(route["dev"].get<std::string>());
+    return {devs.begin(), devs.end()};
+}
+
+std::vector<Finding> rp_filter_findings(const RpFilterScope &scope,
+                                        const std::function<int(const std::string &, const std::string &)> &conf)
 {
     std::vector<Finding> out;
-    const int all = rp_filter("all");
-    const auto check = [&](const std::string &dev, const std::string &drops) {
-        // The kernel applies the larger of conf.all and conf.DEV.
-        if (std::max(all, rp_filter(dev)) != 1)
-            return;
+    // The kernel applies the larger of conf.all.rp_filter and conf.DEV.rp_filter, and
+    // src_valid_mark when either conf.all or conf.DEV has it.
+    const auto strict = [&](const std::string &dev) { return std::max(conf("all", "rp_filter"), conf(dev, "rp_filter")) == 1; };
+    const auto report = [&](const std::string &dev, const std::string &drops) {
         out.push_back({"strict reverse-path filtering (rp_filter=1) on " + dev + " drops " + drops,
                        "sysctl -w net.ipv4.conf." + dev + ".rp_filter=2 (loose mode: the kernel uses the larger of "
                        "this and net.ipv4.conf.all.rp_filter)"});
     };
-    if (marks_in_use)
-        for (const std::string &dev : uplinks)
-            check(dev, "what flatpath hands to the stack there (fragments, ICMP errors, other traffic) from clients "
-                       "whose replies a mark routes out of another uplink");
-    if (dnat_in_use)
-        check("lo", "the replies to the host's own connections to published ports");
+    for (const std::string &dev : scope.marked_gateways)
+        if (strict(dev))
+            report(dev, "requests from clients that only the marked route reaches (the check routes their source by "
+                        "the main table): what flatpath hands to the stack there, and what other tools publish");
+    if (!scope.marked_gateways.empty())
+        for (const std::string &dev : scope.marked_entries)
+            if (strict(dev) && (conf("all", "src_valid_mark") == 1 || conf(dev, "src_valid_mark") == 1))
+                report(dev, "marked container replies that the stack translates back (ports published by another "
+                            "tool, such as portmap): with src_valid_mark on, the check follows the mark to the "
+                            "other gateway's interface");
+    if (scope.dnat_in_use && strict("lo"))
+        report("lo", "the replies to the host's own connections to published ports");
     return out;
 }
+
+namespace {
+
+// The marked endpoints' entries into the stack (see RpFilterScope::marked_entries).
+std::vector<std::string> marked_entries(MapSet &maps)
+{
+    std::set<IpAddr> marked;
+    bool any = false;
+    for (const auto &[key, m] : maps.marks.entries()) {
+        const IpAddr a = IpAddr::from_raw(key.addr);
+        any = any || a == IpAddr::parse("::");
+        marked.insert(a);
+    }
+    std::set<std::string> names;
+    for (const auto &[key, ep] : maps.endpoints.entries()) {
+        if (!any && !marked.contains(IpAddr::from_raw(key.addr)))
+            continue;
+        const auto dev = NetDev::by_index(ep.ifindex);
+        const auto master = dev && dev->master ? NetDev::by_index(dev->master) : std::nullopt;
+        if (master)
+            names.insert(master->name);
+        else if (dev)
+            names.insert(dev->name);
+    }
+    return {names.begin(), names.end()};
+}
+
+} // namespace
 
 std::vector<Finding> run_doctor(MapSet &maps)
 {
@@ -134,16 +192,16 @@ std::vector<Finding> run_doctor(MapSet &maps)
                           output_of({"iptables-save"}) + output_of({"ip6tables-save"}),
                           output_of({"nft", "list", "ruleset"}));
 
-    std::vector<std::string> uplinks;
-    for (const auto &[key, rec] : maps.ifaces.entries()) {
-        const auto dev = NetDev::by_index(key.ifindex);
-        if (dev && rec.role == FP_ROLE_UPLINK)
-            uplinks.push_back(dev->name);
-    }
-    std::sort(uplinks.begin(), uplinks.end());
-    const fp_config cfg = maps.config.lookup(0).value_or(fp_config{});
-    const auto rp = rp_filter_findings(uplinks, our_bits != 0, cfg.dnat_entries != 0, [](const std::string &dev) {
-        return std::stoi(sysctl_read("net.ipv4.conf." + dev + ".rp_filter"));
+    RpFilterScope scope;
+    std::set<std::string> gateways;
+    for (const std::string &table : marked_tables(our_bits, output_of({"ip", "-j", "rule", "show"})))
+        for (const std::string &dev : route_devices(output_of({"ip", "-j", "route", "show", "table", table})))
+            gateways.insert(dev);
+    scope.marked_gateways.assign(gateways.begin(), gateways.end());
+    scope.marked_entries = marked_entries(maps);
+    scope.dnat_in_use = maps.config.lookup(0).value_or(fp_config{}).dnat_entries != 0;
+    const auto rp = rp_filter_findings(scope, [](const std::string &dev, const std::string &key) {
+        return std::stoi(sysctl_read("net.ipv4.conf." + dev + "." + key));
     });
     findings.insert(findings.end(), rp.begin(), rp.end());
     return findings;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,14 +25,32 @@ std::vector<std::uint32_t> iptables_mark_masks(const std::string &line);
 std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string &ip_rules_json,
                                        const std::string &iptables_save, const std::string &nft_ruleset);
 
-// Findings about strict reverse-path filtering (rp_filter 1): on uplinks when marks make
-// routing asymmetric (flatpath's own paths never meet the check: XDP and tc take requests
-// before it and translated replies are routed in BPF, but what they hand to the stack
-// does), and on lo when ports are published (replies to the host's own connections
-// arrive there with a host address as source). rp_filter(dev) returns the device's value,
-// rp_filter("all") the global one.
-std::vector<Finding> rp_filter_findings(const std::vector<std::string> &uplinks, bool marks_in_use, bool dnat_in_use,
-                                        const std::function<int(const std::string &)> &rp_filter);
+// The routing tables that ip rules reading any of our_bits select (from `ip -j rule show`).
+std::vector<std::string> marked_tables(std::uint32_t our_bits, const std::string &ip_rules_json);
+// The devices the routes of `ip -j route show table T` leave by.
+std::vector<std::string> route_devices(const std::string &routes_json);
+
+struct RpFilterScope {
+    // The interfaces that marked replies leave by (the routes of marked tables): their
+    // requests arrive there, from clients the main table may route elsewhere.
+    std::vector<std::string> marked_gateways;
+    // Where marked container traffic enters the host stack: the bridge of a marked
+    // endpoint's host device (attach mode, bridge mode), else that device.
+    std::vector<std::string> marked_entries;
+    bool dnat_in_use = false;
+};
+
+// Findings about strict reverse-path filtering (rp_filter 1), on exactly the interfaces
+// where it drops something. flatpath's own paths never meet the check (XDP and tc take
+// requests before it, translated replies are routed in BPF), but what goes through the
+// stack does: requests arriving on a marked gateway (the check routes their source by
+// the main table); marked container replies that the stack translates back (ports
+// another tool publishes, such as portmap's), where they enter the stack, when
+// src_valid_mark makes the check follow the mark to the gateway; and, when ports are
+// published, the replies to the host's own connections, which arrive on lo with a host
+// address as source. conf(dev, key) returns net.ipv4.conf.DEV.KEY ("all": the global one).
+std::vector<Finding> rp_filter_findings(const RpFilterScope &scope,
+                                        const std::function<int(const std::string &, const std::string &)> &conf);
 
 // All of the above for the running datapath (reads the host's rules and sysctls).
 std::vector<Finding> run_doctor(MapSet &maps);

@@ -43,6 +43,7 @@ std::optional<NetDev> query(int ifindex, const char *name)
     if (const char *type = rtnl_link_get_type(link.get()))
         dev.type = type;
     dev.l2 = rtnl_link_get_arptype(link.get()) == ARPHRD_ETHER;
+    dev.master = static_cast<std::uint32_t>(rtnl_link_get_master(link.get()));
     if (nl_addr *addr = rtnl_link_get_addr(link.get()); addr && nl_addr_get_len(addr) == 6)
         dev.mac = MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(addr)));
     return dev;

@@ -16,6 +16,7 @@ struct NetDev {
     MacAddr mac;        // zero for devices without one (tun)
     std::string type;   // rtnetlink kind: "veth", "tun", "bridge", ... ("" for physical)
     bool l2 = true;     // has an Ethernet header (false for tun)
+    std::uint32_t master = 0; // the bridge (or other master) it is enslaved to, 0 for none
 
     // Throws "no network interface named NAME" when there is none.
     static NetDev by_name(const std::string &name);

@@ -311,5 +311,66 @@ TEST_F(DaemonTest, SocketGoneAndBackLeadsToAResync)
     EXPECT_GE(daemon->metric("flatpath_daemon_connect_failures_total"), 1);
 }
 
+// Reverse-path filtering without a warm-up: replies from a port another tool publishes
+// (portmap's -p 8081:81) that the daemon marks are routed by `ip rule fwmark` out of a
+// second uplink, to a client only that gateway reaches. With strict rp_filter and
+// src_valid_mark (as such setups use), the stack drops those replies where they enter it
+// (the bridge): `doctor` names exactly that interface and the uplink the requests come
+// in on, and with loose mode on just those two the very first connection works.
+TEST_F(DaemonTest, MarkedRepliesTakeTheirGatewayWithLooseRpFilterWhereDoctorSays)
+{
+    const std::string wan = lab->add_netns("wan");
+    lab->add_veth(wan, "wan0", MacAddr::parse("02:fd:00:00:01:02"), host, "uplink1", MacAddr::parse("02:fd:00:00:01:01"));
+    lab->in(wan, {"ip", "addr", "add", "10.64.0.2/24", "dev", "wan0"});
+    lab->in(wan, {"ip", "addr", "add", "192.0.2.10/32", "dev", "wan0"}); // a client beyond the second gateway
+    lab->in(host, {"ip", "addr", "add", "10.64.0.1/24", "dev", "uplink1"});
+    lab->in(host, {"ip", "route", "add", "default", "via", "10.65.0.2"});
+    lab->in(host, {"ip", "route", "add", "default", "via", "10.64.0.2", "table", "200"});
+    lab->in(host, {"ip", "rule", "add", "fwmark", "0x10/0xff", "table", "200", "pref", "100"});
+    lab->in(host, {"sysctl", "-qw", "net.ipv4.conf.all.src_valid_mark=1"});
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags({"--uplink", "uplink1", "--mark-published-ports", "0x10/0xff"})));
+    run_labelled("app", "", {"httpd", "-f", "-p", "81", "-h", "/www"}, {"-p", "8081:81"});
+    ASSERT_TRUE(eventually([&] { return daemon->flatpath_json({"mark", "list"}).size() == 1; })) << daemon->log();
+
+    const auto get_from_wan = [&] {
+        return run_in_netns(wan, [] {
+            Socket s(::socket(AF_INET, SOCK_STREAM, 0));
+            const SockAddr from = sockaddr_of(IpAddr::parse("192.0.2.10"), 0);
+            const SockAddr to = sockaddr_of(IpAddr::parse("10.64.0.1"), 8081);
+            const timeval two_s{2, 0};
+            ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &two_s, sizeof two_s);
+            ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &two_s, sizeof two_s);
+            if (::bind(s.get(), from.ptr(), from.len) != 0 || ::connect(s.get(), to.ptr(), to.len) != 0)
+                return std::string("no connection: ") + std::strerror(errno);
+            const std::string req = "GET /index.html HTTP/1.0\r\n\r\n";
+            ::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL);
+            std::string answer;
+            char buf[4096];
+            for (ssize_t n; (n = ::recv(s.get(), buf, sizeof buf, 0)) > 0;)
+                answer.append(buf, static_cast<std::size_t>(n));
+            return answer;
+        });
+    };
+    lab->in(host, {"sysctl", "-qw", "net.ipv4.conf.uplink1.rp_filter=2"});
+    EXPECT_EQ(get_from_wan().find("hello-from-flatpath"), std::string::npos) << "strict on the bridge drops the replies";
+
+    lab->in(host, {"sysctl", "-qw", "net.ipv4.conf.uplink1.rp_filter=1"});
+    const CommandResult doctor = run_command(
+        {"nsenter", "--net=/run/netns/" + host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "doctor", "--json"});
+    EXPECT_EQ(doctor.status, 3) << doctor.output;
+    std::vector<std::string> fixes;
+    for (const auto &f : nlohmann::json::parse(doctor.output)) {
+        const std::string fix = f["fix"];
+        if (fix.starts_with("sysctl -w "))
+            fixes.push_back(fix.substr(10, fix.find(' ', 10) - 10));
+    }
+    EXPECT_EQ(fixes, (std::vector<std::string>{"net.ipv4.conf.uplink1.rp_filter=2", "net.ipv4.conf.fpbr0.rp_filter=2"}))
+        << doctor.output;
+    for (const std::string &fix : fixes)
+        lab->in(host, {"sysctl", "-qw", fix});
+    EXPECT_NE(get_from_wan().find("hello-from-flatpath"), std::string::npos)
+        << "the first connection, through the marked route, with no warm-up";
+}
+
 } // namespace
 } // namespace fp::test

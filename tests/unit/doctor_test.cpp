@@ -34,21 +34,47 @@ TEST(Doctor, MarkBitUsersAreReportedOnlyWhenTheyOverlap)
     EXPECT_TRUE(mark_bit_findings(0, rules, ipt, nft).empty()) << "no marks, nothing to fight over";
 }
 
-TEST(Doctor, StrictRpFilterOnUplinksWhenMarksAreUsed)
+// Which interfaces marked replies leave by: the routes of the tables that rules reading
+// flatpath's bits select.
+TEST(Doctor, MarkedGateways)
 {
-    std::map<std::string, int> rp = {{"all", 0}, {"vpn0", 1}, {"prov0", 2}, {"lo", 0}};
-    const auto get = [&](const std::string &dev) { return rp.at(dev); };
-    auto f = rp_filter_findings({"prov0", "vpn0"}, true, true, get);
-    ASSERT_EQ(f.size(), 1u);
+    const std::string rules = R"([{"priority":0,"table":"local"},
+        {"priority":100,"fwmark":"0x2","fwmask":"0xff","table":"200"},
+        {"priority":101,"fwmark":"0x100","fwmask":"0xf00","table":"201"},
+        {"priority":102,"fwmark":"0x1","table":"202"}])";
+    EXPECT_EQ(marked_tables(0xff, rules), (std::vector<std::string>{"200", "202"}));
+    EXPECT_TRUE(marked_tables(0, rules).empty());
+    EXPECT_EQ(route_devices(R"([{"dst":"default","gateway":"10.64.0.2","dev":"prov0"},
+        {"dst":"10.9.0.0/16","dev":"vpn0"},{"dst":"127.0.0.0/8","dev":"lo"},{"dst":"10.8.0.0/16","dev":"prov0"}])"),
+              (std::vector<std::string>{"prov0", "vpn0"}));
+}
+
+TEST(Doctor, StrictRpFilterWhereMarksMakeRoutingAsymmetric)
+{
+    std::map<std::string, int> rp = {{"all", 0}, {"vpn0", 1}, {"prov0", 2}, {"lo", 0}, {"cni0", 1}};
+    std::map<std::string, int> vmark = {{"all", 0}, {"vpn0", 0}, {"prov0", 0}, {"lo", 0}, {"cni0", 0}};
+    const auto get = [&](const std::string &dev, const std::string &key) {
+        return key == "rp_filter" ? rp.at(dev) : vmark.at(dev);
+    };
+    RpFilterScope scope{{"prov0", "vpn0"}, {"cni0"}, true};
+    auto f = rp_filter_findings(scope, get);
+    ASSERT_EQ(f.size(), 1u) << "cni0 is strict, but without src_valid_mark the check ignores the mark";
     EXPECT_NE(f[0].what.find("on vpn0"), std::string::npos);
     EXPECT_TRUE(f[0].fix.starts_with("sysctl -w net.ipv4.conf.vpn0.rp_filter=2 (loose mode")) << f[0].fix;
-    EXPECT_TRUE(rp_filter_findings({"prov0", "vpn0"}, false, true, get).empty()) << "no marks: routing is symmetric";
+    vmark["all"] = 1;
+    f = rp_filter_findings(scope, get);
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_NE(f[1].what.find("on cni0 drops marked container replies"), std::string::npos) << f[1].what;
+    EXPECT_TRUE(f[1].fix.starts_with("sysctl -w net.ipv4.conf.cni0.rp_filter=2")) << f[1].fix;
+    EXPECT_TRUE(rp_filter_findings(RpFilterScope{{}, {"cni0"}, false}, get).empty())
+        << "no ip rule routes by the marks: routing is symmetric";
+    vmark["all"] = 0;
     rp["all"] = 1; // the kernel takes the larger of all and the device: prov0's 2 wins, lo's 0 does not
-    f = rp_filter_findings({"prov0", "vpn0"}, true, true, get);
+    f = rp_filter_findings(scope, get);
     ASSERT_EQ(f.size(), 2u);
     EXPECT_NE(f[0].what.find("on vpn0"), std::string::npos);
     EXPECT_NE(f[1].what.find("on lo drops the replies to the host's own connections"), std::string::npos);
-    EXPECT_EQ(rp_filter_findings({}, false, false, get).size(), 0u) << "nothing published: lo does not matter";
+    EXPECT_EQ(rp_filter_findings(RpFilterScope{}, get).size(), 0u) << "nothing published: lo does not matter";
 }
 
 } // namespace
