@@ -21,6 +21,7 @@
 #include "daemon_health.hpp"
 #include "datapath.hpp"
 #include "error.hpp"
+#include "housekeeping.hpp"
 #include "metrics.hpp"
 #include "metrics_server.hpp"
 #include "runtime_client.hpp"
@@ -260,6 +261,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     MapSet maps = MapSet::open_pinned(root.path());
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
     Daemon daemon(root, opts, maps, records);
+    auto housekeeping = std::make_unique<Housekeeping>(root, maps, daemon.health(), std::chrono::seconds(5));
     std::unique_ptr<MetricsServer> metrics;
     if (!opts.metrics_listen.empty()) {
         metrics = std::make_unique<MetricsServer>(opts.metrics_listen,
@@ -271,6 +273,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
 
     spdlog::info("stopping");
     metrics.reset();
+    housekeeping.reset();
     int status = 0;
     try {
         run_script("shutdown", opts.shutdown_script);

@@ -19,6 +19,7 @@ struct DaemonHealth {
     std::atomic<std::uint64_t> skipped_lines{0}; // not events: garbage, cut off, or too long
     std::atomic<std::uint64_t> problems{0};      // entries the policy asked for that could not be applied
     std::atomic<std::uint64_t> managed{0};       // containers the daemon has entries for
+    std::atomic<std::uint64_t> expired_flows{0}; // conntrack entries housekeeping collected
     std::array<std::atomic<std::uint64_t>, 6> events{}; // by EventKind
 
     void count(EventKind kind) { events[static_cast<std::size_t>(kind)]++; }

@@ -147,6 +147,8 @@ void daemon(Exposition &x, const DaemonHealth &h)
     x.sample("flatpath_daemon_problems_total", {}, static_cast<double>(h.problems.load()));
     x.family("flatpath_daemon_managed_containers", "gauge", "Containers the daemon has datapath entries for.");
     x.sample("flatpath_daemon_managed_containers", {}, static_cast<double>(h.managed.load()));
+    x.family("flatpath_daemon_expired_flows_total", "counter", "Conntrack entries past their timeout, collected.");
+    x.sample("flatpath_daemon_expired_flows_total", {}, static_cast<double>(h.expired_flows.load()));
 }
 
 } // namespace

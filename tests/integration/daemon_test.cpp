@@ -311,6 +311,18 @@ TEST_F(DaemonTest, SocketGoneAndBackLeadsToAResync)
     EXPECT_GE(daemon->metric("flatpath_daemon_connect_failures_total"), 1);
 }
 
+// A label publishes a port on every host address, also one added after the container
+// started: the daemon's housekeeping follows the host's addresses.
+TEST_F(DaemonTest, AnAddressAddedLaterServesPublishedPortsToo)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    const std::string web = run_labelled("web", "80", {"httpd", "-f", "-p", "80", "-h", "/www"});
+    ASSERT_TRUE(eventually([&] { return published("80", web); })) << daemon->log();
+    lab->in(host, {"ip", "addr", "add", "10.65.0.100/24", "dev", "uplink0"});
+    EXPECT_EQ(wget_from_lan("http://10.65.0.100/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(daemon->metric("flatpath_daemon_expired_flows_total"), 0);
+}
+
 // Reverse-path filtering without a warm-up: replies from a port another tool publishes
 // (portmap's -p 8081:81) that the daemon marks are routed by `ip rule fwmark` out of a
 // second uplink, to a client only that gateway reaches. With strict rp_filter and
