@@ -45,9 +45,11 @@ std::optional<RuntimeEvent> parse_runtime_event(std::string_view line, std::stri
         for (const auto &[k, v] : attrs->items())
             if (v.is_string())
                 e.attributes[k] = v.get<std::string>();
-    // A network event's actor is the network; the container is an attribute.
+    // Docker's network event has the network as its actor and the container as an
+    // attribute; Podman's has the container as its actor.
     const bool network = e.kind == EventKind::NetworkConnect || e.kind == EventKind::NetworkDisconnect;
-    e.container_id = network ? e.attributes["container"] : (*actor)["ID"].get<std::string>();
+    const auto container = e.attributes.find("container");
+    e.container_id = network && container != e.attributes.end() ? container->second : (*actor)["ID"].get<std::string>();
     return e;
 }
 

@@ -15,7 +15,7 @@ enum class EventKind { Start, Died, Removed, NetworkConnect, NetworkDisconnect, 
 
 struct RuntimeEvent {
     EventKind kind = EventKind::Other;
-    std::string container_id;                     // for network events: the container connected
+    std::string container_id;                     // for network events too: the container (dis)connected
     std::map<std::string, std::string> attributes; // the actor's (labels, name, network, ...)
 };
 

@@ -43,6 +43,11 @@ protected:
                  {"ranges", {{{{"subnet", "10.67.0.0/24"}, {"gateway", "10.67.0.1"}}}}}}}},
               {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
         std::ofstream(dir + "/net.d/brnet.conflist") << brnet.dump(2);
+        nlohmann::json brnet2 = brnet;
+        brnet2["name"] = "brnet2";
+        brnet2["plugins"][0]["bridge"] = "fpbr1";
+        brnet2["plugins"][0]["ipam"]["ranges"] = {{{{"subnet", "10.68.0.0/24"}, {"gateway", "10.68.0.1"}}}};
+        std::ofstream(dir + "/net.d/brnet2.conflist") << brnet2.dump(2);
         // Strict reverse-path filtering everywhere: published ports must work without
         // any "warm-up" traffic to the containers.
         for (const char *conf : {"all", "default", "uplink0"})
@@ -103,12 +108,13 @@ protected:
         return false;
     }
     bool any_published() { return !daemon->flatpath_json({"dnat", "list"}).empty(); }
-    // The host-side device of the endpoint at addr, "" when there is none.
+    // The host-side device of the endpoint at addr ("(gone)" when the device is), "" when
+    // there is no such endpoint.
     std::string endpoint_dev(const std::string &addr)
     {
         for (const auto &e : daemon->flatpath_json({"endpoint", "list"}))
             if (e["address"] == addr)
-                return e["dev"];
+                return e["dev"] == "" ? "(gone)" : e["dev"].get<std::string>();
         return "";
     }
     std::uint64_t delivered_to(const std::string &dev)
@@ -221,6 +227,25 @@ TEST_F(DaemonTest, AttachModeCarriesTrafficPastTheBridge)
     podman({"rm", "-f", "-t", "0", "b"});
     EXPECT_TRUE(eventually([&] { return endpoint_dev(b) == ""; })) << daemon->log();
     EXPECT_NE(endpoint_dev(a), "");
+}
+
+// Network connect and disconnect events: a running labelled container that joins a
+// second network gets its address there attached too, and loses it when it leaves.
+TEST_F(DaemonTest, NetworkConnectAndDisconnectFollowTheContainer)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    const std::string first = run_labelled("multi", "", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return endpoint_dev(first) != ""; })) << daemon->log();
+    podman({"network", "connect", "brnet2", "multi"});
+    const std::string second = inspect("multi", "{{(index .NetworkSettings.Networks \"brnet2\").IPAddress}}");
+    ASSERT_TRUE(second.starts_with("10.68.0.")) << second;
+    EXPECT_TRUE(eventually([&] { return endpoint_dev(second) != ""; })) << daemon->log();
+    EXPECT_NE(endpoint_dev(second), endpoint_dev(first));
+    podman({"network", "disconnect", "brnet2", "multi"});
+    EXPECT_TRUE(eventually([&] { return endpoint_dev(second) == ""; })) << daemon->log();
+    EXPECT_NE(endpoint_dev(first), "");
+    EXPECT_EQ(daemon->metric("flatpath_daemon_events_total{kind=\"network_connect\"}"), 1);
+    EXPECT_EQ(daemon->metric("flatpath_daemon_events_total{kind=\"network_disconnect\"}"), 1);
 }
 
 // Restart without loss: kill -9 of the daemon while a TCP stream runs through a published

@@ -34,6 +34,10 @@ TEST(RuntimeEvent, PodmanDockerAndGarbage)
          true, EventKind::NetworkConnect, "d1"},
         {"network disconnect", R"({"Type":"network","Action":"disconnect","Actor":{"ID":"net1","Attributes":{"container":"d1"}}})",
          true, EventKind::NetworkDisconnect, "d1"},
+        // Podman 4.3, as its service sent it: the actor is the container itself.
+        {"podman network connect",
+         R"({"status":"connect","id":"25f2","Type":"network","Action":"connect","Actor":{"ID":"25f2","Attributes":{"containerExitCode":"0","image":"","name":"multi","podId":""}},"scope":"local","time":1})",
+         true, EventKind::NetworkConnect, "25f2"},
         {"unknown type", R"({"Type":"image","Action":"pull","Actor":{"ID":"img"}})", true, EventKind::Other, "img"},
         {"truncated line", R"({"Type":"container","Action":"sta)", false, EventKind::Other, ""},
         {"not an object", "[1,2]", false, EventKind::Other, ""},
