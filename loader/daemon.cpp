@@ -7,24 +7,18 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <memory>
-#include <set>
-#include <thread>
 
 #include "command.hpp"
-#include "container_sync.hpp"
-#include "daemon_health.hpp"
 #include "datapath.hpp"
 #include "error.hpp"
 #include "housekeeping.hpp"
 #include "metrics.hpp"
 #include "metrics_server.hpp"
-#include "runtime_client.hpp"
+#include "runtime_follower.hpp"
 
 namespace fp {
 
@@ -91,151 +85,11 @@ void run_script(const char *which, const std::string &script)
         spdlog::info("{} script said: {}", which, output);
 }
 
-// Sleeps up to `d`, waking early for a stop request.
-void pause_for(std::chrono::milliseconds d)
-{
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (!g_stop && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
-
-class Daemon {
-public:
-    Daemon(const PinRoot &root, const DaemonOptions &opts, MapSet &maps, const DaemonRecords &records)
-        : root_(root), opts_(opts), maps_(maps), sync_(root, maps, records)
-    {
-        health_.managed = sync_.managed();
-    }
-
-    DaemonHealth &health() { return health_; }
-
-    // Until a stop request: connect, reconcile, follow events; reconnect with backoff.
-    void run()
-    {
-        constexpr std::chrono::milliseconds kFirstBackoff{250}, kMaxBackoff{8000};
-        std::chrono::milliseconds backoff = kFirstBackoff;
-        while (!g_stop) {
-            try {
-                const RuntimeClient runtime(find_runtime_socket(opts_.runtime_api));
-                health_.connects++;
-                spdlog::info("following {}", runtime.describe());
-                // Events from just before the listing are replayed: none falls in between.
-                const std::time_t since = std::time(nullptr) - 1;
-                resync(runtime);
-                backoff = kFirstBackoff;
-                follow(runtime, since);
-                if (g_stop)
-                    break;
-                spdlog::warn("the event stream of {} ended; reconnecting", runtime.describe());
-            } catch (const std::exception &e) {
-                health_.connect_failures++;
-                spdlog::warn("container runtime: {}; retrying in {} ms", e.what(), backoff.count());
-            }
-            health_.connected = false;
-            pause_for(backoff);
-            backoff = std::min(backoff * 2, kMaxBackoff);
-        }
-    }
-
-    void remove_all() { count(sync_.forget_all()); }
-
-private:
-    void count(std::size_t problems)
-    {
-        health_.problems += problems;
-        health_.managed = sync_.managed();
-    }
-
-    // The maps against everything that runs now.
-    void resync(const RuntimeClient &runtime)
-    {
-        std::set<std::string> running;
-        for (const std::string &id : runtime.running_with_label(opts_.policy.enable_label, "true")) {
-            const auto c = runtime.inspect(id);
-            if (!c || !c->running || !selected(*c, opts_.policy))
-                continue;
-            running.insert(c->id);
-            count(sync_.apply(*c, plan_container(*c, opts_.policy)));
-        }
-        count(sync_.forget_all_but(running));
-        health_.resyncs++;
-        spdlog::info("in step with {}: {} container(s) with entries", runtime.describe(), sync_.managed());
-    }
-
-    void update(const RuntimeClient &runtime, const std::string &id)
-    {
-        const auto c = runtime.inspect(id);
-        if (c && c->running && selected(*c, opts_.policy))
-            count(sync_.apply(*c, plan_container(*c, opts_.policy)));
-        else
-            count(sync_.forget(id));
-    }
-
-    void on_event(const RuntimeClient &runtime, std::string_view line)
-    {
-        health_.last_event_unix = std::time(nullptr);
-        std::string why;
-        const auto e = parse_runtime_event(line, &why);
-        if (!e) {
-            health_.skipped_lines++;
-            spdlog::warn("event stream: skipped a line ({}): {}", why,
-                         line.size() > 120 ? std::string(line.substr(0, 120)) + "..." : std::string(line));
-            return;
-        }
-        health_.count(e->kind);
-        if (e->container_id.empty())
-            return;
-        try {
-            switch (e->kind) {
-            case EventKind::Start:
-            case EventKind::NetworkConnect:
-            case EventKind::NetworkDisconnect: update(runtime, e->container_id); break;
-            case EventKind::Died:
-            case EventKind::Removed: count(sync_.forget(e->container_id)); break;
-            case EventKind::Other: break;
-            }
-        } catch (const Error &e2) {
-            health_.problems++;
-            spdlog::error("container {}: {}", e->container_id.substr(0, 12), e2.what());
-        }
-    }
-
-    void follow(const RuntimeClient &runtime, std::time_t since)
-    {
-        health_.connected = true;
-        RuntimeApi::FollowOptions opts;
-        opts.stop = &g_stop;
-        opts.on_oversized = [this] {
-            health_.skipped_lines++;
-            spdlog::warn("event stream: skipped a line longer than {} bytes", opts_max_line());
-        };
-        const RuntimeApi::StreamEnd end = runtime.follow_events(
-            since,
-            [&](std::string_view line) {
-                on_event(runtime, line);
-                return !g_stop;
-            },
-            opts);
-        if (end.truncated) {
-            health_.skipped_lines++;
-            spdlog::warn("event stream: skipped {} bytes of a line cut off by the end of the stream", end.truncated);
-        }
-    }
-
-    static std::size_t opts_max_line() { return RuntimeApi::FollowOptions{}.max_line; }
-
-    const PinRoot &root_;
-    const DaemonOptions &opts_;
-    MapSet &maps_;
-    ContainerSync sync_;
-    DaemonHealth health_;
-};
-
 // What --remove-datapath-on-exit takes down: the daemon's entries always; the whole
 // datapath only when nothing else (the CNI plugin, an operator) still uses it.
-void take_down(const PinRoot &root, MapSet &maps, Daemon &daemon)
+void take_down(const PinRoot &root, MapSet &maps, RuntimeFollower &follower)
 {
-    daemon.remove_all();
+    follower.remove_all();
     const bool others = !maps.endpoints.entries().empty() || !maps.dnat.entries().empty() ||
                         !maps.ranges.entries().empty() || !maps.marks.entries().empty();
     if (others) {
@@ -260,16 +114,16 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     datapath_up(root, UpOptions{opts.uplinks, opts.xdp_mode, true});
     MapSet maps = MapSet::open_pinned(root.path());
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
-    Daemon daemon(root, opts, maps, records);
-    auto housekeeping = std::make_unique<Housekeeping>(root, maps, daemon.health(), std::chrono::seconds(5));
+    RuntimeFollower follower(root, opts, maps, records, g_stop);
+    auto housekeeping = std::make_unique<Housekeeping>(root, maps, follower.health(), std::chrono::seconds(5));
     std::unique_ptr<MetricsServer> metrics;
     if (!opts.metrics_listen.empty()) {
         metrics = std::make_unique<MetricsServer>(opts.metrics_listen,
-                                                  [&] { return render_metrics(root, maps, &daemon.health()); });
+                                                  [&] { return render_metrics(root, maps, &follower.health()); });
         spdlog::info("metrics on {} (port {})", opts.metrics_listen, metrics->port());
     }
 
-    daemon.run();
+    follower.run();
 
     spdlog::info("stopping");
     metrics.reset();
@@ -282,7 +136,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
         status = 1;
     }
     if (opts.remove_datapath_on_exit)
-        take_down(root, maps, daemon);
+        take_down(root, maps, follower);
     return status;
 }
 
