@@ -210,6 +210,26 @@ TEST_F(DaemonTest, LabelsDriveDnatAndMarksAndStopRemovesThem)
     EXPECT_EQ(daemon->metric("flatpath_daemon_managed_containers"), 0);
 }
 
+// On a flatpath-cni network the plugin owns the endpoint and the daemon only applies the
+// labels (Podman never passes labels to a CNI plugin): the label's port is published to
+// the container, the endpoint is left to the plugin, and stopping the container takes
+// both away, each by its owner.
+TEST_F(DaemonTest, LabelsOnAFlatpathNetworkLeaveTheEndpointToThePlugin)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    podman(run_args("cniweb", {"--label", "network.enable=true", "--label", "network.dnat.ports=80"},
+                    {"httpd", "-f", "-p", "80", "-h", "/www"}));
+    const std::string ip = inspect("cniweb", "{{(index .NetworkSettings.Networks \"fpnet\").IPAddress}}");
+    ASSERT_TRUE(eventually([&] { return published("80", ip); })) << daemon->log();
+    EXPECT_EQ(wget_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
+    const nlohmann::json record = nlohmann::json::parse(
+        std::ifstream(daemon->run_dir() + "/daemon/containers/" + inspect("cniweb", "{{.Id}}") + ".json"));
+    EXPECT_TRUE(record["endpoints"].empty()) << record.dump();
+    EXPECT_NE(endpoint_dev(ip), "");
+    podman({"stop", "-t", "1", "cniweb"});
+    EXPECT_TRUE(eventually([&] { return !any_published() && endpoint_dev(ip) == ""; })) << daemon->log();
+}
+
 // Attach mode: two labelled containers on a Linux bridge that flatpath did not create
 // reach each other through the fast path (the receiver's delivered counter counts every
 // ping), not through the bridge.
