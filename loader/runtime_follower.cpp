@@ -68,15 +68,20 @@ void RuntimeFollower::count(std::size_t problems)
 
 void RuntimeFollower::resync(const RuntimeClient &runtime)
 {
-    std::set<std::string> running;
+    std::vector<ContainerInfo> running;
+    std::set<std::string> ids;
     for (const std::string &id : runtime.running_with_label(opts_.policy.enable_label, "true")) {
-        const auto c = runtime.inspect(id);
-        if (!c || !c->running || !selected(*c, opts_.policy))
-            continue;
-        running.insert(c->id);
-        count(sync_.apply(*c, plan_container(*c, opts_.policy)));
+        auto c = runtime.inspect(id);
+        if (c && c->running && selected(*c, opts_.policy)) {
+            ids.insert(c->id);
+            running.push_back(std::move(*c));
+        }
     }
-    count(sync_.forget_all_but(running));
+    // The gone first: a container started meanwhile may have been given a gone one's
+    // address, and must not find its entries taken for someone else's, or lose them after.
+    count(sync_.forget_all_but(ids));
+    for (const ContainerInfo &c : running)
+        count(sync_.apply(c, plan_container(c, opts_.policy)));
     health_.resyncs++;
     spdlog::info("in step with {}: {} container(s) with entries", runtime.describe(), sync_.managed());
 }

@@ -272,7 +272,8 @@ TEST_F(DaemonTest, NetworkConnectAndDisconnectFollowTheContainer)
 // port: the stream goes on with every byte and no reset (pinned maps, attached programs,
 // conntrack untouched). While it is down one labelled container starts and another is
 // removed; the next daemon reconciles both (adds the one, removes the other's entries)
-// and leaves the live one's entry alone.
+// and leaves the live one's entry alone, also when the new one was given the removed
+// one's address.
 TEST_F(DaemonTest, KillDashNineLosesNothingAndTheNextStartReconciles)
 {
     ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
@@ -323,16 +324,21 @@ TEST_F(DaemonTest, KillDashNineLosesNothingAndTheNextStartReconciles)
 
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
     EXPECT_EQ(daemon->stop(SIGKILL), 128 + SIGKILL);
-    const std::string late = run_labelled("late", "5002", {"sleep", "300"});
     podman({"rm", "-f", "-t", "0", "gone"});
+    const std::string late = run_labelled("late", "5002", {"sleep", "300"}, {"--ip", gone}); // the gone one's address
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // past the replay of recent events at start
     ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
 
     EXPECT_EQ(client.result(), "sent");
     EXPECT_EQ(server.result(), std::to_string(kChunk * kChunks)) << "every byte arrived";
     EXPECT_TRUE(eventually([&] { return published("5002", late) && !published("5003", gone); })) << daemon->log();
     EXPECT_TRUE(published("5001", sink));
-    EXPECT_EQ(endpoint_dev(gone), "") << "the removed container's endpoint is gone";
-    EXPECT_NE(endpoint_dev(late), "");
+    EXPECT_EQ(late, gone);
+    const std::string late_dev = endpoint_dev(late);
+    EXPECT_TRUE(late_dev.starts_with("veth")) << "the address is the new container's endpoint now: " << late_dev;
+    const std::uint64_t before = delivered_to(late_dev);
+    EXPECT_NE(podman({"exec", "sink", "ping", "-c", "2", "-W", "2", late}).find("2 packets received"), std::string::npos);
+    EXPECT_GE(delivered_to(late_dev) - before, 2u) << "delivered to the new container through the fast path";
     EXPECT_EQ(daemon->log().find("unpublished tcp *:5001"), std::string::npos) << "the live entry was left alone";
 }
 
