@@ -11,6 +11,7 @@
 #include "daemon_fixture.hpp"
 #include "lab.hpp"
 #include "scripted_runtime.hpp"
+#include "traffic.hpp"
 
 namespace fp::test {
 namespace {
@@ -66,7 +67,7 @@ TEST_F(DaemonRunTest, GarbageInTheEventStreamIsLoggedAndSkipped)
     stream.push_back("\n{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"0123456789ab\",\"Attributes\":"
                      "{\"name\":\"ghost\"}}}\n");
     stream.push_back("{\"Type\":\"conta");
-    runtime = std::make_unique<ScriptedRuntime>(sock, stream);
+    runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Podman, stream);
     ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}));
 
     ASSERT_TRUE(eventually([&] { return runtime->event_requests() >= 2; })) << daemon->log();
@@ -88,7 +89,7 @@ TEST_F(DaemonRunTest, GarbageInTheEventStreamIsLoggedAndSkipped)
 // shutdown script and exits 0, and the datapath stays up for traffic to go on flowing.
 TEST_F(DaemonRunTest, ScriptsRunAndSigtermLeavesTheDatapathUp)
 {
-    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Podman);
     ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}, {"STARTUP_SCRIPT=echo \"$FLATPATH_PIN_ROOT $GREETING\" > " +
                                                                        dir + "/started",
                                                                    "SHUTDOWN_SCRIPT=echo bye > " + dir + "/stopped",
@@ -103,7 +104,7 @@ TEST_F(DaemonRunTest, ScriptsRunAndSigtermLeavesTheDatapathUp)
 // --remove-datapath-on-exit: SIGINT takes the datapath down (nothing else uses it).
 TEST_F(DaemonRunTest, RemoveDatapathOnExitTakesItDown)
 {
-    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Podman);
     ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock, "--remove-datapath-on-exit"}));
     EXPECT_TRUE(datapath_up());
     EXPECT_EQ(daemon->stop(SIGINT), 0);
@@ -138,12 +139,88 @@ TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
         EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
     }
 
-    runtime = std::make_unique<ScriptedRuntime>(sock, std::vector<std::string>{});
+    runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Podman);
     ASSERT_NO_FATAL_FAILURE(daemon->start({"--runtime-api", sock}));
     const CommandResult second = run_command(daemon->argv({"--runtime-api", sock}));
     EXPECT_NE(second.status, 0);
     EXPECT_NE(second.output.find("another flatpath daemon is running"), std::string::npos) << second.output;
     EXPECT_TRUE(daemon->process->running());
+}
+
+// Docker's dialect, with real kernel objects behind it: a "container" namespace on a
+// Linux bridge, as dockerd would make it, described by Docker-shaped answers (/_ping,
+// /containers/json, /containers/{id}/json with "/name", SandboxKey and Ports, /events with
+// "die" and "destroy"). The daemon recognises Docker, attaches the container's veth,
+// publishes its labelled port from the LAN through XDP and marks its other published
+// port; on "die" everything goes, the tc program included, though the veth is still there.
+TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
+{
+    const std::string ctr = lab->add_netns("ctr"), lan = lab->add_netns("lan");
+    lab->in(host, {"ip", "link", "add", "docker0", "type", "bridge"});
+    lab->in(host, {"ip", "addr", "add", "172.30.0.1/24", "dev", "docker0"});
+    lab->in(host, {"ip", "link", "set", "docker0", "up"});
+    lab->in(host, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    const MacAddr mac = MacAddr::parse("02:42:ac:1e:00:02");
+    lab->add_veth(ctr, "eth0", mac, host, "vethd0", MacAddr::parse("02:42:ac:1e:00:fe"));
+    lab->in(host, {"ip", "link", "set", "vethd0", "master", "docker0"});
+    lab->in(ctr, {"ip", "addr", "add", "172.30.0.2/24", "dev", "eth0"});
+    lab->in(ctr, {"ip", "route", "add", "default", "via", "172.30.0.1"});
+    lab->add_veth(lan, "lan0", MacAddr::parse("02:fd:00:00:00:02"), host, "uplink0", MacAddr::parse("02:fd:00:00:00:01"));
+    lab->in(lan, {"ip", "addr", "add", "10.65.0.2/24", "dev", "lan0"});
+    lab->in(lan, {"ethtool", "-K", "lan0", "tx", "off"});
+    lab->in(host, {"ip", "addr", "add", "10.65.0.1/24", "dev", "uplink0"});
+
+    const std::string id(64, 'd');
+    runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Docker);
+    runtime->set_container(
+        {{"Id", id},
+         {"Name", "/web"},
+         {"State", {{"Running", true}, {"Pid", 0}}},
+         {"Config", {{"Labels", {{"network.enable", "true"}, {"network.dnat.ports", "8080"}}}}},
+         {"NetworkSettings",
+          {{"SandboxKey", "/run/netns/" + ctr},
+           {"Ports", {{"9090/tcp", {{{"HostIp", "0.0.0.0"}, {"HostPort", "9090"}}}}, {"8080/tcp", nullptr}}},
+           {"Networks", {{"bridge", {{"IPAddress", "172.30.0.2"}, {"MacAddress", mac.str()}}}}}}}});
+    ASSERT_NO_FATAL_FAILURE(
+        daemon->start({"--runtime-api", sock, "--uplink", "uplink0", "--mark-published-ports", "0x4/0xf"}));
+    ASSERT_TRUE(eventually([&] { return !daemon->flatpath_json({"dnat", "list"}).empty(); })) << daemon->log();
+    EXPECT_NE(daemon->log().find("following docker at " + sock), std::string::npos) << daemon->log();
+
+    const nlohmann::json dnat = daemon->flatpath_json({"dnat", "list"});
+    EXPECT_EQ(dnat[0]["ports"], "8080");
+    EXPECT_EQ(dnat[0]["backend"], "172.30.0.2");
+    const nlohmann::json marks = daemon->flatpath_json({"mark", "list"});
+    ASSERT_EQ(marks.size(), 1u);
+    EXPECT_EQ(marks[0]["port"], 9090);
+    const nlohmann::json eps = daemon->flatpath_json({"endpoint", "list"});
+    ASSERT_EQ(eps.size(), 1u);
+    EXPECT_EQ(eps[0]["dev"], "vethd0");
+    EXPECT_EQ(eps[0]["mac"], mac.str());
+    EXPECT_NE(lab->in(host, {"tc", "filter", "show", "dev", "vethd0", "ingress"}), "");
+
+    const Received r = tcp_transfer(ctr, {IpAddr::parse("172.30.0.2"), 8080}, lan, {IpAddr::parse("10.65.0.1"), 8080},
+                                    1 << 20);
+    EXPECT_EQ(r.bytes, 1u << 20);
+    EXPECT_EQ(r.peer, "10.65.0.2");
+    const nlohmann::json stats = daemon->flatpath_json({"stats"});
+    EXPECT_GT(stats["endpoints"][0]["to_packets"].get<std::uint64_t>(), 0u) << stats.dump();
+
+    ASSERT_TRUE(eventually([&] { return runtime->open_streams() == 1; }));
+    runtime->remove_container(id);
+    runtime->emit({{"status", "die"},
+                   {"id", id},
+                   {"Type", "container"},
+                   {"Action", "die"},
+                   {"Actor", {{"ID", id}, {"Attributes", {{"name", "web"}, {"exitCode", "0"}}}}},
+                   {"scope", "local"}});
+    EXPECT_TRUE(eventually([&] { return daemon->flatpath_json({"endpoint", "list"}).empty(); })) << daemon->log();
+    EXPECT_TRUE(daemon->flatpath_json({"dnat", "list"}).empty());
+    EXPECT_TRUE(daemon->flatpath_json({"mark", "list"}).empty());
+    EXPECT_EQ(lab->in(host, {"tc", "filter", "show", "dev", "vethd0", "ingress"}), "") << "from_container detached";
+    runtime->emit({{"Type", "container"}, {"Action", "destroy"}, {"Actor", {{"ID", id}, {"Attributes", nlohmann::json::object()}}}});
+    EXPECT_TRUE(eventually([&] { return daemon->metric("flatpath_daemon_events_total{kind=\"removed\"}") == 1; }));
+    EXPECT_EQ(daemon->metric("flatpath_daemon_events_total{kind=\"died\"}"), 1);
+    EXPECT_EQ(daemon->metric("flatpath_daemon_problems_total"), 0);
 }
 
 } // namespace
