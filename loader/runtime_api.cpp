@@ -56,6 +56,8 @@ Outcome perform(const std::string &socket, const std::string &path, Sink &sink, 
     curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT, 5L);
+    if (!stop) // a plain request; a runtime that hangs must not hang the daemon with it
+        curl_easy_setopt(h.get(), CURLOPT_TIMEOUT, 30L);
     if (stop) {
         curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, &stop_requested);
