@@ -60,7 +60,8 @@ ContainerInfo parse_container_inspect(const nlohmann::json &j)
     c.sandbox_key = string_at(*settings, "SandboxKey");
     if (const auto nets = settings->find("Networks"); nets != settings->end() && nets->is_object())
         for (const auto &[name, n] : nets->items())
-            c.networks[name] = ContainerNetwork{string_at(n, "IPAddress"), string_at(n, "MacAddress")};
+            c.networks[name] =
+                ContainerNetwork{string_at(n, "IPAddress"), string_at(n, "MacAddress"), string_at(n, "GlobalIPv6Address")};
     if (const auto ports = settings->find("Ports"); ports != settings->end()) {
         try {
             read_ports(*ports, c.published);

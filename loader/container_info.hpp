@@ -15,6 +15,7 @@ namespace fp {
 struct ContainerNetwork {
     std::string ip;  // IPv4 ("" when it has none on that network)
     std::string mac;
+    std::string ip6 = {}; // GlobalIPv6Address ("" when it has none)
 };
 
 struct PublishedPort {

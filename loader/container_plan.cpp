@@ -16,7 +16,7 @@ bool listed(const std::vector<LabelPort> &ports, const PublishedPort &p)
     });
 }
 
-// The container's IPv4 addresses on the watched network(s), by network name.
+// The container's addresses (IPv4, then IPv6) on the watched network(s), by network name.
 std::vector<PlannedAddress> addresses_of(const ContainerInfo &c, const LabelPolicy &policy,
                                          std::vector<std::string> &problems)
 {
@@ -24,18 +24,29 @@ std::vector<PlannedAddress> addresses_of(const ContainerInfo &c, const LabelPoli
     for (const auto &[network, n] : c.networks) { // std::map: by name, so "first" is stable
         if (!policy.watch_network.empty() && network != policy.watch_network)
             continue;
-        if (n.ip.empty())
-            continue;
-        try {
-            const IpAddr addr = IpAddr::parse(n.ip);
-            if (!addr.is_v4())
-                throw Error("not an IPv4 address");
-            out.push_back({addr, MacAddr::parse(n.mac), network});
-        } catch (const Error &e) {
-            problems.push_back("network " + network + ": address " + n.ip + " / MAC " + n.mac + ": " + e.what());
+        for (const auto &[text, v4] : {std::pair{n.ip, true}, std::pair{n.ip6, false}}) {
+            if (text.empty())
+                continue;
+            try {
+                const IpAddr addr = IpAddr::parse(text);
+                if (addr.is_v4() != v4)
+                    throw Error(std::string("not an IPv") + (v4 ? "4" : "6") + " address");
+                out.push_back({addr, MacAddr::parse(n.mac), network});
+            } catch (const Error &e) {
+                problems.push_back("network " + network + ": address " + text + " / MAC " + n.mac + ": " + e.what());
+            }
         }
     }
     return out;
+}
+
+// The first planned address of a family (the DNAT backend of that family's entries).
+const PlannedAddress *first_of_family(const std::vector<PlannedAddress> &addrs, bool v4)
+{
+    for (const PlannedAddress &a : addrs)
+        if (a.addr.is_v4() == v4)
+            return &a;
+    return nullptr;
 }
 
 } // namespace
@@ -53,8 +64,8 @@ ContainerPlan plan_container(const ContainerInfo &c, const LabelPolicy &policy)
         return plan;
     plan.addresses = addresses_of(c, policy, plan.problems);
     if (plan.addresses.empty()) {
-        plan.problems.push_back(policy.watch_network.empty() ? "no IPv4 address on any network"
-                                                             : "no IPv4 address on network " + policy.watch_network);
+        plan.problems.push_back(policy.watch_network.empty() ? "no address on any network"
+                                                             : "no address on network " + policy.watch_network);
         return plan;
     }
 
@@ -66,9 +77,13 @@ ContainerPlan plan_container(const ContainerInfo &c, const LabelPolicy &policy)
             plan.problems.push_back("label " + policy.dnat_ports_label + "=" + it->second + ": " + e.what());
         }
     }
-    const IpAddr &backend = plan.addresses.front().addr;
-    for (const LabelPort &p : dnat_ports)
-        plan.dnat.push_back(DnatRule{any_address_like(backend), p.proto, p.ports, backend, p.ports});
+    // Each family's host addresses go to the container's first address of that family.
+    for (const bool v4 : {true, false}) {
+        const PlannedAddress *backend = first_of_family(plan.addresses, v4);
+        for (const LabelPort &p : dnat_ports)
+            if (backend)
+                plan.dnat.push_back(DnatRule{any_address_like(backend->addr), p.proto, p.ports, backend->addr, p.ports});
+    }
 
     if (policy.published_port_mark) {
         for (const PublishedPort &p : c.published) {

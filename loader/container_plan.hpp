@@ -3,9 +3,11 @@
 // rule of the policy is unit-tested without a runtime.
 //
 // - `network.enable=true` (the label and value are settings) selects a container.
-// - its addresses on the watched network (or on every network) are its endpoints;
+// - its addresses (IPv4 and IPv6) on the watched network (or on every network) are its
+//   endpoints;
 // - `network.dnat.ports=80,443/tcp,53/udp` publishes those ports on every host address
-//   to the same ports of the container (its address on the first watched network);
+//   to the same ports of the container (of each family, its address on the first
+//   watched network that has one);
 // - with a published-port mark set, each port it publishes with -p whose container
 //   port is not in that list gets the mark on the replies it sends from that port.
 #pragma once

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "daemon_fixture.hpp"
 #include "lab.hpp"
@@ -151,8 +152,9 @@ TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
 // Linux bridge, as dockerd would make it, described by Docker-shaped answers (/_ping,
 // /containers/json, /containers/{id}/json with "/name", SandboxKey and Ports, /events with
 // "die" and "destroy"). The daemon recognises Docker, attaches the container's veth,
-// publishes its labelled port from the LAN through XDP and marks its other published
-// port; on "die" everything goes, the tc program included, though the veth is still there.
+// publishes its labelled port from the LAN through XDP over IPv4 and IPv6 (the container
+// is dual-stack) and marks its other published port; on "die" everything goes, the tc
+// program included, though the veth is still there.
 TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
 {
     const std::string ctr = lab->add_netns("ctr"), lan = lab->add_netns("lan");
@@ -169,6 +171,13 @@ TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
     lab->in(lan, {"ip", "addr", "add", "10.65.0.2/24", "dev", "lan0"});
     lab->in(lan, {"ethtool", "-K", "lan0", "tx", "off"});
     lab->in(host, {"ip", "addr", "add", "10.65.0.1/24", "dev", "uplink0"});
+    // Dual stack (no duplicate address detection: the addresses are usable at once).
+    lab->in(host, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
+    lab->in(host, {"ip", "-6", "addr", "add", "fd30::1/64", "dev", "docker0", "nodad"});
+    lab->in(ctr, {"ip", "-6", "addr", "add", "fd30::2/64", "dev", "eth0", "nodad"});
+    lab->in(ctr, {"ip", "-6", "route", "add", "default", "via", "fd30::1"});
+    lab->in(host, {"ip", "-6", "addr", "add", "fd65::1/64", "dev", "uplink0", "nodad"});
+    lab->in(lan, {"ip", "-6", "addr", "add", "fd65::2/64", "dev", "lan0", "nodad"});
 
     const std::string id(64, 'd');
     runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Docker);
@@ -180,28 +189,40 @@ TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
          {"NetworkSettings",
           {{"SandboxKey", "/run/netns/" + ctr},
            {"Ports", {{"9090/tcp", {{{"HostIp", "0.0.0.0"}, {"HostPort", "9090"}}}}, {"8080/tcp", nullptr}}},
-           {"Networks", {{"bridge", {{"IPAddress", "172.30.0.2"}, {"MacAddress", mac.str()}}}}}}}});
+           {"Networks",
+            {{"bridge", {{"IPAddress", "172.30.0.2"}, {"GlobalIPv6Address", "fd30::2"}, {"MacAddress", mac.str()}}}}}}}});
     ASSERT_NO_FATAL_FAILURE(
         daemon->start({"--runtime-api", sock, "--uplink", "uplink0", "--mark-published-ports", "0x4/0xf"}));
     ASSERT_TRUE(eventually([&] { return !daemon->flatpath_json({"dnat", "list"}).empty(); })) << daemon->log();
     EXPECT_NE(daemon->log().find("following docker at " + sock), std::string::npos) << daemon->log();
 
+    ASSERT_TRUE(eventually([&] { return daemon->flatpath_json({"dnat", "list"}).size() == 2; })) << daemon->log();
     const nlohmann::json dnat = daemon->flatpath_json({"dnat", "list"});
-    EXPECT_EQ(dnat[0]["ports"], "8080");
-    EXPECT_EQ(dnat[0]["backend"], "172.30.0.2");
+    std::set<std::string> backends;
+    for (const auto &d : dnat) {
+        EXPECT_EQ(d["ports"], "8080");
+        backends.insert(d["backend"]);
+    }
+    EXPECT_EQ(backends, (std::set<std::string>{"172.30.0.2", "fd30::2"}));
     const nlohmann::json marks = daemon->flatpath_json({"mark", "list"});
-    ASSERT_EQ(marks.size(), 1u);
+    ASSERT_EQ(marks.size(), 2u) << "9090/tcp from each address";
     EXPECT_EQ(marks[0]["port"], 9090);
     const nlohmann::json eps = daemon->flatpath_json({"endpoint", "list"});
-    ASSERT_EQ(eps.size(), 1u);
-    EXPECT_EQ(eps[0]["dev"], "vethd0");
-    EXPECT_EQ(eps[0]["mac"], mac.str());
+    ASSERT_EQ(eps.size(), 2u);
+    for (const auto &e : eps) {
+        EXPECT_EQ(e["dev"], "vethd0");
+        EXPECT_EQ(e["mac"], mac.str());
+    }
     EXPECT_NE(lab->in(host, {"tc", "filter", "show", "dev", "vethd0", "ingress"}), "");
 
     const Received r = tcp_transfer(ctr, {IpAddr::parse("172.30.0.2"), 8080}, lan, {IpAddr::parse("10.65.0.1"), 8080},
                                     1 << 20);
     EXPECT_EQ(r.bytes, 1u << 20);
     EXPECT_EQ(r.peer, "10.65.0.2");
+    const Received r6 =
+        tcp_transfer(ctr, {IpAddr::parse("fd30::2"), 8080}, lan, {IpAddr::parse("fd65::1"), 8080}, 1 << 20);
+    EXPECT_EQ(r6.bytes, 1u << 20);
+    EXPECT_EQ(r6.peer, "fd65::2");
     const nlohmann::json stats = daemon->flatpath_json({"stats"});
     EXPECT_GT(stats["endpoints"][0]["to_packets"].get<std::uint64_t>(), 0u) << stats.dump();
 

@@ -56,6 +56,23 @@ TEST(ContainerPlan, DnatPortsFromTheLabel)
     EXPECT_TRUE(p.problems.empty());
 }
 
+// A dual-stack container: each family's host addresses go to its address of that family;
+// both addresses are endpoints and both get the marks.
+TEST(ContainerPlan, BothFamilies)
+{
+    ContainerInfo c = container({{"network.enable", "true"}, {"network.dnat.ports", "80"}});
+    c.networks["podman"].ip6 = "fd88::5";
+    const ContainerPlan p = plan_container(c, marking());
+    ASSERT_EQ(p.addresses.size(), 3u);
+    EXPECT_EQ(p.addresses[2], (PlannedAddress{IpAddr::parse("fd88::5"), MacAddr::parse("02:42:0a:58:00:05"), "podman"}));
+    ASSERT_EQ(p.dnat.size(), 2u);
+    EXPECT_EQ(p.dnat[0].backend, IpAddr::parse("10.89.0.7"));
+    EXPECT_EQ(p.dnat[1], (DnatRule{IpAddr::parse("::"), 6, {80, 80}, IpAddr::parse("fd88::5"), {80, 80}}));
+    EXPECT_EQ(p.marks.size(), 6u) << "443/tcp and 53/udp on three addresses";
+    c.networks["podman"].ip6 = "10.0.0.1";
+    EXPECT_EQ(plan_container(c, marking()).problems.size(), 1u) << "an IPv4 address as GlobalIPv6Address";
+}
+
 TEST(ContainerPlan, WatchNetworkNarrowsAddresses)
 {
     LabelPolicy p;
@@ -68,7 +85,7 @@ TEST(ContainerPlan, WatchNetworkNarrowsAddresses)
     const ContainerPlan none = plan_container(container({{"network.enable", "true"}}), p);
     EXPECT_TRUE(none.addresses.empty());
     ASSERT_EQ(none.problems.size(), 1u);
-    EXPECT_EQ(none.problems[0], "no IPv4 address on network elsewhere");
+    EXPECT_EQ(none.problems[0], "no address on network elsewhere");
 }
 
 // Published container ports not in the DNAT label get the mark, on each address, once.
