@@ -15,14 +15,14 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg;
 	struct fp_pkt pkt;
-	__u32 slot = 0;
+	__u32 slot = 0, zone = 0;
 	int parsed, ret;
 
 	ctx_pull_headers(ctx);
 	parsed = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (parsed == -FP_DROP_MALFORMED)
 		return parsed;
-	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot);
+	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot, &zone);
 	if (ret < 0)
 		return ret;
 	fp_count_from(slot, ctx_len(ctx));
@@ -48,7 +48,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 				return fp_reply_out(ctx);
 		}
 	}
-	ret = fp_forward_local(ctx, &pkt);
+	ret = fp_forward_local(ctx, &pkt, zone);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Hairpin: a container reaching a port published on a host address. */

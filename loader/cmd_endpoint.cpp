@@ -29,7 +29,8 @@ nlohmann::json row_json(const EndpointRow &r)
             {"kind", endpoint_kind_name(r.kind)},
             {"mac", r.mac.str()},
             {"host_mac", r.host_mac.str()},
-            {"slot", r.slot}};
+            {"slot", r.slot},
+            {"zone", r.zone}};
 }
 
 } // namespace
@@ -43,6 +44,7 @@ void add_endpoint_commands(CLI::App &app, CliContext &ctx)
         std::vector<std::string> addrs;
         std::string dev;
         std::string mac;
+        std::uint32_t zone = 0;
     };
     auto add_args = std::make_shared<AddArgs>();
     auto *add = ep->add_subcommand("add", "register an endpoint: its addresses are then reached through the fast "
@@ -54,10 +56,14 @@ void add_endpoint_commands(CLI::App &app, CliContext &ctx)
     add->add_option("--mac", add_args->mac,
                     "the container's own MAC (the peer's, for a veth): frames to it get this destination, "
                     "frames from it must carry it; not for tun devices");
+    add->add_option("--zone", add_args->zone,
+                    "a network number (0: none): endpoints of two different non-zero zones are not forwarded to "
+                    "each other by flatpath, the host stack and its firewall decide (the daemon gives attach-mode "
+                    "containers their bridge's ifindex, so that Docker's network isolation holds)");
     add->callback([&ctx, add_args] {
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
-        EndpointSpec spec{parse_addrs(add_args->addrs), add_args->dev, std::nullopt};
+        EndpointSpec spec{parse_addrs(add_args->addrs), add_args->dev, std::nullopt, add_args->zone};
         if (!add_args->mac.empty())
             spec.mac = MacAddr::parse(add_args->mac);
         Endpoints(root, maps).add(spec);
@@ -92,10 +98,10 @@ void add_endpoint_commands(CLI::App &app, CliContext &ctx)
             std::cout << j.dump(2) << "\n";
             return;
         }
-        Table t({"ADDRESS", "DEV", "KIND", "MAC", "HOST MAC", "SLOT"});
+        Table t({"ADDRESS", "DEV", "KIND", "MAC", "HOST MAC", "SLOT", "ZONE"});
         for (const auto &r : rows)
             t.add({r.addr.str(), r.dev.empty() ? "(gone)" : r.dev, std::string(endpoint_kind_name(r.kind)),
-                   r.mac.str(), r.host_mac.str(), std::to_string(r.slot)});
+                   r.mac.str(), r.host_mac.str(), std::to_string(r.slot), r.zone ? std::to_string(r.zone) : "-"});
         t.print(std::cout);
     });
 }

@@ -123,7 +123,8 @@ std::size_t ContainerSync::apply(const ContainerInfo &c, const ContainerPlan &pl
         }
         steps.run([&] {
             const NetDev dev = find_host_veth(container_netns_path(c), a.mac);
-            endpoints.add(EndpointSpec{{a.addr}, dev.name, a.mac});
+            // The bridge is the container's network: containers of two bridges stay apart.
+            endpoints.add(EndpointSpec{{a.addr}, dev.name, a.mac, dev.master});
             done.endpoints.push_back(a.addr);
             spdlog::info("container {}: endpoint {} on {} (network {})", steps.who(), a.addr.str(), dev.name, a.network);
         });

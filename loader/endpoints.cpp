@@ -101,6 +101,7 @@ void Endpoints::add(const EndpointSpec &spec)
     ep.ifindex = dev.ifindex;
     ep.slot = rec->slot;
     ep.kind = static_cast<__u8>(kind);
+    ep.zone = spec.zone;
     mac.copy_to(ep.mac);
     dev.mac.copy_to(ep.host_mac);
     for (const IpAddr &a : spec.addrs) {
@@ -147,7 +148,7 @@ std::vector<EndpointRow> Endpoints::list() const
         const auto dev = NetDev::by_index(ep.ifindex);
         rows.push_back(EndpointRow{IpAddr::from_raw(key.addr), ep.ifindex, dev ? dev->name : "",
                                    MacAddr::from(ep.mac), MacAddr::from(ep.host_mac),
-                                   static_cast<fp_ep_kind>(ep.kind), ep.slot,
+                                   static_cast<fp_ep_kind>(ep.kind), ep.slot, ep.zone,
                                    sum_per_cpu(maps_.ep_stats.per_cpu(ep.slot))});
     }
     std::sort(rows.begin(), rows.end(), [](const EndpointRow &a, const EndpointRow &b) { return a.addr < b.addr; });

@@ -20,6 +20,7 @@ struct EndpointSpec {
     std::vector<IpAddr> addrs;
     std::string dev;            // host-side device: veth, tap or tun
     std::optional<MacAddr> mac; // the container's MAC (veth, tap); none for tun
+    std::uint32_t zone = 0;     // see fp_endpoint.zone: 0 for none
 };
 
 struct EndpointRow {
@@ -30,6 +31,7 @@ struct EndpointRow {
     MacAddr host_mac;
     fp_ep_kind kind;
     std::uint32_t slot;
+    std::uint32_t zone;
     fp_ep_stats counters;
 };
 

@@ -37,6 +37,7 @@ std::string_view reason_name(unsigned reason)
     case FP_PASS_NOT_FOR_HOST: return "pass_not_for_host";
     case FP_PASS_FRAGMENT: return "pass_fragment";
     case FP_PASS_ICMP_ERROR: return "pass_icmp_error";
+    case FP_PASS_OTHER_ZONE: return "pass_other_zone";
     case FP_DROP_SPOOF_MAC: return "drop_spoof_mac";
     case FP_DROP_SPOOF_IP: return "drop_spoof_ip";
     case FP_DROP_MALFORMED: return "drop_malformed";

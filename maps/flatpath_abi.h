@@ -92,8 +92,13 @@ struct fp_endpoint {
 	__u8 kind;        /* enum fp_ep_kind */
 	__u8 flags;       /* reserved, 0 */
 	__u8 pad[2];
+	/* 0, or the network the endpoint belongs to (the daemon's attach mode: its bridge's
+	 * ifindex). Containers in two different non-zero zones are not short-circuited to
+	 * each other: the host stack (and its firewall, e.g. Docker's network isolation)
+	 * decides. */
+	__u32 zone;
 };
-FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 24, "endpoint value size");
+FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
 
 /* ---- interfaces --------------------------------------------------------- */
 
@@ -306,6 +311,7 @@ enum fp_reason {
 	FP_PASS_NOT_FOR_HOST = 8,  /* uplink frame not addressed to the uplink's own MAC */
 	FP_PASS_FRAGMENT = 9,      /* a fragment of a translated flow whose first part was not seen */
 	FP_PASS_ICMP_ERROR = 10,   /* an ICMP error about no flow flatpath translated */
+	FP_PASS_OTHER_ZONE = 11,   /* between endpoints of two different zones: the host decides */
 	FP_DROP_FIRST = 32,
 	FP_DROP_SPOOF_MAC = 32,    /* source MAC is not the endpoint's */
 	FP_DROP_SPOOF_IP = 33,     /* source IP does not belong to the sending device */

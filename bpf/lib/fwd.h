@@ -58,10 +58,11 @@ static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
 
 /*
  * Deliver a parsed IP packet to the local endpoint that owns its destination.
- * Returns the redirect verdict, or a reason to hand the packet to the stack.
- * Nothing in the packet is changed unless it is delivered.
+ * src_zone: the sending endpoint's zone (0 from uplinks, for translated packets, and
+ * for endpoints outside any zone). Returns the redirect verdict, or a reason to hand
+ * the packet to the stack. Nothing in the packet is changed unless it is delivered.
  */
-static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pkt *pkt)
+static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pkt *pkt, __u32 src_zone)
 {
 	struct fp_endpoint_key key = { .addr = pkt->dst };
 	struct fp_endpoint *ep;
@@ -76,6 +77,8 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 		return -FP_PASS_NO_ENDPOINT;
 	if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
 		return -FP_PASS_KIND;
+	if (src_zone && ep->zone && src_zone != ep->zone)
+		return -FP_PASS_OTHER_ZONE;
 	/* Addressed to the endpoint's own MAC, the frame was switched, not routed: two
 	 * containers on one bridge (bridge mode). It goes as it is, like the bridge would
 	 * send it. Anything addressed to a gateway is routed: MACs rewritten, TTL down. */
@@ -101,7 +104,7 @@ static __always_inline int fp_forward_translated(struct __ctx_buff *ctx)
 	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (ret < 0)
 		return ret;
-	return fp_forward_local(ctx, &pkt);
+	return fp_forward_local(ctx, &pkt, 0);
 }
 
 #endif

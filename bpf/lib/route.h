@@ -87,7 +87,7 @@ static __always_inline int fp_reply_out(struct __sk_buff *ctx)
 	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (ret < 0)
 		return ret;
-	ret = fp_forward_local(ctx, &pkt);
+	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	if (fp_is_local_addr(&pkt.dst))

@@ -26,11 +26,12 @@ static __always_inline int fp_check_source_mac(__u32 ifindex, const struct ethhd
 }
 
 /*
- * Returns 0 and the sender's counter slot when the frame may leave the
- * container, else a drop reason. IP packets cost one lookup: the source
- * address's endpoint record carries both the owning device and the MAC.
+ * Returns 0, the sender's counter slot and its zone (0 for frames without an IP
+ * source) when the frame may leave the container, else a drop reason. IP packets
+ * cost one lookup: the source address's endpoint record carries the owning device,
+ * the MAC and the zone.
  */
-static __always_inline int fp_check_source(__u32 ifindex, const struct fp_pkt *pkt, __u32 *slot)
+static __always_inline int fp_check_source(__u32 ifindex, const struct fp_pkt *pkt, __u32 *slot, __u32 *zone)
 {
 	struct fp_endpoint_key key = { .addr = pkt->src };
 	struct fp_endpoint *ep;
@@ -45,6 +46,7 @@ static __always_inline int fp_check_source(__u32 ifindex, const struct fp_pkt *p
 	if (!fp_mac_equal(pkt->eth->h_source, ep->mac))
 		return -FP_DROP_SPOOF_MAC;
 	*slot = ep->slot;
+	*zone = ep->zone;
 	return 0;
 }
 

@@ -23,7 +23,7 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 		return ret;
 	if (!ctx_frame_for_host(ctx, pkt.eth))
 		return -FP_PASS_NOT_FOR_HOST;
-	ret = fp_forward_local(ctx, &pkt);
+	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Not an endpoint's address: a published address, maybe. */

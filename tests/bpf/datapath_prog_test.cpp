@@ -204,6 +204,38 @@ INSTANTIATE_TEST_SUITE_P(Table, DatapathProgTest, ::testing::ValuesIn(cases()),
                          });
 
 // A tap endpoint is an ordinary device: from the uplink, tc transmits to it (bpf_redirect).
+// Zones (the daemon's attach mode: one per bridge): endpoints of two different zones are
+// handed to the stack, whose firewall decides (pass_other_zone, packet unchanged); one
+// zone, or a zone-less side, is short-circuited as before.
+TEST_F(ProgFixture, EndpointsOfTwoZonesAreLeftToTheStack)
+{
+    add_two_endpoints_and_uplink();
+    const auto set_zone = [&](const char *addr, std::uint32_t zone) {
+        fp_endpoint ep = maps->endpoints.lookup(endpoint_key(IpAddr::parse(addr))).value();
+        ep.zone = zone;
+        maps->endpoints.upsert(endpoint_key(IpAddr::parse(addr)), ep);
+    };
+    const Bytes in = from_e1().bytes();
+    set_zone("10.0.0.1", 7);
+    set_zone("10.0.0.2", 9);
+    const std::uint64_t before = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_OTHER_ZONE);
+    RunResult r = run_tc(Program::TcEndpoint, h1, in);
+    EXPECT_EQ(r.retval, static_cast<std::uint32_t>(TC_ACT_OK));
+    EXPECT_EQ(r.out, in) << hex_diff(in, r.out);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_OTHER_ZONE), before + 1);
+
+    set_zone("10.0.0.2", 7);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, in).retval, static_cast<std::uint32_t>(TC_ACT_REDIRECT)) << "one zone";
+    set_zone("10.0.0.2", 0);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, in).retval, static_cast<std::uint32_t>(TC_ACT_REDIRECT)) << "zone-less";
+    set_zone("10.0.0.1", 0);
+    set_zone("10.0.0.2", 9);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, in).retval, static_cast<std::uint32_t>(TC_ACT_REDIRECT))
+        << "from a zone-less sender";
+    r = run_xdp(up0, from_lan(L3::IPv4).bytes());
+    EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_REDIRECT)) << "uplinks reach every zone";
+}
+
 TEST_F(ProgFixture, TapEndpointIsReachedByRedirect)
 {
     add_endpoint(h2, 2, FP_EP_TAP, {"10.0.0.2"});

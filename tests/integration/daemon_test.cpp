@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "daemon_fixture.hpp"
@@ -232,7 +233,8 @@ TEST_F(DaemonTest, LabelsOnAFlatpathNetworkLeaveTheEndpointToThePlugin)
 
 // Attach mode: two labelled containers on a Linux bridge that flatpath did not create
 // reach each other through the fast path (the receiver's delivered counter counts every
-// ping), not through the bridge.
+// ping), not through the bridge. A container on another bridge is another zone: flatpath
+// leaves traffic between the two networks to the host (and its firewall), counted.
 TEST_F(DaemonTest, AttachModeCarriesTrafficPastTheBridge)
 {
     ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
@@ -244,6 +246,28 @@ TEST_F(DaemonTest, AttachModeCarriesTrafficPastTheBridge)
     const std::string ping = podman({"exec", "a", "ping", "-c", "5", "-W", "2", b});
     EXPECT_NE(ping.find("5 packets received"), std::string::npos) << ping;
     EXPECT_GE(delivered_to(dev_b) - before, 5u) << "echo requests delivered by flatpath";
+
+    podman(run_args("c", {"--label", "network.enable=true"}, {"sleep", "300"}, "brnet2"));
+    const std::string c = inspect("c", "{{(index .NetworkSettings.Networks \"brnet2\").IPAddress}}");
+    ASSERT_TRUE(eventually([&] { return endpoint_dev(c) != ""; })) << daemon->log();
+    std::map<std::string, std::uint32_t> zones;
+    for (const auto &e : daemon->flatpath_json({"endpoint", "list"}))
+        zones[e["address"]] = e["zone"];
+    EXPECT_NE(zones[a], 0u);
+    EXPECT_EQ(zones[a], zones[b]) << "one bridge, one zone";
+    EXPECT_NE(zones[a], zones[c]);
+    const std::string dev_c = endpoint_dev(c);
+    const std::uint64_t c_before = delivered_to(dev_c);
+    const std::string across = podman({"exec", "a", "ping", "-c", "3", "-W", "2", c});
+    EXPECT_NE(across.find("3 packets received"), std::string::npos) << "the host routes between the networks: " << across;
+    EXPECT_EQ(delivered_to(dev_c), c_before) << "not short-circuited by flatpath";
+    std::uint64_t other_zone = 0;
+    const nlohmann::json stats = daemon->flatpath_json({"stats"});
+    for (const auto &r : stats["reasons"])
+        if (r["reason"] == "pass_other_zone")
+            other_zone += r["packets"].get<std::uint64_t>();
+    EXPECT_GE(other_zone, 3u) << stats.dump();
+
     podman({"rm", "-f", "-t", "0", "b"});
     EXPECT_TRUE(eventually([&] { return endpoint_dev(b) == ""; })) << daemon->log();
     EXPECT_NE(endpoint_dev(a), "");
