@@ -106,8 +106,7 @@ std::size_t ContainerSync::apply(const ContainerInfo &c, const ContainerPlan &pl
 
     // Removals first: a backend that moved frees its port for the new one.
     remove_unwanted(root_, maps_, before, wanted, steps);
-    AppliedState intent = wanted; // recorded before anything is added (see DaemonRecords)
-    remember(c.id, intent);
+    remember(c.id, wanted); // the intent is recorded before anything is added (see DaemonRecords)
 
     AppliedState done{c.name, {}, {}, {}};
     for (const PlannedAddress &a : plan.addresses) {
