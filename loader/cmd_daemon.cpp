@@ -16,7 +16,7 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
         "follow the container runtime (Podman or Docker) and keep the datapath in step with its containers: labels "
         "select containers and publish their ports (DNAT) and mark replies from their published ports; containers "
         "on bridges flatpath did not create are fast-pathed too (attach mode). Reconciles at start, so a restart "
-        "loses no traffic. Each flag can also come from the environment variable named in [brackets]");
+        "loses no traffic. A flag marked Env:NAME can also come from that environment variable (the flag wins)");
     auto opts = std::make_shared<DaemonOptions>();
     auto mark = std::make_shared<std::string>();
     auto mode = std::make_shared<std::string>("auto");
