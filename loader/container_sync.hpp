@@ -37,6 +37,7 @@ public:
 
     // Containers with entries from the daemon.
     std::size_t managed() const { return applied_.size(); }
+    bool managed_has(const std::string &container_id) const { return applied_.contains(container_id); }
 
 private:
     void remember(const std::string &id, const AppliedState &state);

@@ -66,6 +66,32 @@ void RuntimeFollower::count(std::size_t problems)
     health_.managed = sync_.managed();
 }
 
+void RuntimeFollower::apply(const ContainerInfo &c)
+{
+    const std::size_t problems = sync_.apply(c, plan_container(c, opts_.policy));
+    count(problems);
+    if (problems)
+        unsettled_.insert(c.id);
+    else
+        unsettled_.erase(c.id);
+}
+
+void RuntimeFollower::gone(const RuntimeClient &runtime, const std::string &id)
+{
+    unsettled_.erase(id);
+    if (!sync_.managed_has(id))
+        return;
+    count(sync_.forget(id));
+    retry_unsettled(runtime);
+}
+
+void RuntimeFollower::retry_unsettled(const RuntimeClient &runtime)
+{
+    const std::set<std::string> retry = unsettled_;
+    for (const std::string &id : retry)
+        update(runtime, id);
+}
+
 void RuntimeFollower::resync(const RuntimeClient &runtime)
 {
     std::vector<ContainerInfo> running;
@@ -80,8 +106,9 @@ void RuntimeFollower::resync(const RuntimeClient &runtime)
     // The gone first: a container started meanwhile may have been given a gone one's
     // address, and must not find its entries taken for someone else's, or lose them after.
     count(sync_.forget_all_but(ids));
+    unsettled_.clear();
     for (const ContainerInfo &c : running)
-        count(sync_.apply(c, plan_container(c, opts_.policy)));
+        apply(c);
     health_.resyncs++;
     spdlog::info("in step with {}: {} container(s) with entries", runtime.describe(), sync_.managed());
 }
@@ -89,10 +116,11 @@ void RuntimeFollower::resync(const RuntimeClient &runtime)
 void RuntimeFollower::update(const RuntimeClient &runtime, const std::string &id)
 {
     const auto c = runtime.inspect(id);
-    if (c && c->running && selected(*c, opts_.policy))
-        count(sync_.apply(*c, plan_container(*c, opts_.policy)));
-    else
-        count(sync_.forget(id));
+    if (c && c->running && selected(*c, opts_.policy)) {
+        apply(*c);
+        return;
+    }
+    gone(runtime, id);
 }
 
 void RuntimeFollower::on_event(const RuntimeClient &runtime, std::string_view line)
@@ -115,7 +143,7 @@ void RuntimeFollower::on_event(const RuntimeClient &runtime, std::string_view li
         case EventKind::NetworkConnect:
         case EventKind::NetworkDisconnect: update(runtime, e->container_id); break;
         case EventKind::Died:
-        case EventKind::Removed: count(sync_.forget(e->container_id)); break;
+        case EventKind::Removed: gone(runtime, e->container_id); break;
         case EventKind::Other: break;
         }
     } catch (const std::exception &failure) { // one container's answer failed, not the loop

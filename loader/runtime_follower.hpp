@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "container_sync.hpp"
@@ -33,6 +35,14 @@ public:
 
 private:
     void count(std::size_t problems);
+    // Applies the container's plan and remembers whether anything of it was refused.
+    void apply(const ContainerInfo &c);
+    // The container is stopped or gone: its entries go, and the unsettled get another try.
+    void gone(const RuntimeClient &runtime, const std::string &id);
+    // After a container's entries went: the containers that were refused something (a
+    // port it held, say) get their plan applied again, as iptables rules listed after a
+    // removed one would take over.
+    void retry_unsettled(const RuntimeClient &runtime);
     void resync(const RuntimeClient &runtime);
     void update(const RuntimeClient &runtime, const std::string &id);
     void on_event(const RuntimeClient &runtime, std::string_view line);
@@ -43,6 +53,7 @@ private:
     const std::atomic<bool> &stop_;
     ContainerSync sync_;
     DaemonHealth health_;
+    std::set<std::string> unsettled_; // containers whose last apply met problems
 };
 
 } // namespace fp

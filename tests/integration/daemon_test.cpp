@@ -211,6 +211,23 @@ TEST_F(DaemonTest, LabelsDriveDnatAndMarksAndStopRemovesThem)
     EXPECT_EQ(daemon->metric("flatpath_daemon_managed_containers"), 0);
 }
 
+// Two containers label the same port: the first publishes it, the second is refused
+// (logged, counted) and takes it over when the first stops, as a second iptables rule
+// for the port would once the first is deleted.
+TEST_F(DaemonTest, ARefusedPortIsTakenOverWhenItsHolderStops)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags()));
+    const std::string first = run_labelled("first", "80", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return published("80", first); })) << daemon->log();
+    const std::string second = run_labelled("second", "80", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return daemon->metric("flatpath_daemon_problems_total") == 1; })) << daemon->log();
+    EXPECT_TRUE(published("80", first));
+    EXPECT_NE(daemon->log().find("tcp 0.0.0.0:80 is already published (to " + first + ":80)"), std::string::npos)
+        << daemon->log();
+    podman({"stop", "-t", "1", "first"});
+    EXPECT_TRUE(eventually([&] { return published("80", second); })) << daemon->log();
+}
+
 // On a flatpath-cni network the plugin owns the endpoint and the daemon only applies the
 // labels (Podman never passes labels to a CNI plugin): the label's port is published to
 // the container, the endpoint is left to the plugin, and stopping the container takes
