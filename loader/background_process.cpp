@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "command.hpp"
 #include "error.hpp"
 
 namespace fp {
@@ -42,11 +43,8 @@ int BackgroundProcess::stop(int sig)
     if (pid_ <= 0)
         return exit_status_;
     ::kill(pid_, sig);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    exit_status_ = wait_for_exit(pid_);
     pid_ = -1;
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return exit_status_;
 }
 
@@ -58,7 +56,7 @@ bool BackgroundProcess::running()
     if (::waitpid(pid_, &status, WNOHANG) != pid_)
         return true;
     pid_ = -1;
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_status_ = exit_status(status);
     return false;
 }
 

@@ -63,11 +63,21 @@ CommandResult run_command(const std::vector<std::string> &argv, const std::strin
             break;
     }
     ::close(pipefd[0]);
+    r.status = wait_for_exit(pid);
+    return r;
+}
+
+int exit_status(int wait_status)
+{
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
+int wait_for_exit(pid_t pid)
+{
     int wstatus = 0;
     while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
-    r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    return r;
+    return exit_status(wstatus);
 }
 
 std::string run_checked(const std::vector<std::string> &argv, const std::string *input)

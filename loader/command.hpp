@@ -3,6 +3,8 @@
 // namespaces; the datapath code itself never runs programs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -18,5 +20,10 @@ CommandResult run_command(const std::vector<std::string> &argv, const std::strin
 // Throws fp::Error with the command line and its output when it does not exit 0.
 std::string run_checked(const std::vector<std::string> &argv, const std::string *input = nullptr);
 std::string command_line(const std::vector<std::string> &argv);
+
+// A waitpid status as a shell reports it: the exit code, or 128 + the signal that ended it.
+int exit_status(int wait_status);
+// Reaps pid (retrying on EINTR) and returns its exit_status().
+int wait_for_exit(pid_t pid);
 
 } // namespace fp

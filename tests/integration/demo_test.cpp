@@ -31,13 +31,6 @@ pid_t start_demo()
     return pid;
 }
 
-int wait_exit(pid_t pid)
-{
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // Whatever of the demo run `pid` is still on the machine.
 std::string leftovers(pid_t pid)
 {
@@ -58,7 +51,7 @@ std::string leftovers(pid_t pid)
 TEST(DemoTest, PassesAndLeavesNothing)
 {
     const pid_t pid = start_demo();
-    EXPECT_EQ(wait_exit(pid), 0);
+    EXPECT_EQ(wait_for_exit(pid), 0);
     EXPECT_EQ(leftovers(pid), "");
 }
 
@@ -68,7 +61,7 @@ TEST(DemoTest, CtrlCMidwayLeavesNothing)
         const pid_t pid = start_demo();
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         ::kill(-pid, SIGINT); // the whole group, as a terminal's Ctrl-C does
-        EXPECT_NE(wait_exit(pid), 0) << "interrupted after " << ms << " ms";
+        EXPECT_NE(wait_for_exit(pid), 0) << "interrupted after " << ms << " ms";
         EXPECT_EQ(leftovers(pid), "") << "interrupted after " << ms << " ms";
     }
 }
