@@ -3,11 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
-#include <map>
 
 #include "cli_context.hpp"
 #include "counters.hpp"
-#include "endpoints.hpp"
+#include "stats.hpp"
 #include "table.hpp"
 
 namespace fp {
@@ -17,36 +16,23 @@ namespace {
 nlohmann::json stats_json(MapSet &maps, const PinRoot &root)
 {
     nlohmann::json j;
-    // Counters are per device (slot); group the device's addresses under it.
-    std::map<std::uint32_t, nlohmann::json> by_slot;
-    for (const EndpointRow &r : Endpoints(root, maps).list()) {
-        auto &e = by_slot[r.slot];
-        if (e.is_null())
-            e = {{"dev", r.dev},
-                 {"addresses", nlohmann::json::array()},
-                 {"to_packets", r.counters.to_packets},
-                 {"to_bytes", r.counters.to_bytes},
-                 {"from_packets", r.counters.from_packets},
-                 {"from_bytes", r.counters.from_bytes}};
-        e["addresses"].push_back(r.addr.str());
-    }
     j["endpoints"] = nlohmann::json::array();
-    for (auto &[slot, e] : by_slot)
-        j["endpoints"].push_back(e);
+    for (const DeviceStats &d : device_stats(root, maps))
+        j["endpoints"].push_back({{"dev", d.dev},
+                                  {"addresses", d.addresses},
+                                  {"to_packets", d.counters.to_packets},
+                                  {"to_bytes", d.counters.to_bytes},
+                                  {"from_packets", d.counters.from_packets},
+                                  {"from_bytes", d.counters.from_bytes}});
     j["reasons"] = nlohmann::json::array();
-    for (unsigned hook = 0; hook < FP_HOOK_MAX; ++hook) {
-        for (unsigned reason = 1; reason < FP_REASON_MAX; ++reason) {
-            if (reason_name(reason).empty())
-                continue;
-            const fp_reason_stats s = sum_per_cpu(maps.reasons.per_cpu(reason_index(hook, reason)));
-            if (s.packets == 0)
-                continue;
-            j["reasons"].push_back({{"hook", hook_name(hook)},
-                                    {"reason", reason_name(reason)},
-                                    {"drop", reason_is_drop(reason)},
-                                    {"packets", s.packets},
-                                    {"bytes", s.bytes}});
-        }
+    for (const ReasonStats &r : reason_stats(maps)) {
+        if (r.counts.packets == 0)
+            continue;
+        j["reasons"].push_back({{"hook", hook_name(r.hook)},
+                                {"reason", reason_name(r.reason)},
+                                {"drop", reason_is_drop(r.reason)},
+                                {"packets", r.counts.packets},
+                                {"bytes", r.counts.bytes}});
     }
     return j;
 }

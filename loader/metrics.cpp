@@ -2,9 +2,10 @@
 
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "counters.hpp"
-#include "endpoints.hpp"
+#include "stats.hpp"
 
 namespace fp {
 
@@ -52,50 +53,44 @@ private:
     std::ostringstream out_;
 };
 
-void endpoints(Exposition &x, const PinRoot &root, MapSet &maps)
+std::string joined(const std::vector<std::string> &items)
 {
-    struct Device {
-        std::string dev, addresses;
-        fp_ep_stats counters;
-    };
-    std::map<std::uint32_t, Device> by_slot; // counters are per device (slot)
-    for (const EndpointRow &r : Endpoints(root, maps).list()) {
-        auto [it, fresh] = by_slot.try_emplace(r.slot, Device{r.dev.empty() ? "(gone)" : r.dev, "", r.counters});
-        it->second.addresses += (fresh ? "" : ",") + r.addr.str();
-    }
-    x.family("flatpath_endpoint_packets_total", "counter",
-             "Packets the fast path delivered to (direction=to) or accepted from (direction=from) an endpoint.");
-    for (const auto &[slot, d] : by_slot) {
-        x.sample("flatpath_endpoint_packets_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "to"}},
-                 static_cast<double>(d.counters.to_packets));
-        x.sample("flatpath_endpoint_packets_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "from"}},
-                 static_cast<double>(d.counters.from_packets));
-    }
-    x.family("flatpath_endpoint_bytes_total", "counter", "Bytes of those packets.");
-    for (const auto &[slot, d] : by_slot) {
-        x.sample("flatpath_endpoint_bytes_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "to"}},
-                 static_cast<double>(d.counters.to_bytes));
-        x.sample("flatpath_endpoint_bytes_total", {{"dev", d.dev}, {"addresses", d.addresses}, {"direction", "from"}},
-                 static_cast<double>(d.counters.from_bytes));
-    }
+    std::string out;
+    for (const std::string &i : items)
+        out += (out.empty() ? "" : ",") + i;
+    return out;
 }
 
-void reasons(Exposition &x, MapSet &maps)
+void endpoints(Exposition &x, const std::vector<DeviceStats> &devices)
+{
+    const auto series = [&](const char *name, const char *help, auto to, auto from) {
+        x.family(name, "counter", help);
+        for (const DeviceStats &d : devices) {
+            const std::string dev = d.dev.empty() ? "(gone)" : d.dev, addresses = joined(d.addresses);
+            x.sample(name, {{"dev", dev}, {"addresses", addresses}, {"direction", "to"}}, static_cast<double>(to(d)));
+            x.sample(name, {{"dev", dev}, {"addresses", addresses}, {"direction", "from"}}, static_cast<double>(from(d)));
+        }
+    };
+    series("flatpath_endpoint_packets_total",
+           "Packets the fast path delivered to (direction=to) or accepted from (direction=from) an endpoint.",
+           [](const DeviceStats &d) { return d.counters.to_packets; },
+           [](const DeviceStats &d) { return d.counters.from_packets; });
+    series("flatpath_endpoint_bytes_total", "Bytes of those packets.",
+           [](const DeviceStats &d) { return d.counters.to_bytes; },
+           [](const DeviceStats &d) { return d.counters.from_bytes; });
+}
+
+void reasons(Exposition &x, const std::vector<ReasonStats> &counts)
 {
     for (const bool drop : {true, false}) {
         const std::string name = drop ? "flatpath_drops_total" : "flatpath_passed_to_stack_total";
         x.family(name, "counter",
                  drop ? "Packets the datapath dropped, by hook and reason."
                       : "Packets the datapath handed to the kernel stack, by hook and reason.");
-        for (unsigned hook = 0; hook < FP_HOOK_MAX; ++hook) {
-            for (unsigned reason = 1; reason < FP_REASON_MAX; ++reason) {
-                if (reason_name(reason).empty() || reason_is_drop(reason) != drop)
-                    continue;
-                const fp_reason_stats s = sum_per_cpu(maps.reasons.per_cpu(reason_index(hook, reason)));
-                x.sample(name, {{"hook", std::string(hook_name(hook))}, {"reason", std::string(reason_name(reason))}},
-                         static_cast<double>(s.packets));
-            }
-        }
+        for (const ReasonStats &r : counts)
+            if (reason_is_drop(r.reason) == drop)
+                x.sample(name, {{"hook", std::string(hook_name(r.hook))}, {"reason", std::string(reason_name(r.reason))}},
+                         static_cast<double>(r.counts.packets));
     }
 }
 
@@ -156,8 +151,8 @@ void daemon(Exposition &x, const DaemonHealth &h)
 std::string render_metrics(const PinRoot &root, MapSet &maps, const DaemonHealth *health)
 {
     Exposition x;
-    endpoints(x, root, maps);
-    reasons(x, maps);
+    endpoints(x, device_stats(root, maps));
+    reasons(x, reason_stats(maps));
     map_fill(x, maps);
     if (health)
         daemon(x, *health);
