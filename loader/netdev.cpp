@@ -29,6 +29,21 @@ struct NlSocket {
     nl_sock *sock = nullptr;
 };
 
+NetDev from_link(rtnl_link *link)
+{
+    NetDev dev;
+    dev.ifindex = static_cast<std::uint32_t>(rtnl_link_get_ifindex(link));
+    dev.name = rtnl_link_get_name(link);
+    if (const char *type = rtnl_link_get_type(link))
+        dev.type = type;
+    dev.l2 = rtnl_link_get_arptype(link) == ARPHRD_ETHER;
+    dev.master = static_cast<std::uint32_t>(rtnl_link_get_master(link));
+    dev.link = static_cast<std::uint32_t>(rtnl_link_get_link(link));
+    if (nl_addr *addr = rtnl_link_get_addr(link); addr && nl_addr_get_len(addr) == 6)
+        dev.mac = MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(addr)));
+    return dev;
+}
+
 std::optional<NetDev> query(int ifindex, const char *name)
 {
     NlSocket nl;
@@ -36,17 +51,7 @@ std::optional<NetDev> query(int ifindex, const char *name)
     if (rtnl_link_get_kernel(nl.sock, ifindex, name, &raw) != 0)
         return std::nullopt;
     std::unique_ptr<rtnl_link, void (*)(rtnl_link *)> link(raw, rtnl_link_put);
-
-    NetDev dev;
-    dev.ifindex = static_cast<std::uint32_t>(rtnl_link_get_ifindex(link.get()));
-    dev.name = rtnl_link_get_name(link.get());
-    if (const char *type = rtnl_link_get_type(link.get()))
-        dev.type = type;
-    dev.l2 = rtnl_link_get_arptype(link.get()) == ARPHRD_ETHER;
-    dev.master = static_cast<std::uint32_t>(rtnl_link_get_master(link.get()));
-    if (nl_addr *addr = rtnl_link_get_addr(link.get()); addr && nl_addr_get_len(addr) == 6)
-        dev.mac = MacAddr::from(static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(addr)));
-    return dev;
+    return from_link(link.get());
 }
 
 } // namespace
@@ -63,6 +68,19 @@ NetDev NetDev::by_name(const std::string &name)
 std::optional<NetDev> NetDev::by_index(std::uint32_t ifindex)
 {
     return query(static_cast<int>(ifindex), nullptr);
+}
+
+std::vector<NetDev> NetDev::all()
+{
+    NlSocket nl;
+    nl_cache *raw = nullptr;
+    if (rtnl_link_alloc_cache(nl.sock, AF_UNSPEC, &raw) != 0)
+        throw Error("cannot list network interfaces over netlink");
+    std::unique_ptr<nl_cache, void (*)(nl_cache *)> cache(raw, nl_cache_free);
+    std::vector<NetDev> out;
+    for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
+        out.push_back(from_link(reinterpret_cast<rtnl_link *>(o)));
+    return out;
 }
 
 int enable_gro(int sock_fd, const std::string &dev)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flatpath_abi.h"
 #include "mac_addr.hpp"
@@ -17,10 +18,13 @@ struct NetDev {
     std::string type;   // rtnetlink kind: "veth", "tun", "bridge", ... ("" for physical)
     bool l2 = true;     // has an Ethernet header (false for tun)
     std::uint32_t master = 0; // the bridge (or other master) it is enslaved to, 0 for none
+    std::uint32_t link = 0;   // IFLA_LINK: a veth's peer's ifindex (in the peer's namespace), 0 for none
 
     // Throws "no network interface named NAME" when there is none.
     static NetDev by_name(const std::string &name);
     static std::optional<NetDev> by_index(std::uint32_t ifindex);
+    // Every device of the current namespace.
+    static std::vector<NetDev> all();
 
     // The endpoint kind this device can be (veth, tap, tun); throws for others.
     fp_ep_kind endpoint_kind() const;
