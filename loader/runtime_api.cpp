@@ -89,6 +89,16 @@ nlohmann::json parse_json(const std::string &socket, const std::string &path, co
 
 } // namespace
 
+std::string RuntimeApi::escape(const std::string &text)
+{
+    curl_global();
+    std::unique_ptr<char, decltype(&curl_free)> out(
+        curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())), curl_free);
+    if (!out)
+        throw Error("percent-encode '" + text + "' for a URL");
+    return out.get();
+}
+
 std::string RuntimeApi::get(const std::string &path) const
 {
     std::string body;

@@ -1,6 +1,5 @@
 #include "runtime_client.hpp"
 
-#include <cctype>
 #include <filesystem>
 
 #include "error.hpp"
@@ -11,22 +10,6 @@ namespace {
 
 constexpr const char *kPodmanSocket = "/run/podman/podman.sock";
 constexpr const char *kDockerSocket = "/var/run/docker.sock";
-
-std::string url_escape(const std::string &text)
-{
-    std::string out;
-    for (const unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            static const char hex[] = "0123456789ABCDEF";
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
 
 } // namespace
 
@@ -67,7 +50,7 @@ std::string RuntimeClient::prefix() const
 std::vector<std::string> RuntimeClient::running_with_label(const std::string &label, const std::string &value) const
 {
     const nlohmann::json filters = {{"label", {label + "=" + value}}};
-    const nlohmann::json list = api_.get_json(prefix() + "/containers/json?filters=" + url_escape(filters.dump()));
+    const nlohmann::json list = api_.get_json(prefix() + "/containers/json?filters=" + RuntimeApi::escape(filters.dump()));
     std::vector<std::string> ids;
     for (const auto &c : list) {
         // The runtime filtered already; check again so that a runtime ignoring the filter
@@ -84,7 +67,7 @@ std::vector<std::string> RuntimeClient::running_with_label(const std::string &la
 
 std::optional<ContainerInfo> RuntimeClient::inspect(const std::string &id) const
 {
-    const auto j = api_.get_json_unless_missing(prefix() + "/containers/" + url_escape(id) + "/json");
+    const auto j = api_.get_json_unless_missing(prefix() + "/containers/" + RuntimeApi::escape(id) + "/json");
     if (!j)
         return std::nullopt;
     return parse_container_inspect(*j);
