@@ -37,19 +37,6 @@ ListenAddr parse_listen(const std::string &text)
     }
 }
 
-void send_all(int fd, const std::string &s)
-{
-    std::size_t off = 0;
-    while (off < s.size()) {
-        const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // the scraper went away
-        off += static_cast<std::size_t>(n);
-    }
-}
-
 std::string response(const std::string &status, const std::string &type, const std::string &body)
 {
     return "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +

@@ -86,13 +86,9 @@ public:
                 const SockAddr to = sockaddr_of(IpAddr::parse("127.0.0.1"), kMetricsPort);
                 if (::connect(s.get(), to.ptr(), to.len) != 0)
                     return std::string();
-                const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-                if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+                if (!send_all(s.get(), "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"))
                     return std::string();
-                std::string answer;
-                char buf[65536];
-                for (ssize_t n; (n = ::recv(s.get(), buf, sizeof buf, 0)) > 0;)
-                    answer.append(buf, static_cast<std::size_t>(n));
+                const std::string answer = recv_all(s.get());
                 const std::size_t body = answer.find("\r\n\r\n");
                 if (answer.rfind("HTTP/1.0 200 ", 0) != 0 || body == std::string::npos)
                     return std::string();

@@ -446,13 +446,8 @@ TEST_F(DaemonTest, MarkedRepliesTakeTheirGatewayWithLooseRpFilterWhereDoctorSays
             ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &two_s, sizeof two_s);
             if (::bind(s.get(), from.ptr(), from.len) != 0 || ::connect(s.get(), to.ptr(), to.len) != 0)
                 return std::string("no connection: ") + std::strerror(errno);
-            const std::string req = "GET /index.html HTTP/1.0\r\n\r\n";
-            ::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL);
-            std::string answer;
-            char buf[4096];
-            for (ssize_t n; (n = ::recv(s.get(), buf, sizeof buf, 0)) > 0;)
-                answer.append(buf, static_cast<std::size_t>(n));
-            return answer;
+            send_all(s.get(), "GET /index.html HTTP/1.0\r\n\r\n");
+            return recv_all(s.get());
         });
     };
     lab->in(host, {"sysctl", "-qw", "net.ipv4.conf.uplink1.rp_filter=2"});

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "sockets.hpp"
 
 namespace fp::test {
 
@@ -99,15 +100,6 @@ private:
         }
     }
 
-    static void send_all(int fd, const std::string &s)
-    {
-        for (std::size_t off = 0; off < s.size();) {
-            const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-            if (n <= 0)
-                return;
-            off += static_cast<std::size_t>(n);
-        }
-    }
     static void send_chunk(int fd, const std::string &data)
     {
         char size[16];
