@@ -9,34 +9,20 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 #include "background_process.hpp"
 #include "command.hpp"
 #include "error.hpp"
+#include "eventually.hpp"
 #include "netns_task.hpp"
 #include "sockets.hpp"
 
 namespace fp::test {
 
 inline constexpr int kMetricsPort = 19465;
-
-// Polls cond every 100 ms for up to `seconds`.
-inline bool eventually(const std::function<bool()> &cond, int seconds = 30)
-{
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (std::chrono::steady_clock::now() < until) {
-        if (cond())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return cond();
-}
 
 class DaemonRunner {
 public:

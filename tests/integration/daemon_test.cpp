@@ -53,30 +53,16 @@ protected:
         // any "warm-up" traffic to the containers.
         for (const char *conf : {"all", "default", "uplink0"})
             lab->in(host, {"sysctl", "-qw", std::string("net.ipv4.conf.") + conf + ".rp_filter=1"});
-        sock = dir + "/podman.sock";
-        start_service();
+        ASSERT_NO_FATAL_FAILURE(start_service());
         daemon = std::make_unique<DaemonRunner>(host, lab->pin_root(), dir);
     }
     void TearDown() override
     {
         if (daemon && daemon->process)
             daemon->stop(SIGTERM);
-        service.reset();
         PodmanTest::TearDown();
     }
 
-    void start_service()
-    {
-        service = std::make_unique<BackgroundProcess>(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
-        const RuntimeApi api(sock);
-        ASSERT_TRUE(eventually([&] {
-            try {
-                return api.get("/v4.0.0/libpod/_ping") == "OK";
-            } catch (const Error &) {
-                return false;
-            }
-        })) << "podman system service did not answer on " << sock;
-    }
     std::vector<std::string> flags(const std::vector<std::string> &more = {}) const
     {
         std::vector<std::string> f = {"--runtime-api", sock, "--uplink", "uplink0"};
@@ -150,8 +136,6 @@ protected:
                              : 0;
     }
 
-    std::string sock;
-    std::unique_ptr<BackgroundProcess> service;
     std::unique_ptr<DaemonRunner> daemon;
 };
 

@@ -14,8 +14,12 @@
 #include <fstream>
 #include <memory>
 
+#include "background_process.hpp"
 #include "command.hpp"
+#include "error.hpp"
+#include "eventually.hpp"
 #include "lab.hpp"
+#include "runtime_api.hpp"
 
 namespace fp::test {
 
@@ -67,6 +71,7 @@ protected:
 
     void TearDown() override
     {
+        service.reset();
         if (!lab)
             return;
         run_command(podman_argv({"rm", "-af", "-t", "0"}));
@@ -106,8 +111,24 @@ protected:
         return s;
     }
 
+    // Podman's REST API on the test's socket `sock`, up when this returns.
+    void start_service()
+    {
+        sock = dir + "/podman.sock";
+        service = std::make_unique<BackgroundProcess>(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
+        const RuntimeApi api(sock);
+        ASSERT_TRUE(eventually([&] {
+            try {
+                return api.get("/v4.0.0/libpod/_ping") == "OK";
+            } catch (const Error &) {
+                return false;
+            }
+        })) << "podman system service did not answer on " << sock;
+    }
+
     std::unique_ptr<Lab> lab;
-    std::string host, lan, dir;
+    std::string host, lan, dir, sock;
+    std::unique_ptr<BackgroundProcess> service;
 };
 
 } // namespace fp::test

@@ -6,7 +6,6 @@
 
 #include <ctime>
 
-#include "background_process.hpp"
 #include "container_info.hpp"
 #include "error.hpp"
 #include "podman_fixture.hpp"
@@ -59,18 +58,8 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
 // stream reports the container's start with the labels, one JSON object per line.
 TEST_F(PodmanTest, RuntimeApiListsInspectsAndStreamsEvents)
 {
-    const std::string sock = dir + "/podman.sock";
-    BackgroundProcess service(podman_argv({"system", "service", "--time=0", "unix://" + sock}));
+    ASSERT_NO_FATAL_FAILURE(start_service());
     const RuntimeApi api(sock);
-    std::string ping;
-    for (int attempt = 0; attempt < 300 && ping.empty(); ++attempt) { // until the service listens (30 s)
-        try {
-            ping = api.get("/v4.0.0/libpod/_ping");
-        } catch (const Error &) {
-            ::usleep(100000);
-        }
-    }
-    ASSERT_EQ(ping, "OK");
     EXPECT_TRUE(api.get_json("/v4.0.0/libpod/info").contains("version"));
 
     const std::time_t since = std::time(nullptr) - 1;
