@@ -60,6 +60,11 @@ void RuntimeFollower::pause_for(std::chrono::milliseconds d) const
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
+bool RuntimeFollower::takes(const std::optional<ContainerInfo> &c) const
+{
+    return c && c->running && selected(*c, opts_.policy);
+}
+
 void RuntimeFollower::count(std::size_t problems)
 {
     health_.problems += problems;
@@ -98,7 +103,7 @@ void RuntimeFollower::resync(const RuntimeClient &runtime)
     std::set<std::string> ids;
     for (const std::string &id : runtime.running_with_label(opts_.policy.enable_label, "true")) {
         auto c = runtime.inspect(id);
-        if (c && c->running && selected(*c, opts_.policy)) {
+        if (takes(c)) {
             ids.insert(c->id);
             running.push_back(std::move(*c));
         }
@@ -116,7 +121,7 @@ void RuntimeFollower::resync(const RuntimeClient &runtime)
 void RuntimeFollower::update(const RuntimeClient &runtime, const std::string &id)
 {
     const auto c = runtime.inspect(id);
-    if (c && c->running && selected(*c, opts_.policy)) {
+    if (takes(c)) {
         apply(*c);
         return;
     }

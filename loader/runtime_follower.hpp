@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -34,6 +35,8 @@ public:
     void remove_all();
 
 private:
+    // The container exists, runs, and the policy selects it.
+    bool takes(const std::optional<ContainerInfo> &c) const;
     void count(std::size_t problems);
     // Applies the container's plan and remembers whether anything of it was refused.
     void apply(const ContainerInfo &c);
