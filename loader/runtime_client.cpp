@@ -34,17 +34,12 @@ RuntimeClient::RuntimeClient(const std::string &socket) : api_(socket)
     }
     if (api_.get("/_ping") != "OK")
         throw Error(socket + ": the answer to GET /_ping is not OK: not a Podman or Docker API");
-    flavour_ = RuntimeFlavour::Docker;
+    podman_ = false;
 }
 
 std::string RuntimeClient::describe() const
 {
-    return std::string(flavour_ == RuntimeFlavour::Podman ? "podman" : "docker") + " at " + socket();
-}
-
-std::string RuntimeClient::prefix() const
-{
-    return flavour_ == RuntimeFlavour::Podman ? "/v4.0.0/libpod" : "";
+    return std::string(podman_ ? "podman" : "docker") + " at " + api_.socket_path();
 }
 
 std::vector<std::string> RuntimeClient::running_with_label(const std::string &label, const std::string &value) const
@@ -77,7 +72,7 @@ RuntimeApi::StreamEnd RuntimeClient::follow_events(std::time_t since,
                                                    const std::function<bool(std::string_view)> &on_line,
                                                    const RuntimeApi::FollowOptions &opts) const
 {
-    const std::string query = flavour_ == RuntimeFlavour::Podman ? "/events?stream=true&since=" : "/events?since=";
+    const std::string query = podman_ ? "/events?stream=true&since=" : "/events?since=";
     return api_.follow(prefix() + query + std::to_string(since), on_line, opts);
 }
 

@@ -14,8 +14,6 @@
 
 namespace fp {
 
-enum class RuntimeFlavour { Podman, Docker };
-
 // The socket to use: `given` when not empty, else the first of Podman's
 // /run/podman/podman.sock and Docker's /var/run/docker.sock that exists. Throws naming
 // the paths tried when there is none.
@@ -27,8 +25,6 @@ public:
     // the plain one. Throws when neither answers.
     explicit RuntimeClient(const std::string &socket);
 
-    RuntimeFlavour flavour() const { return flavour_; }
-    const std::string &socket() const { return api_.socket_path(); }
     std::string describe() const; // "podman at /run/podman/podman.sock"
 
     // IDs of the running containers whose label `label` has the value `value`.
@@ -41,10 +37,10 @@ public:
                                         const RuntimeApi::FollowOptions &opts) const;
 
 private:
-    std::string prefix() const; // "/v4.0.0/libpod" for Podman, "" for Docker
+    std::string prefix() const { return podman_ ? "/v4.0.0/libpod" : ""; } // of every path
 
     RuntimeApi api_;
-    RuntimeFlavour flavour_ = RuntimeFlavour::Podman;
+    bool podman_ = true; // else Docker
 };
 
 } // namespace fp
