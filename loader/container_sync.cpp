@@ -80,6 +80,9 @@ ContainerSync::ContainerSync(const PinRoot &root, MapSet &maps, const DaemonReco
 
 void ContainerSync::remember(const std::string &id, const AppliedState &state)
 {
+    const auto known = applied_.find(id);
+    if (known == applied_.end() ? state.empty() : known->second == state)
+        return; // the record says so already: an event that changes nothing writes nothing
     if (state.empty()) {
         records_.erase(id);
         applied_.erase(id);

@@ -23,6 +23,7 @@ struct AppliedState {
     std::vector<DnatRule> dnat;
     std::vector<MarkRule> marks;
     bool empty() const { return endpoints.empty() && dnat.empty() && marks.empty(); }
+    bool operator==(const AppliedState &) const = default;
 };
 
 class DaemonRecords {
