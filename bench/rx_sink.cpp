@@ -44,7 +44,7 @@ RxSink::RxSink(const std::string &netns, const std::string &dev, std::uint16_t p
         return;
     }
     // Detached by hand in the destructor, which must enter the namespace first.
-    XdpAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink_xdp), XdpMode::Native).release();
+    XdpAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink_xdp), /*native=*/true).release();
     xdp_ifindex_ = d.ifindex;
 }
 

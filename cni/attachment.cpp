@@ -16,6 +16,7 @@
 #include "netlink.hpp"
 #include "pin_root.hpp"
 #include "rollback.hpp"
+#include "stale_endpoints.hpp"
 #include "sysctl.hpp"
 
 namespace fp::cni {
@@ -129,7 +130,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
             throw CniError(ErrorCode::InvalidConfig, "requested address " + r.str() + " is in none of the network's ranges");
     }
     // Declared before the rollback, whose undos use them: they must outlive it.
-    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    const PinRoot root = PinRoot(cfg.pin_root);
     std::vector<IpAddr> addrs;
     Rollback undo;
     if (cfg.delegated_ipam()) {
@@ -206,16 +207,16 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     // Up is idempotent and attaches the uplinks that are not attached yet (a network added
     // to the conflist later brings its own); only a datapath this ADD brought up is undone.
     if (const bool was_up = root.is_up(); !was_up || !cfg.uplinks.empty()) {
-        datapath_up(root, UpOptions{cfg.uplinks, XdpMode::Auto, /*refresh=*/false});
+        datapath_up(root, UpOptions{cfg.uplinks, cfg.xdp_mode, /*refresh=*/false});
         // Only undone when nothing else uses it: a concurrent ADD may have brought it up too.
         if (!was_up)
-            undo.push("datapath", [&] {
-                if (MapSet::open_pinned(root.path()).endpoints.entries().empty())
-                    datapath_down(root);
-            });
+            undo.push("datapath", [&] { datapath_down_if_unused(root); });
     }
     maybe_fail("datapath");
     MapSet maps = MapSet::open_pinned(root.path());
+    // What a lost DEL left behind (its device is gone) must not refuse this container its
+    // address or its ports. Not undone: it was dead state.
+    reclaim_stale_endpoints(root, maps);
     Endpoints(root, maps).add(EndpointSpec{addrs, host_if, mac});
     // The undos open the maps again: `maps` is gone by the time they run.
     undo.push("endpoint", [&] {
@@ -260,7 +261,7 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
     }
     if (req)
         addrs = result_addresses(req->config.value("prevResult", nlohmann::json::object()));
-    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    const PinRoot root = PinRoot(cfg.pin_root);
     const auto host_index = Netlink().link_index(host_veth_name(container_id, ifname));
     if (root.is_up() && host_index) {
         MapSet maps = MapSet::open_pinned(root.path());
@@ -288,7 +289,7 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
     };
     std::vector<IpAddr> addrs;
     attempt([&] { addrs = attachment_addresses(req, cfg, container_id, ifname); });
-    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    const PinRoot root = PinRoot(cfg.pin_root);
     if (root.is_up()) {
         attempt([&] {
             MapSet maps = MapSet::open_pinned(root.path());
@@ -347,7 +348,7 @@ void check(const Request &req, const NetConfig &cfg)
     const auto host_index = host.link_index(host_if);
     if (!host_index)
         broken("the host end " + host_if + " is missing");
-    const PinRoot root = PinRoot::resolve(cfg.pin_root);
+    const PinRoot root = PinRoot(cfg.pin_root);
     if (!root.is_up())
         broken("the flatpath datapath is not up at " + root.path());
     MapSet maps = MapSet::open_pinned(root.path());
@@ -368,11 +369,22 @@ void gc(const Request &req, const NetConfig &cfg)
     for (const char *key : {"cni.dev/valid-attachments", "cni.dev/attachments"})
         for (const auto &a : req.config.value(key, nlohmann::json::array()))
             valid.insert({a.value("containerID", ""), a.value("ifname", "")});
+    // Stale: not valid for the runtime, or its host veth is gone (the container's
+    // namespace went without a DEL); the latter's endpoint records go below too.
     std::set<std::pair<std::string, std::string>> stale;
+    const Netlink host;
     for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
-        if (!valid.count({l.container_id, l.ifname}))
+        if (!valid.count({l.container_id, l.ifname}) || !host.link_exists(host_veth_name(l.container_id, l.ifname)))
             stale.insert({l.container_id, l.ifname});
     std::vector<std::string> errors;
+    if (const PinRoot root(cfg.pin_root); root.is_up()) {
+        try {
+            MapSet maps = MapSet::open_pinned(root.path());
+            reclaim_stale_endpoints(root, maps);
+        } catch (const std::exception &e) {
+            errors.push_back(e.what());
+        }
+    }
     for (const auto &[id, ifname] : stale) {
         const auto e = detach(nullptr, cfg, id, ifname);
         errors.insert(errors.end(), e.begin(), e.end());
@@ -382,11 +394,16 @@ void gc(const Request &req, const NetConfig &cfg)
 
 void status(const NetConfig &cfg)
 {
+    const PinRoot root = PinRoot(cfg.pin_root);
+    bool usable = false;
     try {
-        PinRoot::resolve(cfg.pin_root).require_bpffs();
+        usable = root.bpffs_usable();
     } catch (const std::exception &e) {
         throw CniError(ErrorCode::PluginNotAvailable, "flatpath cannot pin its datapath", e.what());
     }
+    if (!usable)
+        throw CniError(ErrorCode::PluginNotAvailable, "flatpath cannot pin its datapath",
+                       root.path() + "'s parent is not a bpf filesystem");
 }
 
 } // namespace fp::cni

@@ -27,8 +27,7 @@ const char *command_name(Command c)
 
 void InvocationLog::open_for(const Request &req)
 {
-    const char *env = std::getenv(kStateDirEnv);
-    std::string dir = env && *env ? env : kStateDirDefault;
+    std::string dir = kStateDirDefault;
     if (req.config.contains("stateDir") && req.config["stateDir"].is_string())
         dir = req.config["stateDir"];
     std::error_code ec;

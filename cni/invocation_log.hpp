@@ -11,7 +11,7 @@ namespace fp::cni {
 
 class InvocationLog {
 public:
-    // Opens the log of the request's state directory (stateDir, $FLATPATH_STATE_DIR or the
+    // Opens the log of the request's state directory (stateDir or the
     // default); a log that cannot be opened is skipped, never a reason to fail.
     void open_for(const Request &req);
     void write(const std::string &outcome);

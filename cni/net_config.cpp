@@ -1,8 +1,12 @@
 #include "net_config.hpp"
 
-#include <cstdlib>
+#include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "cni_error.hpp"
+#include "error.hpp"
+#include "flatpath_abi.h"
 #include "port_spec.hpp"
 
 namespace fp::cni {
@@ -67,8 +71,35 @@ PortMapping port_mapping(const nlohmann::json &m)
 
 } // namespace
 
+namespace {
+
+// CNI_ARGS keys this plugin reads, and those that runtimes send for everyone (the CNI
+// conventions' K8S_* keys); anything else is refused unless IgnoreUnknown is set.
+void check_args(const Request &req)
+{
+    static const std::set<std::string> known = {"IgnoreUnknown", "IP", "MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
+                                                "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"};
+    const auto ignore = req.args.find("IgnoreUnknown");
+    if (ignore != req.args.end()) {
+        std::string v = ignore->second;
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        if (v == "1" || v == "true")
+            return;
+        if (v != "0" && v != "false")
+            invalid("CNI_ARGS IgnoreUnknown=" + ignore->second + " is not 1, 0, true or false");
+    }
+    for (const auto &[key, value] : req.args)
+        if (!known.contains(key))
+            invalid("CNI_ARGS has the unknown key " + key + " (set IgnoreUnknown=1 to pass keys for other plugins)");
+}
+
+} // namespace
+
 NetConfig NetConfig::parse(const Request &req)
 {
+    // DEL must clean up whatever it is given; ADD and CHECK judge their arguments.
+    if (req.command == Command::Add || req.command == Command::Check)
+        check_args(req);
     const nlohmann::json &c = req.config;
     NetConfig n;
     n.name = string_at(c, "name");
@@ -129,9 +160,21 @@ NetConfig NetConfig::parse(const Request &req)
             n.uplinks.push_back(u);
         }
     }
-    n.pin_root = string_at(c, "pinRoot");
-    const char *state_env = std::getenv(kStateDirEnv);
-    n.state_dir = string_at(c, "stateDir", state_env && *state_env ? state_env : kStateDirDefault);
+    if (c.contains("xdpMode")) {
+        try {
+            n.xdp_mode = parse_xdp_mode(string_at(c, "xdpMode"));
+        } catch (const Error &e) {
+            invalid(std::string("\"xdpMode\": ") + e.what());
+        }
+    }
+    // The conflist alone says where the pins and leases are: Podman runs some DELs from
+    // processes without the caller's environment (conmon's cleanup), so an environment
+    // variable here would send them to the default place and leave the real state behind.
+    n.pin_root = string_at(c, "pinRoot", FP_PIN_ROOT_DEFAULT);
+    n.state_dir = string_at(c, "stateDir", kStateDirDefault);
+    for (const std::string *dir : {&n.pin_root, &n.state_dir})
+        if (!dir->starts_with("/"))
+            invalid("\"pinRoot\" and \"stateDir\" must be absolute paths, not \"" + *dir + "\"");
     if (c.contains("dns"))
         n.dns = c["dns"];
 

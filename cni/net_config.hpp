@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attach.hpp"
 #include "ip_pool.hpp"
 #include "mac_addr.hpp"
 #include "request.hpp"
@@ -30,8 +31,9 @@ struct NetConfig {
     std::string bridge;                     // bridge mode: the Linux bridge ("bridge", default fpbr0)
     std::uint32_t mtu = 0;                  // 0: the kernel's default
     std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
-    std::string pin_root;                   // "pinRoot"; empty: $FLATPATH_PIN_ROOT or the default
-    std::string state_dir;                  // "stateDir": IPAM leases live under it
+    std::optional<XdpMode> xdp_mode;        // "xdpMode" for those; none: an attached uplink is left alone
+    std::string pin_root;                   // "pinRoot", else the default (never the environment)
+    std::string state_dir;                  // "stateDir", else the default: IPAM leases live under it
     std::vector<PortMapping> port_mappings; // runtimeConfig.portMappings
     std::vector<IpAddr> requested_ips;      // runtimeConfig.ips, CNI_ARGS IP=
     std::optional<MacAddr> mac;             // runtimeConfig.mac, CNI_ARGS MAC=
@@ -44,6 +46,5 @@ struct NetConfig {
 };
 
 inline constexpr const char *kStateDirDefault = "/var/lib/flatpath";
-inline constexpr const char *kStateDirEnv = "FLATPATH_STATE_DIR";
 
 } // namespace fp::cni

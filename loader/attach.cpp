@@ -119,31 +119,53 @@ std::uint32_t TcIngressAttachment::attached_prog_id(std::uint32_t ifindex)
     return opts.prog_id;
 }
 
-XdpAttachment XdpAttachment::attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, XdpMode mode)
+namespace {
+
+// 0, or the negative errno of attaching prog_fd in one mode.
+int try_xdp_attach(std::uint32_t ifindex, int prog_fd, bool native)
 {
-    bool native_now = false;
-    const std::uint32_t present = attached_prog_id(ifindex, &native_now);
-    if (present != 0) {
-        if (present == prog_id_of(prog_fd))
-            return XdpAttachment(ifindex, prog_fd, native_now, /*armed=*/false);
+    const __u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST | (native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+    return bpf_xdp_attach(static_cast<int>(ifindex), prog_fd, flags, nullptr);
+}
+
+// Ours already there: that attachment, unarmed (it was made before). Someone else's: an error.
+std::optional<std::uint32_t> present_xdp(std::uint32_t ifindex, const std::string &ifname, int prog_fd, bool &native)
+{
+    const std::uint32_t present = XdpAttachment::attached_prog_id(ifindex, &native);
+    if (present == 0)
+        return std::nullopt;
+    if (present != prog_id_of(prog_fd))
         throw Error(ifname + " already runs XDP program id " + std::to_string(present) +
                     ", which flatpath did not attach; detach it first (ip link set " + ifname + " xdp off)");
+    return present;
+}
+
+} // namespace
+
+XdpAttachment XdpAttachment::attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, bool native)
+{
+    bool native_now = false;
+    if (present_xdp(ifindex, ifname, prog_fd, native_now))
+        return XdpAttachment(ifindex, prog_fd, native_now, /*armed=*/false);
+    if (const int err = try_xdp_attach(ifindex, prog_fd, native); err != 0)
+        throw_errno("attach XDP program to " + ifname + (native ? " in native mode" : " in generic mode"), -err);
+    return XdpAttachment(ifindex, prog_fd, native, true);
+}
+
+std::optional<XdpAttachment> XdpAttachment::attach_native_if_supported(std::uint32_t ifindex,
+                                                                       const std::string &ifname, int prog_fd)
+{
+    bool native_now = false;
+    if (present_xdp(ifindex, ifname, prog_fd, native_now))
+        return XdpAttachment(ifindex, prog_fd, native_now, /*armed=*/false);
+    const int err = try_xdp_attach(ifindex, prog_fd, true);
+    if (err == -EOPNOTSUPP || err == -ENOTSUP) {
+        spdlog::info("{}: the driver has no native XDP ({}), tc only", ifname, std::strerror(-err));
+        return std::nullopt;
     }
-    const auto try_mode = [&](bool native) {
-        const __u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST | (native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-        return bpf_xdp_attach(static_cast<int>(ifindex), prog_fd, flags, nullptr);
-    };
-    if (mode != XdpMode::Generic) {
-        const int err = try_mode(true);
-        if (err == 0)
-            return XdpAttachment(ifindex, prog_fd, true, true);
-        if (mode == XdpMode::Native)
-            throw_errno("attach XDP program to " + ifname + " in native mode", -err);
-        spdlog::info("{}: native XDP not available ({}), using generic mode", ifname, std::strerror(-err));
-    }
-    if (const int err = try_mode(false); err != 0)
-        throw_errno("attach XDP program to " + ifname + " in generic mode", -err);
-    return XdpAttachment(ifindex, prog_fd, false, true);
+    if (err != 0)
+        throw_errno("attach XDP program to " + ifname + " in native mode", -err);
+    return XdpAttachment(ifindex, prog_fd, true, true);
 }
 
 XdpAttachment::XdpAttachment(XdpAttachment &&o) noexcept

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ enum class XdpMode { Native, Generic, Auto, Off };
 XdpMode parse_xdp_mode(const std::string &text);
 // The names parse_xdp_mode accepts, for the command lines' checks.
 inline const std::vector<std::string> kXdpModeNames = {"native", "generic", "auto", "off"};
+// --xdp-mode's help, for every command that takes it.
+inline constexpr const char *kXdpModeHelp =
+    "auto (for a new uplink): native XDP on a NIC (tc only if its driver has none), tc only on veth, tun, tap "
+    "and other software devices, where native XDP breaks senders' checksum offload; native: in the driver "
+    "(on a software device with a warning); generic: on the skb; off: tc only. Given for an uplink that is "
+    "attached already, it replaces what is there; not given, that uplink is left as it is";
 
 // Our tc filter's identity on a clsact ingress hook.
 inline constexpr std::uint32_t kTcHandle = 0xf1a7;
@@ -50,9 +57,12 @@ private:
 // An XDP attachment; detaches on destruction unless released.
 class XdpAttachment {
 public:
-    // Attaches prog_fd in mode; Auto tries native and falls back to generic. Already
-    // attached (the same program) is fine; another program there is an error.
-    static XdpAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, XdpMode mode);
+    // Attaches prog_fd in the driver (native) or on the skb (generic). Already attached
+    // (the same program, in either mode) is fine; another program there is an error.
+    static XdpAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, bool native);
+    // attach(), but a driver without native XDP is no error: nullopt then.
+    static std::optional<XdpAttachment> attach_native_if_supported(std::uint32_t ifindex, const std::string &ifname,
+                                                                   int prog_fd);
     XdpAttachment(XdpAttachment &&o) noexcept;
     XdpAttachment &operator=(XdpAttachment &&) = delete;
     ~XdpAttachment();

@@ -19,7 +19,7 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
         "loses no traffic. A flag marked Env:NAME can also come from that environment variable (the flag wins)");
     auto opts = std::make_shared<DaemonOptions>();
     auto mark = std::make_shared<std::string>();
-    auto mode = std::make_shared<std::string>("auto");
+    auto mode = std::make_shared<std::string>();
     opts->run_dir = "/run/flatpath";
     d->add_option("--runtime-api", opts->runtime_api,
                   "the runtime's API socket (default: /run/podman/podman.sock if it exists, else /var/run/docker.sock); "
@@ -56,9 +56,9 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
                   "repeatable")
         ->envname("UPLINKS")
         ->delimiter(',');
-    d->add_option("--xdp-mode", *mode, "how XDP is attached to the uplinks (as `flatpath up --xdp-mode`)")
-        ->check(CLI::IsMember(kXdpModeNames))
-        ->capture_default_str();
+    d->add_option("--xdp-mode", *mode, std::string("how the uplinks are attached, as `flatpath up --xdp-mode`: ") +
+                                           kXdpModeHelp)
+        ->check(CLI::IsMember(kXdpModeNames));
     d->add_option("--run-dir", opts->run_dir,
                   "where the daemon keeps its lock and its records of what it added (kept across restarts)")
         ->envname("FLATPATH_RUN_DIR")
@@ -71,7 +71,8 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
             opts->policy.published_port_mark = parse_mark(*mark);
         if (opts->runtime_api.starts_with("unix://"))
             opts->runtime_api.erase(0, 7);
-        opts->xdp_mode = parse_xdp_mode(*mode);
+        if (!mode->empty())
+            opts->xdp_mode = parse_xdp_mode(*mode);
         // A daemon says what it does: info unless -v asked for more.
         if (spdlog::get_level() > spdlog::level::info)
             spdlog::set_level(spdlog::level::info);

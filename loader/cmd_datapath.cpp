@@ -96,19 +96,19 @@ void add_datapath_commands(CLI::App &app, CliContext &ctx)
     auto *up = app.add_subcommand("up", "load and pin the datapath (once) and attach it to uplinks; "
                                         "running it again only adds uplinks");
     auto up_opts = std::make_shared<UpOptions>();
-    auto mode = std::make_shared<std::string>("auto");
+    auto mode = std::make_shared<std::string>();
     up->add_option("--uplink", up_opts->uplinks,
                    "a host interface whose inbound traffic for local endpoints is fast-pathed (XDP + tc); repeatable");
-    up->add_option("--xdp-mode", *mode,
-                   "native: in the driver (fastest, fails where unsupported); generic: on the skb (works "
-                   "everywhere); auto: native, else generic; off: tc only (no XDP program on the uplink)")
-        ->check(CLI::IsMember(kXdpModeNames));
+    up->add_option("--xdp-mode", *mode, kXdpModeHelp)->check(CLI::IsMember(kXdpModeNames));
     up->callback([&ctx, up_opts, mode] {
         require_root();
-        up_opts->xdp_mode = parse_xdp_mode(*mode);
+        if (!mode->empty())
+            up_opts->xdp_mode = parse_xdp_mode(*mode);
         const PinRoot root = ctx.pin_root();
-        datapath_up(root, *up_opts);
+        const std::vector<std::string> notes = datapath_up(root, *up_opts);
         std::cout << "datapath up at " << root.path() << "\n";
+        for (const std::string &n : notes)
+            std::cout << "  " << n << "\n";
     });
 
     auto *down = app.add_subcommand("down", "detach everything flatpath attached and remove its pins");

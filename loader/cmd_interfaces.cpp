@@ -16,7 +16,7 @@ void add_interface_commands(CLI::App &app, CliContext &ctx)
     struct AttachArgs {
         std::string iface;
         std::string role;
-        std::string mode = "auto";
+        std::string mode;
     };
     auto args = std::make_shared<AttachArgs>();
     auto *attach = app.add_subcommand("attach", "attach flatpath's programs to an interface");
@@ -26,20 +26,23 @@ void add_interface_commands(CLI::App &app, CliContext &ctx)
                        "registered endpoint (endpoint add does this itself)")
         ->required()
         ->check(CLI::IsMember({"uplink", "endpoint"}));
-    attach->add_option("--xdp-mode", args->mode, "uplinks: native, generic, auto or off (see up --help)")
+    attach->add_option("--xdp-mode", args->mode, std::string("uplinks: ") + kXdpModeHelp)
         ->check(CLI::IsMember(kXdpModeNames));
     attach->callback([&ctx, args] {
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
         const NetDev dev = NetDev::by_name(args->iface);
-        const XdpMode mode = parse_xdp_mode(args->mode);
+        // attach names its mode: auto unless told (up leaves an attached uplink alone).
+        const XdpMode mode = parse_xdp_mode(args->mode.empty() ? "auto" : args->mode);
         DatapathLock lock(root);
         Interfaces ifaces(root, maps);
-        if (args->role == "uplink")
-            ifaces.attach_uplink(dev, mode);
-        else
+        if (args->role == "uplink") {
+            const std::string note = ifaces.attach_uplink(dev, mode);
+            std::cout << "attached to " << dev.name << " as uplink: " << note << "\n";
+        } else {
             ifaces.attach_endpoint(dev);
-        std::cout << "attached to " << dev.name << " as " << args->role << "\n";
+            std::cout << "attached to " << dev.name << " as endpoint\n";
+        }
     });
 
     auto iface = std::make_shared<std::string>();

@@ -111,7 +111,8 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     install_signal_handlers();
     run_script("startup", opts.startup_script);
 
-    datapath_up(root, UpOptions{opts.uplinks, opts.xdp_mode, true});
+    for (const std::string &note : datapath_up(root, UpOptions{opts.uplinks, opts.xdp_mode, true}))
+        spdlog::info("uplink {}", note);
     MapSet maps = MapSet::open_pinned(root.path());
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
     RuntimeFollower follower(root, opts, maps, records, g_stop);

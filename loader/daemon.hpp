@@ -11,6 +11,7 @@
 // flowing through a restart) unless remove_datapath_on_exit.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct DaemonOptions {
     std::string shutdown_script;
     std::string metrics_listen;  // "" for no metrics endpoint
     std::vector<std::string> uplinks;
-    XdpMode xdp_mode = XdpMode::Auto;
+    std::optional<XdpMode> xdp_mode; // none: as `flatpath up` without --xdp-mode
     std::string run_dir; // the daemon's lock and its records of what it added
     bool remove_datapath_on_exit = false;
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "config_counts.hpp"
 #include "datapath_lock.hpp"
@@ -22,12 +23,39 @@ void require_root()
         throw Error("flatpath must run as root (it loads BPF programs and changes network devices)");
 }
 
-void datapath_up(const PinRoot &root, const UpOptions &opts)
+namespace {
+
+// The lock `up` holds while it loads and pins: the pin root may not exist yet, so it is
+// its parent directory's.
+std::string up_lock_dir(const PinRoot &root)
 {
-    root.require_bpffs();
-    // Serialises `up` between processes (concurrent first CNI ADDs): the pin root may not
-    // exist yet, so the lock is its parent directory's.
-    const DirectoryLock serialised(std::filesystem::path(root.path()).parent_path().string());
+    return std::filesystem::path(root.path()).parent_path().string();
+}
+
+// Detaches everything and removes the pins, unless keep(maps) says otherwise under the
+// datapath lock. False when nothing was removed.
+bool take_down(const PinRoot &root, const std::function<bool(MapSet &)> &keep)
+{
+    if (!root.is_up())
+        return false;
+    {
+        DatapathLock lock(root);
+        MapSet maps = MapSet::open_pinned(root.path());
+        if (keep(maps))
+            return false;
+        Interfaces(root, maps).detach_all();
+    }
+    remove_pins(root);
+    return true;
+}
+
+} // namespace
+
+std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
+{
+    root.ensure_bpffs();
+    // Serialises `up` between processes (concurrent first CNI ADDs).
+    const DirectoryLock serialised(up_lock_dir(root));
     std::vector<NetDev> uplinks; // validated before anything changes
     for (const std::string &name : opts.uplinks)
         uplinks.push_back(NetDev::by_name(name));
@@ -51,27 +79,28 @@ void datapath_up(const PinRoot &root, const UpOptions &opts)
         ifaces.attach_local();
         undo_uplinks.push("lo", [&] { ifaces.detach(NetDev::by_name("lo").ifindex, "lo"); });
     }
+    std::vector<std::string> notes;
     for (const NetDev &dev : uplinks) {
         const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();
-        ifaces.attach_uplink(dev, opts.xdp_mode);
+        notes.push_back(ifaces.attach_uplink(dev, opts.xdp_mode));
         if (!had)
             undo_uplinks.push("uplink " + dev.name, [&, dev] { ifaces.detach(dev.ifindex, dev.name); });
     }
     undo_uplinks.commit();
     undo_pins.commit();
+    return notes;
 }
+
 
 bool datapath_down(const PinRoot &root)
 {
-    if (!root.is_up())
-        return false;
-    {
-        DatapathLock lock(root);
-        MapSet maps = MapSet::open_pinned(root.path());
-        Interfaces(root, maps).detach_all();
-    }
-    remove_pins(root);
-    return true;
+    return take_down(root, [](MapSet &) { return false; });
+}
+
+bool datapath_down_if_unused(const PinRoot &root)
+{
+    const DirectoryLock no_concurrent_up(up_lock_dir(root));
+    return take_down(root, [](MapSet &maps) { return !maps.endpoints.entries().empty(); });
 }
 
 } // namespace fp

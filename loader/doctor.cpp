@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "netdev.hpp"
 #include "sysctl.hpp"
+#include "xdp_plan.hpp"
 
 namespace fp {
 
@@ -182,6 +183,21 @@ std::vector<std::string> marked_entries(MapSet &maps)
 
 } // namespace
 
+std::vector<Finding> xdp_findings(MapSet &maps)
+{
+    std::vector<Finding> out;
+    for (const auto &[key, rec] : maps.ifaces.entries()) {
+        if (rec.role != FP_ROLE_UPLINK || !(rec.attached & FP_ATTACHED_XDP_NATIVE))
+            continue;
+        const auto dev = NetDev::by_index(key.ifindex);
+        if (!dev)
+            continue;
+        if (const std::string warning = native_xdp_warning(*dev, receives_from_wire(*dev)); !warning.empty())
+            out.push_back({warning, "flatpath attach " + dev->name + " --role uplink --xdp-mode auto (tc only there)"});
+    }
+    return out;
+}
+
 std::vector<Finding> run_doctor(MapSet &maps)
 {
     std::uint32_t our_bits = 0;
@@ -201,9 +217,11 @@ std::vector<Finding> run_doctor(MapSet &maps)
     scope.marked_entries = marked_entries(maps);
     scope.dnat_in_use = maps.config.lookup(0).value_or(fp_config{}).dnat_entries != 0;
     const auto rp = rp_filter_findings(scope, [](const std::string &dev, const std::string &key) {
-        return std::stoi(sysctl_read("net.ipv4.conf." + dev + "." + key));
+        return std::stoi(sysctl_read(conf_sysctl("ipv4", dev, key)));
     });
     findings.insert(findings.end(), rp.begin(), rp.end());
+    const auto xdp = xdp_findings(maps);
+    findings.insert(findings.end(), xdp.begin(), xdp.end());
     return findings;
 }
 

@@ -52,6 +52,9 @@ struct RpFilterScope {
 std::vector<Finding> rp_filter_findings(const RpFilterScope &scope,
                                         const std::function<int(const std::string &, const std::string &)> &conf);
 
+// Uplinks running native XDP where it breaks senders' checksum offload (xdp_plan.hpp).
+std::vector<Finding> xdp_findings(MapSet &maps);
+
 // All of the above for the running datapath (reads the host's rules and sysctls).
 std::vector<Finding> run_doctor(MapSet &maps);
 

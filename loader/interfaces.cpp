@@ -1,10 +1,13 @@
 #include "interfaces.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <optional>
 
 #include "error.hpp"
 #include "programs.hpp"
 #include "sysctl.hpp"
+#include "xdp_plan.hpp"
 
 namespace fp {
 
@@ -13,6 +16,7 @@ namespace {
 // host address as their source (see bpf/lib/route.h); without accept_local the stack
 // takes them for martians.
 constexpr const char *kLoAcceptLocal = "net.ipv4.conf.lo.accept_local";
+constexpr __u8 kXdpBits = FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC;
 
 // FP_CREATED_CLSACT if flatpath made the device's clsact qdisc, now or on an earlier attach:
 // only then may `down` remove it.
@@ -22,19 +26,50 @@ __u8 created_clsact_bit(const TcIngressAttachment &tc, const std::optional<fp_if
 }
 } // namespace
 
-void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
+std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> mode)
 {
     const auto prev = maps_.ifaces.lookup(iface_key(dev.ifindex));
     if (prev && prev->role != FP_ROLE_UPLINK)
         throw Error(dev.name + " is a registered endpoint; it cannot also be an uplink");
     if (!dev.l2)
         throw Error(dev.name + " has no Ethernet header; only L2 devices can be uplinks for now");
+    if (prev && !mode)
+        return dev.name + ": already an uplink, left as it is";
 
+    const XdpPlan plan = plan_xdp(mode.value_or(XdpMode::Auto), dev, receives_from_wire(dev));
+    if (!plan.warning.empty())
+        spdlog::warn("{}", plan.warning);
     const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
     const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
-    std::optional<XdpAttachment> xdp_guard;
-    if (mode != XdpMode::Off)
-        xdp_guard.emplace(XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), mode));
+
+    // Another placement than the one recorded (off after native, generic after native...):
+    // the old program goes first, and the record says so at once.
+    const __u8 wanted_xdp = plan.placement == XdpPlacement::Native    ? FP_ATTACHED_XDP_NATIVE
+                            : plan.placement == XdpPlacement::Generic ? FP_ATTACHED_XDP_GENERIC
+                                                                      : 0;
+    if (const __u8 had_xdp = prev ? prev->attached & kXdpBits : 0; had_xdp && had_xdp != wanted_xdp) {
+        XdpAttachment::detach(dev.ifindex, xdp.get());
+        fp_iface without = *prev;
+        without.attached &= static_cast<__u8>(~kXdpBits);
+        maps_.ifaces.upsert(iface_key(dev.ifindex), without);
+    }
+
+    std::optional<XdpAttachment> xdp_guard = [&]() -> std::optional<XdpAttachment> {
+        switch (plan.placement) {
+        case XdpPlacement::None:
+            return std::nullopt;
+        case XdpPlacement::Generic:
+            return XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), /*native=*/false);
+        case XdpPlacement::Native:
+            if (plan.none_if_unsupported)
+                return XdpAttachment::attach_native_if_supported(dev.ifindex, dev.name, xdp.get());
+            return XdpAttachment::attach(dev.ifindex, dev.name, xdp.get(), /*native=*/true);
+        }
+        return std::nullopt;
+    }();
+    const std::string note = plan.placement != XdpPlacement::None && !xdp_guard
+                                 ? dev.name + ": tc only (its driver has no native XDP)"
+                                 : plan.note;
     auto tc_guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
 
     fp_iface rec{};
@@ -47,6 +82,7 @@ void Interfaces::attach_uplink(const NetDev &dev, XdpMode mode)
     }
     maps_.ifaces.upsert(iface_key(dev.ifindex), rec);
     tc_guard.release();
+    return note;
 }
 
 void Interfaces::attach_local()
@@ -96,7 +132,7 @@ void Interfaces::detach_all()
 
 void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
 {
-    if (rec.attached & (FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC)) {
+    if (rec.attached & kXdpBits) {
         const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
         XdpAttachment::detach(ifindex, xdp.get());
     }

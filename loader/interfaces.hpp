@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "attach.hpp"
 #include "map_set.hpp"
@@ -16,8 +18,11 @@ class Interfaces {
 public:
     Interfaces(const PinRoot &root, MapSet &maps) : root_(root), maps_(maps) {}
 
-    // XDP (mode) and tc ingress on an uplink. Attaching again is harmless.
-    void attach_uplink(const NetDev &dev, XdpMode mode);
+    // tc ingress, and XDP as plan_xdp says for mode, on an uplink; returns what was chosen,
+    // in a line. Attaching again is harmless; a mode that differs from what is attached
+    // replaces it (off takes XDP away). No mode: an existing uplink is left as it is, a
+    // new one gets auto.
+    std::string attach_uplink(const NetDev &dev, std::optional<XdpMode> mode);
     // tc ingress on lo, where the host's own packets to its addresses arrive, so that
     // they reach published ports too. Attaching again is harmless.
     void attach_local();

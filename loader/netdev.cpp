@@ -4,6 +4,8 @@
 #include <linux/if_arp.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <netlink/route/link.h>
 
 #include <cerrno>
@@ -90,6 +92,23 @@ int enable_gro(int sock_fd, const std::string &dev)
     std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
     ifr.ifr_data = reinterpret_cast<char *>(&v);
     return ::ioctl(sock_fd, SIOCETHTOOL, &ifr) == 0 ? 0 : errno;
+}
+
+bool receives_from_wire(const NetDev &dev)
+{
+    if (!dev.type.empty() || !dev.l2)
+        return false;
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        throw_errno("open a socket to ask ethtool about " + dev.name, errno);
+    ethtool_drvinfo info{};
+    info.cmd = ETHTOOL_GDRVINFO;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, dev.name.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = reinterpret_cast<char *>(&info);
+    const bool ok = ::ioctl(fd, SIOCETHTOOL, &ifr) == 0;
+    ::close(fd);
+    return ok && info.bus_info[0] != '\0';
 }
 
 fp_ep_kind NetDev::endpoint_kind() const

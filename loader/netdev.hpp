@@ -30,6 +30,11 @@ struct NetDev {
     fp_ep_kind endpoint_kind() const;
 };
 
+// True for a NIC's own device, the only kind that receives frames from a wire: no
+// rtnetlink kind (veth, tun, bridge, vxlan, bond... all have one) and a bus that its
+// driver names to ethtool (PCI, virtio). Loopback and software devices are false.
+bool receives_from_wire(const NetDev &dev);
+
 // Turns GRO on for dev, through sock_fd (any socket of dev's namespace): a veth takes
 // XDP-redirected frames only when its peer has GRO (or an XDP program) on. Returns 0 or
 // the errno of the failure.

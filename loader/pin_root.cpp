@@ -1,6 +1,8 @@
 #include "pin_root.hpp"
 
 #include <linux/magic.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -32,14 +34,41 @@ std::string PinRoot::prog_path(const char *prog_name) const
     return progs_dir() + "/" + prog_name;
 }
 
-void PinRoot::require_bpffs() const
+namespace {
+
+constexpr const char *kBpffsHome = "/sys/fs/bpf";
+
+bool is_bpffs(const std::string &dir)
 {
-    const std::string parent = std::filesystem::path(path_).parent_path().string();
     struct statfs fs{};
-    if (::statfs(parent.c_str(), &fs) != 0)
-        throw_errno("pin root parent " + parent, errno);
-    if (static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC)
+    if (::statfs(dir.c_str(), &fs) != 0)
+        throw_errno("pin root parent " + dir, errno);
+    return static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
+}
+
+std::string parent_of(const std::string &path)
+{
+    return std::filesystem::path(path).parent_path().string();
+}
+
+} // namespace
+
+bool PinRoot::bpffs_usable() const
+{
+    const std::string parent = parent_of(path_);
+    return parent == kBpffsHome || is_bpffs(parent);
+}
+
+void PinRoot::ensure_bpffs() const
+{
+    const std::string parent = parent_of(path_);
+    if (is_bpffs(parent))
+        return;
+    if (parent != kBpffsHome)
         throw Error(parent + " is not a bpf filesystem (mount it with: mount -t bpf bpf " + parent + ")");
+    if (::mount("bpf", kBpffsHome, "bpf", 0, "mode=0700") != 0)
+        throw_errno(std::string("mount a bpf filesystem on ") + kBpffsHome, errno);
+    spdlog::warn("{} was not a bpf filesystem: mounted one there (mount -t bpf bpf {})", kBpffsHome, kBpffsHome);
 }
 
 bool PinRoot::is_up() const

@@ -18,8 +18,12 @@ public:
     std::string progs_dir() const;
     std::string prog_path(const char *prog_name) const;
 
-    // Throws, with the mount command to run, unless the pin root's parent is on a bpf filesystem.
-    void require_bpffs() const;
+    // Makes sure the pin root's parent is a bpf filesystem. /sys/fs/bpf (the default
+    // place) is mounted when it is not one yet, as a systemd host does at boot, with one
+    // log line; anywhere else an unmounted parent is an error naming the mount command.
+    void ensure_bpffs() const;
+    // Whether ensure_bpffs would succeed (without mounting anything now).
+    bool bpffs_usable() const;
     // True when `flatpath up` has pinned the programs here.
     bool is_up() const;
 

@@ -10,9 +10,12 @@ namespace fp {
 
 namespace {
 
+// sysctl(8)'s rule: a name with a slash uses slashes as separators, and its dots are
+// literal; otherwise dots separate.
 std::string path_of(std::string name)
 {
-    std::replace(name.begin(), name.end(), '.', '/');
+    if (name.find('/') == std::string::npos)
+        std::replace(name.begin(), name.end(), '.', '/');
     return "/proc/sys/" + name;
 }
 
@@ -25,6 +28,11 @@ std::string sysctl_read(const std::string &name)
     if (!(in >> value))
         throw_errno("read sysctl " + name, errno ? errno : ENOENT);
     return value;
+}
+
+std::string conf_sysctl(const std::string &family, const std::string &dev, const std::string &key)
+{
+    return "net/" + family + "/conf/" + dev + "/" + key;
 }
 
 void sysctl_write(const std::string &name, const std::string &value)

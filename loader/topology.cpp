@@ -30,9 +30,6 @@ Topology::Topology(Lab &lab, std::function<void(const std::string &)> say) : lab
     lab_.in(host_ns_, {"ip", "addr", "add", "fd90::1/64", "dev", uplink_, "nodad"});
     lab_.in(lan_ns_, {"ip", "route", "add", "10.91.0.0/24", "via", "10.90.0.1"});
     lab_.in(lan_ns_, {"ip", "-6", "route", "add", "fd91::/64", "via", "fd90::1"});
-    // XDP-redirected frames lose checksum-offload state, so a veth sender must
-    // complete its checksums itself (a real NIC's frames arrive complete).
-    lab_.in(lan_ns_, {"ethtool", "-K", "lan0", "tx", "off"});
     lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
     lab_.in(host_ns_, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
 

@@ -213,23 +213,37 @@ std::string tcp_refusal(const std::string &client_ns, const SockTarget &to)
     });
 }
 
+namespace {
+
+// /proc/net/snmp of the calling namespace: a header line "Ip: Forwarding DefaultTTL ..."
+// then a line of values, per group.
+std::uint64_t read_snmp(const std::string &group, const std::string &counter)
+{
+    std::ifstream snmp("/proc/net/snmp");
+    std::string header, values;
+    while (std::getline(snmp, header) && std::getline(snmp, values)) {
+        if (header.rfind(group + ":", 0) != 0)
+            continue;
+        std::istringstream h(header), v(values);
+        std::string name, value;
+        while (h >> name && v >> value)
+            if (name == counter)
+                return std::stoull(value);
+    }
+    throw Error("/proc/net/snmp has no " + group + " " + counter);
+}
+
+} // namespace
+
+std::uint64_t snmp_counter(const std::string &netns, const std::string &group, const std::string &counter)
+{
+    return std::stoull(run_in_netns(netns, [&] { return std::to_string(read_snmp(group, counter)); }));
+}
+
 std::uint64_t stack_forwarded(const std::string &netns)
 {
     return std::stoull(run_in_netns(netns, [] {
-        std::uint64_t total = 0;
-        // /proc/net/snmp: a header line "Ip: Forwarding DefaultTTL ... ForwDatagrams ..." then values.
-        std::ifstream snmp("/proc/net/snmp");
-        std::string header, values;
-        while (std::getline(snmp, header) && std::getline(snmp, values)) {
-            if (header.rfind("Ip:", 0) != 0)
-                continue;
-            std::istringstream h(header), v(values);
-            std::string name, value;
-            while (h >> name && v >> value)
-                if (name == "ForwDatagrams")
-                    total += std::stoull(value);
-            break;
-        }
+        std::uint64_t total = read_snmp("Ip", "ForwDatagrams");
         std::ifstream snmp6("/proc/net/snmp6");
         std::string name;
         std::uint64_t value = 0;

@@ -45,4 +45,7 @@ std::string tcp_refusal(const std::string &client_ns, const SockTarget &to);
 // Ip6OutForwDatagrams): what the fast path saves the host from doing.
 std::uint64_t stack_forwarded(const std::string &netns);
 
+// One counter of the namespace's /proc/net/snmp: snmp_counter(ns, "Tcp", "InCsumErrors").
+std::uint64_t snmp_counter(const std::string &netns, const std::string &group, const std::string &counter);
+
 } // namespace fp

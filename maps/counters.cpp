@@ -24,29 +24,27 @@ fp_reason_stats sum_per_cpu(const std::vector<fp_reason_stats> &per_cpu)
     return total;
 }
 
+namespace {
+
+constexpr ReasonInfo kReasonTable[] = {
+#define FP_REASON_ROW(id, value, name, meaning) {value, name, meaning},
+    FP_REASON_LIST(FP_REASON_ROW)
+#undef FP_REASON_ROW
+};
+
+} // namespace
+
+std::span<const ReasonInfo> all_reasons()
+{
+    return kReasonTable;
+}
+
 std::string_view reason_name(unsigned reason)
 {
-    switch (reason) {
-    case FP_PASS_NOT_IP: return "pass_not_ip";
-    case FP_PASS_NO_ENDPOINT: return "pass_no_endpoint";
-    case FP_PASS_TTL: return "pass_ttl";
-    case FP_PASS_VLAN: return "pass_vlan";
-    case FP_PASS_LINK_LOCAL: return "pass_link_local";
-    case FP_PASS_IPV6_HOP_BY_HOP: return "pass_ipv6_hop_by_hop";
-    case FP_PASS_KIND: return "pass_kind";
-    case FP_PASS_NOT_FOR_HOST: return "pass_not_for_host";
-    case FP_PASS_FRAGMENT: return "pass_fragment";
-    case FP_PASS_ICMP_ERROR: return "pass_icmp_error";
-    case FP_PASS_OTHER_ZONE: return "pass_other_zone";
-    case FP_DROP_SPOOF_MAC: return "drop_spoof_mac";
-    case FP_DROP_SPOOF_IP: return "drop_spoof_ip";
-    case FP_DROP_MALFORMED: return "drop_malformed";
-    case FP_DROP_NOT_ENDPOINT: return "drop_not_endpoint";
-    case FP_DROP_REDIRECT: return "drop_redirect";
-    case FP_DROP_CT_FULL: return "drop_ct_full";
-    case FP_DROP_NAT: return "drop_nat";
-    default: return {};
-    }
+    for (const ReasonInfo &r : kReasonTable)
+        if (r.value == reason)
+            return r.name;
+    return {};
 }
 
 bool reason_is_drop(unsigned reason)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -18,7 +19,15 @@ constexpr std::uint32_t reason_index(unsigned hook, unsigned reason)
 fp_ep_stats sum_per_cpu(const std::vector<fp_ep_stats> &per_cpu);
 fp_reason_stats sum_per_cpu(const std::vector<fp_reason_stats> &per_cpu);
 
-// "no_endpoint", "drop_spoof_ip", ...; empty for an index that names no reason.
+// One row of FP_REASON_LIST.
+struct ReasonInfo {
+    unsigned value;
+    std::string_view name;    // "pass_no_endpoint", "drop_spoof_ip", ...
+    std::string_view meaning; // a line for people (README, --help)
+};
+std::span<const ReasonInfo> all_reasons();
+
+// "pass_no_endpoint", "drop_spoof_ip", ...; empty for an index that names no reason.
 std::string_view reason_name(unsigned reason);
 bool reason_is_drop(unsigned reason);
 std::string_view hook_name(unsigned hook);

@@ -297,31 +297,42 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
  * (>= 0) or the negative of one of these; the single exit counts it.
  * Below FP_DROP_FIRST the packet goes on to the kernel stack; from
  * FP_DROP_FIRST on it is dropped.
+ *
+ * Defined once, here: X(ENUM, VALUE, NAME, MEANING). The enum, the names that
+ * `flatpath stats` and the metrics print, the class (pass or drop), the tests'
+ * list and the README's table (checked by a unit test) all come from this list.
  */
+#define FP_REASON_LIST(X) \
+	X(FP_PASS_NOT_IP, 1, "pass_not_ip", "ARP and other non-IP frames: the kernel's job") \
+	X(FP_PASS_NO_ENDPOINT, 2, "pass_no_endpoint", "destination is not a local endpoint: the host stack routes it") \
+	X(FP_PASS_TTL, 3, "pass_ttl", "TTL / hop limit <= 1: the stack answers with ICMP time exceeded (traceroute works)") \
+	X(FP_PASS_VLAN, 4, "pass_vlan", "VLAN-tagged frame: the stack (or a VLAN device) handles it") \
+	X(FP_PASS_LINK_LOCAL, 5, "pass_link_local", "IPv6 link-local or unspecified source (NDP, DAD) from a container") \
+	X(FP_PASS_IPV6_HOP_BY_HOP, 6, "pass_ipv6_hop_by_hop", "IPv6 hop-by-hop options: every router must see them") \
+	X(FP_PASS_KIND, 7, "pass_kind", "destination is a tun endpoint (not yet forwarded by the fast path)") \
+	X(FP_PASS_NOT_FOR_HOST, 8, "pass_not_for_host", "uplink frame not addressed to the uplink's MAC (broadcast, multicast, other hosts)") \
+	X(FP_PASS_FRAGMENT, 9, "pass_fragment", "an IP fragment for a host address: left to the stack") \
+	X(FP_PASS_ICMP_ERROR, 10, "pass_icmp_error", "an ICMP error about no flow flatpath translated") \
+	X(FP_PASS_OTHER_ZONE, 11, "pass_other_zone", "between endpoints of two different zones (networks): the host's firewall decides") \
+	X(FP_PASS_NO_ROUTE, 12, "pass_no_route", "a translated reply the host's routes do not forward (local, unreachable, too big): the stack answers") \
+	X(FP_PASS_GSO, 13, "pass_gso", "XDP: a frame larger than the uplink's MTU (an aggregated skb under generic XDP): tc takes it") \
+	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
+	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device") \
+	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated Ethernet/IP/L4 header, bad IHL or version") \
+	X(FP_DROP_NOT_ENDPOINT, 35, "drop_not_endpoint", "from_container ran on a device with no endpoint") \
+	X(FP_DROP_REDIRECT, 36, "drop_redirect", "XDP: the destination device is missing from the devmap (a bug)") \
+	X(FP_DROP_CT_FULL, 37, "drop_ct_full", "a conntrack entry could not be written") \
+	X(FP_DROP_NAT, 38, "drop_nat", "rewriting a packet failed") \
+	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)")
+
+#define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {
 	FP_REASON_NONE = 0,
-	/* handed to the host stack */
-	FP_PASS_NOT_IP = 1,        /* ARP, LLDP, ...: the kernel's job */
-	FP_PASS_NO_ENDPOINT = 2,   /* destination is not a local endpoint */
-	FP_PASS_TTL = 3,           /* TTL / hop limit <= 1: the stack sends time-exceeded */
-	FP_PASS_VLAN = 4,          /* VLAN-tagged: the stack (or a VLAN device) handles it */
-	FP_PASS_LINK_LOCAL = 5,    /* IPv6 link-local / unspecified source: NDP, DAD */
-	FP_PASS_IPV6_HOP_BY_HOP = 6, /* hop-by-hop options must be seen by the stack */
-	FP_PASS_KIND = 7,          /* destination kind this hook does not deliver to yet */
-	FP_PASS_NOT_FOR_HOST = 8,  /* uplink frame not addressed to the uplink's own MAC */
-	FP_PASS_FRAGMENT = 9,      /* a fragment of a translated flow whose first part was not seen */
-	FP_PASS_ICMP_ERROR = 10,   /* an ICMP error about no flow flatpath translated */
-	FP_PASS_OTHER_ZONE = 11,   /* between endpoints of two different zones: the host decides */
+	FP_REASON_LIST(FP_REASON_ENUMERATOR)
 	FP_DROP_FIRST = 32,
-	FP_DROP_SPOOF_MAC = 32,    /* source MAC is not the endpoint's */
-	FP_DROP_SPOOF_IP = 33,     /* source IP does not belong to the sending device */
-	FP_DROP_MALFORMED = 34,    /* truncated header, bad IHL, bad version */
-	FP_DROP_NOT_ENDPOINT = 35, /* from_container on a device with no endpoint */
-	FP_DROP_REDIRECT = 36,     /* XDP: destination device missing from fp_tx_devs */
-	FP_DROP_CT_FULL = 37,      /* conntrack entry could not be created */
-	FP_DROP_NAT = 38,          /* rewriting the packet failed */
 	FP_REASON_MAX = 48,
 };
+#undef FP_REASON_ENUMERATOR
 
 /* Which program counted a reason: fp_reasons is indexed hook * FP_REASON_MAX + reason. */
 enum fp_hook {

@@ -62,6 +62,13 @@ static __always_inline int ctx_frame_for_host(struct __sk_buff *ctx, const struc
 	return ctx->pkt_type == PACKET_HOST;
 }
 
+/* tc forwards skbs of any size, GSO aggregates included (see ctx_xdp.h). */
+static __always_inline int ctx_oversized(struct __sk_buff *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 /*
  * Hand the packet to an endpoint device. A veth's packets go straight into
  * the peer (the container side) with bpf_redirect_peer: no second pass

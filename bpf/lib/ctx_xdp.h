@@ -54,6 +54,19 @@ static __always_inline int ctx_frame_for_host(struct xdp_md *ctx, const struct e
 }
 
 /*
+ * Generic XDP runs on skbs, and a veth hands it what the sender built: with TSO on
+ * (the default) an aggregate far larger than the MTU, which a devmap redirect then
+ * drops without a trace (xdp_ok_fwd_dev). No wire delivers such a frame, so a frame
+ * larger than the uplink's MTU is left for tc, which forwards skbs of any size.
+ */
+static __always_inline int ctx_oversized(struct xdp_md *ctx)
+{
+	__u32 mtu = 0; /* 0: check the frame's own length against the ingress device */
+
+	return bpf_check_mtu(ctx, 0, &mtu, 0, 0) != BPF_MTU_CHK_RET_SUCCESS;
+}
+
+/*
  * XDP can only redirect in bulk through a devmap; veth and tap devices both
  * take XDP frames (ndo_xdp_xmit). A tun endpoint needs its Ethernet header
  * removed first, which XDP cannot do for another device: the stack does it.

@@ -23,7 +23,7 @@ static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret)
 		return ret;
 	reason = (__u32)-ret;
 	if (reason >= FP_REASON_MAX)
-		reason = FP_DROP_MALFORMED;
+		reason = FP_DROP_INTERNAL; /* not a reason: a helper's error leaked out */
 	idx = FP_HOOK * FP_REASON_MAX + reason;
 	st = bpf_map_lookup_elem(&fp_reasons, &idx);
 	if (st) {

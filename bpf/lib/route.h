@@ -43,7 +43,7 @@ static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pk
 	*(__u32 *)p.smac = ctx->mark;
 	ret = bpf_fib_lookup(ctx, &p, sizeof(p), FP_FIB_LOOKUP_MARK);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return -FP_PASS_NO_ENDPOINT; /* local, unreachable, too big: the stack knows what to do */
+		return -FP_PASS_NO_ROUTE; /* local, unreachable, too big: the stack knows what to do */
 	err = fp_decrement_ttl(pkt);
 	if (err < 0)
 		return err;

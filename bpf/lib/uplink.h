@@ -23,6 +23,8 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 		return ret;
 	if (!ctx_frame_for_host(ctx, pkt.eth))
 		return -FP_PASS_NOT_FOR_HOST;
+	if (ctx_oversized(ctx))
+		return -FP_PASS_GSO;
 	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;

@@ -169,7 +169,6 @@ TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
     lab->in(ctr, {"ip", "route", "add", "default", "via", "172.30.0.1"});
     lab->add_veth(lan, "lan0", MacAddr::parse("02:fd:00:00:00:02"), host, "uplink0", MacAddr::parse("02:fd:00:00:00:01"));
     lab->in(lan, {"ip", "addr", "add", "10.65.0.2/24", "dev", "lan0"});
-    lab->in(lan, {"ethtool", "-K", "lan0", "tx", "off"});
     lab->in(host, {"ip", "addr", "add", "10.65.0.1/24", "dev", "uplink0"});
     // Dual stack (no duplicate address detection: the addresses are usable at once).
     lab->in(host, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});

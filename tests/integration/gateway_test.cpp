@@ -64,8 +64,6 @@ protected:
         const std::string client_ip = lan_net + (name == "vpn" ? ".10" : ".20");
         lab->in(client, {"ip", "addr", "add", client_ip + "/24", "dev", "eth0"});
         lab->in(client, {"ip", "route", "add", "default", "via", lan_net + ".1"});
-        // XDP-redirected frames lose checksum offload state: the client completes its checksums.
-        lab->in(client, {"ethtool", "-K", "eth0", "tx", "off"});
         return client;
     }
 

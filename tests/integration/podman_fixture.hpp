@@ -40,7 +40,6 @@ protected:
         lab->add_veth(lan, "lan0", MacAddr::parse("02:fd:00:00:00:02"), host, "uplink0", MacAddr::parse("02:fd:00:00:00:01"));
         lab->in(lan, {"ip", "addr", "add", "10.65.0.2/24", "dev", "lan0"});
         lab->in(host, {"ip", "addr", "add", "10.65.0.1/24", "dev", "uplink0"});
-        lab->in(lan, {"ethtool", "-K", "lan0", "tx", "off"});
 
         char tmpl[] = "/run/flatpath-podman-test.XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);

@@ -1,0 +1,53 @@
+#include "xdp_plan.hpp"
+
+namespace fp {
+
+namespace {
+
+std::string kind_of(const NetDev &dev)
+{
+    return dev.type.empty() ? std::string("software") : dev.type;
+}
+
+} // namespace
+
+std::string native_xdp_warning(const NetDev &dev, bool wired)
+{
+    if (wired)
+        return "";
+    return "native XDP on " + kind_of(dev) + " device " + dev.name +
+           " breaks traffic from local senders with checksum offload (veths, tun/tap, the host's own sockets: "
+           "redirected frames arrive with incomplete TCP/UDP checksums); --xdp-mode auto runs tc only there";
+}
+
+XdpPlan plan_xdp(XdpMode mode, const NetDev &dev, bool wired)
+{
+    XdpPlan p;
+    switch (mode) {
+    case XdpMode::Off:
+        p.note = dev.name + ": tc only (--xdp-mode off)";
+        break;
+    case XdpMode::Generic:
+        p.placement = XdpPlacement::Generic;
+        p.note = dev.name + ": generic XDP and tc";
+        break;
+    case XdpMode::Native:
+        p.placement = XdpPlacement::Native;
+        p.warning = native_xdp_warning(dev, wired);
+        p.note = dev.name + ": native XDP and tc";
+        break;
+    case XdpMode::Auto:
+        if (wired) {
+            p.placement = XdpPlacement::Native;
+            p.none_if_unsupported = true;
+            p.note = dev.name + ": native XDP and tc (a NIC)";
+        } else {
+            p.note = dev.name + ": tc only (a " + kind_of(dev) + " device: native XDP there breaks senders' "
+                     "checksum offload)";
+        }
+        break;
+    }
+    return p;
+}
+
+} // namespace fp
