@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
+
+#include <linux/rtnetlink.h>
 
 #include "cni_error.hpp"
 #include "delegate.hpp"
@@ -60,6 +63,7 @@ std::string ipam_dir(const NetConfig &cfg)
 struct AddressPlan {
     int prefix_len;
     IpAddr gateway;
+    std::optional<IpAddr> subnet; // bridge mode: the subnet's network address
 };
 
 AddressPlan plan_for(const NetConfig &cfg, const IpAddr &a)
@@ -67,8 +71,26 @@ AddressPlan plan_for(const NetConfig &cfg, const IpAddr &a)
     if (cfg.bridge_mode)
         for (const IpPool &p : cfg.pools)
             if (p.contains(a))
-                return {p.prefix_len(), *p.gateway()};
-    return {a.is_v4() ? 32 : 128, a.is_v4() ? kGateway4 : kGateway6};
+                return {p.prefix_len(), *p.gateway(), p.network()};
+    return {a.is_v4() ? 32 : 128, a.is_v4() ? kGateway4 : kGateway6, std::nullopt};
+}
+
+// A container on several networks (docs/cni.md, "Several networks"): each interface's
+// routes in the main table get a metric of their own, so that a second network's ADD
+// never meets the first one's routes ("Object exists"), and its default route stays
+// when another interface goes; a metric-0 default route someone else installs (the CNI
+// bridge plugin's) is preferred for connections that pick no source. Replies must leave
+// by the interface of their address, or the reverse translation of the network they
+// came in on never sees them: each interface also gets a routing table of its own,
+// chosen by a rule on its addresses.
+constexpr std::uint32_t kMetricBase = 100;
+constexpr std::uint32_t kTableBase = 0x66700000; // "fp": tables kTableBase + container ifindex
+constexpr std::uint32_t kSourceRulePriority = 100;
+
+const IpAddr &any_of_family(const IpAddr &a)
+{
+    static const IpAddr any4 = IpAddr::parse("0.0.0.0"), any6 = IpAddr::parse("::");
+    return a.is_v4() ? any4 : any6;
 }
 
 nlohmann::json result(const Request &req, const NetConfig &cfg, const std::string &host_if, const MacAddr &host_mac,
@@ -130,7 +152,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
             throw CniError(ErrorCode::InvalidConfig, "requested address " + r.str() + " is in none of the network's ranges");
     }
     // Declared before the rollback, whose undos use them: they must outlive it.
-    const PinRoot root = PinRoot(cfg.pin_root);
+    const PinRoot root(cfg.pin_root);
     std::vector<IpAddr> addrs;
     Rollback undo;
     if (cfg.delegated_ipam()) {
@@ -169,15 +191,25 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     const MacAddr mac = container.link_mac(req.ifname).value();
     maybe_fail("veth");
 
-    // Everything below lives on the veth and goes when it is deleted.
+    // Everything below lives on the veth and goes when it is deleted, except the source
+    // rules, which are undone one by one.
     container.set_up(req.ifname);
     container.enable_gro(req.ifname);
+    const std::uint32_t container_index = container.link_index(req.ifname).value();
+    const RouteOptions main_table{RT_TABLE_MAIN, kMetricBase + container_index, false};
+    const RouteOptions own_table{kTableBase + container_index, 0, false};
+    const RouteOptions own_default{own_table.table, 0, /*onlink=*/true}; // the gateway route is not in this table
     for (const IpAddr &a : addrs) {
         const AddressPlan plan = plan_for(cfg, a);
         container.add_address(req.ifname, a, plan.prefix_len);
         if (!cfg.bridge_mode && a.is_v4())
-            container.add_route(req.ifname, plan.gateway, 32, std::nullopt);
-        container.add_route(req.ifname, IpAddr::parse(a.is_v4() ? "0.0.0.0" : "::"), 0, plan.gateway);
+            container.add_route(req.ifname, plan.gateway, 32, std::nullopt, main_table);
+        container.add_route(req.ifname, any_of_family(a), 0, plan.gateway, main_table);
+        if (plan.subnet)
+            container.add_route(req.ifname, *plan.subnet, plan.prefix_len, std::nullopt, own_table);
+        container.add_route(req.ifname, any_of_family(a), 0, plan.gateway, own_default);
+        container.add_source_rule(a, own_table.table, kSourceRulePriority);
+        undo.push("rule from " + a.str(), [&, a] { Netlink(req.netns).delete_source_rule(a, kSourceRulePriority); });
         // Routed mode: the gateway exists only as this entry. Bridge mode: ARP finds the bridge.
         if (!cfg.bridge_mode)
             container.add_permanent_neighbour(req.ifname, plan.gateway, host_mac);
@@ -227,12 +259,25 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     maybe_fail("endpoint");
 
     DnatTable dnat(root, maps);
+    // Podman hands every network of a container the same portMappings. The first network
+    // to publish a port keeps it, as with the portmap plugin (its first rule wins); the
+    // others leave it alone, and take it over when that network's DEL comes (detach()).
+    const std::vector<DnatRule> published = dnat.list();
+    const std::vector<IpAddr> own = cfg.port_mappings.empty() ? std::vector<IpAddr>{} : container.addresses();
+    const auto held_by_this_container = [&](const DnatRule &rule) {
+        return std::any_of(published.begin(), published.end(), [&](const DnatRule &r) {
+            return r.proto == rule.proto && r.host == rule.host && r.ports == rule.ports &&
+                   std::find(own.begin(), own.end(), r.backend) != own.end();
+        });
+    };
     for (const PortMapping &pm : cfg.port_mappings) {
         for (const IpAddr &a : addrs) {
             if (pm.host_ip && pm.host_ip->is_v4() != a.is_v4())
                 continue;
             const DnatRule rule{pm.host_ip.value_or(any_address_like(a)), pm.proto, {pm.host_port, pm.host_port}, a,
                                 {pm.container_port, pm.container_port}};
+            if (held_by_this_container(rule))
+                continue;
             dnat.add(rule);
             undo.push("port " + rule.published(), [&, rule] {
                 MapSet m = MapSet::open_pinned(root.path());
@@ -261,7 +306,7 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
     }
     if (req)
         addrs = result_addresses(req->config.value("prevResult", nlohmann::json::object()));
-    const PinRoot root = PinRoot(cfg.pin_root);
+    const PinRoot root(cfg.pin_root);
     const auto host_index = Netlink().link_index(host_veth_name(container_id, ifname));
     if (root.is_up() && host_index) {
         MapSet maps = MapSet::open_pinned(root.path());
@@ -272,6 +317,26 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
     std::sort(addrs.begin(), addrs.end());
     addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
     return addrs;
+}
+
+// The ports a leaving attachment published go to another flatpath interface of the same
+// container, where it has one of the family (the network whose ADD left them alone, see
+// add()), as the portmap plugin's next rule would take over.
+void hand_over_ports(const Request &req, MapSet &maps, DnatTable &dnat, const std::vector<DnatRule> &removed,
+                     const std::vector<IpAddr> &leaving)
+{
+    if (req.netns.empty() || !std::filesystem::exists(req.netns))
+        return;
+    std::vector<IpAddr> others;
+    for (const IpAddr &b : Netlink(req.netns).addresses())
+        if (std::find(leaving.begin(), leaving.end(), b) == leaving.end() && maps.endpoints.lookup(endpoint_key(b)))
+            others.push_back(b);
+    for (const DnatRule &r : removed)
+        for (const IpAddr &b : others)
+            if (b.is_v4() == r.backend.is_v4()) {
+                dnat.add(DnatRule{r.host, r.proto, r.ports, b, r.backend_ports});
+                break;
+            }
 }
 
 // Takes one attachment off (ports, endpoint, host veth, addresses). Every step runs
@@ -289,17 +354,30 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
     };
     std::vector<IpAddr> addrs;
     attempt([&] { addrs = attachment_addresses(req, cfg, container_id, ifname); });
-    const PinRoot root = PinRoot(cfg.pin_root);
+    // The routes went with the container's namespace or go with the veth; the source rules
+    // stay in a namespace that lives on (podman network disconnect).
+    if (req && !req->netns.empty() && std::filesystem::exists(req->netns))
+        attempt([&] {
+            Netlink container(req->netns);
+            for (const IpAddr &a : addrs)
+                container.delete_source_rule(a, kSourceRulePriority);
+        });
+    const PinRoot root(cfg.pin_root);
     if (root.is_up()) {
         attempt([&] {
             MapSet maps = MapSet::open_pinned(root.path());
             DnatTable dnat(root, maps);
+            std::vector<DnatRule> removed;
             for (const DnatRule &r : dnat.list())
-                if (std::find(addrs.begin(), addrs.end(), r.backend) != addrs.end())
+                if (std::find(addrs.begin(), addrs.end(), r.backend) != addrs.end()) {
                     dnat.remove(r.host, r.proto, r.ports);
+                    removed.push_back(r);
+                }
             for (const IpAddr &a : addrs)
                 if (maps.endpoints.lookup(endpoint_key(a)))
                     Endpoints(root, maps).remove(a);
+            if (req && !removed.empty())
+                hand_over_ports(*req, maps, dnat, removed, addrs);
         });
     }
     attempt([&] { Netlink().delete_link(host_veth_name(container_id, ifname)); });
@@ -348,7 +426,7 @@ void check(const Request &req, const NetConfig &cfg)
     const auto host_index = host.link_index(host_if);
     if (!host_index)
         broken("the host end " + host_if + " is missing");
-    const PinRoot root = PinRoot(cfg.pin_root);
+    const PinRoot root(cfg.pin_root);
     if (!root.is_up())
         broken("the flatpath datapath is not up at " + root.path());
     MapSet maps = MapSet::open_pinned(root.path());
@@ -394,7 +472,7 @@ void gc(const Request &req, const NetConfig &cfg)
 
 void status(const NetConfig &cfg)
 {
-    const PinRoot root = PinRoot(cfg.pin_root);
+    const PinRoot root(cfg.pin_root);
     bool usable = false;
     try {
         usable = root.bpffs_usable();

@@ -25,6 +25,7 @@ public:
     IpAddr first() const { return first_; }
     IpAddr last() const { return last_; }
     int prefix_len() const { return prefix_; }
+    IpAddr network() const { return network_; }
     bool is_v4() const { return network_.is_v4(); }
     std::string subnet() const;
     // The address after a, wrapping from last to first.

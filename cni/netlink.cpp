@@ -9,8 +9,11 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <linux/fib_rules.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,6 +103,32 @@ std::optional<std::uint32_t> Netlink::link_index(const std::string &name) const
         return std::nullopt;
     LinkPtr link(raw);
     return static_cast<std::uint32_t>(rtnl_link_get_ifindex(link.get()));
+}
+
+std::vector<IpAddr> Netlink::addresses() const
+{
+    nl_cache *raw = nullptr;
+    if (const int err = rtnl_addr_alloc_cache(sock_, &raw); err < 0)
+        fail("cannot list addresses", err);
+    NlPtr<nl_cache, nl_cache_free> cache(raw);
+    std::vector<IpAddr> out;
+    for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+        nl_addr *local = rtnl_addr_get_local(reinterpret_cast<rtnl_addr *>(o));
+        if (!local)
+            continue;
+        const auto *bytes = static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(local));
+        fp_addr a{};
+        if (nl_addr_get_family(local) == AF_INET && nl_addr_get_len(local) == 4) {
+            a.w[2] = htonl(0xffff);
+            std::memcpy(a.b + 12, bytes, 4);
+        } else if (nl_addr_get_family(local) == AF_INET6 && nl_addr_get_len(local) == 16) {
+            std::memcpy(a.b, bytes, 16);
+        } else {
+            continue;
+        }
+        out.push_back(IpAddr::from_raw(a));
+    }
+    return out;
 }
 
 std::optional<MacAddr> Netlink::link_mac(const std::string &name) const
@@ -234,7 +263,8 @@ void Netlink::add_address(const std::string &dev, const IpAddr &addr, int prefix
         fail("cannot add address " + addr.str() + " to " + dev, err);
 }
 
-void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway)
+void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway,
+                        const RouteOptions &opts)
 {
     const auto index = link_index(dev);
     if (!index)
@@ -243,11 +273,14 @@ void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_le
     AddrPtr d = nl_address(dst, prefix_len);
     rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
     rtnl_route_set_dst(r.get(), d.get());
-    rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
+    rtnl_route_set_table(r.get(), opts.table);
+    rtnl_route_set_priority(r.get(), opts.metric);
     rtnl_route_set_protocol(r.get(), RTPROT_BOOT);
     rtnl_route_set_scope(r.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
     rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
+    if (opts.onlink)
+        rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
     AddrPtr gw;
     if (gateway) {
         gw = nl_address(*gateway, gateway->is_v4() ? 32 : 128);
@@ -255,7 +288,45 @@ void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_le
     }
     rtnl_route_add_nexthop(r.get(), nh);
     if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
-        fail("cannot add route to " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev, err);
+        fail("cannot add route to " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev +
+                 (opts.table != RT_TABLE_MAIN ? " in table " + std::to_string(opts.table) : ""),
+             err);
+}
+
+namespace {
+
+using RulePtr = NlPtr<rtnl_rule, rtnl_rule_put>;
+
+RulePtr source_rule(const IpAddr &from, std::uint32_t priority)
+{
+    RulePtr rule(rtnl_rule_alloc());
+    rtnl_rule_set_family(rule.get(), from.is_v4() ? AF_INET : AF_INET6);
+    AddrPtr src = nl_address(from, from.is_v4() ? 32 : 128);
+    rtnl_rule_set_src(rule.get(), src.get());
+    rtnl_rule_set_prio(rule.get(), priority);
+    return rule;
+}
+
+} // namespace
+
+void Netlink::add_source_rule(const IpAddr &from, std::uint32_t table, std::uint32_t priority)
+{
+    RulePtr rule = source_rule(from, priority);
+    rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+    rtnl_rule_set_table(rule.get(), table);
+    if (const int err = rtnl_rule_add(sock_, rule.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+        fail("cannot add rule from " + from.str() + " lookup " + std::to_string(table), err);
+}
+
+bool Netlink::delete_source_rule(const IpAddr &from, std::uint32_t priority)
+{
+    RulePtr rule = source_rule(from, priority);
+    const int err = rtnl_rule_delete(sock_, rule.get(), 0);
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
+        return false;
+    if (err < 0)
+        fail("cannot remove rule from " + from.str(), err);
+    return true;
 }
 
 void Netlink::add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac)

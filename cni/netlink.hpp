@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ip_addr.hpp"
 #include "mac_addr.hpp"
@@ -13,6 +14,13 @@
 struct nl_sock;
 
 namespace fp::cni {
+
+// Where a route goes and how it is preferred.
+struct RouteOptions {
+    std::uint32_t table = 254; // RT_TABLE_MAIN
+    std::uint32_t metric = 0;
+    bool onlink = false; // the gateway is on the link, whatever the table says
+};
 
 class Netlink {
 public:
@@ -25,6 +33,8 @@ public:
     bool link_exists(const std::string &name) const;
     std::optional<MacAddr> link_mac(const std::string &name) const;
     std::optional<std::uint32_t> link_index(const std::string &name) const;
+    // Every address of every interface of the namespace.
+    std::vector<IpAddr> addresses() const;
 
     // A veth pair: `name` here, `peer` in the namespace at peer_netns_path (atomically).
     void create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
@@ -40,7 +50,12 @@ public:
     bool delete_link(const std::string &name);
     void add_address(const std::string &dev, const IpAddr &addr, int prefix_len);
     // A route to dst/prefix_len on dev, through gateway if given, else on-link.
-    void add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway);
+    void add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway,
+                   const RouteOptions &opts = {});
+    // ip rule add from ADDR/32 (or /128) lookup table priority priority.
+    void add_source_rule(const IpAddr &from, std::uint32_t table, std::uint32_t priority);
+    // Removes that rule (whatever its table); returns false when it was not there.
+    bool delete_source_rule(const IpAddr &from, std::uint32_t priority);
     void add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac);
     // GRO on: a veth receiving XDP-redirected frames drops them without it (or an XDP program).
     void enable_gro(const std::string &dev);
