@@ -77,7 +77,9 @@ protected:
     std::string residue()
     {
         std::string r = lab->in(host, {"ip", "-br", "link"}) + lab->in(host, {"ip", "route"}) +
-                        lab->in(host, {"ip", "neigh"}) + lab->in(host, {"ip", "-6", "route"});
+                        lab->in(host, {"ip", "neigh"}) + lab->in(host, {"ip", "-6", "route"}) +
+                        lab->in(host, {"sysctl", "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding",
+                                       "net.ipv4.conf.lo.accept_local"});
         if (std::filesystem::exists(state + "/ipam/fpnet"))
             for (const auto &e : std::filesystem::directory_iterator(state + "/ipam/fpnet"))
                 if (e.path().filename() != "lock" && !e.path().filename().string().starts_with("last_reserved"))
@@ -87,6 +89,10 @@ protected:
             for (const char *what : {"endpoint", "dnat"})
                 r += run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), what,
                                   "list", "--json"});
+            // fp_ifaces: what the datapath has attached where.
+            r += nlohmann::json::parse(run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root",
+                                                    lab->pin_root(), "status", "--json"}))["interfaces"]
+                     .dump();
         }
         return r;
     }
@@ -148,9 +154,13 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     EXPECT_EQ(left.find("fp"), std::string::npos) << "a host veth or route is left: " << left;
 }
 
-// A failure after any step of ADD leaves nothing behind.
+// A failure after any step of ADD leaves nothing behind: links, routes, leases, pins,
+// and the forwarding sysctls the ADD turned on (the host starts with them off, as a
+// fresh host has them).
 TEST_F(CniTest, FailureAfterEachStepLeavesNothing)
 {
+    lab->in(host, {"sysctl", "-qw", "net.ipv4.ip_forward=0"});
+    baseline = residue();
     const std::string c1 = lab->add_netns("c1");
     nlohmann::json cfg = config;
     cfg["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
@@ -207,9 +217,71 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
     nlohmann::json ports = config;
     ports["runtimeConfig"]["portMappings"] = {{{"hostPort", 0}, {"containerPort", 80}}};
     expect_code(env("ADD", "x", c1, "eth1"), ports.dump(), 7, "bad portMappings");
+    auto unknown_arg = env("ADD", "x", c1, "eth1");
+    unknown_arg["CNI_ARGS"] = "FOO=bar";
+    expect_code(unknown_arg, config.dump(), 7, "unknown CNI_ARGS key without IgnoreUnknown");
+    unknown_arg["CNI_ARGS"] = "IgnoreUnknown=maybe;FOO=bar";
+    expect_code(unknown_arg, config.dump(), 7, "IgnoreUnknown that is no boolean");
+    expect_code(env("ADD", "x", c1, "eth1"), with("xdpMode", "fast"), 7, "unknown xdpMode");
+    expect_code(env("ADD", "x", c1, "eth1"), with("pinRoot", "relative/pins"), 7, "relative pinRoot");
+    expect_code(env("ADD", "x", c1, "eth1"), with("stateDir", ""), 7, "empty stateDir");
     std::string huge = config.dump();
     huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(1 << 20, 'x') + "\"");
     expect_code(env("ADD", "x", c1, "eth1"), huge, 6, "1 MiB input");
+}
+
+// CNI_ARGS keys for other plugins pass with IgnoreUnknown=1 (what Podman sends); the
+// environment's FLATPATH_PIN_ROOT and FLATPATH_STATE_DIR do not move the plugin's state,
+// only the conflist does (Podman runs some DELs without the caller's environment).
+TEST_F(CniTest, IgnoreUnknownArgsAndNoEnvironmentForState)
+{
+    const std::string c1 = lab->add_netns("c1");
+    auto e = env("ADD", "id-args", c1);
+    e["CNI_ARGS"] = "IgnoreUnknown=1;K8S_POD_NAME=web;FOO=bar";
+    e["FLATPATH_PIN_ROOT"] = state + "/elsewhere/flatpath";
+    e["FLATPATH_STATE_DIR"] = state + "/elsewhere";
+    const CommandResult r = cni(e, config.dump());
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(residue().find("10.77.0.1"), std::string::npos) << "the lease and endpoint are where the conflist says";
+    EXPECT_FALSE(std::filesystem::exists(state + "/elsewhere"));
+    del("id-args", c1);
+}
+
+// A container whose DEL never came (its host veth went with its namespace, or the DEL
+// ran with another pin root) never blocks the next ADD: the same container again (podman
+// restart: the same lease, the same address, the same port) and then another container
+// publishing the same port both succeed, and the dead endpoint's DNAT entry and flows
+// go with it. GC reclaims an attachment the runtime still lists whose veth is gone.
+TEST_F(CniTest, AStaleEndpointNeverBlocksTheNextAdd)
+{
+    nlohmann::json cfg = config;
+    cfg["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
+    const std::string first = lab->add_netns("c1");
+    nlohmann::json r = add("id-a", first, cfg);
+    lab->in(host, {"ip", "link", "del", r["interfaces"][0]["name"].get<std::string>()}); // the DEL that never came
+    const std::string again = lab->add_netns("c1b");
+    r = add("id-a", again, cfg);
+    EXPECT_EQ(r["ips"][0]["address"], "10.77.0.1/32");
+    lab->in(host, {"ip", "link", "del", r["interfaces"][0]["name"].get<std::string>()});
+    const std::string other = lab->add_netns("c2");
+    r = add("id-b", other, cfg);
+    const auto dnat = nlohmann::json::parse(
+        run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "dnat", "list", "--json"}));
+    ASSERT_EQ(dnat.size(), 1u) << dnat.dump();
+    EXPECT_EQ(dnat[0]["backend"], r["ips"][0]["address"].get<std::string>().substr(0, 9));
+    const auto endpoints = nlohmann::json::parse(run_checked(
+        {"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "endpoint", "list", "--json"}));
+    ASSERT_EQ(endpoints.size(), 1u) << endpoints.dump();
+    EXPECT_NE(endpoints[0]["dev"], "");
+
+    lab->in(host, {"ip", "link", "del", r["interfaces"][0]["name"].get<std::string>()});
+    nlohmann::json gc = config;
+    gc["cni.dev/valid-attachments"] = {{{"containerID", "id-b"}, {"ifname", "eth0"}}};
+    const CommandResult g = cni({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}}, gc.dump());
+    EXPECT_EQ(g.status, 0) << g.output;
+    const std::string left = residue();
+    EXPECT_EQ(left.find("lease"), std::string::npos) << left;
+    EXPECT_EQ(left.find("10.77.0."), std::string::npos) << "an endpoint or entry is left: " << left;
 }
 
 // CHECK passes on a good attachment (with its prevResult) and names what broke.

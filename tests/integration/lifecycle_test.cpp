@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "demo.hpp"
+#include "netns_task.hpp"
+#include "sysctl.hpp"
 #include "netns_fixture.hpp"
 
 namespace fp::test {
@@ -158,6 +160,62 @@ TEST_F(LifecycleTest, BpffsNotMounted)
     EXPECT_EQ(r.output, "flatpath: error: " + std::string(dir) + " is not a bpf filesystem (mount it with: mount -t "
                         "bpf bpf " + dir + ")\n");
     EXPECT_FALSE(left_behind);
+}
+
+// Where the default pin root's parent, /sys/fs/bpf, is not mounted (as on these hosts
+// without systemd), `up` mounts a bpf filesystem there with one line saying so, and the
+// datapath comes up. `ip netns exec` gives the commands a mount namespace and a sysfs of
+// their own, so the mount goes with them and the machine's /sys is never touched.
+TEST_F(LifecycleTest, UpMountsBpffsOnSysFsBpfWhenMissing)
+{
+    const CommandResult r = run_command(
+        {"ip", "netns", "exec", topo->host_ns(), "env", "-u", "FLATPATH_PIN_ROOT", "sh", "-c",
+         std::string(FLATPATH_BIN) + " up --uplink uplink0 && stat -f -c %T /sys/fs/bpf && ls /sys/fs/bpf/flatpath; " +
+             FLATPATH_BIN + " down"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("flatpath: warning: /sys/fs/bpf was not a bpf filesystem: mounted one there"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("bpf_fs"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("fp_endpoints"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("datapath removed"), std::string::npos) << r.output;
+    EXPECT_EQ(host({"tc", "filter", "show", "dev", "uplink0", "ingress"}), "") << "down left a filter";
+}
+
+// An uplink's mode changes when asked: off takes the XDP program away (and the record
+// says so, so `down` has nothing left to find); `up` without --xdp-mode leaves an
+// attached uplink as it is.
+TEST_F(LifecycleTest, XdpModeOffDetachesXdpAndUpWithoutAModeKeepsIt)
+{
+    const Residue pristine = residue();
+    start("generic");
+    EXPECT_EQ(residue().xdp, "uplink0");
+    const std::string out = flatpath({"attach", "uplink0", "--role", "uplink", "--xdp-mode", "off"});
+    EXPECT_NE(out.find("uplink0: tc only (--xdp-mode off)"), std::string::npos) << out;
+    EXPECT_EQ(residue().xdp, "");
+    flatpath({"attach", "uplink0", "--role", "uplink", "--xdp-mode", "generic"});
+    const std::string again = flatpath({"up", "--uplink", "uplink0"});
+    EXPECT_NE(again.find("uplink0: already an uplink, left as it is"), std::string::npos) << again;
+    EXPECT_EQ(residue().xdp, "uplink0");
+    flatpath({"attach", "uplink0", "--role", "uplink", "--xdp-mode", "off"});
+    flatpath({"down"});
+    EXPECT_EQ(residue(), pristine);
+}
+
+// Per-device sysctls of devices whose names have dots (as VLAN devices'
+// uplink0.100) are read and written where sysctl(8) would.
+TEST_F(LifecycleTest, SysctlsOfDottedDeviceNames)
+{
+    // No 8021q module on these hosts: a veth with a VLAN device's kind of name.
+    host({"ip", "link", "add", "uplink0.100", "type", "veth", "peer", "name", "peer0.100"});
+    const std::string name = conf_sysctl("ipv4", "uplink0.100", "rp_filter");
+    run_in_netns(topo->host_ns(), [&] {
+        sysctl_write(name, "2");
+        return sysctl_read(name);
+    });
+    EXPECT_EQ(host({"sysctl", "-n", "net.ipv4.conf.uplink0/100.rp_filter"}), "2\n");
+    EXPECT_EQ(host({"sysctl", "-n", "net.ipv4.conf.uplink0.rp_filter"}),
+              run_in_netns(topo->host_ns(), [] { return sysctl_read("net.ipv4.conf.uplink0.rp_filter") + "\n"; }));
 }
 
 TEST_F(LifecycleTest, NotRoot)

@@ -52,6 +52,69 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
     EXPECT_EQ(host_state(), before);
 }
 
+// A container's lifecycle as users drive it, 20 times over, with a published port: podman
+// restart, stop + start, rm -f + run again. Podman runs the CNI DEL of a stopping
+// container from conmon's cleanup process, without the caller's environment; the plugin
+// takes its pin root and state dir from the conflist alone, so a caller whose
+// environment points elsewhere changes nothing. After every step the port answers the
+// LAN and exactly one endpoint, one DNAT entry, one lease and one host veth exist; after
+// the last rm nothing is left.
+TEST_F(PodmanTest, TwentyRestartsStopsAndRemovalsLeaveNoStaleState)
+{
+    const std::string before = host_state();
+    std::vector<std::string> env_podman = podman_argv({});
+    env_podman.insert(env_podman.begin() + 3, {"FLATPATH_PIN_ROOT=" + dir + "/not-the-pins",
+                                               "FLATPATH_STATE_DIR=" + dir + "/not-the-state"});
+    const auto run = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> argv = env_podman;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_checked(argv);
+    };
+    const auto flatpath_list = [&](const char *what) {
+        return nlohmann::json::parse(
+            lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), what, "list", "--json"}));
+    };
+    const std::vector<std::string> web = run_args("web", {"-p", "8080:80"}, {"httpd", "-f", "-p", "80", "-h", "/www"});
+    run(web);
+    for (int cycle = 0; cycle < 20; ++cycle) {
+        SCOPED_TRACE("cycle " + std::to_string(cycle));
+        switch (cycle % 3) {
+        case 0:
+            run({"restart", "-t", "0", "web"});
+            break;
+        case 1:
+            run({"stop", "-t", "0", "web"});
+            run({"start", "web"});
+            break;
+        case 2:
+            run({"rm", "-f", "-t", "0", "web"});
+            run(web);
+            break;
+        }
+        std::string body;
+        eventually([&] {
+            const CommandResult r = run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget",
+                                                 "-qO-", "http://10.65.0.1:8080/index.html"});
+            body = r.status == 0 ? r.output : "";
+            return !body.empty();
+        });
+        EXPECT_EQ(body, "hello-from-flatpath\n");
+        const nlohmann::json endpoints = flatpath_list("endpoint");
+        ASSERT_EQ(endpoints.size(), 1u) << endpoints.dump();
+        EXPECT_NE(endpoints[0]["dev"], "") << "an endpoint on a removed device";
+        EXPECT_EQ(flatpath_list("dnat").size(), 1u);
+        const std::string state = host_state();
+        EXPECT_EQ(std::count(state.begin(), state.end(), '\n') - std::count(before.begin(), before.end(), '\n'),
+                  3) << "one host veth, one host route, one lease more than before:\n" << state;
+        if (HasFailure())
+            break;
+    }
+    run({"rm", "-f", "-t", "0", "web"});
+    EXPECT_EQ(host_state(), before);
+    EXPECT_FALSE(fs::exists(dir + "/not-the-pins"));
+    EXPECT_FALSE(fs::exists(dir + "/not-the-state"));
+}
+
 // The daemon's window on Podman (issue 6): Podman's REST API on a test-owned socket,
 // read by RuntimeApi, lists a running container with its labels; its inspect answer gives
 // the labels, the address and MAC on the network and the published port; and its event
