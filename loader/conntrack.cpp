@@ -1,5 +1,6 @@
 #include "conntrack.hpp"
 
+#include <algorithm>
 #include <time.h>
 
 namespace fp {
@@ -56,10 +57,11 @@ std::size_t Conntrack::purge(const std::function<bool(const Flow &)> &doomed)
     return n;
 }
 
-std::size_t Conntrack::collect_expired(std::uint64_t now_ns)
+std::size_t Conntrack::collect_expired(std::uint64_t now_ns, std::size_t *remaining)
 {
     std::size_t n = 0;
-    for (const auto &[key, entry] : maps_.ct.entries()) {
+    const auto entries = maps_.ct.entries();
+    for (const auto &[key, entry] : entries) {
         if (entry.expires_ns > now_ns)
             continue;
         if (key.dir == FP_CT_ORIGINAL) {
@@ -79,6 +81,8 @@ std::size_t Conntrack::collect_expired(std::uint64_t now_ns)
                 n += maps_.ct.erase(key);
         }
     }
+    if (remaining)
+        *remaining = entries.size() - std::min(n, entries.size());
     return n;
 }
 

@@ -30,8 +30,10 @@ public:
     // Removes flows (both entries) for which doomed(flow) is true; returns how many.
     std::size_t purge(const std::function<bool(const Flow &)> &doomed);
     // Removes flows whose both entries are past their deadline, and expired entries
-    // whose partner the LRU already dropped; returns the entries removed.
-    std::size_t collect_expired(std::uint64_t now_ns);
+    // whose partner the LRU already dropped; returns the entries removed. remaining, if
+    // given, gets the entries left: the pass reads them all anyway, and the metrics page
+    // reports this count instead of reading the table again.
+    std::size_t collect_expired(std::uint64_t now_ns, std::size_t *remaining = nullptr);
     std::size_t flush();
 
 private:

@@ -34,7 +34,9 @@ Housekeeping::~Housekeeping()
 
 void Housekeeping::round(const PinRoot &root, MapSet &maps, DaemonHealth &health)
 {
-    health.expired_flows += Conntrack(maps).collect_expired(monotonic_ns());
+    std::size_t remaining = 0;
+    health.expired_flows += Conntrack(maps).collect_expired(monotonic_ns(), &remaining);
+    health.ct_entries = remaining;
     DatapathLock lock(root); // DnatTable::add_all syncs the addresses too
     sync_local_addrs(maps);
 }

@@ -417,12 +417,15 @@ TEST_F(DnatTest, CollectingExpiredFlowsKeepsLiveOnes)
         if (f.key.proto == kUdp)
             age(reply_key(f.key, f.orig)); // A: both directions quiet
     }
-    EXPECT_EQ(ct.collect_expired(monotonic_ns()), 2u) << "flow A's two entries";
+    std::size_t remaining = 0;
+    EXPECT_EQ(ct.collect_expired(monotonic_ns(), &remaining), 2u) << "flow A's two entries";
+    EXPECT_EQ(remaining, 2u) << "flow B's two entries, counted for the metrics page";
     const auto left = ct.flows();
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].key.proto, kTcp) << "flow B's reply direction is still alive";
     age(reply_key(left[0].key, left[0].orig));
-    EXPECT_EQ(ct.collect_expired(monotonic_ns()), 2u);
+    EXPECT_EQ(ct.collect_expired(monotonic_ns(), &remaining), 2u);
+    EXPECT_EQ(remaining, 0u);
     EXPECT_TRUE(maps->ct.entries().empty());
 }
 

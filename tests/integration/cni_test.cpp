@@ -16,6 +16,7 @@
 #include "command.hpp"
 #include "demo.hpp"
 #include "lab.hpp"
+#include "missing_tool.hpp"
 #include "traffic.hpp"
 
 namespace fp::test {
@@ -403,8 +404,7 @@ TEST_F(CniTest, DualStackRangesAndMtu)
 // runtime's prevResult) gives it back and leaves nothing.
 TEST_F(CniTest, DelegatedIpamHostLocal)
 {
-    if (!std::filesystem::exists("/usr/lib/cni/host-local"))
-        GTEST_SKIP() << "containernetworking-plugins is not installed (./quickstart installs it)";
+    FP_REQUIRE_TOOL(std::filesystem::exists("/usr/lib/cni/host-local"), "containernetworking-plugins");
     const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
     nlohmann::json cfg = config;
     cfg.erase("subnet");
@@ -434,8 +434,7 @@ TEST_F(CniTest, DelegatedIpamHostLocal)
 // intact as prevResult (and hands it on).
 TEST_F(CniTest, TuningRunsAfterItInAChain)
 {
-    if (!std::filesystem::exists("/usr/lib/cni/tuning"))
-        GTEST_SKIP() << "containernetworking-plugins is not installed (./quickstart installs it)";
+    FP_REQUIRE_TOOL(std::filesystem::exists("/usr/lib/cni/tuning"), "containernetworking-plugins");
     const std::string c1 = lab->add_netns("c1");
     const nlohmann::json ours = add("id-chain", c1, config);
     const nlohmann::json tuning = {{"cniVersion", "1.0.0"},

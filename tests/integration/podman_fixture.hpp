@@ -19,6 +19,7 @@
 #include "error.hpp"
 #include "eventually.hpp"
 #include "lab.hpp"
+#include "missing_tool.hpp"
 #include "runtime_api.hpp"
 
 namespace fp::test {
@@ -30,10 +31,8 @@ protected:
     void SetUp() override
     {
         for (const char *tool : {"podman", "runc", "nsenter"})
-            if (run_command({"sh", "-c", std::string("command -v ") + tool}).status != 0)
-                GTEST_SKIP() << tool << " is not installed (./quickstart installs it)";
-        if (!fs::exists("/bin/busybox"))
-            GTEST_SKIP() << "busybox-static is not installed (./quickstart installs it)";
+            FP_REQUIRE_TOOL(run_command({"sh", "-c", std::string("command -v ") + tool}).status == 0, tool);
+        FP_REQUIRE_TOOL(fs::exists("/bin/busybox"), "busybox-static");
         lab = std::make_unique<Lab>("p");
         host = lab->add_netns("host");
         lan = lab->add_netns("lan");

@@ -18,8 +18,8 @@ protected:
         PodmanTest::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
-        if (!fs::exists("/usr/lib/cni/bridge") || !fs::exists("/usr/lib/cni/host-local"))
-            GTEST_SKIP() << "containernetworking-plugins is not installed (./quickstart installs it)";
+        FP_REQUIRE_TOOL(fs::exists("/usr/lib/cni/bridge") && fs::exists("/usr/lib/cni/host-local"),
+                        "containernetworking-plugins");
         const nlohmann::json fpbridge = {
             {"cniVersion", "1.0.0"},
             {"name", "fpbr"},

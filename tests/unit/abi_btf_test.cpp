@@ -5,7 +5,9 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <string>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -59,6 +61,45 @@ const std::vector<Layout> &layouts()
          BTF_KIND_STRUCT,
          sizeof(fp_reason_stats),
          {FIELD(fp_reason_stats, packets), FIELD(fp_reason_stats, bytes)}},
+        {"fp_dnat_key",
+         BTF_KIND_STRUCT,
+         sizeof(fp_dnat_key),
+         {FIELD(fp_dnat_key, addr), FIELD(fp_dnat_key, port), FIELD(fp_dnat_key, proto), FIELD(fp_dnat_key, pad)}},
+        {"fp_range_key",
+         BTF_KIND_STRUCT,
+         sizeof(fp_range_key),
+         {FIELD(fp_range_key, addr), FIELD(fp_range_key, proto), FIELD(fp_range_key, pad)}},
+        {"fp_port_range",
+         BTF_KIND_STRUCT,
+         sizeof(fp_port_range),
+         {FIELD(fp_port_range, first), FIELD(fp_port_range, last), FIELD(fp_port_range, backend_first),
+          FIELD(fp_port_range, pad), FIELD(fp_port_range, backend)}},
+        {"fp_range_set",
+         BTF_KIND_STRUCT,
+         sizeof(fp_range_set),
+         {FIELD(fp_range_set, count), FIELD(fp_range_set, pad), FIELD(fp_range_set, ranges)}},
+        {"fp_local_addr_key", BTF_KIND_STRUCT, sizeof(fp_local_addr_key), {FIELD(fp_local_addr_key, addr)}},
+        {"fp_ct_key",
+         BTF_KIND_STRUCT,
+         sizeof(fp_ct_key),
+         {FIELD(fp_ct_key, saddr), FIELD(fp_ct_key, daddr), FIELD(fp_ct_key, sport), FIELD(fp_ct_key, dport),
+          FIELD(fp_ct_key, proto), FIELD(fp_ct_key, dir), FIELD(fp_ct_key, pad)}},
+        {"fp_ct_entry",
+         BTF_KIND_STRUCT,
+         sizeof(fp_ct_entry),
+         {FIELD(fp_ct_entry, saddr), FIELD(fp_ct_entry, daddr), FIELD(fp_ct_entry, sport), FIELD(fp_ct_entry, dport),
+          FIELD(fp_ct_entry, flags), FIELD(fp_ct_entry, pad), FIELD(fp_ct_entry, expires_ns),
+          FIELD(fp_ct_entry, packets), FIELD(fp_ct_entry, bytes)}},
+        {"fp_mark_key",
+         BTF_KIND_STRUCT,
+         sizeof(fp_mark_key),
+         {FIELD(fp_mark_key, addr), FIELD(fp_mark_key, port), FIELD(fp_mark_key, proto), FIELD(fp_mark_key, match)}},
+        {"fp_mark", BTF_KIND_STRUCT, sizeof(fp_mark), {FIELD(fp_mark, value), FIELD(fp_mark, mask)}},
+        {"fp_config",
+         BTF_KIND_STRUCT,
+         sizeof(fp_config),
+         {FIELD(fp_config, dnat_entries), FIELD(fp_config, dnat_any), FIELD(fp_config, range_sets),
+          FIELD(fp_config, mark_rules)}},
     };
     return all;
 }
@@ -73,6 +114,19 @@ void expect_layouts_match(const char *object)
     ASSERT_TRUE(obj) << "open " << object;
     const btf *b = bpf_object__btf(obj.get());
     ASSERT_TRUE(b) << object << " has no BTF";
+    // Every fp_* struct or union the object's BTF has must be in the table above: a type
+    // added to the ABI without a row here fails.
+    for (__u32 id = 1; id < btf__type_cnt(b); ++id) {
+        const btf_type *t = btf__type_by_id(b, id);
+        if (!btf_is_struct(t) && !btf_is_union(t))
+            continue;
+        const std::string name = btf__name_by_offset(b, t->name_off);
+        if (!name.starts_with("fp_"))
+            continue;
+        const bool listed = std::any_of(layouts().begin(), layouts().end(),
+                                        [&](const Layout &l) { return name == l.name && btf_kind(t) == l.kind; });
+        EXPECT_TRUE(listed) << object << ": " << name << " is in the BTF but not in this test's table";
+    }
     for (const Layout &l : layouts()) {
         SCOPED_TRACE(std::string(object) + ": " + l.name);
         const int id = btf__find_by_name_kind(b, l.name, l.kind);

@@ -2,11 +2,16 @@
 // slot allocation, rollback order, XDP mode names.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <string>
+
 #include "attach.hpp"
 #include "counters.hpp"
 #include "error.hpp"
 #include "rollback.hpp"
 #include "slots.hpp"
+#include "xdp_plan.hpp"
 
 namespace fp {
 namespace {
@@ -24,20 +29,55 @@ TEST(Counters, PerCpuValuesAreSummed)
     EXPECT_EQ(r.bytes, 60u);
 }
 
+// The reasons come from FP_REASON_LIST alone: each has a unique value below
+// FP_REASON_MAX, a unique name whose prefix says its class (drop_ from FP_DROP_FIRST
+// on, pass_ below), and a meaning; values the list does not name have no name.
 TEST(Counters, EveryReasonHasANameAndAClass)
 {
-    for (unsigned r : {FP_PASS_NOT_IP, FP_PASS_NO_ENDPOINT, FP_PASS_TTL, FP_PASS_VLAN, FP_PASS_LINK_LOCAL,
-                       FP_PASS_IPV6_HOP_BY_HOP, FP_PASS_KIND, FP_PASS_NOT_FOR_HOST, FP_PASS_FRAGMENT,
-                       FP_PASS_ICMP_ERROR}) {
-        EXPECT_FALSE(reason_name(r).empty()) << r;
-        EXPECT_FALSE(reason_is_drop(r)) << r;
+    std::set<unsigned> values;
+    std::set<std::string_view> names;
+    for (const ReasonInfo &r : all_reasons()) {
+        SCOPED_TRACE(std::string(r.name));
+        EXPECT_GT(r.value, 0u);
+        EXPECT_LT(r.value, static_cast<unsigned>(FP_REASON_MAX));
+        EXPECT_TRUE(values.insert(r.value).second) << "value used twice";
+        EXPECT_TRUE(names.insert(r.name).second) << "name used twice";
+        EXPECT_EQ(reason_name(r.value), r.name);
+        EXPECT_EQ(r.name.starts_with("drop_"), reason_is_drop(r.value));
+        EXPECT_TRUE(r.name.starts_with("drop_") || r.name.starts_with("pass_"));
+        EXPECT_FALSE(r.meaning.empty());
     }
-    for (unsigned r : {FP_DROP_SPOOF_MAC, FP_DROP_SPOOF_IP, FP_DROP_MALFORMED, FP_DROP_NOT_ENDPOINT, FP_DROP_REDIRECT,
-                       FP_DROP_CT_FULL, FP_DROP_NAT}) {
-        EXPECT_TRUE(reason_name(r).starts_with("drop_")) << r;
-        EXPECT_TRUE(reason_is_drop(r)) << r;
+    EXPECT_TRUE(values.contains(FP_DROP_FIRST)) << "the first drop reason starts the drop range";
+    for (unsigned v = 0; v < FP_REASON_MAX; ++v) {
+        if (!values.contains(v)) {
+            EXPECT_TRUE(reason_name(v).empty()) << v;
+        }
     }
-    EXPECT_TRUE(reason_name(FP_REASON_MAX - 1).empty());
+}
+
+// The README's table of reasons is FP_REASON_LIST's, row for row: a reason added,
+// renamed or explained anew shows up there or this fails (and prints the table to paste).
+TEST(Counters, ReadmeTableIsTheReasonList)
+{
+    std::ifstream readme(FP_SOURCE_DIR "/README.md");
+    ASSERT_TRUE(readme) << FP_SOURCE_DIR "/README.md";
+    std::string line, table;
+    bool in_table = false;
+    while (std::getline(readme, line)) {
+        if (line == "| reason | meaning |") {
+            in_table = true;
+            std::getline(readme, line); // |---|---|
+            continue;
+        }
+        if (in_table && !line.starts_with("|"))
+            break;
+        if (in_table)
+            table += line + "\n";
+    }
+    std::string expected;
+    for (const ReasonInfo &r : all_reasons())
+        expected += "| `" + std::string(r.name) + "` | " + std::string(r.meaning) + " |\n";
+    EXPECT_EQ(table, expected) << "README.md's reason table should be:\n" << expected;
 }
 
 TEST(Counters, ReasonIndexSeparatesHooks)
@@ -95,6 +135,45 @@ TEST(XdpMode, NamesAreParsed)
     EXPECT_EQ(parse_xdp_mode("generic"), XdpMode::Generic);
     EXPECT_EQ(parse_xdp_mode("auto"), XdpMode::Auto);
     EXPECT_THROW(parse_xdp_mode("offload"), Error);
+}
+
+// What each --xdp-mode gives a NIC and a software device: auto is native (tc only where
+// the driver has none) on a NIC and tc only on veth, tun and the like; native on a
+// software device still attaches, with the warning; off and generic are what they say.
+TEST(XdpMode, PlanPerDeviceKind)
+{
+    NetDev veth;
+    veth.name = "uplink0";
+    veth.type = "veth";
+    NetDev nic;
+    nic.name = "eth0";
+    struct Row {
+        XdpMode mode;
+        const NetDev *dev;
+        bool wired;
+        XdpPlacement placement;
+        bool fallback;
+        bool warns;
+    };
+    const Row rows[] = {
+        {XdpMode::Auto, &nic, true, XdpPlacement::Native, true, false},
+        {XdpMode::Auto, &veth, false, XdpPlacement::None, false, false},
+        {XdpMode::Native, &nic, true, XdpPlacement::Native, false, false},
+        {XdpMode::Native, &veth, false, XdpPlacement::Native, false, true},
+        {XdpMode::Generic, &veth, false, XdpPlacement::Generic, false, false},
+        {XdpMode::Off, &nic, true, XdpPlacement::None, false, false},
+    };
+    for (const Row &r : rows) {
+        SCOPED_TRACE(r.dev->name + " mode " + std::to_string(static_cast<int>(r.mode)));
+        const XdpPlan p = plan_xdp(r.mode, *r.dev, r.wired);
+        EXPECT_EQ(p.placement, r.placement);
+        EXPECT_EQ(p.none_if_unsupported, r.fallback);
+        EXPECT_EQ(!p.warning.empty(), r.warns) << p.warning;
+        EXPECT_NE(p.note.find(r.dev->name + ": "), std::string::npos) << p.note;
+    }
+    EXPECT_NE(plan_xdp(XdpMode::Auto, veth, false).note.find("tc only (a veth device"), std::string::npos);
+    EXPECT_NE(native_xdp_warning(veth, false).find("checksum offload"), std::string::npos);
+    EXPECT_EQ(native_xdp_warning(nic, true), "");
 }
 
 } // namespace
