@@ -4,7 +4,9 @@
 //
 // Map setup for every test: endpoints E1 (10.0.0.1, fd00::1) on h1 and E2
 // (10.0.0.2, fd00::2) on h2, uplink up0, host addresses 10.99.0.1 and fd99::1,
-// and the published ports below.
+// and the published ports below. The namespace routes the LAN (10.99.0.0/24, fd99::/64)
+// out of up0, with permanent neighbours for the client .5 / ::5, and forwards, so that
+// translated replies are routed as on a real host.
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 
@@ -42,6 +44,16 @@ Packet dnatted(Packet p, const IpAddr &addr, std::uint16_t port, const MacAddr &
     p.dst = addr;
     p.dport = port;
     return routed(p, via, to);
+}
+
+// p as flatpath routes it out of the host to the LAN client behind up0 (the fixture's
+// route and permanent neighbour): up0's MAC to the client's, TTL down.
+Packet routed_to_lan(Packet p)
+{
+    p.src_mac = kUp0;
+    p.dst_mac = kLan;
+    p.ttl--;
+    return p;
 }
 
 // A packet sent by an endpoint (its own MAC to its gateway) from src:sport to dst:dport.
@@ -212,7 +224,7 @@ TEST_F(DnatTest, FamiliesAndProtocolsBothWays)
             Packet want = reply;
             want.src = host;
             want.sport = port;
-            expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, want);
+            expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, routed_to_lan(want));
         }
     }
 }
@@ -234,22 +246,47 @@ TEST_F(DnatTest, EstablishedFlowFollowsConntrack)
     expect(run_xdp(up0, ack.bytes()), XDP_REDIRECT, dnatted(ack, kE1v4, 80, kH1, kC1));
 }
 
-// The backend's reply leaves with the published address as its source; the stack routes it on.
-TEST_F(DnatTest, ReplyGetsThePublishedSourceBack)
+// The backend's reply leaves with the published address as its source, routed by
+// flatpath as the host's tables say: to a client whose neighbour entry is known, with
+// the MACs the FIB gives (IPv4 and IPv6); to one whose neighbour is not resolved yet,
+// through bpf_redirect_neigh, MACs left for the kernel to fill; and to a client no route
+// reaches, translated and handed to the stack, which answers it (pass_no_route).
+TEST_F(DnatTest, ReplyGetsThePublishedSourceBackAndIsRouted)
 {
     run_xdp(up0, lan_to(kHost4, 8080).bytes());
     const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000);
     Packet want = reply;
     want.src = kHost4;
     want.sport = 8080;
-    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, want);
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, routed_to_lan(want));
 
     run_xdp(up0, lan_to(kHost6, 8080).bytes());
     const Packet reply6 = sent_by(kC1, kH1, kE1v6, 80, from_lan(L3::IPv6).src, 40000);
     Packet want6 = reply6;
     want6.src = kHost6;
     want6.sport = 8080;
-    expect(run_tc(Program::TcEndpoint, h1, reply6.bytes()), kTcOk, want6);
+    expect(run_tc(Program::TcEndpoint, h1, reply6.bytes()), kTcRedirect, routed_to_lan(want6));
+
+    Packet unresolved_syn = lan_to(kHost4, 8080);
+    unresolved_syn.src = IpAddr::parse("10.99.0.6"); // on up0's subnet, no neighbour entry
+    run_xdp(up0, unresolved_syn.bytes());
+    const Packet to_unresolved = sent_by(kC1, kH1, kE1v4, 80, unresolved_syn.src, 40000);
+    Packet want_neigh = to_unresolved;
+    want_neigh.src = kHost4;
+    want_neigh.sport = 8080;
+    want_neigh.ttl--;
+    expect(run_tc(Program::TcEndpoint, h1, to_unresolved.bytes()), kTcRedirect, want_neigh);
+
+    Packet far_syn = lan_to(kHost4, 8080);
+    far_syn.src = IpAddr::parse("203.0.113.9"); // no route in the fixture's namespace
+    run_xdp(up0, far_syn.bytes());
+    const Packet to_far = sent_by(kC1, kH1, kE1v4, 80, far_syn.src, 40000);
+    Packet want_far = to_far;
+    want_far.src = kHost4;
+    want_far.sport = 8080;
+    const std::uint64_t before = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_NO_ROUTE);
+    expect(run_tc(Program::TcEndpoint, h1, to_far.bytes()), kTcOk, want_far);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_NO_ROUTE), before + 1);
 }
 
 // E2 reaches the port E1 publishes on the host address: delivered straight to E1 with
@@ -342,7 +379,7 @@ TEST_F(DnatTest, PortUnreachableFromTheBackendReachesTheClient)
     Packet want = err;
     want.src = kHost4;
     want.icmp_quote = translated_quote(delivered, query);
-    expect(run_tc(Program::TcEndpoint, h2, err.bytes()), kTcOk, want);
+    expect(run_tc(Program::TcEndpoint, h2, err.bytes()), kTcRedirect, routed_to_lan(want));
 }
 
 TEST_F(DnatTest, UnrelatedIcmpErrorsGoToTheStack)

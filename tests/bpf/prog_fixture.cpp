@@ -22,6 +22,15 @@ void ProgFixture::SetUpTestSuite()
         h1 = make_veth("h1", kH1, "p1", kC1);
         h2 = make_veth("h2", kH2, "p2", kC2);
         up0 = make_veth("up0", kUp0, "lan0", kLan);
+        // The host's routes, as a host forwarding for its containers has them, so that
+        // translated replies are routed in BPF (bpf_fib_lookup) the way the host would:
+        // the LAN behind up0, one client with a known neighbour, forwarding on.
+        run_checked({"ip", "addr", "add", "10.99.0.1/24", "dev", "up0"});
+        run_checked({"ip", "addr", "add", "fd99::1/64", "dev", "up0", "nodad"});
+        run_checked({"ip", "neigh", "add", "10.99.0.5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
+        run_checked({"ip", "neigh", "add", "fd99::5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
+        run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        run_checked({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
         run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
         tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
         progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
@@ -89,6 +98,7 @@ RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
 {
     __sk_buff skb{};
     skb.ifindex = dev.ifindex; // the kernel runs it as received on this device (pkt_type from its MAC)
+    skb.ingress_ifindex = dev.ifindex; // skb_iif, which routing (bpf_fib_lookup) starts from
     RunResult r = test_run(progs->prog_fd(p), in, &skb, sizeof skb);
     r.mark = skb.mark;
     return r;
