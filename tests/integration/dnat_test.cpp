@@ -25,13 +25,16 @@ protected:
     }
 };
 
-// TCP and UDP, IPv4 and IPv6, from the LAN to ports published on the uplink's address.
+// TCP and UDP, IPv4 and IPv6, from the LAN to ports published on the uplink's address,
+// with the LAN sender's default offloads and the uplink in auto mode (tc only on a
+// veth): the container sees the client's own address and flatpath delivered it all.
 TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
 {
     start();
     flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001", "--host-ip", host4.str()});
     flatpath({"dnat", "add", "tcp", "8080", "[" + c1().v6.str() + "]:7001", "--host-ip", host6.str()});
     flatpath({"dnat", "add", "udp", "5353", c2().v4.str() + ":7002"});
+    flatpath({"dnat", "add", "udp", "5353", "[" + c2().v6.str() + "]:7002"});
 
     const Received tcp4 = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->lan_ns(), {host4, 8080}, 1 << 20);
     EXPECT_EQ(tcp4.bytes, 1u << 20);
@@ -44,11 +47,17 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     for (const IpAddr *a : {&host4, &host6, &c1().v4, &c1().v6})
         EXPECT_EQ(ping(topo->lan_ns(), a->str(), 2), 2u) << a->str();
 
-    const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
-    const Received udp = udp_send(c2().ns, {c2().v4, 7002}, topo->lan_ns(), {host4, 5353}, 500);
-    EXPECT_EQ(udp.messages, 500u);
-    EXPECT_EQ(udp.peer, topo->lan_v4().str());
-    EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
+    for (const IpAddr *host : {&host4, &host6}) {
+        SCOPED_TRACE(host->str());
+        const IpAddr &backend = host->is_v4() ? c2().v4 : c2().v6;
+        const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
+        const std::uint64_t to_before = delivered_to("fpc2");
+        const Received udp = udp_send(c2().ns, {backend, 7002}, topo->lan_ns(), {*host, 5353}, 500);
+        EXPECT_EQ(udp.messages, 500u);
+        EXPECT_EQ(udp.peer, (host->is_v4() ? topo->lan_v4() : topo->lan_v6()).str());
+        EXPECT_GE(delivered_to("fpc2") - to_before, 500u) << "flatpath did not deliver them";
+        EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
+    }
 }
 
 // A published port with nothing behind it refuses like a local closed port would: the
@@ -90,6 +99,7 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
 {
     start();
     flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
+    flatpath({"dnat", "add", "tcp", "8080", "[" + c1().v6.str() + "]:7001"});
     for (const char *rp_filter : {"0", "2"}) {
         SCOPED_TRACE(std::string("rp_filter ") + rp_filter);
         host({"sysctl", "-qw", std::string("net.ipv4.conf.all.rp_filter=") + rp_filter});
@@ -97,6 +107,9 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
         EXPECT_EQ(r.bytes, 1u << 20);
         EXPECT_EQ(r.peer, host4.str());
     }
+    const Received r6 = tcp_transfer(c1().ns, {c1().v6, 7001}, topo->host_ns(), {host6, 8080}, 1 << 20);
+    EXPECT_EQ(r6.bytes, 1u << 20);
+    EXPECT_EQ(r6.peer, host6.str());
 }
 
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep

@@ -99,6 +99,17 @@ TEST_P(UplinkTest, LanToContainer)
         EXPECT_GE(delivered_to("fpc1") - to_before, kDatagrams);
         EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u);
     }
+    // Generic XDP gets the sender's TSO aggregates as they are: xdp_uplink leaves them to
+    // tc (which forwards skbs of any size) instead of redirecting what a devmap drops.
+    std::uint64_t gso = 0;
+    const nlohmann::json stats = flatpath_json({"stats", "--json"});
+    for (const auto &r : stats["reasons"])
+        if (r["hook"] == "xdp_uplink" && r["reason"] == "pass_gso")
+            gso += r["packets"].get<std::uint64_t>();
+    if (xdp)
+        EXPECT_GT(gso, 0u) << "no aggregate reached xdp_uplink: does the LAN sender still have TSO on? " << stats;
+    else
+        EXPECT_EQ(gso, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(XdpModes, UplinkTest, ::testing::Values("auto", "generic", "off"));
