@@ -1,6 +1,7 @@
 // flatpath-cni: the CNI plugin that attaches containers to the flatpath datapath.
 // Runtimes run it with CNI_* environment variables and the network configuration on
 // stdin; it answers on stdout (a result, or the spec's error JSON and a non-zero exit).
+#include <bpf/libbpf.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,10 +30,18 @@ std::string read_stdin()
     return text;
 }
 
+// libbpf's own messages (an "exists" it expects, say) would only clutter the runtime's
+// log: every failure reaches the runtime as the CNI error, with its context.
+int quiet_libbpf(enum libbpf_print_level, const char *, va_list)
+{
+    return 0;
+}
+
 } // namespace
 
 int main()
 {
+    libbpf_set_print(quiet_libbpf);
     std::string version = "1.0.0"; // for errors before the configuration says otherwise
     fp::cni::InvocationLog log;
     try {

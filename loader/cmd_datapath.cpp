@@ -79,7 +79,8 @@ void print_status(const nlohmann::json &j)
     std::cout << "\nendpoints:  " << j["endpoint_addresses"] << " addresses\n\n";
     Table t({"IFACE", "IFINDEX", "ROLE", "TC", "XDP", "STATE"});
     for (const auto &i : j["interfaces"]) {
-        std::string xdp = "-";
+        // An uplink without XDP runs tc only: what auto picks on software devices.
+        std::string xdp = i["role"] == "uplink" ? "none (tc only)" : "-";
         if (i.contains("xdp"))
             xdp = i["xdp"].get<std::string>() + (i["xdp_present"] ? "" : " (missing)");
         t.add({i["name"].get<std::string>().empty() ? "(gone)" : i["name"].get<std::string>(),

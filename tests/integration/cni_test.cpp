@@ -285,6 +285,40 @@ TEST_F(CniTest, AStaleEndpointNeverBlocksTheNextAdd)
     EXPECT_EQ(left.find("10.77.0."), std::string::npos) << "an endpoint or entry is left: " << left;
 }
 
+// The plugin leaves an uplink the operator attached as it is (here: generic XDP after
+// `flatpath up --xdp-mode generic`), unless the conflist names an xdpMode, which then
+// applies (off: tc only, the XDP program gone).
+TEST_F(CniTest, UplinksKeepTheOperatorsXdpModeUnlessTheConflistSaysOtherwise)
+{
+    const std::string lan = lab->add_netns("lan");
+    lab->add_veth(host, "uplink0", MacAddr::parse("02:fe:00:00:00:01"), lan, "lan0", MacAddr::parse("02:fe:00:00:00:02"));
+    const auto flatpath = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_checked(argv);
+    };
+    const auto uplink_xdp = [&] {
+        const nlohmann::json status = nlohmann::json::parse(flatpath({"status", "--json"}));
+        for (const auto &i : status["interfaces"])
+            if (i["name"] == "uplink0")
+                return i.value("xdp", std::string("none"));
+        return std::string("not attached");
+    };
+    flatpath({"up", "--uplink", "uplink0", "--xdp-mode", "generic"});
+    nlohmann::json cfg = config;
+    cfg["uplinks"] = {"uplink0"};
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    add("id-keep", c1, cfg);
+    EXPECT_EQ(uplink_xdp(), "generic");
+    cfg["xdpMode"] = "off";
+    add("id-off", c2, cfg);
+    EXPECT_EQ(uplink_xdp(), "none");
+    EXPECT_EQ(lab->in(host, {"ip", "-d", "link", "show", "uplink0"}).find("prog/xdp"), std::string::npos);
+    del("id-keep", c1);
+    del("id-off", c2);
+    flatpath({"down"});
+}
+
 // CHECK passes on a good attachment (with its prevResult) and names what broke.
 TEST_F(CniTest, CheckFindsABrokenAttachment)
 {
