@@ -29,26 +29,8 @@ protected:
         PodmanTest::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
-        const nlohmann::json brnet = {
-            {"cniVersion", "1.0.0"},
-            {"name", "brnet"},
-            {"plugins",
-             {{{"type", "bridge"},
-               {"bridge", "fpbr0"},
-               {"isGateway", true},
-               {"ipMasq", false},
-               {"ipam",
-                {{"type", "host-local"},
-                 {"dataDir", dir + "/host-local"},
-                 {"routes", {{{"dst", "0.0.0.0/0"}}}},
-                 {"ranges", {{{{"subnet", "10.67.0.0/24"}, {"gateway", "10.67.0.1"}}}}}}}},
-              {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
-        std::ofstream(dir + "/net.d/brnet.conflist") << brnet.dump(2);
-        nlohmann::json brnet2 = brnet;
-        brnet2["name"] = "brnet2";
-        brnet2["plugins"][0]["bridge"] = "fpbr1";
-        brnet2["plugins"][0]["ipam"]["ranges"] = {{{{"subnet", "10.68.0.0/24"}, {"gateway", "10.68.0.1"}}}};
-        std::ofstream(dir + "/net.d/brnet2.conflist") << brnet2.dump(2);
+        add_network(reference_bridge_network("brnet", "fpbr0", "10.67.0.0/24", "10.67.0.1"));
+        add_network(reference_bridge_network("brnet2", "fpbr1", "10.68.0.0/24", "10.68.0.1"));
         // Strict reverse-path filtering everywhere: published ports must work without
         // any "warm-up" traffic to the containers.
         for (const char *conf : {"all", "default", "uplink0"})
@@ -119,16 +101,6 @@ protected:
             n += f["backend"].get<std::string>().rfind(addr + ":", 0) == 0;
         return n;
     }
-    std::string wget_from_lan(const std::string &url)
-    {
-        std::string body;
-        eventually([&] { // until the server listens
-            const CommandResult r = run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
-            body = r.status == 0 ? r.output : "";
-            return !body.empty();
-        });
-        return body;
-    }
     std::size_t records() const
     {
         const std::string d = daemon->run_dir() + "/daemon/containers";
@@ -169,7 +141,7 @@ TEST_F(DaemonTest, LabelsDriveDnatAndMarksAndStopRemovesThem)
     EXPECT_EQ(endpoint_dev(plain), "") << "an unlabelled container is left alone";
 
     const std::uint64_t before = delivered_to(dev);
-    EXPECT_EQ(wget_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
     EXPECT_NE(podman({"logs", "web"}).find("10.65.0.2"), std::string::npos) << "the server saw the client's address";
     EXPECT_GT(delivered_to(dev), before) << "the fast path delivered the request";
     EXPECT_GE(flows_to(web), 1u);
@@ -223,7 +195,7 @@ TEST_F(DaemonTest, LabelsOnAFlatpathNetworkLeaveTheEndpointToThePlugin)
                     {"httpd", "-f", "-p", "80", "-h", "/www"}));
     const std::string ip = inspect("cniweb", "{{(index .NetworkSettings.Networks \"fpnet\").IPAddress}}");
     ASSERT_TRUE(eventually([&] { return published("80", ip); })) << daemon->log();
-    EXPECT_EQ(wget_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.1/index.html"), "hello-from-flatpath\n");
     const nlohmann::json record = nlohmann::json::parse(
         std::ifstream(daemon->run_dir() + "/daemon/containers/" + inspect("cniweb", "{{.Id}}") + ".json"));
     EXPECT_TRUE(record["endpoints"].empty()) << record.dump();
@@ -395,7 +367,7 @@ TEST_F(DaemonTest, AnAddressAddedLaterServesPublishedPortsToo)
     const std::string web = run_labelled("web", "80", {"httpd", "-f", "-p", "80", "-h", "/www"});
     ASSERT_TRUE(eventually([&] { return published("80", web); })) << daemon->log();
     lab->in(host, {"ip", "addr", "add", "10.65.0.100/24", "dev", "uplink0"});
-    EXPECT_EQ(wget_from_lan("http://10.65.0.100/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.100/index.html"), "hello-from-flatpath\n");
     EXPECT_EQ(daemon->metric("flatpath_daemon_expired_flows_total"), 0);
 }
 

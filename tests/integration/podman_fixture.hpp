@@ -109,6 +109,43 @@ protected:
         return s;
     }
 
+    // A network of the reference plugins, as Podman's default network is: bridge (the
+    // gateway on it) + host-local (leases in the test's directory) + portmap.
+    nlohmann::json reference_bridge_network(const std::string &name, const std::string &bridge,
+                                            const std::string &subnet, const std::string &gateway) const
+    {
+        return {{"cniVersion", "1.0.0"},
+                {"name", name},
+                {"plugins",
+                 {{{"type", "bridge"},
+                   {"bridge", bridge},
+                   {"isGateway", true},
+                   {"ipMasq", false},
+                   {"ipam",
+                    {{"type", "host-local"},
+                     {"dataDir", dir + "/host-local"},
+                     {"routes", {{{"dst", "0.0.0.0/0"}}}},
+                     {"ranges", {{{{"subnet", subnet}, {"gateway", gateway}}}}}}}},
+                  {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
+    }
+    void add_network(const nlohmann::json &conflist) const
+    {
+        std::ofstream(dir + "/net.d/" + conflist["name"].get<std::string>() + ".conflist") << conflist.dump(2);
+    }
+
+    // The body a LAN client gets for url, retried until the server listens ("" if never).
+    std::string fetch_from_lan(const std::string &url)
+    {
+        std::string body;
+        eventually([&] {
+            const CommandResult r =
+                run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
+            body = r.status == 0 ? r.output : "";
+            return !body.empty();
+        });
+        return body;
+    }
+
     // Podman's REST API on the test's socket `sock`, up when this returns.
     void start_service()
     {

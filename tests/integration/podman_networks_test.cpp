@@ -31,22 +31,8 @@ protected:
                {"pinRoot", lab->pin_root()},
                {"stateDir", dir + "/state"},
                {"capabilities", {{"portMappings", true}}}}}}};
-        std::ofstream(dir + "/net.d/fpbr.conflist") << fpbridge.dump(2);
-        const nlohmann::json brnet = {
-            {"cniVersion", "1.0.0"},
-            {"name", "brnet"},
-            {"plugins",
-             {{{"type", "bridge"},
-               {"bridge", "cnibr0"},
-               {"isGateway", true},
-               {"ipMasq", false},
-               {"ipam",
-                {{"type", "host-local"},
-                 {"dataDir", dir + "/host-local"},
-                 {"routes", {{{"dst", "0.0.0.0/0"}}}},
-                 {"ranges", {{{{"subnet", "10.71.0.0/24"}, {"gateway", "10.71.0.1"}}}}}}}},
-              {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}}}};
-        std::ofstream(dir + "/net.d/brnet.conflist") << brnet.dump(2);
+        add_network(fpbridge);
+        add_network(reference_bridge_network("brnet", "cnibr0", "10.71.0.0/24", "10.71.0.1"));
         // The LAN reaches every container network through the host.
         for (const char *net : {"10.66.0.0/24", "10.70.0.0/24", "10.71.0.0/24"})
             lab->in(lan, {"ip", "route", "add", net, "via", "10.65.0.1"});
@@ -77,17 +63,6 @@ protected:
     bool pings_from_container(const std::string &name, const std::string &addr)
     {
         return run_command(podman_argv({"exec", name, "ping", "-c", "1", "-W", "2", addr})).status == 0;
-    }
-    std::string fetch_from_lan(const std::string &url)
-    {
-        std::string body;
-        eventually([&] { // until httpd listens
-            const CommandResult r =
-                run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
-            body = r.status == 0 ? r.output : "";
-            return !body.empty();
-        });
-        return body;
     }
     // Which backend holds tcp *:port in flatpath's table, "" for none.
     std::string backend_of(int port)

@@ -34,16 +34,7 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
 {
     const std::string before = host_state();
     podman(run_args("web", {"-p", "8080:80"}, {"httpd", "-f", "-vv", "-p", "80", "-h", "/www"}));
-    std::string body;
-    for (int attempt = 0; attempt < 20 && body.empty(); ++attempt) { // until httpd listens
-        const CommandResult r = run_command(
-            {"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", "http://10.65.0.1:8080/index.html"});
-        if (r.status == 0)
-            body = r.output;
-        else
-            ::usleep(100000);
-    }
-    EXPECT_EQ(body, "hello-from-flatpath\n");
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.1:8080/index.html"), "hello-from-flatpath\n");
     EXPECT_NE(podman({"logs", "web"}).find("10.65.0.2"), std::string::npos) << "the server saw the client's address";
     const std::string during = lab->in(host, {"iptables-save"}) + lab->in(host, {"nft", "list", "ruleset"});
     EXPECT_EQ(during, "") << "flatpath made firewall rules";
@@ -91,14 +82,7 @@ TEST_F(PodmanTest, TwentyRestartsStopsAndRemovalsLeaveNoStaleState)
             run(web);
             break;
         }
-        std::string body;
-        eventually([&] {
-            const CommandResult r = run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget",
-                                                 "-qO-", "http://10.65.0.1:8080/index.html"});
-            body = r.status == 0 ? r.output : "";
-            return !body.empty();
-        });
-        EXPECT_EQ(body, "hello-from-flatpath\n");
+        EXPECT_EQ(fetch_from_lan("http://10.65.0.1:8080/index.html"), "hello-from-flatpath\n");
         const nlohmann::json endpoints = flatpath_list("endpoint");
         ASSERT_EQ(endpoints.size(), 1u) << endpoints.dump();
         EXPECT_NE(endpoints[0]["dev"], "") << "an endpoint on a removed device";
