@@ -1,6 +1,7 @@
 #include "attachment.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -448,12 +449,18 @@ void gc(const Request &req, const NetConfig &cfg)
         for (const auto &a : req.config.value(key, nlohmann::json::array()))
             valid.insert({a.value("containerID", ""), a.value("ifname", "")});
     // Stale: not valid for the runtime, or its host veth is gone (the container's
-    // namespace went without a DEL); the latter's endpoint records go below too.
+    // namespace went without a DEL; its endpoint records go below too). A lease younger
+    // than kVethGrace may belong to an ADD that has not made its veth yet.
+    constexpr auto kVethGrace = std::chrono::seconds(60);
+    const auto now = std::filesystem::file_time_type::clock::now();
     std::set<std::pair<std::string, std::string>> stale;
     const Netlink host;
-    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
-        if (!valid.count({l.container_id, l.ifname}) || !host.link_exists(host_veth_name(l.container_id, l.ifname)))
+    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases()) {
+        const bool veth_gone =
+            now - l.taken > kVethGrace && !host.link_exists(host_veth_name(l.container_id, l.ifname));
+        if (!valid.count({l.container_id, l.ifname}) || veth_gone)
             stale.insert({l.container_id, l.ifname});
+    }
     std::vector<std::string> errors;
     if (const PinRoot root(cfg.pin_root); root.is_up()) {
         try {

@@ -126,8 +126,10 @@ std::vector<Lease> IpamStore::leases() const
     for (const auto &entry : fs::directory_iterator(dir_)) {
         try {
             const IpAddr a = IpAddr::parse(entry.path().filename().string());
-            if (auto l = lease_at(a))
+            if (auto l = lease_at(a)) {
+                l->taken = entry.last_write_time();
                 out.push_back(*l);
+            }
         } catch (const std::exception &) {
             // lock, last_reserved.*: not leases
         }

@@ -5,6 +5,7 @@
 // separate processes never hand out one address twice nor leak one.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ struct Lease {
     IpAddr addr;
     std::string container_id;
     std::string ifname;
+    std::filesystem::file_time_type taken; // when the lease file was written
 };
 
 class IpamStore {

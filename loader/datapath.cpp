@@ -91,7 +91,6 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
     return notes;
 }
 
-
 bool datapath_down(const PinRoot &root)
 {
     return take_down(root, [](MapSet &) { return false; });

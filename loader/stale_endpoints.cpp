@@ -5,6 +5,7 @@
 
 #include "dnat_table.hpp"
 #include "endpoints.hpp"
+#include "error.hpp"
 #include "netdev.hpp"
 
 namespace fp {
@@ -24,12 +25,27 @@ std::vector<IpAddr> reclaim_stale_endpoints(const PinRoot &root, MapSet &maps)
     }
     if (stale.empty())
         return stale;
+    // A concurrent DEL may take the same dead entries away first: an error counts only
+    // when what it was about is still there.
     DnatTable dnat(root, maps);
-    for (const DnatRule &r : dnat.list())
-        if (std::find(stale.begin(), stale.end(), r.backend) != stale.end())
+    for (const DnatRule &r : dnat.list()) {
+        if (std::find(stale.begin(), stale.end(), r.backend) == stale.end())
+            continue;
+        try {
             dnat.remove(r.host, r.proto, r.ports);
-    for (const IpAddr &a : stale)
-        Endpoints(root, maps).remove(a);
+        } catch (const Error &) {
+            if (dnat.holds(r))
+                throw;
+        }
+    }
+    for (const IpAddr &a : stale) {
+        try {
+            Endpoints(root, maps).remove(a);
+        } catch (const Error &) {
+            if (maps.endpoints.lookup(endpoint_key(a)))
+                throw;
+        }
+    }
     return stale;
 }
 

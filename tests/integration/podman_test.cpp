@@ -99,6 +99,24 @@ TEST_F(PodmanTest, TwentyRestartsStopsAndRemovalsLeaveNoStaleState)
     EXPECT_FALSE(fs::exists(dir + "/not-the-state"));
 }
 
+// Eight containers with published ports removed with one `podman rm -f`: their cleanups
+// run at once, each from its own conmon, and none leaves an endpoint, entry, lease or link.
+TEST_F(PodmanTest, EightContainersRemovedAtOnceLeaveNothing)
+{
+    const std::string before = host_state();
+    std::vector<std::string> rm = {"rm", "-f", "-t", "0"};
+    for (int i = 0; i < 8; ++i) {
+        const std::string name = "c" + std::to_string(i);
+        podman(run_args(name, {"-p", std::to_string(8100 + i) + ":80"}, {"httpd", "-f", "-p", "80", "-h", "/www"}));
+        rm.push_back(name);
+    }
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.1:8107/index.html"), "hello-from-flatpath\n");
+    podman(rm);
+    EXPECT_EQ(host_state(), before);
+    EXPECT_EQ(lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), "endpoint", "list", "--json"}), "[]\n");
+    EXPECT_EQ(lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), "dnat", "list", "--json"}), "[]\n");
+}
+
 // The daemon's window on Podman (issue 6): Podman's REST API on a test-owned socket,
 // read by RuntimeApi, lists a running container with its labels; its inspect answer gives
 // the labels, the address and MAC on the network and the published port; and its event
