@@ -74,7 +74,7 @@ public:
         if (fwd_c2c != 0)
             failures_++;
 
-        heading("LAN -> container c1: XDP on uplink0 redirects to fpc1 through a devmap");
+        heading("LAN -> container c1: uplink0's programs (tc on this veth in auto mode; XDP on a NIC) hand it to fpc1");
         check_ping(topo.lan_ns(), c1.v4);
         check_ping(topo.lan_ns(), c1.v6);
         check_tcp(c1.ns, c1.v4, topo.lan_ns(), topo.lan_v4());
@@ -87,7 +87,7 @@ public:
         if (udp.messages != 1000 || udp.peer != topo.lan_v4().str() || fwd_lan != 0)
             failures_++;
 
-        heading("a published port: LAN -> 10.90.0.1:8080 is DNAT'd in XDP to c1:5001, the client's address kept");
+        heading("a published port: LAN -> 10.90.0.1:8080 is DNAT'd on uplink0 to c1:5001, the client's address kept");
         const IpAddr host4 = IpAddr::parse("10.90.0.1");
         flatpath(topo, {"dnat", "add", "tcp", "8080", c1.v4.str() + ":5001", "--host-ip", host4.str()});
         const Received pub = tcp_transfer(c1.ns, {c1.v4, 5001}, topo.lan_ns(), {host4, 8080}, opts_.tcp_bytes);
