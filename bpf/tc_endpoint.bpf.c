@@ -18,10 +18,18 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	__u32 slot = 0, zone = 0;
 	int parsed, ret;
 
+	/* Tagged frames never leave a container: the stack strips VID-0 tags (and a VLAN
+	 * device others) and would route what anti-spoofing never saw the source of. The
+	 * receive path has moved the outer tag into the skb already (vlan_present); an inner
+	 * one is still in the data. */
+	if (ctx->vlan_present)
+		return -FP_DROP_VLAN;
 	ctx_pull_headers(ctx);
 	parsed = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (parsed == -FP_DROP_MALFORMED)
 		return parsed;
+	if (parsed == -FP_PASS_VLAN)
+		return -FP_DROP_VLAN;
 	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot, &zone);
 	if (ret < 0)
 		return ret;

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -210,6 +212,25 @@ std::string tcp_refusal(const std::string &client_ns, const SockTarget &to)
         return ::connect(s.get(), reinterpret_cast<const sockaddr *>(&sa.ss), sa.len) != 0
                    ? std::string(std::strerror(errno))
                    : std::string();
+    });
+}
+
+void send_frames(const std::string &netns, const std::string &dev, const std::vector<std::vector<std::uint8_t>> &frames)
+{
+    run_in_netns(netns, [&] {
+        Socket s(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)); // protocol 0: send only
+        sockaddr_ll to{};
+        to.sll_family = AF_PACKET;
+        to.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
+        if (to.sll_ifindex == 0)
+            throw Error("no device " + dev + " in " + netns);
+        to.sll_halen = 6;
+        for (const auto &f : frames) {
+            std::memcpy(to.sll_addr, f.data(), 6);
+            if (::sendto(s.get(), f.data(), f.size(), 0, reinterpret_cast<const sockaddr *>(&to), sizeof to) < 0)
+                throw_errno("send a raw frame on " + dev, errno);
+        }
+        return std::string();
     });
 }
 

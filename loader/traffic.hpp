@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ip_addr.hpp"
 
@@ -44,6 +45,10 @@ std::string tcp_refusal(const std::string &client_ns, const SockTarget &to);
 // IPv4 + IPv6 datagrams the namespace's stack has forwarded (Ip ForwDatagrams and
 // Ip6OutForwDatagrams): what the fast path saves the host from doing.
 std::uint64_t stack_forwarded(const std::string &netns);
+
+// Sends each frame as it is (Ethernet header included, tags and all) out of dev in netns,
+// through an AF_PACKET socket: frames no socket API would build.
+void send_frames(const std::string &netns, const std::string &dev, const std::vector<std::vector<std::uint8_t>> &frames);
 
 // One counter of the namespace's /proc/net/snmp: snmp_counter(ns, "Tcp", "InCsumErrors").
 std::uint64_t snmp_counter(const std::string &netns, const std::string &group, const std::string &counter);

@@ -323,7 +323,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_REDIRECT, 36, "drop_redirect", "XDP: the destination device is missing from the devmap (a bug)") \
 	X(FP_DROP_CT_FULL, 37, "drop_ct_full", "a conntrack entry could not be written") \
 	X(FP_DROP_NAT, 38, "drop_nat", "rewriting a packet failed") \
-	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)")
+	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)") \
+	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

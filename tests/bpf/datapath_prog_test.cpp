@@ -82,8 +82,29 @@ std::vector<Case> cases()
          FP_DROP_MALFORMED, {}},
         {"IP version 5 in an IPv4 frame is dropped", Hook::TcEndpoint, DevId::H1,
          [] { auto b = from_e1().bytes(); b[14] = 0x55; return b; }, kTcShot, {}, FP_DROP_MALFORMED, {}},
-        {"VLAN-tagged frame goes to the stack", Hook::TcEndpoint, DevId::H1,
-         [] { auto p = from_e1(); p.vlan = 7; return p.bytes(); }, kTcOk, {}, FP_PASS_VLAN, {}},
+        {"VLAN-tagged frame from a container is dropped", Hook::TcEndpoint, DevId::H1,
+         [] { auto p = from_e1(); p.vlan = 7; return p.bytes(); }, kTcShot, {}, FP_DROP_VLAN, {}},
+        {"two VID-0 tags around another endpoint's source are dropped", Hook::TcEndpoint, DevId::H1,
+         [] {
+             auto p = from_e1();
+             p.src = IpAddr::parse("10.0.0.2"); // E2's address, sent by E1
+             p.vlan = 0;
+             auto b = p.bytes();
+             const std::uint8_t outer[] = {0x81, 0x00, 0x00, 0x00}; // 8100, VID 0
+             b.insert(b.begin() + 12, std::begin(outer), std::end(outer));
+             return b;
+         },
+         kTcShot, {}, FP_DROP_VLAN, {}},
+        {"802.1ad outer tag is dropped too", Hook::TcEndpoint, DevId::H1,
+         [] {
+             auto p = from_e1();
+             p.vlan = 0;
+             auto b = p.bytes();
+             const std::uint8_t outer[] = {0x88, 0xa8, 0x00, 0x00};
+             b.insert(b.begin() + 12, std::begin(outer), std::end(outer));
+             return b;
+         },
+         kTcShot, {}, FP_DROP_VLAN, {}},
         {"ARP goes to the stack", Hook::TcEndpoint, DevId::H1,
          [] { auto p = from_e1(); p.l3 = L3::Arp; return p.bytes(); }, kTcOk, {}, FP_PASS_NOT_IP, {}},
         {"ARP with a spoofed MAC is dropped", Hook::TcEndpoint, DevId::H1,

@@ -6,6 +6,7 @@
 // starts, so these also prove that forwarding does not need the loader running.
 #include "demo.hpp"
 #include "error.hpp"
+#include "packet.hpp"
 #include "netns_fixture.hpp"
 
 namespace fp::test {
@@ -150,6 +151,52 @@ TEST_F(NetnsTest, NativeXdpOnAVethUplinkBreaksOffloadingSenders)
     EXPECT_EQ(host({"ip", "-d", "link", "show", topo->uplink()}).find("prog/xdp"), std::string::npos);
     EXPECT_EQ(flatpath_result({"doctor"}).status, 0);
     EXPECT_EQ(tcp_transfer(c1().ns, c1().v4, 7008, topo->lan_ns(), 1 << 20).bytes, 1u << 20);
+}
+
+// A container cannot hide a spoofed source behind VLAN tags: frames with two VID-0 tags
+// (802.1Q and 802.1ad outside) around UDP from its neighbour's address to the LAN, and a
+// single-tagged one from its own address, are sent raw from c1's eth0. The stack would
+// strip VID-0 tags and route them; from_container drops every tagged frame (drop_vlan):
+// the LAN receives nothing and the host forwards nothing.
+TEST_F(NetnsTest, VlanTagsNeverCarryASpoofedSourceOut)
+{
+    start();
+    const auto frame = [&](std::uint16_t outer_tpid, const IpAddr &src) {
+        test::Packet p;
+        p.src_mac = c1().mac;
+        p.dst_mac = c1().host_mac;
+        p.src = src;
+        p.dst = topo->lan_v4();
+        p.dport = 7009;
+        p.vlan = 0;
+        test::Bytes b = p.bytes();
+        if (outer_tpid) {
+            const std::uint8_t tag[] = {static_cast<std::uint8_t>(outer_tpid >> 8), static_cast<std::uint8_t>(outer_tpid), 0, 0};
+            b.insert(b.begin() + 12, std::begin(tag), std::end(tag));
+        }
+        return b;
+    };
+    std::vector<test::Bytes> frames;
+    for (int i = 0; i < 10; ++i) {
+        frames.push_back(frame(0x8100, c2().v4));
+        frames.push_back(frame(0x88a8, c2().v4));
+        frames.push_back(frame(0, c1().v4));
+    }
+    const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
+    const std::uint64_t lan_before = snmp_counter(topo->lan_ns(), "Udp", "NoPorts") +
+                                     snmp_counter(topo->lan_ns(), "Udp", "InDatagrams");
+    send_frames(c1().ns, "eth0", frames);
+    ::usleep(200000);
+    EXPECT_EQ(snmp_counter(topo->lan_ns(), "Udp", "NoPorts") + snmp_counter(topo->lan_ns(), "Udp", "InDatagrams"),
+              lan_before)
+        << "a tagged frame reached the LAN";
+    EXPECT_EQ(stack_forwarded(topo->host_ns()), fwd_before) << "the host routed a tagged frame";
+    std::uint64_t dropped = 0;
+    const nlohmann::json stats = flatpath_json({"stats", "--json"});
+    for (const auto &r : stats["reasons"])
+        if (r["hook"] == "from_container" && r["reason"] == "drop_vlan")
+            dropped += r["packets"].get<std::uint64_t>();
+    EXPECT_EQ(dropped, frames.size()) << stats;
 }
 
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it
