@@ -19,9 +19,9 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	int parsed, ret;
 
 	/* Tagged frames never leave a container: the stack strips VID-0 tags (and a VLAN
-	 * device others) and would route what anti-spoofing never saw the source of. The
-	 * receive path has moved the outer tag into the skb already (vlan_present); an inner
-	 * one is still in the data. */
+	 * device others) and would route what anti-spoofing never saw the source of. A tag
+	 * the receive path has moved into the skb shows as vlan_present; one still in the
+	 * data, as the frame's ethertype. */
 	if (ctx->vlan_present)
 		return -FP_DROP_VLAN;
 	ctx_pull_headers(ctx);
