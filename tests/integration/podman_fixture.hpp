@@ -73,10 +73,28 @@ protected:
         if (!lab)
             return;
         run_command(podman_argv({"rm", "-af", "-t", "0"}));
+        // conmon starts `podman container cleanup` when a container exits; one still running
+        // would make the storage again after it is removed. Wait for them (bounded).
+        eventually([&] { return !a_process_names(dir); }, 15);
         // Podman may leave mounts under its storage: detach them before removing it.
         run_command({"sh", "-c", "grep -o '" + dir + "[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"});
         fs::remove_all(dir);
         lab.reset();
+    }
+
+    // Whether any process's command line mentions text (this test's directory).
+    static bool a_process_names(const std::string &text)
+    {
+        for (const auto &e : fs::directory_iterator("/proc")) {
+            const std::string pid = e.path().filename().string();
+            if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid()))
+                continue;
+            std::ifstream in(e.path() / "cmdline");
+            const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (cmdline.find(text) != std::string::npos)
+                return true;
+        }
+        return false;
     }
 
     std::vector<std::string> podman_argv(const std::vector<std::string> &args) const
