@@ -88,10 +88,10 @@ constexpr std::uint32_t kMetricBase = 100;
 constexpr std::uint32_t kTableBase = 0x66700000; // "fp": tables kTableBase + container ifindex
 constexpr std::uint32_t kSourceRulePriority = 100;
 
-const IpAddr &any_of_family(const IpAddr &a)
+// DEL may come after the container's namespace is gone (then so is everything in it).
+bool namespace_lives(const Request &req)
 {
-    static const IpAddr any4 = IpAddr::parse("0.0.0.0"), any6 = IpAddr::parse("::");
-    return a.is_v4() ? any4 : any6;
+    return !req.netns.empty() && std::filesystem::exists(req.netns);
 }
 
 nlohmann::json result(const Request &req, const NetConfig &cfg, const std::string &host_if, const MacAddr &host_mac,
@@ -205,10 +205,10 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         container.add_address(req.ifname, a, plan.prefix_len);
         if (!cfg.bridge_mode && a.is_v4())
             container.add_route(req.ifname, plan.gateway, 32, std::nullopt, main_table);
-        container.add_route(req.ifname, any_of_family(a), 0, plan.gateway, main_table);
+        container.add_route(req.ifname, any_address_like(a), 0, plan.gateway, main_table);
         if (plan.subnet)
             container.add_route(req.ifname, *plan.subnet, plan.prefix_len, std::nullopt, own_table);
-        container.add_route(req.ifname, any_of_family(a), 0, plan.gateway, own_default);
+        container.add_route(req.ifname, any_address_like(a), 0, plan.gateway, own_default);
         container.add_source_rule(a, own_table.table, kSourceRulePriority);
         undo.push("rule from " + a.str(), [&, a] { Netlink(req.netns).delete_source_rule(a, kSourceRulePriority); });
         // Routed mode: the gateway exists only as this entry. Bridge mode: ARP finds the bridge.
@@ -326,7 +326,7 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
 void hand_over_ports(const Request &req, MapSet &maps, DnatTable &dnat, const std::vector<DnatRule> &removed,
                      const std::vector<IpAddr> &leaving)
 {
-    if (req.netns.empty() || !std::filesystem::exists(req.netns))
+    if (!namespace_lives(req))
         return;
     std::vector<IpAddr> others;
     for (const IpAddr &b : Netlink(req.netns).addresses())
@@ -357,7 +357,7 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
     attempt([&] { addrs = attachment_addresses(req, cfg, container_id, ifname); });
     // The routes went with the container's namespace or go with the veth; the source rules
     // stay in a namespace that lives on (podman network disconnect).
-    if (req && !req->netns.empty() && std::filesystem::exists(req->netns))
+    if (req && namespace_lives(*req))
         attempt([&] {
             Netlink container(req->netns);
             for (const IpAddr &a : addrs)
