@@ -13,7 +13,6 @@
 #include <linux/fib_rules.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <thread>
 
 #include "cni_error.hpp"
+#include "local_addrs.hpp"
 #include "netdev.hpp"
 
 namespace fp::cni {
@@ -107,28 +107,7 @@ std::optional<std::uint32_t> Netlink::link_index(const std::string &name) const
 
 std::vector<IpAddr> Netlink::addresses() const
 {
-    nl_cache *raw = nullptr;
-    if (const int err = rtnl_addr_alloc_cache(sock_, &raw); err < 0)
-        fail("cannot list addresses", err);
-    NlPtr<nl_cache, nl_cache_free> cache(raw);
-    std::vector<IpAddr> out;
-    for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-        nl_addr *local = rtnl_addr_get_local(reinterpret_cast<rtnl_addr *>(o));
-        if (!local)
-            continue;
-        const auto *bytes = static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(local));
-        fp_addr a{};
-        if (nl_addr_get_family(local) == AF_INET && nl_addr_get_len(local) == 4) {
-            a.w[2] = htonl(0xffff);
-            std::memcpy(a.b + 12, bytes, 4);
-        } else if (nl_addr_get_family(local) == AF_INET6 && nl_addr_get_len(local) == 16) {
-            std::memcpy(a.b, bytes, 16);
-        } else {
-            continue;
-        }
-        out.push_back(IpAddr::from_raw(a));
-    }
-    return out;
+    return addresses_over(sock_);
 }
 
 std::optional<MacAddr> Netlink::link_mac(const std::string &name) const

@@ -6,7 +6,12 @@
 #include "ip_addr.hpp"
 #include "map_set.hpp"
 
+struct nl_sock;
+
 namespace fp {
+
+// Every IPv4 and IPv6 address of the namespace a connected rtnetlink socket is bound to.
+std::vector<IpAddr> addresses_over(nl_sock *sock);
 
 // Every IPv4 and IPv6 address of the current namespace but the loopback ones (a container
 // cannot answer 127.0.0.1 or ::1), read over netlink.
