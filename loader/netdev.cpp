@@ -85,13 +85,23 @@ std::vector<NetDev> NetDev::all()
     return out;
 }
 
+namespace {
+
+// One SIOCETHTOOL request on dev; request starts with its ETHTOOL_* command. 0 or errno.
+int ethtool_request(int sock_fd, const std::string &dev, void *request)
+{
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_data = static_cast<char *>(request);
+    return ::ioctl(sock_fd, SIOCETHTOOL, &ifr) == 0 ? 0 : errno;
+}
+
+} // namespace
+
 int enable_gro(int sock_fd, const std::string &dev)
 {
     ethtool_value v{ETHTOOL_SGRO, 1};
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
-    ifr.ifr_data = reinterpret_cast<char *>(&v);
-    return ::ioctl(sock_fd, SIOCETHTOOL, &ifr) == 0 ? 0 : errno;
+    return ethtool_request(sock_fd, dev, &v);
 }
 
 bool receives_from_wire(const NetDev &dev)
@@ -103,10 +113,7 @@ bool receives_from_wire(const NetDev &dev)
         throw_errno("open a socket to ask ethtool about " + dev.name, errno);
     ethtool_drvinfo info{};
     info.cmd = ETHTOOL_GDRVINFO;
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, dev.name.c_str(), IFNAMSIZ - 1);
-    ifr.ifr_data = reinterpret_cast<char *>(&info);
-    const bool ok = ::ioctl(fd, SIOCETHTOOL, &ifr) == 0;
+    const bool ok = ethtool_request(fd, dev.name, &info) == 0;
     ::close(fd);
     return ok && info.bus_info[0] != '\0';
 }
