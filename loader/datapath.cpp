@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <functional>
 
 #include "config_counts.hpp"
@@ -24,13 +23,6 @@ void require_root()
 }
 
 namespace {
-
-// The lock `up` holds while it loads and pins: the pin root may not exist yet, so it is
-// its parent directory's.
-std::string up_lock_dir(const PinRoot &root)
-{
-    return std::filesystem::path(root.path()).parent_path().string();
-}
 
 // Detaches everything and removes the pins, unless keep(maps) says otherwise under the
 // datapath lock. False when nothing was removed.
@@ -54,8 +46,9 @@ bool take_down(const PinRoot &root, const std::function<bool(MapSet &)> &keep)
 std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
 {
     root.ensure_bpffs();
-    // Serialises `up` between processes (concurrent first CNI ADDs).
-    const DirectoryLock serialised(up_lock_dir(root));
+    // Serialises `up` between processes (concurrent first CNI ADDs): the pin root may not
+    // exist yet, so the lock is its parent directory's.
+    const DirectoryLock serialised(root.parent());
     std::vector<NetDev> uplinks; // validated before anything changes
     for (const std::string &name : opts.uplinks)
         uplinks.push_back(NetDev::by_name(name));
@@ -98,7 +91,7 @@ bool datapath_down(const PinRoot &root)
 
 bool datapath_down_if_unused(const PinRoot &root)
 {
-    const DirectoryLock no_concurrent_up(up_lock_dir(root));
+    const DirectoryLock no_concurrent_up(root.parent()); // the lock `up` holds
     return take_down(root, [](MapSet &maps) { return !maps.endpoints.entries().empty(); });
 }
 

@@ -46,22 +46,22 @@ bool is_bpffs(const std::string &dir)
     return static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
 }
 
-std::string parent_of(const std::string &path)
-{
-    return std::filesystem::path(path).parent_path().string();
-}
-
 } // namespace
+
+std::string PinRoot::parent() const
+{
+    return std::filesystem::path(path_).parent_path().string();
+}
 
 bool PinRoot::bpffs_usable() const
 {
-    const std::string parent = parent_of(path_);
+    const std::string parent = this->parent();
     return parent == kBpffsHome || is_bpffs(parent);
 }
 
 void PinRoot::ensure_bpffs() const
 {
-    const std::string parent = parent_of(path_);
+    const std::string parent = this->parent();
     if (is_bpffs(parent))
         return;
     if (parent != kBpffsHome)

@@ -17,6 +17,8 @@ public:
     std::string map_path(const char *map_name) const { return path_ + "/" + map_name; }
     std::string progs_dir() const;
     std::string prog_path(const char *prog_name) const;
+    // The directory the pin root lives in: the bpf filesystem, and what `up` locks.
+    std::string parent() const;
 
     // Makes sure the pin root's parent is a bpf filesystem. /sys/fs/bpf (the default
     // place) is mounted when it is not one yet, as a systemd host does at boot, with one
