@@ -368,12 +368,7 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
         attempt([&] {
             MapSet maps = MapSet::open_pinned(root.path());
             DnatTable dnat(root, maps);
-            std::vector<DnatRule> removed;
-            for (const DnatRule &r : dnat.list())
-                if (std::find(addrs.begin(), addrs.end(), r.backend) != addrs.end()) {
-                    dnat.remove(r.host, r.proto, r.ports);
-                    removed.push_back(r);
-                }
+            const std::vector<DnatRule> removed = dnat.remove_to(addrs);
             for (const IpAddr &a : addrs)
                 if (maps.endpoints.lookup(endpoint_key(a)))
                     Endpoints(root, maps).remove(a);

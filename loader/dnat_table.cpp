@@ -163,6 +163,23 @@ void DnatTable::insert(const DnatRule &rule, fp_config &added, Rollback &undo)
     }
 }
 
+std::vector<DnatRule> DnatTable::remove_to(const std::vector<IpAddr> &backends)
+{
+    std::vector<DnatRule> removed;
+    for (const DnatRule &r : list()) {
+        if (std::find(backends.begin(), backends.end(), r.backend) == backends.end())
+            continue;
+        try {
+            remove(r.host, r.proto, r.ports);
+            removed.push_back(r);
+        } catch (const Error &) {
+            if (holds(r))
+                throw;
+        }
+    }
+    return removed;
+}
+
 std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports)
 {
     DatapathLock lock(root_);

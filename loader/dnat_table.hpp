@@ -39,6 +39,9 @@ public:
     // Removes the rule published exactly at host/proto/ports and purges its flows; returns
     // the number of flows purged.
     std::size_t remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports);
+    // Removes every rule whose backend is one of backends (an endpoint that goes), with
+    // its flows; one another process removed meanwhile is no error. Returns those removed.
+    std::vector<DnatRule> remove_to(const std::vector<IpAddr> &backends);
     std::vector<DnatRule> list() const;
     // True when exactly this rule (published ports and backend) is in the table.
     bool holds(const DnatRule &rule) const;

@@ -1,6 +1,5 @@
 #include "stale_endpoints.hpp"
 
-#include <algorithm>
 #include <map>
 
 #include "dnat_table.hpp"
@@ -27,17 +26,7 @@ std::vector<IpAddr> reclaim_stale_endpoints(const PinRoot &root, MapSet &maps)
         return stale;
     // A concurrent DEL may take the same dead entries away first: an error counts only
     // when what it was about is still there.
-    DnatTable dnat(root, maps);
-    for (const DnatRule &r : dnat.list()) {
-        if (std::find(stale.begin(), stale.end(), r.backend) == stale.end())
-            continue;
-        try {
-            dnat.remove(r.host, r.proto, r.ports);
-        } catch (const Error &) {
-            if (dnat.holds(r))
-                throw;
-        }
-    }
+    DnatTable(root, maps).remove_to(stale);
     for (const IpAddr &a : stale) {
         try {
             Endpoints(root, maps).remove(a);
