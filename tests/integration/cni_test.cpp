@@ -280,17 +280,12 @@ TEST_F(CniTest, AStaleEndpointNeverBlocksTheNextAdd)
     // yet): this one is older.
     const std::string lease = state + "/ipam/fpnet/" + r["ips"][0]["address"].get<std::string>().substr(0, 9);
     ASSERT_TRUE(std::filesystem::exists(lease)) << lease;
-    const CommandResult young = cni({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}},
-                                    [&] {
-                                        nlohmann::json c = config;
-                                        c["cni.dev/valid-attachments"] = {{{"containerID", "id-b"}, {"ifname", "eth0"}}};
-                                        return c.dump();
-                                    }());
+    nlohmann::json gc = config;
+    gc["cni.dev/valid-attachments"] = {{{"containerID", "id-b"}, {"ifname", "eth0"}}};
+    const CommandResult young = cni({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}}, gc.dump());
     EXPECT_EQ(young.status, 0) << young.output;
     EXPECT_TRUE(std::filesystem::exists(lease)) << "a young lease was reclaimed";
     std::filesystem::last_write_time(lease, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
-    nlohmann::json gc = config;
-    gc["cni.dev/valid-attachments"] = {{{"containerID", "id-b"}, {"ifname", "eth0"}}};
     const CommandResult g = cni({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/usr/lib/cni"}}, gc.dump());
     EXPECT_EQ(g.status, 0) << g.output;
     const std::string left = residue();
