@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "conntrack.hpp"
 #include "error.hpp"
 #include "map_set.hpp"
 #include "packet.hpp"
@@ -119,8 +120,7 @@ void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &u
         m.dnat.erase(k);
     for (const auto &[k, v] : m.marks.entries())
         m.marks.erase(k);
-    for (const auto &[k, v] : m.ct.entries())
-        m.ct.erase(k);
+    Conntrack(m).flush();
     std::vector<IpAddr> e2_addrs = {IpAddr::parse("10.0.0.2")};
     for (std::uint32_t i = 2; i < n; ++i)
         e2_addrs.push_back(nth_addr(i)); // filler: the endpoint table holds n addresses

@@ -33,11 +33,13 @@ std::string flow_state(const Flow &f, std::uint64_t now)
 {
     const std::uint64_t until = std::max(f.orig.expires_ns, f.reply ? f.reply->expires_ns : 0);
     const std::uint8_t flags = f.orig.flags | (f.reply ? f.reply->flags : 0);
-    std::string s = f.key.proto == 17                  ? "udp"
-                    : (flags & FP_CT_RST)              ? "reset"
+    // Only an assured flow is "established" (TCP) or a "stream" (UDP): the others are
+    // still opening, and a flood of new flows may evict them.
+    std::string s = (flags & FP_CT_RST)                            ? "reset"
                     : (flags & (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) ? "closing"
-                    : (flags & FP_CT_SEEN_REPLY)       ? "established"
-                                                       : "new";
+                    : f.assured                                    ? (f.key.proto == 17 ? "stream" : "established")
+                    : (flags & FP_CT_SEEN_REPLY)                   ? "replied"
+                                                                   : "unreplied";
     return until <= now ? s + " (expired)" : s;
 }
 
@@ -146,6 +148,7 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
                          {"published", addr_port(f.key.daddr, f.key.dport)},
                          {"backend", addr_port(f.orig.daddr, f.orig.dport)},
                          {"source_rewritten", (f.orig.flags & FP_CT_SNAT) != 0},
+                         {"assured", f.assured},
                          {"state", flow_state(f, now)},
                          {"expires_in_s", secs},
                          {"packets", packets},

@@ -21,6 +21,34 @@ fp_ct_key key_back_to(const fp_ct_entry &e, std::uint8_t proto, fp_ct_dir dir)
     return k;
 }
 
+// Expired flows of one table; returns the entries removed and the entries it had.
+std::pair<std::size_t, std::size_t> collect_in(CtMap &table, std::uint64_t now_ns)
+{
+    std::size_t n = 0;
+    const auto entries = table.entries();
+    for (const auto &[key, entry] : entries) {
+        if (entry.expires_ns > now_ns)
+            continue;
+        if (key.dir == FP_CT_ORIGINAL) {
+            // The flow lives as long as either direction does.
+            const fp_ct_key rk = reply_key(key, entry);
+            const auto reply = table.lookup(rk);
+            if (reply && reply->expires_ns > now_ns)
+                continue;
+            n += table.erase(key);
+            if (reply)
+                n += table.erase(rk);
+        } else {
+            // A reply entry goes by itself only when it has no live original: the original's
+            // own pass removes pairs.
+            const auto orig = table.lookup(key_back_to(entry, key.proto, FP_CT_ORIGINAL));
+            if (!orig || orig->expires_ns <= now_ns)
+                n += table.erase(key);
+        }
+    }
+    return {n, entries.size()};
+}
+
 } // namespace
 
 fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig)
@@ -38,9 +66,10 @@ std::uint64_t monotonic_ns()
 std::vector<Flow> Conntrack::flows() const
 {
     std::vector<Flow> out;
-    for (const auto &[key, entry] : maps_.ct.entries())
-        if (key.dir == FP_CT_ORIGINAL)
-            out.push_back(Flow{key, entry, maps_.ct.lookup(reply_key(key, entry))});
+    for (CtMap *table : tables())
+        for (const auto &[key, entry] : table->entries())
+            if (key.dir == FP_CT_ORIGINAL)
+                out.push_back(Flow{key, entry, table->lookup(reply_key(key, entry)), table == &maps_.ct});
     return out;
 }
 
@@ -50,47 +79,29 @@ std::size_t Conntrack::purge(const std::function<bool(const Flow &)> &doomed)
     for (const Flow &f : flows()) {
         if (!doomed(f))
             continue;
-        maps_.ct.erase(f.key);
-        maps_.ct.erase(reply_key(f.key, f.orig));
+        CtMap &table = f.assured ? maps_.ct : maps_.ct_new;
+        table.erase(f.key);
+        table.erase(reply_key(f.key, f.orig));
         ++n;
     }
     return n;
 }
 
-std::size_t Conntrack::collect_expired(std::uint64_t now_ns, std::size_t *remaining)
+std::size_t Conntrack::collect_expired(std::uint64_t now_ns, CtFill *remaining)
 {
-    std::size_t n = 0;
-    const auto entries = maps_.ct.entries();
-    for (const auto &[key, entry] : entries) {
-        if (entry.expires_ns > now_ns)
-            continue;
-        if (key.dir == FP_CT_ORIGINAL) {
-            // The flow lives as long as either direction does.
-            const fp_ct_key rk = reply_key(key, entry);
-            const auto reply = maps_.ct.lookup(rk);
-            if (reply && reply->expires_ns > now_ns)
-                continue;
-            n += maps_.ct.erase(key);
-            if (reply)
-                n += maps_.ct.erase(rk);
-        } else {
-            // A reply entry goes by itself only when it has no live original: the original's
-            // own pass removes pairs.
-            const auto orig = maps_.ct.lookup(key_back_to(entry, key.proto, FP_CT_ORIGINAL));
-            if (!orig || orig->expires_ns <= now_ns)
-                n += maps_.ct.erase(key);
-        }
-    }
+    const auto [assured_gone, assured_had] = collect_in(maps_.ct, now_ns);
+    const auto [new_gone, new_had] = collect_in(maps_.ct_new, now_ns);
     if (remaining)
-        *remaining = entries.size() - std::min(n, entries.size());
-    return n;
+        *remaining = CtFill{assured_had - std::min(assured_gone, assured_had), new_had - std::min(new_gone, new_had)};
+    return assured_gone + new_gone;
 }
 
 std::size_t Conntrack::flush()
 {
     std::size_t n = 0;
-    for (const auto &[key, entry] : maps_.ct.entries())
-        n += maps_.ct.erase(key);
+    for (CtMap *table : tables())
+        for (const auto &[key, entry] : table->entries())
+            n += table->erase(key);
     return n;
 }
 

@@ -1,7 +1,9 @@
-// The conntrack table from user space: listing flows, collecting expired ones,
-// and purging the flows of a removed endpoint or DNAT entry.
+// The conntrack tables from user space: listing flows, collecting expired ones,
+// and purging the flows of a removed endpoint or DNAT entry. A flow's two entries
+// sit in one table, fp_ct (assured) or fp_ct_new (not yet); both are read here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,6 +17,13 @@ struct Flow {
     fp_ct_key key;   // the original direction
     fp_ct_entry orig;
     std::optional<fp_ct_entry> reply;
+    bool assured = false; // in fp_ct, where nothing evicts it
+};
+
+// Entries in each table, as a pass over them found them.
+struct CtFill {
+    std::size_t assured = 0;
+    std::size_t unassured = 0;
 };
 
 // The reply-direction key of a flow, from its original entry.
@@ -32,11 +41,13 @@ public:
     // Removes flows whose both entries are past their deadline, and expired entries
     // whose partner the LRU already dropped; returns the entries removed. remaining, if
     // given, gets the entries left: the pass reads them all anyway, and the metrics page
-    // reports this count instead of reading the table again.
-    std::size_t collect_expired(std::uint64_t now_ns, std::size_t *remaining = nullptr);
+    // reports these counts instead of reading the tables again.
+    std::size_t collect_expired(std::uint64_t now_ns, CtFill *remaining = nullptr);
     std::size_t flush();
 
 private:
+    std::array<CtMap *, 2> tables() const { return {&maps_.ct, &maps_.ct_new}; }
+
     MapSet &maps_;
 };
 

@@ -20,7 +20,8 @@ struct DaemonHealth {
     std::atomic<std::uint64_t> problems{0};      // entries the policy asked for that could not be applied
     std::atomic<std::uint64_t> managed{0};       // containers the daemon has entries for
     std::atomic<std::uint64_t> expired_flows{0}; // conntrack entries housekeeping collected
-    std::atomic<std::uint64_t> ct_entries{0};    // conntrack entries after housekeeping's last pass
+    std::atomic<std::uint64_t> ct_entries{0};    // assured conntrack entries after housekeeping's last pass
+    std::atomic<std::uint64_t> ct_new_entries{0}; // and those of flows not assured yet
     std::array<std::atomic<std::uint64_t>, 6> events{}; // by EventKind
 
     void count(EventKind kind) { events[static_cast<std::size_t>(kind)]++; }

@@ -34,9 +34,10 @@ Housekeeping::~Housekeeping()
 
 void Housekeeping::round(const PinRoot &root, MapSet &maps, DaemonHealth &health)
 {
-    std::size_t remaining = 0;
+    CtFill remaining;
     health.expired_flows += Conntrack(maps).collect_expired(monotonic_ns(), &remaining);
-    health.ct_entries = remaining;
+    health.ct_entries = remaining.assured;
+    health.ct_new_entries = remaining.unassured;
     DatapathLock lock(root); // DnatTable::add_all syncs the addresses too
     sync_local_addrs(maps);
 }

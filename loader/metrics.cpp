@@ -106,13 +106,15 @@ Fill fill_of(const Map &m)
     return {m.name(), m.entries().size(), m.capacity()};
 }
 
-// The conntrack table can hold 262,144 entries: a scrape does not read it, but reports
+// The conntrack tables hold 262,144 entries each: a scrape does not read them, but reports
 // what housekeeping counted on its last pass (every few seconds), when it runs.
 void map_fill(Exposition &x, MapSet &maps, const DaemonHealth *health)
 {
     const Fill ct = health ? Fill{maps.ct.name(), health->ct_entries.load(), maps.ct.capacity()} : fill_of(maps.ct);
-    const Fill fills[] = {fill_of(maps.endpoints), fill_of(maps.ifaces),      fill_of(maps.dnat), fill_of(maps.ranges),
-                          fill_of(maps.local_addrs), fill_of(maps.marks), ct};
+    const Fill ct_new = health ? Fill{maps.ct_new.name(), health->ct_new_entries.load(), maps.ct_new.capacity()}
+                               : fill_of(maps.ct_new);
+    const Fill fills[] = {fill_of(maps.endpoints),   fill_of(maps.ifaces), fill_of(maps.dnat), fill_of(maps.ranges),
+                          fill_of(maps.local_addrs), fill_of(maps.marks),  ct,                 ct_new};
     x.family("flatpath_map_entries", "gauge", "Entries in a map now.");
     for (const Fill &f : fills)
         x.sample("flatpath_map_entries", {{"map", f.map}}, static_cast<double>(f.entries));

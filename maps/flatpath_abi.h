@@ -37,6 +37,7 @@
 #define FP_MAP_DNAT_RANGES "fp_dnat_ranges"
 #define FP_MAP_LOCAL_ADDRS "fp_local_addrs"
 #define FP_MAP_CT "fp_ct"
+#define FP_MAP_CT_NEW "fp_ct_new"
 #define FP_MAP_MARKS "fp_marks"
 #define FP_MAP_CONFIG "fp_config"
 
@@ -52,7 +53,8 @@
 #define FP_MAX_RANGE_SETS 1024      /* (address, protocol) pairs that have port ranges */
 #define FP_MAX_RANGES 16            /* port ranges per (address, protocol) */
 #define FP_MAX_LOCAL_ADDRS 4096     /* host addresses that "any" DNAT entries apply to */
-#define FP_MAX_CT 262144            /* conntrack entries (two per flow), LRU */
+#define FP_MAX_CT 262144            /* assured conntrack entries (two per flow), never evicted */
+#define FP_MAX_CT_NEW 262144        /* conntrack entries of flows not assured yet, LRU */
 #define FP_MAX_MARKS 65536          /* mark rules */
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -202,7 +204,15 @@ enum fp_ct_dir {
 	FP_CT_REPLY = 1,    /* as the backend answers: backend -> client (or -> host, hairpin to itself) */
 };
 
-/* fp_ct: one entry per direction of a translated flow. Ports in network order. */
+/*
+ * Conntrack: one entry per direction of a translated flow, in one of two tables.
+ * A flow starts in fp_ct_new (LRU: a flood of new flows evicts only other new
+ * flows, as Linux's early drop does). It moves to fp_ct, which nothing evicts,
+ * once it is assured: TCP when the client acknowledges the backend's SYN-ACK
+ * (the handshake completed, which a spoofed source cannot do), UDP when the
+ * client sends again after a reply. Both entries of a flow always sit in the
+ * same table. Ports in network order.
+ */
 struct fp_ct_key {
 	union fp_addr saddr;
 	union fp_addr daddr;
@@ -215,11 +225,13 @@ struct fp_ct_key {
 FP_STATIC_ASSERT(sizeof(struct fp_ct_key) == 40, "ct key size");
 
 enum fp_ct_flags {
-	FP_CT_SEEN_REPLY = 1 << 0, /* the other direction has been seen */
+	FP_CT_SEEN_REPLY = 1 << 0, /* the other direction has been seen (set in both entries) */
 	FP_CT_FIN_ORIG = 1 << 1,
 	FP_CT_FIN_REPLY = 1 << 2,
 	FP_CT_RST = 1 << 3,
-	FP_CT_SNAT = 1 << 4, /* the source is rewritten too (hairpin to the sender itself) */
+	FP_CT_SNAT = 1 << 4,      /* the source is rewritten too (hairpin to the sender itself) */
+	FP_CT_ASSURED = 1 << 5,   /* the flow is in fp_ct */
+	FP_CT_SYNACK_SEEN = 1 << 6, /* original entry: handshake_ack holds the ACK that completes it */
 };
 
 /* What a packet matching the key is rewritten to, and the flow's state. */
@@ -228,20 +240,26 @@ struct fp_ct_entry {
 	union fp_addr daddr;
 	__be16 sport;
 	__be16 dport;
-	__u8 flags; /* enum fp_ct_flags, kept in both entries of a flow */
+	__u8 flags; /* enum fp_ct_flags */
 	__u8 pad[3];
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) after which the entry is dead */
 	__u64 packets;
 	__u64 bytes;
+	/* TCP, original entry of a new flow: the backend's initial sequence number + 1 (host
+	 * order), the acknowledgement number the client's ACK must carry to assure the flow. */
+	__u32 handshake_ack;
+	__u32 pad2;
 };
-FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 64, "ct entry size");
+FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 72, "ct entry size");
 
-/* Timeouts (seconds), the same as user space uses to collect expired entries. */
+/* Timeouts (seconds), the same as user space uses to collect expired entries. A flow that
+ * is not assured never gets more than the opening timeouts (Linux: SYN_RECV 60 s, UDP
+ * unreplied 30 s); assured ones get the longer ones. */
 #define FP_CT_TIMEOUT_TCP_SYN 60
 #define FP_CT_TIMEOUT_TCP_ESTABLISHED 21600
 #define FP_CT_TIMEOUT_TCP_CLOSE 10
-#define FP_CT_TIMEOUT_UDP 60
-#define FP_CT_TIMEOUT_UDP_STREAM 180
+#define FP_CT_TIMEOUT_UDP 30
+#define FP_CT_TIMEOUT_UDP_STREAM 120
 
 /* ---- marks -------------------------------------------------------------- */
 

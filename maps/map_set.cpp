@@ -25,7 +25,8 @@ MapSet MapSet::open_pinned(const std::string &pin_root)
         open_one<TxDevMap>(pin_root, FP_MAP_TX_DEVS),      open_one<EpStatsMap>(pin_root, FP_MAP_EP_STATS),
         open_one<ReasonMap>(pin_root, FP_MAP_REASONS),     open_one<DnatMap>(pin_root, FP_MAP_DNAT),
         open_one<RangeMap>(pin_root, FP_MAP_DNAT_RANGES),  open_one<LocalAddrMap>(pin_root, FP_MAP_LOCAL_ADDRS),
-        open_one<CtMap>(pin_root, FP_MAP_CT),              open_one<MarkMap>(pin_root, FP_MAP_MARKS),
+        open_one<CtMap>(pin_root, FP_MAP_CT),              open_one<CtMap>(pin_root, FP_MAP_CT_NEW),
+        open_one<MarkMap>(pin_root, FP_MAP_MARKS),
         open_one<ConfigMap>(pin_root, FP_MAP_CONFIG),
     };
 }
@@ -37,7 +38,8 @@ MapSet MapSet::from_fds(const std::function<int(const char *name)> &fd_of)
         wrap_one<TxDevMap>(fd_of, FP_MAP_TX_DEVS),      wrap_one<EpStatsMap>(fd_of, FP_MAP_EP_STATS),
         wrap_one<ReasonMap>(fd_of, FP_MAP_REASONS),     wrap_one<DnatMap>(fd_of, FP_MAP_DNAT),
         wrap_one<RangeMap>(fd_of, FP_MAP_DNAT_RANGES),  wrap_one<LocalAddrMap>(fd_of, FP_MAP_LOCAL_ADDRS),
-        wrap_one<CtMap>(fd_of, FP_MAP_CT),              wrap_one<MarkMap>(fd_of, FP_MAP_MARKS),
+        wrap_one<CtMap>(fd_of, FP_MAP_CT),              wrap_one<CtMap>(fd_of, FP_MAP_CT_NEW),
+        wrap_one<MarkMap>(fd_of, FP_MAP_MARKS),
         wrap_one<ConfigMap>(fd_of, FP_MAP_CONFIG),
     };
 }

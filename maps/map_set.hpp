@@ -36,7 +36,8 @@ struct MapSet {
     DnatMap dnat;
     RangeMap ranges;
     LocalAddrMap local_addrs;
-    CtMap ct;
+    CtMap ct;     // assured flows
+    CtMap ct_new; // flows not assured yet (LRU)
     MarkMap marks;
     ConfigMap config;
 

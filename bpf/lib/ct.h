@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Conntrack for translated flows: two entries per flow (original and reply
- * direction), each saying what to rewrite a matching packet to. Each entry's
- * deadline is pushed on by the packets of its direction, with the timeout the
- * TCP flags or protocol call for; user space collects a flow once both of
+ * direction), each saying what to rewrite a matching packet to. A flow starts
+ * in fp_ct_new, where a flood of new flows can evict it, and moves to fp_ct,
+ * where nothing evicts it, once it is assured (maps/flatpath_abi.h says when).
+ * Each entry's deadline is pushed on by the packets of its direction, with the
+ * timeout the flow's state calls for; user space collects a flow once both of
  * its entries are past their deadline (flatpath ct gc).
  */
 #ifndef FP_LIB_CT_H
@@ -36,14 +38,30 @@ static __always_inline void fp_ct_key_of(struct fp_ct_key *key, const struct fp_
 	fp_ct_key_set(key, &pkt->src, &pkt->dst, pkt->l4.sport, pkt->l4.dport, pkt->l4.proto, dir);
 }
 
+/* The key of the packets that travel back towards an entry's translated addresses: an
+ * original entry's reply key, or a reply entry's original key. */
+static __always_inline void fp_ct_key_back_to(struct fp_ct_key *key, const struct fp_ct_entry *e, __u8 proto,
+					      __u8 dir)
+{
+	fp_ct_key_set(key, &e->daddr, &e->saddr, e->dport, e->sport, proto, dir);
+}
+
+static __always_inline int fp_tcp_bare_syn(const struct fp_pkt *pkt)
+{
+	return (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == FP_TCP_SYN;
+}
+
 static __always_inline __u64 fp_ct_timeout_ns(const struct fp_pkt *pkt, __u8 flags)
 {
+	int assured = flags & FP_CT_ASSURED;
+
 	if (pkt->l4.proto == IPPROTO_UDP)
-		return FP_CT_TIMEOUT_UDP * FP_NS_PER_SEC;
+		return (assured ? FP_CT_TIMEOUT_UDP_STREAM : FP_CT_TIMEOUT_UDP) * FP_NS_PER_SEC;
 	if (flags & (FP_CT_RST | FP_CT_FIN_ORIG | FP_CT_FIN_REPLY))
 		return FP_CT_TIMEOUT_TCP_CLOSE * FP_NS_PER_SEC;
-	/* A bare SYN has not been answered yet; anything with ACK is past the handshake. */
-	if ((pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == FP_TCP_SYN)
+	/* Until the handshake completed (and for a SYN that starts a flow over), a flow only
+	 * gets the opening timeout: a SYN-ACK carries ACK, but proves nothing. */
+	if (!assured || fp_tcp_bare_syn(pkt))
 		return FP_CT_TIMEOUT_TCP_SYN * FP_NS_PER_SEC;
 	return FP_CT_TIMEOUT_TCP_ESTABLISHED * FP_NS_PER_SEC;
 }
@@ -60,6 +78,24 @@ static __always_inline __u64 fp_ct_now(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
+/* The live entry for key: the assured table first (where a busy flow is), then the new
+ * one. *assured says which. Entries past their deadline count as gone. */
+static __always_inline struct fp_ct_entry *fp_ct_find(const struct fp_ct_key *key, __u64 now, int *assured)
+{
+	struct fp_ct_entry *e = bpf_map_lookup_elem(&fp_ct, key);
+
+	if (e && e->expires_ns > now) {
+		*assured = 1;
+		return e;
+	}
+	e = bpf_map_lookup_elem(&fp_ct_new, key);
+	if (e && e->expires_ns > now) {
+		*assured = 0;
+		return e;
+	}
+	return 0;
+}
+
 /* Records a packet of this entry's direction: TCP state, deadline, counters. */
 static __always_inline void fp_ct_touch(struct fp_ct_entry *ct, const struct fp_pkt *pkt, __u8 dir, __u32 len,
 					__u64 now)
@@ -73,13 +109,89 @@ static __always_inline void fp_ct_touch(struct fp_ct_entry *ct, const struct fp_
 	if (pkt->l4.tcp_flags & FP_TCP_RST)
 		flags |= FP_CT_RST;
 	/* A new SYN on a closed flow's tuple starts the flow over. */
-	if ((pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == FP_TCP_SYN)
+	if (fp_tcp_bare_syn(pkt))
 		flags &= ~(FP_CT_RST | FP_CT_FIN_ORIG | FP_CT_FIN_REPLY);
 	if (flags != ct->flags)
 		ct->flags = flags;
 	ct->expires_ns = now + fp_ct_timeout_ns(pkt, flags);
 	ct->packets++;
 	ct->bytes += len;
+}
+
+/*
+ * A reply of a flow that is not assured yet: its original entry learns that the
+ * backend answered and, from a SYN-ACK, which ACK completes the handshake.
+ */
+static __always_inline void fp_ct_note_reply(const struct fp_ct_entry *reply, const struct fp_pkt *pkt)
+{
+	struct fp_ct_key okey;
+	struct fp_ct_entry *orig;
+	int synack = (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == (FP_TCP_SYN | FP_TCP_ACK);
+
+	fp_ct_key_back_to(&okey, reply, pkt->l4.proto, FP_CT_ORIGINAL);
+	orig = bpf_map_lookup_elem(&fp_ct_new, &okey);
+	if (!orig)
+		return;
+	if (pkt->l4.proto == IPPROTO_TCP && synack) {
+		orig->handshake_ack = pkt->l4.tcp_seq + 1;
+		orig->flags |= FP_CT_SEEN_REPLY | FP_CT_SYNACK_SEEN;
+	} else if (!(orig->flags & FP_CT_SEEN_REPLY)) {
+		orig->flags |= FP_CT_SEEN_REPLY;
+	}
+}
+
+/* Whether this original-direction packet assures its flow (orig: its entry, in fp_ct_new). */
+static __always_inline int fp_ct_assures(const struct fp_ct_entry *orig, const struct fp_pkt *pkt)
+{
+	if (!(orig->flags & FP_CT_SEEN_REPLY))
+		return 0;
+	if (pkt->l4.proto == IPPROTO_UDP)
+		return 1;
+	/* The client's ACK of the SYN-ACK: a spoofed source never saw the backend's sequence
+	 * number, so it cannot complete the handshake and its flow stays evictable. */
+	return (orig->flags & FP_CT_SYNACK_SEEN) &&
+	       (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK | FP_TCP_RST)) == FP_TCP_ACK &&
+	       pkt->l4.tcp_ack == orig->handshake_ack;
+}
+
+/*
+ * Moves an assured flow's two entries from fp_ct_new to fp_ct. orig is a copy of the
+ * original entry as the current packet left it; reply and rkey are the caller's space
+ * for the reply entry and its key (BPF's 512-byte stack holds one set of them). The
+ * reply entry is rebuilt from the original key: the LRU may have dropped it. Returns 0,
+ * or -FP_DROP_CT_FULL when fp_ct is full: the flow then stays in fp_ct_new and the
+ * packet is dropped, so the client retries rather than going on unprotected.
+ */
+static __always_inline int fp_ct_promote(const struct fp_ct_key *okey, struct fp_ct_entry *orig,
+					 struct fp_ct_entry *reply, struct fp_ct_key *rkey, const struct fp_pkt *pkt,
+					 __u64 now)
+{
+	struct fp_ct_entry *old_reply;
+
+	fp_ct_key_back_to(rkey, orig, okey->proto, FP_CT_REPLY);
+	__builtin_memset(reply, 0, sizeof(*reply));
+	old_reply = bpf_map_lookup_elem(&fp_ct_new, rkey);
+	if (old_reply) {
+		reply->packets = old_reply->packets;
+		reply->bytes = old_reply->bytes;
+	}
+	reply->saddr = okey->daddr;
+	reply->daddr = okey->saddr;
+	reply->sport = okey->dport;
+	reply->dport = okey->sport;
+	orig->flags |= FP_CT_ASSURED;
+	reply->flags = orig->flags & ~FP_CT_SYNACK_SEEN;
+	orig->expires_ns = now + fp_ct_timeout_ns(pkt, orig->flags);
+	reply->expires_ns = orig->expires_ns;
+	if (bpf_map_update_elem(&fp_ct, rkey, reply, BPF_ANY))
+		return -FP_DROP_CT_FULL;
+	if (bpf_map_update_elem(&fp_ct, okey, orig, BPF_ANY)) {
+		bpf_map_delete_elem(&fp_ct, rkey);
+		return -FP_DROP_CT_FULL;
+	}
+	bpf_map_delete_elem(&fp_ct_new, okey);
+	bpf_map_delete_elem(&fp_ct_new, rkey);
+	return 0;
 }
 
 #endif

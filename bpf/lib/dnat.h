@@ -111,15 +111,20 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 	struct fp_ct_entry *ct;
 	__u64 now = fp_ct_now();
 	__u32 len = ctx_len(ctx);
-	int ret;
+	int assured = 0, ret;
 
 	if (!fp_nat_applies(pkt))
 		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	ct = bpf_map_lookup_elem(&fp_ct, &key);
-	if (ct && ct->expires_ns > now) {
+	ct = fp_ct_find(&key, now, &assured);
+	if (ct) {
 		fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, len, now);
 		orig = *ct;
+		if (!assured && fp_ct_assures(&orig, pkt)) {
+			ret = fp_ct_promote(&key, &orig, &reply, &rkey, pkt, now);
+			if (ret < 0)
+				return ret;
+		}
 		return fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL) ?: 1;
 	}
 
@@ -141,10 +146,11 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 	fp_ct_touch(&orig, pkt, FP_CT_ORIGINAL, len, now);
 	reply.expires_ns = orig.expires_ns;
 
-	/* The reply travels back to the translated addresses. */
-	fp_ct_key_set(&rkey, &orig.daddr, &orig.saddr, orig.dport, orig.sport, pkt->l4.proto, FP_CT_REPLY);
-	if (bpf_map_update_elem(&fp_ct, &rkey, &reply, BPF_ANY) ||
-	    bpf_map_update_elem(&fp_ct, &key, &orig, BPF_ANY))
+	/* The reply travels back to the translated addresses. A new flow goes to the table a
+	 * flood can only evict new flows from. */
+	fp_ct_key_back_to(&rkey, &orig, pkt->l4.proto, FP_CT_REPLY);
+	if (bpf_map_update_elem(&fp_ct_new, &rkey, &reply, BPF_ANY) ||
+	    bpf_map_update_elem(&fp_ct_new, &key, &orig, BPF_ANY))
 		return -FP_DROP_CT_FULL;
 	ret = fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL);
 	return ret ?: 1;
@@ -156,15 +162,19 @@ static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp
 	struct fp_ct_entry e;
 	struct fp_ct_key key;
 	struct fp_ct_entry *ct;
+	__u64 now = fp_ct_now();
+	int assured = 0;
 
 	if (!fp_nat_applies(pkt))
 		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
-	ct = bpf_map_lookup_elem(&fp_ct, &key);
+	ct = fp_ct_find(&key, now, &assured);
 	if (!ct)
 		return 0;
-	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), fp_ct_now());
+	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), now);
 	e = *ct;
+	if (!assured)
+		fp_ct_note_reply(&e, pkt);
 	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
 }
 

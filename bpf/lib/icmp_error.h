@@ -140,9 +140,10 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
 static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_quote *q, __u8 dir)
 {
 	struct fp_ct_key key;
+	int assured;
 
 	fp_ct_key_set(&key, &q->dst, &q->src, q->dport, q->sport, q->proto, dir);
-	return bpf_map_lookup_elem(&fp_ct, &key);
+	return fp_ct_find(&key, fp_ct_now(), &assured);
 }
 
 /* An error from outside about a reply flatpath translated: 1 after translating, 0 if no flow. */

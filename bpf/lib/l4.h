@@ -53,6 +53,8 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 		pkt->l4.sport = th->source;
 		pkt->l4.dport = th->dest;
 		pkt->l4.tcp_flags = ((__u8 *)th)[13];
+		pkt->l4.tcp_seq = bpf_ntohl(th->seq);
+		pkt->l4.tcp_ack = bpf_ntohl(th->ack_seq);
 		pkt->l4.csum_off = pkt->l4.off + 16;
 		return 0;
 	}

@@ -83,15 +83,25 @@ struct {
 	__type(value, __u8);
 } fp_local_addrs SEC(".maps");
 
-/* Written by every hook on a translated flow's packets; read by the reply path to undo
- * the translation, and by `flatpath ct` to list, collect and purge. LRU: a full table
- * forgets its least recently used flows instead of refusing new ones. */
+/* Written by every hook when a translated flow is assured; read by the reply path to undo
+ * the translation, and by `flatpath ct` to list, collect and purge. A plain hash: an
+ * assured flow leaves only when it ends or times out, never to make room. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FP_MAX_CT);
 	__type(key, struct fp_ct_key);
 	__type(value, struct fp_ct_entry);
 } fp_ct SEC(".maps");
+
+/* Written by every hook for the first packets of a translated flow, until it is assured;
+ * read like fp_ct. LRU: a flood of new flows (SYNs from spoofed sources) evicts the
+ * least recently used of them, never an assured flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FP_MAX_CT_NEW);
+	__type(key, struct fp_ct_key);
+	__type(value, struct fp_ct_entry);
+} fp_ct_new SEC(".maps");
 
 /* Written by `flatpath mark add|del`; read by from_container to set skb->mark for
  * policy routing (ip rule fwmark). */

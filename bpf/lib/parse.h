@@ -39,6 +39,8 @@ struct fp_l4 {
 	__u8 frag;       /* enum fp_frag */
 	__u8 tcp_flags;  /* TCP: FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10 */
 	__u8 icmp_type;
+	__u32 tcp_seq;   /* TCP: sequence and acknowledgement numbers, host order */
+	__u32 tcp_ack;
 };
 
 struct fp_pkt {

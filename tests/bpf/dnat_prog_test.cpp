@@ -107,10 +107,51 @@ protected:
         EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
     }
 
+    static fp_ct_key ct_key(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
+                            fp_ct_dir dir)
+    {
+        return fp_ct_key{s.raw(), d.raw(), htons(sp), htons(dp), proto, static_cast<__u8>(dir), {}};
+    }
+
+    // The entry in whichever table holds it (a flow is in one: assured or new).
     std::optional<fp_ct_entry> ct(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
                                   fp_ct_dir dir)
     {
-        return maps->ct.lookup(fp_ct_key{s.raw(), d.raw(), htons(sp), htons(dp), proto, static_cast<__u8>(dir), {}});
+        const fp_ct_key key = ct_key(s, sp, d, dp, proto, dir);
+        auto e = maps->ct.lookup(key);
+        return e ? e : maps->ct_new.lookup(key);
+    }
+
+    // Where the flow of the LAN client's port 40000 to host:port is: "assured", "new",
+    // "split" (its entries in two tables: a bug) or "none".
+    std::string flow_table(const IpAddr &host, std::uint16_t port, const IpAddr &backend, std::uint16_t bport,
+                           std::uint8_t proto = kTcp)
+    {
+        const IpAddr client = from_lan(host.is_v4() ? L3::IPv4 : L3::IPv6).src;
+        const fp_ct_key o = ct_key(client, 40000, host, port, proto, FP_CT_ORIGINAL);
+        const fp_ct_key r = ct_key(backend, bport, client, 40000, proto, FP_CT_REPLY);
+        const bool in_ct = maps->ct.lookup(o) && maps->ct.lookup(r);
+        const bool in_new = maps->ct_new.lookup(o) && maps->ct_new.lookup(r);
+        const bool any_ct = maps->ct.lookup(o) || maps->ct.lookup(r);
+        const bool any_new = maps->ct_new.lookup(o) || maps->ct_new.lookup(r);
+        if (in_ct && !any_new)
+            return "assured";
+        if (in_new && !any_ct)
+            return "new";
+        return any_ct || any_new ? "split" : "none";
+    }
+
+    // The three packets of a TCP handshake with E1 through host:8080 (IPv4); returns the
+    // verdict of the client's ACK. ack_offset != 0 makes the ACK blind (a wrong number).
+    std::uint32_t handshake(std::uint32_t ack_offset = 0)
+    {
+        run_xdp(up0, lan_to(kHost4, 8080, kTcp, kSyn).bytes());
+        Packet synack = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kSyn | kAck);
+        synack.tcp_seq = 0x7000;
+        run_tc(Program::TcEndpoint, h1, synack.bytes());
+        Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
+        ack.tcp_ack = 0x7001 + ack_offset;
+        return run_xdp(up0, ack.bytes()).retval;
     }
 };
 
@@ -174,6 +215,7 @@ TEST_F(DnatTest, UnpublishedPortGoesToTheStack)
     expect(run_xdp(up0, in.bytes()), XDP_PASS, in);
     EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_NO_ENDPOINT), before + 1);
     EXPECT_TRUE(maps->ct.entries().empty());
+    EXPECT_TRUE(maps->ct_new.entries().empty());
 }
 
 TEST_F(DnatTest, ZeroUdpChecksumStaysZero)
@@ -404,15 +446,54 @@ TEST_F(DnatTest, TcpStateSetsTheDeadlines)
     };
     run_xdp(up0, lan_to(kHost4, 8080, kTcp, kSyn).bytes());
     EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_SYN, 2);
-    run_tc(Program::TcEndpoint, h1, sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kSyn | kAck).bytes());
-    EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_ESTABLISHED, 2);
-    run_xdp(up0, lan_to(kHost4, 8080, kTcp, kAck).bytes());
+    Packet synack = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kSyn | kAck);
+    synack.tcp_seq = 0x7000;
+    run_tc(Program::TcEndpoint, h1, synack.bytes());
+    EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_SYN, 2) << "a SYN-ACK proves nothing: half-open";
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "new");
+    Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
+    ack.tcp_ack = 0x7001;
+    run_xdp(up0, ack.bytes());
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
     EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_ESTABLISHED, 2);
+    EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_ESTABLISHED, 2);
     run_xdp(up0, lan_to(kHost4, 8080, kTcp, kFin | kAck).bytes());
     EXPECT_NEAR(seconds_left(FP_CT_ORIGINAL), FP_CT_TIMEOUT_TCP_CLOSE, 2);
     run_tc(Program::TcEndpoint, h1, sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kRst).bytes());
     EXPECT_NEAR(seconds_left(FP_CT_REPLY), FP_CT_TIMEOUT_TCP_CLOSE, 2);
     EXPECT_TRUE(ct(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY)->flags & FP_CT_RST);
+}
+
+// A spoofed source sees no SYN-ACK: an ACK with any other number than the backend's
+// ISN + 1 (or one before the SYN-ACK) leaves the flow new, evictable and short-lived.
+TEST_F(DnatTest, OnlyTheHandshakesAckAssuresATcpFlow)
+{
+    EXPECT_EQ(handshake(1), XDP_REDIRECT) << "forwarded: the backend answers a wrong ACK itself";
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "new");
+    EXPECT_EQ(handshake(), XDP_REDIRECT);
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
+    const auto orig = ct(from_lan().src, 40000, kHost4, 8080, kTcp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(orig);
+    EXPECT_TRUE(orig->flags & FP_CT_ASSURED);
+    EXPECT_EQ(orig->packets, 4u) << "SYN, ACK, SYN, ACK: the counters moved with the flow";
+}
+
+// UDP has no handshake: a flow is assured when the client sends again after a reply
+// (a stream), not by one request and one answer (what a spoofed flood gets).
+TEST_F(DnatTest, UdpIsAssuredByAnExchange)
+{
+    const IpAddr client = from_lan().src;
+    run_xdp(up0, lan_to(kHost4, 5353, kUdp).bytes());
+    run_tc(Program::TcEndpoint, h2, sent_by(kC2, kH2, kE2v4, 53, client, 40000, kUdp).bytes());
+    EXPECT_EQ(flow_table(kHost4, 5353, kE2v4, 53, kUdp), "new");
+    const auto reply = ct(kE2v4, 53, client, 40000, kUdp, FP_CT_REPLY);
+    ASSERT_TRUE(reply);
+    EXPECT_NEAR(static_cast<double>(reply->expires_ns - monotonic_ns()) / 1e9, FP_CT_TIMEOUT_UDP, 2);
+    run_xdp(up0, lan_to(kHost4, 5353, kUdp).bytes());
+    EXPECT_EQ(flow_table(kHost4, 5353, kE2v4, 53, kUdp), "assured");
+    const auto orig = ct(client, 40000, kHost4, 5353, kUdp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(orig);
+    EXPECT_NEAR(static_cast<double>(orig->expires_ns - monotonic_ns()) / 1e9, FP_CT_TIMEOUT_UDP_STREAM, 2);
 }
 
 TEST_F(DnatTest, UdpFlowsAgeWithTheUdpTimeout)
@@ -423,14 +504,82 @@ TEST_F(DnatTest, UdpFlowsAgeWithTheUdpTimeout)
     EXPECT_NEAR(static_cast<double>(e->expires_ns - monotonic_ns()) / 1e9, FP_CT_TIMEOUT_UDP, 2);
 }
 
+// A flood of new flows, more than the new table holds, evicts only new flows: the
+// assured one stays, and its reply is still translated.
+TEST_F(DnatTest, AFloodOfNewFlowsNeverEvictsAnAssuredFlow)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    Packet syn = lan_to(kHost4, 8080, kTcp, kSyn);
+    for (std::uint32_t i = 0; i < FP_MAX_CT_NEW / 2 + 20000; ++i) {
+        syn.src = IpAddr::from_raw([&] {
+            fp_addr a = IpAddr::parse("172.16.0.0").raw();
+            a.b[13] = static_cast<std::uint8_t>(i >> 16);
+            a.b[14] = static_cast<std::uint8_t>(i >> 8);
+            a.b[15] = static_cast<std::uint8_t>(i);
+            return a;
+        }());
+        ASSERT_EQ(run_xdp(up0, syn.bytes()).retval, XDP_REDIRECT);
+    }
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
+    EXPECT_LE(maps->ct_new.entries().size(), static_cast<std::size_t>(FP_MAX_CT_NEW));
+    EXPECT_EQ(maps->ct.entries().size(), 2u);
+    Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    Packet want = reply;
+    want.src = kHost4;
+    want.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, routed_to_lan(want));
+}
+
+// When the assured table is full, the ACK that would assure a flow is dropped and
+// counted (drop_ct_full): the client retries; nothing goes on untracked.
+TEST_F(DnatTest, AFullAssuredTableDropsTheAssuringPacket)
+{
+    fp_ct_entry filler{};
+    filler.expires_ns = ~0ULL;
+    for (std::uint32_t i = 0; i < FP_MAX_CT; ++i) {
+        fp_ct_key k{};
+        k.saddr = IpAddr::parse("192.0.2.1").raw();
+        k.sport = static_cast<__be16>(i);
+        k.dport = static_cast<__be16>(i >> 16);
+        k.proto = kTcp;
+        maps->ct.upsert(k, filler);
+    }
+    const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_CT_FULL);
+    EXPECT_EQ(handshake(), XDP_DROP);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_CT_FULL), before + 1);
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "new") << "no half-promoted flow";
+    fp_ct_key room{};
+    room.saddr = IpAddr::parse("192.0.2.1").raw();
+    room.proto = kTcp;
+    maps->ct.erase(room);
+    room.sport = 1;
+    maps->ct.erase(room);
+    Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
+    ack.tcp_ack = 0x7001;
+    EXPECT_EQ(run_xdp(up0, ack.bytes()).retval, XDP_REDIRECT) << "the retried ACK";
+    EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
+}
+
+// A reply entry past its deadline translates nothing.
+TEST_F(DnatTest, AnExpiredReplyEntryIsNotUsed)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    const fp_ct_key rk = ct_key(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY);
+    fp_ct_entry e = *maps->ct.lookup(rk);
+    e.expires_ns = 1;
+    maps->ct.upsert(rk, e);
+    const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, reply.bytes()).retval, kTcOk);
+}
+
 // An expired original entry is not used: the flow is looked up in the DNAT table again.
 TEST_F(DnatTest, ExpiredFlowIsLookedUpAgain)
 {
     run_xdp(up0, lan_to(kHost4, 8080).bytes());
     fp_ct_key key{from_lan().src.raw(), kHost4.raw(), htons(40000), htons(8080), kTcp, FP_CT_ORIGINAL, {}};
-    fp_ct_entry e = *maps->ct.lookup(key);
+    fp_ct_entry e = *maps->ct_new.lookup(key);
     e.expires_ns = 1;
-    maps->ct.upsert(key, e);
+    maps->ct_new.upsert(key, e);
     publish(kHost4, kTcp, 8080, kE2v4, 81);
     const Packet in = lan_to(kHost4, 8080);
     expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, dnatted(in, kE2v4, 81, kH2, kC2));
@@ -445,25 +594,26 @@ TEST_F(DnatTest, CollectingExpiredFlowsKeepsLiveOnes)
     Conntrack ct(*maps);
     ASSERT_EQ(ct.flows().size(), 2u);
     const auto age = [&](const fp_ct_key &k) {
-        fp_ct_entry e = *maps->ct.lookup(k);
+        fp_ct_entry e = *maps->ct_new.lookup(k);
         e.expires_ns = 1;
-        maps->ct.upsert(k, e);
+        maps->ct_new.upsert(k, e);
     };
     for (const Flow &f : ct.flows()) {
         age(f.key);
         if (f.key.proto == kUdp)
             age(reply_key(f.key, f.orig)); // A: both directions quiet
     }
-    std::size_t remaining = 0;
+    CtFill remaining;
     EXPECT_EQ(ct.collect_expired(monotonic_ns(), &remaining), 2u) << "flow A's two entries";
-    EXPECT_EQ(remaining, 2u) << "flow B's two entries, counted for the metrics page";
+    EXPECT_EQ(remaining.unassured, 2u) << "flow B's two entries, counted for the metrics page";
+    EXPECT_EQ(remaining.assured, 0u);
     const auto left = ct.flows();
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].key.proto, kTcp) << "flow B's reply direction is still alive";
     age(reply_key(left[0].key, left[0].orig));
     EXPECT_EQ(ct.collect_expired(monotonic_ns(), &remaining), 2u);
-    EXPECT_EQ(remaining, 0u);
-    EXPECT_TRUE(maps->ct.entries().empty());
+    EXPECT_EQ(remaining.unassured, 0u);
+    EXPECT_TRUE(maps->ct_new.entries().empty());
 }
 
 // --- marks ----------------------------------------------------------------------

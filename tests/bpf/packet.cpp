@@ -58,8 +58,12 @@ Bytes l4_segment(const Packet &p, std::size_t *csum_at)
     put16(u, p.sport);
     put16(u, p.dport);
     if (p.proto == 6) {
-        const std::uint8_t rest[16] = {0, 0, 0x10, 0, 0, 0, 0x20, 0, 0x50, p.tcp_flags, 0xff, 0xff, 0, 0, 0, 0};
-        put_bytes(u, rest, sizeof rest); // seq, ack, data offset 5, flags, window, csum 0, urgent 0
+        put16(u, static_cast<std::uint16_t>(p.tcp_seq >> 16));
+        put16(u, static_cast<std::uint16_t>(p.tcp_seq));
+        put16(u, static_cast<std::uint16_t>(p.tcp_ack >> 16));
+        put16(u, static_cast<std::uint16_t>(p.tcp_ack));
+        const std::uint8_t rest[8] = {0x50, p.tcp_flags, 0xff, 0xff, 0, 0, 0, 0};
+        put_bytes(u, rest, sizeof rest); // data offset 5, flags, window, csum 0, urgent 0
         *csum_at = 16;
     } else {
         put16(u, static_cast<std::uint16_t>(8 + p.payload));

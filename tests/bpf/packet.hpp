@@ -28,6 +28,8 @@ struct Packet {
     std::vector<std::uint8_t> ipv6_ext;        // extension header types, in order (0 hop-by-hop, 60 dest opts, ...)
     std::uint8_t proto = 17;                   // 17 UDP or 6 TCP
     std::uint8_t tcp_flags = 0x02;             // SYN
+    std::uint32_t tcp_seq = 0x1000;
+    std::uint32_t tcp_ack = 0x2000;
     bool udp_no_checksum = false;              // IPv4 UDP sent with checksum 0 ("none")
     std::uint16_t sport = 40000;
     std::uint16_t dport = 5001;

@@ -61,8 +61,9 @@ void ProgFixture::SetUp()
         maps->ranges.erase(k);
     for (const auto &[k, v] : maps->local_addrs.entries())
         maps->local_addrs.erase(k);
-    for (const auto &[k, v] : maps->ct.entries())
-        maps->ct.erase(k);
+    for (CtMap *ct : {&maps->ct, &maps->ct_new})
+        for (const auto &[k, v] : ct->entries())
+            ct->erase(k);
     for (const auto &[k, v] : maps->marks.entries())
         maps->marks.erase(k);
     maps->config.upsert(0, fp_config{});
