@@ -1,11 +1,12 @@
 // The calling thread inside a named network namespace until the scope ends, for
-// the few kernel calls the bench must make from there (attaching its sink, test
-// runs that name a device): sockets and ifindexes are per namespace.
+// the kernel calls the bench and the tests make from there (attaching a sink, test
+// runs that name a device, sockets that live on in that namespace): sockets and
+// ifindexes are per namespace.
 #pragma once
 
 #include <string>
 
-namespace fp::bench {
+namespace fp {
 
 class NetnsScope {
 public:
@@ -18,4 +19,4 @@ private:
     int home_fd_ = -1;
 };
 
-} // namespace fp::bench
+} // namespace fp

@@ -12,7 +12,7 @@
 
 #include "error.hpp"
 
-namespace fp::bench {
+namespace fp {
 
 namespace {
 
@@ -29,11 +29,12 @@ struct VnetHeader {
 static_assert(sizeof(VnetHeader) == 10);
 
 constexpr unsigned kFrameSize = 256; // a ring slot: tpacket2_hdr + the frame
+constexpr std::size_t kMaxFrame = 200;
 constexpr unsigned kBlockSize = 1 << 16;
 constexpr unsigned kBlocks = 16;
 constexpr unsigned kSlots = kBlockSize / kFrameSize * kBlocks; // 4096
 constexpr unsigned kDataOffset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
-static_assert(kDataOffset + sizeof(VnetHeader) + 200 <= kFrameSize);
+static_assert(kDataOffset + sizeof(VnetHeader) + kMaxFrame <= kFrameSize);
 
 class TxRing {
 public:
@@ -82,39 +83,73 @@ private:
     sockaddr_ll to_{};
 };
 
-} // namespace
+using Clock = std::chrono::steady_clock;
 
-void send_frames_for(const std::string &ifname, const std::vector<std::uint8_t> &frame, double seconds)
+// Hands free slots to the kernel and kicks it until done() says stop; fill(slot data)
+// writes a slot's frame (after the virtio-net header) and returns its length, 0 when
+// there is nothing more to send.
+template <class Done, class Fill>
+void drive(TxRing &ring, Done done, Fill fill)
 {
-    if (frame.size() > 200)
-        throw Error("the generator sends frames of at most 200 bytes");
-    TxRing ring(ifname);
-    // Each slot: a virtio-net header, then the frame. The header's hdr_len makes the kernel
-    // copy the whole frame into the skb's linear part, as a NIC driver's skbs have their
-    // headers; without it everything after the Ethernet header would stay in the ring's
-    // pages and every receiver would first have to pull it.
-    VnetHeader vnet{};
-    vnet.hdr_len = static_cast<std::uint16_t>(frame.size());
-    const std::uint32_t len = static_cast<std::uint32_t>(sizeof vnet + frame.size());
-    for (unsigned i = 0; i < kSlots; ++i) {
-        std::memcpy(ring.data(i), &vnet, sizeof vnet);
-        std::memcpy(ring.data(i) + sizeof vnet, frame.data(), frame.size());
-    }
-
-    using Clock = std::chrono::steady_clock;
-    const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     unsigned next = 0;
-    while (Clock::now() < end) {
-        // Hand every free slot back to the kernel (their frame bytes never change), then kick.
+    while (!done()) {
         for (unsigned n = 0; n < kSlots; ++n, next = (next + 1) % kSlots) {
             tpacket2_hdr *h = ring.slot(next);
             if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE)
                 break;
-            h->tp_len = len;
+            const std::size_t len = fill(ring.data(next) + sizeof(VnetHeader));
+            if (len == 0)
+                break;
+            VnetHeader vnet{};
+            // hdr_len makes the kernel copy the whole frame into the skb's linear part, as
+            // a NIC driver's skbs have their headers; without it everything after the
+            // Ethernet header would stay in the ring's pages and every receiver would
+            // first have to pull it.
+            vnet.hdr_len = static_cast<std::uint16_t>(len);
+            std::memcpy(ring.data(next), &vnet, sizeof vnet);
+            h->tp_len = static_cast<std::uint32_t>(sizeof vnet + len);
             __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
         }
         ring.kick();
     }
 }
 
-} // namespace fp::bench
+} // namespace
+
+void send_frames_for(const std::string &ifname, const std::vector<std::uint8_t> &frame, double seconds)
+{
+    if (frame.size() > kMaxFrame)
+        throw Error("the generator sends frames of at most 200 bytes");
+    TxRing ring(ifname);
+    const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    drive(
+        ring, [&] { return Clock::now() >= end; },
+        [&](std::uint8_t *out) {
+            std::memcpy(out, frame.data(), frame.size());
+            return frame.size();
+        });
+}
+
+double send_made_frames(const std::string &ifname, std::uint64_t count, const FrameMaker &make)
+{
+    TxRing ring(ifname);
+    std::uint64_t made = 0;
+    const auto start = Clock::now();
+    drive(
+        ring, [&] { return made >= count; },
+        [&](std::uint8_t *out) -> std::size_t {
+            if (made >= count)
+                return 0;
+            const std::size_t len = make(made++, out);
+            if (len > kMaxFrame)
+                throw Error("a generated frame is longer than 200 bytes");
+            return len;
+        });
+    // The last frames may still be in the ring: wait until the kernel took them all.
+    for (unsigned i = 0; i < kSlots; ++i)
+        while (__atomic_load_n(&ring.slot(i)->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE)
+            ring.kick();
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+} // namespace fp

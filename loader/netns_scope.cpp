@@ -9,7 +9,7 @@
 
 #include "error.hpp"
 
-namespace fp::bench {
+namespace fp {
 
 NetnsScope::NetnsScope(const std::string &netns)
 {
@@ -31,8 +31,8 @@ NetnsScope::NetnsScope(const std::string &netns)
 NetnsScope::~NetnsScope()
 {
     if (::setns(home_fd_, CLONE_NEWNET) != 0)
-        std::perror("flatpath-bench: return to the bench's network namespace");
+        std::perror("flatpath: return to the thread's own network namespace");
     ::close(home_fd_);
 }
 
-} // namespace fp::bench
+} // namespace fp
