@@ -34,6 +34,14 @@ static __always_inline void fp_count_from(__u32 slot, __u32 len)
 	}
 }
 
+/* Whether forwarding pkt would take its TTL (hop limit) to 0. */
+static __always_inline int fp_ttl_expires(const struct fp_pkt *pkt)
+{
+	if (pkt->l3 == FP_L3_IPV4)
+		return pkt->ip4->ttl <= 1;
+	return pkt->ip6->hop_limit <= 1;
+}
+
 /* Returns 0 after decrementing, or -FP_PASS_TTL when the packet must not be
  * forwarded: the stack then answers with ICMP time exceeded, as a router does. */
 static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
@@ -42,7 +50,7 @@ static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
 		struct iphdr *ip = pkt->ip4;
 		__be16 old, new;
 
-		if (ip->ttl <= 1)
+		if (fp_ttl_expires(pkt))
 			return -FP_PASS_TTL;
 		old = *(__be16 *)&ip->ttl; /* TTL and protocol share one checksum word */
 		ip->ttl--;
@@ -50,7 +58,7 @@ static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
 		ip->check = fp_csum_replace2(ip->check, old, new);
 		return 0;
 	}
-	if (pkt->ip6->hop_limit <= 1)
+	if (fp_ttl_expires(pkt))
 		return -FP_PASS_TTL;
 	pkt->ip6->hop_limit--;
 	return 0;

@@ -69,13 +69,19 @@ static __always_inline int fp_parse_icmp_quote(const struct fp_pkt *pkt, struct 
 		fp_addr_from_v4(&q->dst, ip->daddr);
 	} else {
 		struct ipv6hdr *ip6 = data + off;
+		__u8 frag = FP_FRAG_NONE;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return -1;
-		q->proto = ip6->nexthdr; /* a quote with extension headers is not followed */
+		q->proto = ip6->nexthdr;
 		q->l4_off = off + sizeof(*ip6);
 		fp_addr_from_v6(&q->src, &ip6->saddr);
 		fp_addr_from_v6(&q->dst, &ip6->daddr);
+		/* The quoted packet's own extension headers (a fragment header, destination
+		 * options): its ports are behind them, and an error about a translated flow
+		 * must be translated whatever the quote carries. */
+		if (fp_ipv6_skip_ext(data, data_end, &q->l4_off, &q->proto, &frag) < 0 || frag == FP_FRAG_LATER)
+			return -1;
 	}
 	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
 		return -1;
@@ -199,6 +205,11 @@ static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp
 	/* Fragments are left to the stack, counted: only the first carries the ports. */
 	if (pkt->l4.frag != FP_FRAG_NONE)
 		return -FP_PASS_FRAGMENT;
+	/* A packet that cannot be forwarded is not translated: the stack sees it as sent, to
+	 * the host's own address, and no flow is made for a packet never delivered (an ICMP
+	 * time exceeded would otherwise quote the backend's address). */
+	if (fp_ttl_expires(pkt))
+		return -FP_PASS_TTL;
 	if (fp_is_icmp_error(pkt)) {
 		ret = fp_icmp_error_original(ctx, pkt);
 		if (ret <= 0)

@@ -99,39 +99,56 @@ static __always_inline int fp_parse_l4_ipv4(struct fp_pkt *pkt, void *data, void
 	return fp_parse_l4_header(pkt, data, data_end);
 }
 
-static __always_inline int fp_parse_l4_ipv6(struct fp_pkt *pkt, void *data, void *data_end)
+/*
+ * Walks the IPv6 extension headers that start at *off with type *next (hop-by-hop,
+ * routing, fragment, destination options, AH), leaving *off and *next at the first
+ * header that is none of them; *frag says what a fragment header said. Returns 0, or
+ * -FP_DROP_MALFORMED when a header is cut short or the chain goes past FP_L4_MAX_OFF.
+ * The packet's own chain and an ICMPv6 error's quoted one are walked alike.
+ */
+static __always_inline int fp_ipv6_skip_ext(void *data, void *data_end, __u32 *off, __u8 *next, __u8 *frag)
 {
-	__u8 next = pkt->ip6->nexthdr;
-	__u32 off = pkt->l3_off + sizeof(struct ipv6hdr);
 	int i;
 
 #pragma unroll
 	for (i = 0; i < FP_IPV6_MAX_EXT; i++) {
 		__u8 *ext;
+		__u32 o = *off;
 
-		if (next != 0 && next != 43 && next != 44 && next != 60 && next != 51)
+		if (*next != 0 && *next != 43 && *next != 44 && *next != 60 && *next != 51)
 			break;
-		if (off > FP_L4_MAX_OFF)
+		if (o > FP_L4_MAX_OFF)
 			return -FP_DROP_MALFORMED;
-		ext = data + off;
+		ext = data + o;
 		if ((void *)(ext + 8) > data_end)
 			return -FP_DROP_MALFORMED;
-		if (next == 44) { /* fragment header: 8 bytes, offset and M flag in bytes 2-3 */
-			__u16 frag = bpf_ntohs(*(__be16 *)(ext + 2));
+		if (*next == 44) { /* fragment header: 8 bytes, offset and M flag in bytes 2-3 */
+			__u16 f = bpf_ntohs(*(__be16 *)(ext + 2));
 
-			pkt->l4.frag = (frag & 0xfff8) ? FP_FRAG_LATER : (frag & 1) ? FP_FRAG_FIRST : FP_FRAG_NONE;
-			next = ext[0];
-			off += 8;
-			continue;
+			*frag = (f & 0xfff8) ? FP_FRAG_LATER : (f & 1) ? FP_FRAG_FIRST : FP_FRAG_NONE;
+			*off = o + 8;
+		} else if (*next == 51) { /* AH: length in 4-byte units, minus 2 */
+			*off = o + (ext[1] + 2) * 4;
+		} else {
+			*off = o + (ext[1] + 1) * 8;
 		}
-		if (next == 51) /* AH: length in 4-byte units, minus 2 */
-			off += (ext[1] + 2) * 4;
-		else
-			off += (ext[1] + 1) * 8;
-		next = ext[0];
+		*next = ext[0];
 	}
+	return 0;
+}
+
+static __always_inline int fp_parse_l4_ipv6(struct fp_pkt *pkt, void *data, void *data_end)
+{
+	__u8 next = pkt->ip6->nexthdr;
+	__u32 off = pkt->l3_off + sizeof(struct ipv6hdr);
+	__u8 frag = FP_FRAG_NONE;
+	int ret = fp_ipv6_skip_ext(data, data_end, &off, &next, &frag);
+
+	if (ret < 0)
+		return ret;
 	pkt->l4.proto = next;
 	pkt->l4.off = off;
+	pkt->l4.frag = frag;
 	if (pkt->l4.frag == FP_FRAG_LATER)
 		return 0;
 	return fp_parse_l4_header(pkt, data, data_end);

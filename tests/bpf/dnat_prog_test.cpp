@@ -424,6 +424,52 @@ TEST_F(DnatTest, PortUnreachableFromTheBackendReachesTheClient)
     expect(run_tc(Program::TcEndpoint, h2, err.bytes()), kTcRedirect, routed_to_lan(want));
 }
 
+// An ICMPv6 error from the backend about a packet that carried extension headers (here
+// destination options): the ports are behind them, and the error still leaves from the
+// published address, quoting what the client sent.
+TEST_F(DnatTest, Icmpv6ErrorsQuotingExtensionHeadersAreTranslated)
+{
+    Packet syn = lan_to(kHost6, 8080);
+    syn.ipv6_ext = {60};
+    expect(run_xdp(up0, syn.bytes()), XDP_REDIRECT, dnatted(syn, kE1v6, 80, kH1, kC1));
+    Packet delivered = syn;
+    delivered.dst = kE1v6;
+    delivered.dport = 80;
+    delivered.ttl--;
+    Packet err = sent_by(kC1, kH1, kE1v6, 0, syn.src, 0);
+    err.proto = 58;
+    err.icmp_type = 1; // destination unreachable
+    err.icmp_code = 4; // port unreachable
+    err.icmp_quote = delivered.quoted();
+    Packet as_sent = syn;
+    as_sent.ttl--;
+    Packet want = err;
+    want.src = kHost6;
+    want.icmp_quote = as_sent.quoted();
+    expect(run_tc(Program::TcEndpoint, h1, err.bytes()), kTcRedirect, routed_to_lan(want));
+}
+
+// A packet whose TTL (hop limit) ends at the host is not translated and makes no flow:
+// the stack sees it as the client sent it, to the host's own address, so whatever it
+// answers names the published address, never the backend's.
+TEST_F(DnatTest, APacketThatCannotBeForwardedIsNotTranslated)
+{
+    for (const IpAddr &host : {kHost4, kHost6}) {
+        SCOPED_TRACE(host.str());
+        Packet in = lan_to(host, 8080);
+        in.ttl = 1;
+        const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_TTL);
+        expect(run_xdp(up0, in.bytes()), XDP_PASS, in);
+        EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_TTL), before + 1);
+        expect(run_tc(Program::TcUplink, up0, in.bytes()), kTcOk, in);
+    }
+    Packet hairpin = sent_by(kC2, kH2, kE2v4, 40000, kHost4, 8080, kTcp, kSyn);
+    hairpin.ttl = 1;
+    expect(run_tc(Program::TcEndpoint, h2, hairpin.bytes()), kTcOk, hairpin);
+    EXPECT_TRUE(maps->ct.entries().empty());
+    EXPECT_TRUE(maps->ct_new.entries().empty());
+}
+
 TEST_F(DnatTest, UnrelatedIcmpErrorsGoToTheStack)
 {
     Packet err = from_lan();

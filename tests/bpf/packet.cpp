@@ -142,7 +142,7 @@ Bytes Packet::quoted() const
 {
     Bytes b = bytes();
     const std::size_t l3 = vlan ? 18 : 14;
-    const std::size_t ip_len = this->l3 == L3::IPv4 ? 20 : 40;
+    const std::size_t ip_len = this->l3 == L3::IPv4 ? 20 : 40 + 8 * ipv6_ext.size();
     b.erase(b.begin(), b.begin() + static_cast<long>(l3));
     b.resize(std::min(b.size(), ip_len + 8));
     return b;

@@ -42,8 +42,8 @@ struct Packet {
     std::uint32_t icmp_rest = 0;               // the 4 bytes after the checksum (MTU for "too big")
 
     Bytes bytes() const;
-    // The IP packet without its Ethernet header, cut after the IP header and 8 more bytes:
-    // what an ICMP error quotes.
+    // The IP packet without its Ethernet header, cut after the IP header (with its IPv6
+    // extension headers) and 8 more bytes: what an ICMP error quotes at least.
     Bytes quoted() const;
 };
 
