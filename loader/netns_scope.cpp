@@ -35,4 +35,10 @@ NetnsScope::~NetnsScope()
     ::close(home_fd_);
 }
 
+Socket socket_in_netns(const std::string &netns, int domain, int type, int protocol)
+{
+    NetnsScope in(netns);
+    return Socket(::socket(domain, type | SOCK_CLOEXEC, protocol));
+}
+
 } // namespace fp

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "sockets.hpp"
+
 namespace fp {
 
 class NetnsScope {
@@ -18,5 +20,8 @@ public:
 private:
     int home_fd_ = -1;
 };
+
+// A socket made in netns: it lives on there, whichever thread uses it.
+Socket socket_in_netns(const std::string &netns, int domain, int type, int protocol = 0);
 
 } // namespace fp

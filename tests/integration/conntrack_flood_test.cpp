@@ -29,13 +29,6 @@ namespace {
 constexpr std::uint64_t kFloodFlows = 3'000'000;
 constexpr std::uint16_t kPublished = 8080, kBackendPort = 7001;
 
-// A socket made in netns (it lives on there whichever thread uses it).
-Socket socket_in(const std::string &netns, int domain, int type, int protocol = 0)
-{
-    NetnsScope in(netns);
-    return Socket(::socket(domain, type | SOCK_CLOEXEC, protocol));
-}
-
 // Waits up to timeout_ms for fd to be readable.
 bool readable(int fd, int timeout_ms)
 {
@@ -58,7 +51,7 @@ std::string read_some(int fd, int timeout_ms)
 class SourceCounter {
 public:
     SourceCounter(const std::string &netns, const IpAddr &source)
-        : sock_(socket_in(netns, AF_PACKET, SOCK_RAW, htons(ETH_P_IP)))
+        : sock_(socket_in_netns(netns, AF_PACKET, SOCK_RAW, htons(ETH_P_IP)))
     {
         const std::uint32_t want = ntohl(source.raw().w[3]);
         sock_filter code[] = {
@@ -102,7 +95,7 @@ protected:
     };
     Connection connect_through(int listener)
     {
-        Socket client = socket_in(topo->lan_ns(), AF_INET, SOCK_STREAM);
+        Socket client = socket_in_netns(topo->lan_ns(), AF_INET, SOCK_STREAM);
         const SockAddr to = sockaddr_of(host4, kPublished);
         if (::connect(client.get(), to.ptr(), to.len) != 0)
             throw_errno("connect to the published port", errno);
@@ -134,7 +127,7 @@ TEST_F(ConntrackFloodTest, EstablishedFlowsSurviveAFloodOfNewFlows)
               "--host-ip", host4.str()});
     host({"ip", "route", "add", "198.18.0.0/15", "via", topo->lan_v4().str()}); // the flood's answers go back
 
-    Socket listener = socket_in(c1().ns, AF_INET, SOCK_STREAM);
+    Socket listener = socket_in_netns(c1().ns, AF_INET, SOCK_STREAM);
     {
         const SockAddr any = sockaddr_of(IpAddr::parse("0.0.0.0"), kBackendPort);
         const int one = 1;

@@ -1,8 +1,15 @@
 // Published ports through the real datapath: a LAN client reaches a container
 // through the host's address, the container sees the client's own address, and
 // no iptables or nft rule is involved.
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "demo.hpp"
 #include "netns_fixture.hpp"
+#include "netns_scope.hpp"
 
 namespace fp::test {
 namespace {
@@ -71,6 +78,35 @@ TEST_F(DnatNetnsTest, ClosedBackendPortsAreRefusedNotSilent)
     EXPECT_EQ(udp_refusal(topo->lan_ns(), {host4, 5353}), "Connection refused");
     EXPECT_EQ(udp_refusal(topo->lan_ns(), {host6, 5353}), "Connection refused");
     EXPECT_EQ(tcp_refusal(topo->lan_ns(), {host4, 8080}), "Connection refused");
+}
+
+// A datagram to a published port whose TTL ends at the host (traceroute's first probe):
+// flatpath leaves it untranslated, so the host answers as itself (port unreachable from
+// its own address) instead of a time exceeded quoting the backend; the backend gets
+// nothing and no flow is made.
+TEST_F(DnatNetnsTest, AnExpiringTtlIsAnsweredByTheHostNotTheBackend)
+{
+    start();
+    flatpath({"dnat", "add", "udp", "5353", c1().v4.str() + ":7002"});
+    Socket backend = socket_in_netns(c1().ns, AF_INET, SOCK_DGRAM);
+    const SockAddr at = sockaddr_of(c1().v4, 7002);
+    ASSERT_EQ(::bind(backend.get(), at.ptr(), at.len), 0);
+
+    Socket probe = socket_in_netns(topo->lan_ns(), AF_INET, SOCK_DGRAM);
+    const int ttl = 1;
+    ASSERT_EQ(::setsockopt(probe.get(), IPPROTO_IP, IP_TTL, &ttl, sizeof ttl), 0);
+    const SockAddr to = sockaddr_of(host4, 5353);
+    ASSERT_EQ(::connect(probe.get(), to.ptr(), to.len), 0);
+    ASSERT_EQ(::send(probe.get(), "probe", 5, 0), 5);
+    pollfd p{probe.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1) << "no answer to the probe";
+    char buf[16];
+    EXPECT_LT(::recv(probe.get(), buf, sizeof buf, 0), 0);
+    EXPECT_EQ(errno, ECONNREFUSED) << std::strerror(errno);
+
+    pollfd b{backend.get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&b, 1, 200), 0) << "the backend got a packet that expired on the way";
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u);
 }
 
 // Hairpin: a container reaching a port another container publishes keeps its own
