@@ -16,7 +16,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	const struct fp_config *cfg;
 	struct fp_pkt pkt;
 	__u32 slot = 0, zone = 0;
-	int parsed, ret;
+	int parsed, checked = 0, ret;
 
 	/* Tagged frames never leave a container: the stack strips VID-0 tags (and a VLAN
 	 * device others) and would route what anti-spoofing never saw the source of. A tag
@@ -30,12 +30,20 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 		return parsed;
 	if (parsed == -FP_PASS_VLAN)
 		return -FP_DROP_VLAN;
+	/* Before anti-spoofing: an IPv4-mapped IPv6 source would look up as the IPv4 one. */
+	if (parsed == 0) {
+		checked = fp_check_l3(&pkt, ctx_len(ctx));
+		if (checked <= -FP_DROP_FIRST)
+			return checked;
+	}
 	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot, &zone);
 	if (ret < 0)
 		return ret;
 	fp_count_from(slot, ctx_len(ctx));
 	if (parsed < 0)
 		return parsed;
+	if (checked < 0)
+		return checked;
 	if (pkt.l3 == FP_L3_IPV6 && fp_ipv6_link_scoped(&pkt.src))
 		return -FP_PASS_LINK_LOCAL;
 

@@ -334,15 +334,17 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_OTHER_ZONE, 11, "pass_other_zone", "between endpoints of two different zones (networks): the host's firewall decides") \
 	X(FP_PASS_NO_ROUTE, 12, "pass_no_route", "a translated reply the host's routes do not forward (local, unreachable, too big): the stack answers") \
 	X(FP_PASS_GSO, 13, "pass_gso", "XDP: a frame larger than the uplink's MTU (an aggregated skb under generic XDP): tc takes it") \
+	X(FP_PASS_IP_OPTIONS, 14, "pass_ip_options", "IPv4 header options (record route, router alert): the stack processes them, as a router must") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device") \
-	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated Ethernet/IP/L4 header, bad IHL or version") \
+	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \
 	X(FP_DROP_NOT_ENDPOINT, 35, "drop_not_endpoint", "from_container ran on a device with no endpoint") \
 	X(FP_DROP_REDIRECT, 36, "drop_redirect", "XDP: the destination device is missing from the devmap (a bug)") \
-	X(FP_DROP_CT_FULL, 37, "drop_ct_full", "a conntrack entry could not be written") \
+	X(FP_DROP_CT_FULL, 37, "drop_ct_full", "no conntrack entry could be written (the assured table is full): the packet is dropped, never sent on untranslated") \
 	X(FP_DROP_NAT, 38, "drop_nat", "rewriting a packet failed") \
 	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)") \
-	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)")
+	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)") \
+	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

@@ -2,10 +2,11 @@
 /*
  * Transport-layer view of a parsed packet, for NAT and conntrack.
  *
- * Contract: fp_parse_l4() fills pkt->l4 from a packet fp_parse() accepted and
- * returns 0; the ports are left 0 for protocols without them and for
- * non-first fragments (pkt->l4.frag says which). It returns -FP_DROP_MALFORMED
- * when a TCP/UDP/ICMP header is cut short. It stores offsets, not pointers,
+ * Contract: fp_parse_l4() fills pkt->l4 from a packet fp_parse() and
+ * fp_check_l3() accepted and returns 0; the ports are left 0 for protocols
+ * without them and for non-first fragments (pkt->l4.frag says which). It
+ * returns -FP_DROP_MALFORMED when a TCP/UDP/ICMP header is cut short or does
+ * not fit the IP packet (TCP data offset, UDP length). It stores offsets, not pointers,
  * because NAT moves packet data under tc.
  */
 #ifndef FP_LIB_L4_H
@@ -35,7 +36,8 @@ enum fp_frag {
 	FP_FRAG_LATER = 2, /* no L4 header */
 };
 
-static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, void *data_end)
+/* ip_end: where the IP packet ends (its lengths, checked against the frame). */
+static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, void *data_end, __u32 ip_end)
 {
 	__u32 off = pkt->l4.off;
 	void *l4;
@@ -50,6 +52,9 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 
 		if ((void *)(th + 1) > data_end)
 			return -FP_DROP_MALFORMED;
+		/* The data offset covers at least the fixed header and ends inside the packet. */
+		if (th->doff < 5 || off + th->doff * 4 > ip_end)
+			return -FP_DROP_MALFORMED;
 		pkt->l4.sport = th->source;
 		pkt->l4.dport = th->dest;
 		pkt->l4.tcp_flags = ((__u8 *)th)[13];
@@ -62,6 +67,9 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 		struct udphdr *uh = l4;
 
 		if ((void *)(uh + 1) > data_end)
+			return -FP_DROP_MALFORMED;
+		/* Its length covers its header and ends inside the packet (0, a jumbogram's, too). */
+		if (bpf_ntohs(uh->len) < sizeof(*uh) || off + bpf_ntohs(uh->len) > ip_end)
 			return -FP_DROP_MALFORMED;
 		pkt->l4.sport = uh->source;
 		pkt->l4.dport = uh->dest;
@@ -96,7 +104,7 @@ static __always_inline int fp_parse_l4_ipv4(struct fp_pkt *pkt, void *data, void
 		pkt->l4.frag = FP_FRAG_FIRST;
 	if (pkt->l4.frag == FP_FRAG_LATER)
 		return 0;
-	return fp_parse_l4_header(pkt, data, data_end);
+	return fp_parse_l4_header(pkt, data, data_end, pkt->l3_off + bpf_ntohs(ip->tot_len));
 }
 
 /*
@@ -151,7 +159,8 @@ static __always_inline int fp_parse_l4_ipv6(struct fp_pkt *pkt, void *data, void
 	pkt->l4.frag = frag;
 	if (pkt->l4.frag == FP_FRAG_LATER)
 		return 0;
-	return fp_parse_l4_header(pkt, data, data_end);
+	return fp_parse_l4_header(pkt, data, data_end,
+				  pkt->l3_off + sizeof(struct ipv6hdr) + bpf_ntohs(pkt->ip6->payload_len));
 }
 
 static __always_inline int fp_parse_l4(struct fp_pkt *pkt, void *data, void *data_end)

@@ -125,6 +125,56 @@ static __always_inline int fp_parse(struct fp_pkt *pkt, void *data, void *data_e
 	}
 }
 
+/* ::ffff:0:0/96: how fp_addr holds IPv4, so never a real IPv6 address. */
+static __always_inline int fp_addr_v4_mapped(const union fp_addr *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(0x0000ffff);
+}
+
+/* The 16-bit one's complement sum of an IPv4 header without options is 0xffff. */
+static __always_inline int fp_ipv4_csum_ok(const struct iphdr *ip)
+{
+	const __u32 *w = (const __u32 *)ip;
+	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
+ * Checks of a packet as it arrived, before anything forwards or tracks it: the IP
+ * lengths against the frame (frame_len: all of it, not only the linear part), the
+ * IPv4 header checksum, addresses that never appear on a link. Returns 0, a drop
+ * reason, or -FP_PASS_IP_OPTIONS for an IPv4 header with options, which a router must
+ * process (the stack does). Padding after the IP packet (short Ethernet frames) is
+ * allowed, as the stack allows it.
+ */
+static __always_inline int fp_check_l3(const struct fp_pkt *pkt, __u32 frame_len)
+{
+	__u32 room = frame_len - pkt->l3_off;
+
+	if (pkt->l3 == FP_L3_IPV4) {
+		const struct iphdr *ip = pkt->ip4;
+		__u32 tot = bpf_ntohs(ip->tot_len);
+
+		if (tot < sizeof(*ip) || tot > room)
+			return -FP_DROP_MALFORMED;
+		if (ip->ihl != 5)
+			return -FP_PASS_IP_OPTIONS;
+		if (!fp_ipv4_csum_ok(ip))
+			return -FP_DROP_MALFORMED;
+		return 0;
+	}
+	if (bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr) > room)
+		return -FP_DROP_MALFORMED;
+	if (fp_addr_v4_mapped(&pkt->src) || fp_addr_v4_mapped(&pkt->dst))
+		return -FP_DROP_V4_MAPPED;
+	return 0;
+}
+
 /* fe80::/10 or ::, the sources of NDP and duplicate address detection. */
 static __always_inline int fp_ipv6_link_scoped(const union fp_addr *a)
 {

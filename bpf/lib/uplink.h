@@ -25,6 +25,9 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 		return -FP_PASS_NOT_FOR_HOST;
 	if (ctx_oversized(ctx))
 		return -FP_PASS_GSO;
+	ret = fp_check_l3(&pkt, ctx_len(ctx));
+	if (ret < 0)
+		return ret;
 	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;

@@ -20,6 +20,30 @@ Bytes truncated(Bytes b, std::size_t len)
     return b;
 }
 
+// E1's IPv4 packet with its total length set to len (header checksum kept right).
+Bytes ipv4_total_length(std::uint16_t len)
+{
+    Bytes b = from_e1().bytes();
+    b[16] = static_cast<std::uint8_t>(len >> 8);
+    b[17] = static_cast<std::uint8_t>(len);
+    refresh_ipv4_checksum(b);
+    return b;
+}
+
+// p with four bytes of IPv4 options (NOP NOP NOP EOL) after its header.
+Bytes with_ipv4_options(const Packet &p)
+{
+    Bytes b = p.bytes();
+    const std::uint8_t options[] = {1, 1, 1, 0};
+    b.insert(b.begin() + 34, std::begin(options), std::end(options));
+    b[14] = 0x46;
+    const std::uint16_t total = static_cast<std::uint16_t>((b[16] << 8 | b[17]) + 4);
+    b[16] = static_cast<std::uint8_t>(total >> 8);
+    b[17] = static_cast<std::uint8_t>(total);
+    refresh_ipv4_checksum(b);
+    return b;
+}
+
 enum class DevId { H1, UP0 };
 enum class Hook { TcEndpoint, TcUplink, Xdp };
 
@@ -82,6 +106,27 @@ std::vector<Case> cases()
          FP_DROP_MALFORMED, {}},
         {"IP version 5 in an IPv4 frame is dropped", Hook::TcEndpoint, DevId::H1,
          [] { auto b = from_e1().bytes(); b[14] = 0x55; return b; }, kTcShot, {}, FP_DROP_MALFORMED, {}},
+        {"IPv4 total length past the frame is dropped", Hook::TcEndpoint, DevId::H1,
+         [] { return ipv4_total_length(static_cast<std::uint16_t>(from_e1().bytes().size() - 14 + 1)); }, kTcShot, {},
+         FP_DROP_MALFORMED, {}},
+        {"IPv4 total length shorter than its header is dropped", Hook::TcEndpoint, DevId::H1,
+         [] { return ipv4_total_length(19); }, kTcShot, {}, FP_DROP_MALFORMED, {}},
+        {"Ethernet padding after the IPv4 packet is allowed", Hook::TcEndpoint, DevId::H1,
+         [] { auto b = from_e1().bytes(); b.resize(b.size() + 6); return b; }, kTcRedirect,
+         [] { auto b = routed(from_e1(), kH2, kC2).bytes(); b.resize(b.size() + 6); return b; }, {}, 2},
+        {"a bad IPv4 header checksum is dropped", Hook::TcEndpoint, DevId::H1,
+         [] { auto b = from_e1().bytes(); b[24] ^= 0x01; return b; }, kTcShot, {}, FP_DROP_MALFORMED, {}},
+        {"IPv4 options go to the stack", Hook::TcEndpoint, DevId::H1, [] { return with_ipv4_options(from_e1()); },
+         kTcOk, {}, FP_PASS_IP_OPTIONS, {}},
+        {"IPv4 options with a spoofed source are dropped", Hook::TcEndpoint, DevId::H1,
+         [] { auto p = from_e1(); p.src = IpAddr::parse("10.0.0.2"); return with_ipv4_options(p); }, kTcShot, {},
+         FP_DROP_SPOOF_IP, {}},
+        {"IPv6 payload length past the frame is dropped", Hook::TcEndpoint, DevId::H1,
+         [] { auto b = from_e1(L3::IPv6).bytes(); b[19] = static_cast<std::uint8_t>(b[19] + 1); return b; }, kTcShot,
+         {}, FP_DROP_MALFORMED, {}},
+        {"an IPv4-mapped IPv6 source is not taken for the endpoint's IPv4 address", Hook::TcEndpoint, DevId::H1,
+         [] { auto p = from_e1(L3::IPv6); p.src = IpAddr::parse("10.0.0.1"); /* written as ::ffff:10.0.0.1 */ return p.bytes(); }, kTcShot, {},
+         FP_DROP_V4_MAPPED, {}},
         {"VLAN-tagged frame from a container is dropped", Hook::TcEndpoint, DevId::H1,
          [] { auto p = from_e1(); p.vlan = 7; return p.bytes(); }, kTcShot, {}, FP_DROP_VLAN, {}},
         {"two VID-0 tags around another endpoint's source are dropped", Hook::TcEndpoint, DevId::H1,
@@ -158,6 +203,21 @@ std::vector<Case> cases()
          [] { return truncated(from_lan(L3::IPv6).bytes(), 14 + 39); }, XDP_DROP, {}, FP_DROP_MALFORMED, {}},
         {"XDP: bad IHL is dropped", Hook::Xdp, DevId::UP0,
          [] { auto b = from_lan().bytes(); b[14] = 0x43; return b; }, XDP_DROP, {}, FP_DROP_MALFORMED, {}},
+        {"XDP: a bad IPv4 header checksum is dropped", Hook::Xdp, DevId::UP0,
+         [] { auto b = from_lan().bytes(); b[22] ^= 0x10; return b; }, XDP_DROP, {}, FP_DROP_MALFORMED, {}},
+        {"XDP: IPv4 options go to the stack", Hook::Xdp, DevId::UP0, [] { return with_ipv4_options(from_lan()); },
+         XDP_PASS, {}, FP_PASS_IP_OPTIONS, {}},
+        {"XDP: IPv6 to an IPv4-mapped address is dropped", Hook::Xdp, DevId::UP0,
+         [] { auto p = from_lan(L3::IPv6); p.dst = IpAddr::parse("10.0.0.1"); /* ::ffff:10.0.0.1 */ return p.bytes(); }, XDP_DROP, {},
+         FP_DROP_V4_MAPPED, {}},
+        {"tc: IPv4 total length past the frame is dropped", Hook::TcUplink, DevId::UP0,
+         [] {
+             auto b = from_lan().bytes();
+             b[17] = static_cast<std::uint8_t>(b[17] + 1);
+             refresh_ipv4_checksum(b);
+             return b;
+         },
+         kTcShot, {}, FP_DROP_MALFORMED, {}},
         {"XDP: a tun endpoint is left to the stack", Hook::Xdp, DevId::UP0,
          [] { auto p = from_lan(); p.dst = IpAddr::parse("10.0.0.3"); return p.bytes(); }, XDP_PASS, {},
          FP_PASS_KIND, {}},

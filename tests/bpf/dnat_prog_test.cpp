@@ -228,14 +228,39 @@ TEST_F(DnatTest, ZeroUdpChecksumStaysZero)
 
 TEST_F(DnatTest, FragmentsGoToTheStackCounted)
 {
-    Bytes b = lan_to(kHost4, 5353, kUdp).bytes();
-    b[14 + 6] = 0x00;
-    b[14 + 7] = 0x10; // fragment offset 16 (x8 bytes): not the first fragment
+    Packet frag = lan_to(kHost4, 5353, kUdp);
+    frag.ipv4_frag = 0x0010; // fragment offset 16 (x8 bytes): not the first fragment
+    const Bytes b = frag.bytes();
     const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_FRAGMENT);
     const RunResult r = run_xdp(up0, b);
     EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_PASS));
     EXPECT_EQ(r.out, b);
     EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_FRAGMENT), before + 1);
+}
+
+// Transport headers that do not fit their packet are dropped before they are tracked
+// (each would otherwise make a flow for a packet the backend drops).
+TEST_F(DnatTest, MalformedTransportHeadersMakeNoFlow)
+{
+    const auto with = [](Packet p, std::size_t at, std::uint8_t value) {
+        Bytes b = p.bytes();
+        b[at] = value;
+        return b;
+    };
+    constexpr std::size_t kL4 = 14 + 20;
+    const std::vector<std::pair<const char *, Bytes>> rows = {
+        {"TCP data offset 4", with(lan_to(kHost4, 8080), kL4 + 12, 0x40)},
+        {"TCP data offset past the segment", with(lan_to(kHost4, 8080), kL4 + 12, 0xf0)},
+        {"UDP length 0", with(lan_to(kHost4, 5353, kUdp), kL4 + 5, 0)},
+        {"UDP length past the packet", with(lan_to(kHost4, 5353, kUdp), kL4 + 5, 0xff)},
+    };
+    for (const auto &[what, frame] : rows) {
+        SCOPED_TRACE(what);
+        const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_MALFORMED);
+        EXPECT_EQ(run_xdp(up0, frame).retval, static_cast<std::uint32_t>(XDP_DROP));
+        EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_MALFORMED), before + 1);
+    }
+    EXPECT_TRUE(maps->ct_new.entries().empty());
 }
 
 // Without any DNAT entry counted in fp_config, the NAT path is skipped altogether.

@@ -93,7 +93,8 @@ Bytes Packet::bytes() const
         const std::size_t ip = b.size();
         const std::uint16_t total = static_cast<std::uint16_t>(20 + udp.size());
         const std::uint8_t hdr[20] = {0x45, 0, static_cast<std::uint8_t>(total >> 8), static_cast<std::uint8_t>(total),
-                                      0x12, 0x34, 0x40, 0, ttl, proto, 0, 0};
+                                      0x12, 0x34, static_cast<std::uint8_t>(ipv4_frag >> 8),
+                                      static_cast<std::uint8_t>(ipv4_frag), ttl, proto, 0, 0};
         put_bytes(b, hdr, 12);
         put_bytes(b, src.raw().b + 12, 4);
         put_bytes(b, dst.raw().b + 12, 4);
@@ -146,6 +147,13 @@ Bytes Packet::quoted() const
     b.erase(b.begin(), b.begin() + static_cast<long>(l3));
     b.resize(std::min(b.size(), ip_len + 8));
     return b;
+}
+
+void refresh_ipv4_checksum(Bytes &frame)
+{
+    const std::size_t ip = 14, len = (frame[ip] & 0x0f) * 4u;
+    set16(frame, ip + 10, 0);
+    set16(frame, ip + 10, fold(sum16(&frame[ip], len)));
 }
 
 std::string hex_diff(const Bytes &expected, const Bytes &got)

@@ -25,6 +25,7 @@ struct Packet {
     IpAddr src = IpAddr::parse("10.0.0.1");
     IpAddr dst = IpAddr::parse("10.0.0.2");
     std::uint8_t ttl = 64;                     // or hop limit
+    std::uint16_t ipv4_frag = 0x4000;          // IPv4 flags and fragment offset (DF)
     std::vector<std::uint8_t> ipv6_ext;        // extension header types, in order (0 hop-by-hop, 60 dest opts, ...)
     std::uint8_t proto = 17;                   // 17 UDP or 6 TCP
     std::uint8_t tcp_flags = 0x02;             // SYN
@@ -46,6 +47,9 @@ struct Packet {
     // extension headers) and 8 more bytes: what an ICMP error quotes at least.
     Bytes quoted() const;
 };
+
+// After a test changed an untagged IPv4 frame's header: its header checksum made right.
+void refresh_ipv4_checksum(Bytes &frame);
 
 // "offset: expected got" lines for the bytes that differ, plus both packets in hex.
 std::string hex_diff(const Bytes &expected, const Bytes &got);
