@@ -10,6 +10,8 @@
 #include "conntrack.hpp"
 #include "datapath_lock.hpp"
 #include "dnat_table.hpp"
+#include "error.hpp"
+#include "local_addrs.hpp"
 #include "table.hpp"
 
 namespace fp {
@@ -29,6 +31,22 @@ IpAddr published_host(const std::string &host_ip, const IpAddr &family_of)
     return host_ip.empty() ? any_address_like(family_of) : IpAddr::parse(host_ip);
 }
 
+// What `dnat add` refuses before it writes anything: a backend that is no endpoint (the
+// datapath would translate to an address it cannot deliver to), a host address that is
+// none of this host's (nothing would ever arrive there to translate).
+void check_publication(MapSet &maps, const DnatRule &rule, bool host_given)
+{
+    if (!maps.endpoints.lookup(endpoint_key(rule.backend)))
+        throw Error("backend " + rule.backend.str() + " is not a registered endpoint (flatpath endpoint add it first)");
+    if (!host_given)
+        return;
+    if (const std::string_view use = rule.host.special_use(); !use.empty())
+        throw Error("--host-ip " + rule.host.str() + " is a " + std::string(use) + " address, not one of this host's");
+    const std::vector<IpAddr> host = host_addresses();
+    if (std::find(host.begin(), host.end(), rule.host) == host.end())
+        throw Error("--host-ip " + rule.host.str() + " is not an address of this host");
+}
+
 std::string flow_state(const Flow &f, std::uint64_t now)
 {
     const std::uint64_t until = std::max(f.orig.expires_ns, f.reply ? f.reply->expires_ns : 0);
@@ -45,8 +63,7 @@ std::string flow_state(const Flow &f, std::uint64_t now)
 
 std::string addr_port(const fp_addr &a, __be16 port)
 {
-    const IpAddr ip = IpAddr::from_raw(a);
-    return (ip.is_v4() ? ip.str() : "[" + ip.str() + "]") + ":" + std::to_string(ntohs(port));
+    return IpAddr::from_raw(a).with_port(std::to_string(ntohs(port)));
 }
 
 } // namespace
@@ -78,9 +95,10 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
         rule.host = published_host(a->host_ip, backend.addr);
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
+        check_publication(maps, rule, !a->host_ip.empty());
         DnatTable(root, maps).add(rule);
-        std::cout << "published " << rule.published() << " -> " << rule.backend.str() << ":"
-                  << rule.backend_ports.str() << "\n";
+        std::cout << "published " << rule.published() << " -> " << rule.backend.with_port(rule.backend_ports.str())
+                  << "\n";
     });
 
     auto d = std::make_shared<DnatArgs>();
@@ -94,6 +112,8 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
         const std::uint8_t proto = parse_protocol(d->proto);
         const PortRange ports = parse_ports(d->ports);
         const IpAddr host = published_host(d->host_ip, IpAddr::parse(*v6 ? "::" : "0.0.0.0"));
+        if (*v6 && host.is_v4())
+            throw Error("-6 names IPv6 entries, but --host-ip " + host.str() + " is IPv4");
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
         const std::size_t purged = DnatTable(root, maps).remove(host, proto, ports);
@@ -120,10 +140,10 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
             std::cout << j.dump(2) << "\n";
             return;
         }
-        Table t({"PROTO", "HOST", "PORTS", "BACKEND", "BACKEND PORTS"});
+        Table t({"PROTO", "HOST", "PORTS", "BACKEND"});
         for (const auto &r : rules)
             t.add({protocol_name(r.proto), r.any_host() ? "any (" + r.host.str() + ")" : r.host.str(), r.ports.str(),
-                   r.backend.str(), r.backend_ports.str()});
+                   r.backend.with_port(r.backend_ports.str())});
         t.print(std::cout);
     });
 

@@ -71,16 +71,14 @@ void add_endpoint_commands(CLI::App &app, CliContext &ctx)
     });
 
     auto del_addrs = std::make_shared<std::vector<std::string>>();
-    auto *del = ep->add_subcommand("del", "unregister endpoint addresses; a device's last address takes the "
-                                          "device out of the datapath");
+    auto *del = ep->add_subcommand("del", "unregister endpoint addresses (all of them, or none when one is not "
+                                          "registered); a device's last address takes the device out of the datapath");
     del->add_option("ADDR", *del_addrs, "addresses to remove")->required();
     del->callback([&ctx, del_addrs] {
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
         const std::vector<IpAddr> addrs = parse_addrs(*del_addrs); // all valid before any is removed
-        Endpoints eps(root, maps);
-        for (const IpAddr &a : addrs)
-            eps.remove(a);
+        Endpoints(root, maps).remove_all(addrs);
         std::cout << "removed " << addrs.size() << " endpoint address(es)\n";
     });
 

@@ -15,11 +15,6 @@ namespace fp {
 
 namespace {
 
-std::string endpoint_str(const IpAddr &a, const std::string &ports)
-{
-    return (a.is_v4() ? a.str() : "[" + a.str() + "]") + ":" + ports;
-}
-
 fp_dnat_key exact_key(const IpAddr &host, std::uint8_t proto, std::uint16_t port)
 {
     return fp_dnat_key{host.raw(), htons(port), proto, 0};
@@ -38,8 +33,8 @@ bool overlaps(const PortRange &a, std::uint16_t first, std::uint16_t last)
 Error already_published(std::uint8_t proto, const IpAddr &host, const std::string &ports, const IpAddr &to,
                         const std::string &to_ports)
 {
-    return Error(protocol_name(proto) + " " + endpoint_str(host, ports) + " is already published (to " +
-                 endpoint_str(to, to_ports) + ")");
+    return Error(protocol_name(proto) + " " + host.with_port(ports) + " is already published (to " +
+                 to.with_port(to_ports) + ")");
 }
 
 } // namespace
@@ -51,7 +46,7 @@ bool DnatRule::any_host() const
 
 std::string DnatRule::published() const
 {
-    return protocol_name(proto) + " " + endpoint_str(host, ports.str());
+    return protocol_name(proto) + " " + host.with_port(ports.str());
 }
 
 void DnatTable::refuse_overlap(const DnatRule &rule, bool ranges_exist) const
@@ -184,7 +179,7 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
 {
     DatapathLock lock(root_);
     const bool any = is_any_address(host);
-    const std::string what = protocol_name(proto) + " " + endpoint_str(host, ports.str());
+    const std::string what = protocol_name(proto) + " " + host.with_port(ports.str());
     IpAddr backend;
     PortRange backend_ports{};
     if (ports.single()) {

@@ -8,6 +8,7 @@
 #include "datapath_lock.hpp"
 #include "error.hpp"
 #include "interfaces.hpp"
+#include "local_addrs.hpp"
 #include "netdev.hpp"
 #include "rollback.hpp"
 #include "slots.hpp"
@@ -42,6 +43,14 @@ void check_spec(const EndpointSpec &spec, const NetDev &dev, fp_ep_kind kind)
         throw Error("an endpoint needs at least one address");
     if (std::set<IpAddr>(spec.addrs.begin(), spec.addrs.end()).size() != spec.addrs.size())
         throw Error("an address is given twice");
+    const std::vector<IpAddr> host = host_addresses();
+    for (const IpAddr &a : spec.addrs) {
+        if (const std::string_view use = a.special_use(); !use.empty())
+            throw Error(a.str() + " is a " + std::string(use) + " address: an endpoint needs a unicast address");
+        // The host would stop answering it, and traffic to it would go to the container.
+        if (std::find(host.begin(), host.end(), a) != host.end())
+            throw Error(a.str() + " is an address of this host: it cannot be an endpoint's");
+    }
     if (kind == FP_EP_TUN && spec.mac)
         throw Error(dev.name + " is a tun device (no Ethernet header): --mac does not apply");
     if (kind != FP_EP_TUN) {
@@ -114,9 +123,26 @@ void Endpoints::add(const EndpointSpec &spec)
     undo.commit();
 }
 
+void Endpoints::remove_all(const std::vector<IpAddr> &addrs)
+{
+    if (std::set<IpAddr>(addrs.begin(), addrs.end()).size() != addrs.size())
+        throw Error("an address is given twice");
+    DatapathLock lock(root_);
+    for (const IpAddr &a : addrs)
+        if (!maps_.endpoints.lookup(endpoint_key(a)))
+            throw Error("no endpoint " + a.str() + " (nothing was removed)");
+    for (const IpAddr &a : addrs)
+        remove_locked(a);
+}
+
 void Endpoints::remove(const IpAddr &addr)
 {
     DatapathLock lock(root_);
+    remove_locked(addr);
+}
+
+void Endpoints::remove_locked(const IpAddr &addr)
+{
     const auto ep = maps_.endpoints.lookup(endpoint_key(addr));
     if (!ep)
         throw Error("no endpoint " + addr.str());

@@ -42,9 +42,13 @@ public:
     void add(const EndpointSpec &spec);
     // Throws when addr is not registered.
     void remove(const IpAddr &addr);
+    // All of them or none: throws, removing nothing, when one is not registered or one is
+    // given twice.
+    void remove_all(const std::vector<IpAddr> &addrs);
     std::vector<EndpointRow> list() const;
 
 private:
+    void remove_locked(const IpAddr &addr); // the caller holds the datapath lock
     const PinRoot &root_;
     MapSet &maps_;
 };

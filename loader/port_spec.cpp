@@ -82,6 +82,10 @@ Backend parse_backend(std::string_view text)
         const auto colon = text.find(':');
         addr = text.substr(0, colon);
         ports = text.substr(colon + 1);
+    } else if (text.find(':') != std::string_view::npos) {
+        // fd00::5:80 is an address too: a bare IPv6 backend could be misread either way.
+        throw Error("'" + std::string(text) + "': write an IPv6 backend in brackets, [ADDR]:PORT (or [ADDR] for the "
+                    "same port)");
     }
     b.addr = IpAddr::parse(addr);
     if (!ports.empty())

@@ -31,7 +31,8 @@ std::uint8_t parse_protocol(std::string_view text);
 std::string protocol_name(std::uint8_t proto);
 // "80" or "8000-8100"; refuses 0, > 65535, reversed ranges, anything else.
 PortRange parse_ports(std::string_view text);
-// "10.88.0.5", "10.88.0.5:80", "10.88.0.5:8000-8100", "fd00::5", "[fd00::5]:80".
+// "10.88.0.5", "10.88.0.5:80", "10.88.0.5:8000-8100", "[fd00::5]", "[fd00::5]:80"; an
+// IPv6 address only in brackets (fd00::5:80 would be ambiguous).
 Backend parse_backend(std::string_view text);
 // "0x2", "2", "0x2/0xff": value and mask (all ones when not given).
 struct MarkValue {

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "error.hpp"
 
 namespace fp {
@@ -47,6 +49,42 @@ std::string IpAddr::str() const
     else
         inet_ntop(AF_INET6, raw_.b, buf, sizeof buf);
     return buf;
+}
+
+std::string_view IpAddr::special_use() const
+{
+    const std::uint8_t *b = raw_.b;
+    if (is_v4()) {
+        const std::uint8_t *v4 = b + 12;
+        if (v4[0] == 0)
+            return "unspecified";
+        if (v4[0] == 127)
+            return "loopback";
+        if (v4[0] == 169 && v4[1] == 254)
+            return "link-local";
+        if (v4[0] >= 224 && v4[0] <= 239)
+            return "multicast";
+        if (v4[0] == 255 && v4[1] == 255 && v4[2] == 255 && v4[3] == 255)
+            return "broadcast";
+        if (v4[0] >= 240)
+            return "reserved";
+        return "";
+    }
+    static constexpr std::uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (std::all_of(b, b + 16, [](std::uint8_t x) { return x == 0; }))
+        return "unspecified";
+    if (std::memcmp(b, kLoopback, 16) == 0)
+        return "loopback";
+    if (b[0] == 0xff)
+        return "multicast";
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+        return "link-local";
+    return "";
+}
+
+std::string IpAddr::with_port(std::string_view port) const
+{
+    return (is_v4() ? str() : "[" + str() + "]") + ":" + std::string(port);
 }
 
 } // namespace fp

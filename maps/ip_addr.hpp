@@ -18,6 +18,12 @@ public:
 
     bool is_v4() const;
     std::string str() const;
+    // "" for an ordinary unicast address; else what it is ("unspecified", "loopback",
+    // "multicast", "broadcast", "link-local", "reserved"): none of those can be an
+    // endpoint's own address or one a port is published on.
+    std::string_view special_use() const;
+    // "10.0.0.1:80" or "[fd00::1]:80": how an address with a port (or range) is typed.
+    std::string with_port(std::string_view port) const;
     const fp_addr &raw() const { return raw_; }
 
     friend bool operator==(const IpAddr &a, const IpAddr &b)

@@ -42,6 +42,8 @@ TEST_F(DnatNetnsTest, LanReachesPublishedPortsWithItsOwnSourceAddress)
     flatpath({"dnat", "add", "tcp", "8080", "[" + c1().v6.str() + "]:7001", "--host-ip", host6.str()});
     flatpath({"dnat", "add", "udp", "5353", c2().v4.str() + ":7002"});
     flatpath({"dnat", "add", "udp", "5353", "[" + c2().v6.str() + "]:7002"});
+    // Listed the way it is typed: an IPv6 backend in brackets.
+    EXPECT_NE(flatpath({"dnat", "list"}).find("[" + c1().v6.str() + "]:7001"), std::string::npos);
 
     const Received tcp4 = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->lan_ns(), {host4, 8080}, 1 << 20);
     EXPECT_EQ(tcp4.bytes, 1u << 20);
@@ -216,6 +218,17 @@ TEST_F(DnatNetnsTest, BadInputIsRefusedAndChangesNothing)
     expect_refused({"dnat", "add", "udp", "8990-9000", c1().v4.str() + ":8990-9000"}, "is already published");
     expect_refused({"dnat", "del", "tcp", "8081", "--host-ip", host4.str()}, "nothing is published at tcp 10.90.0.1:8081");
     expect_refused({"dnat", "del", "udp", "9000-9005"}, "nothing is published at udp 0.0.0.0:9000-9005");
+    expect_refused({"dnat", "add", "tcp", "8082", "10.91.0.99:80"}, "backend 10.91.0.99 is not a registered endpoint");
+    expect_refused({"dnat", "add", "tcp", "8082", b + ":80", "--host-ip", c2().v4.str()},
+                   "--host-ip " + c2().v4.str() + " is not an address of this host");
+    expect_refused({"dnat", "add", "tcp", "8082", b + ":80", "--host-ip", "224.0.0.1"}, "is a multicast address");
+    expect_refused({"dnat", "add", "tcp", "8082", b + ":80", "--host-ip", "255.255.255.255"}, "is a broadcast address");
+    expect_refused({"dnat", "add", "tcp", "8082", b + ":80", "--host-ip", "169.254.0.1"}, "is a link-local address");
+    expect_refused({"dnat", "add", "tcp", "8082", "[" + c1().v6.str() + "]:80", "--host-ip", "fe80::1"},
+                   "is a link-local address");
+    expect_refused({"dnat", "add", "tcp", "8082", c1().v6.str() + ":5001"}, "write an IPv6 backend in brackets");
+    expect_refused({"dnat", "del", "tcp", "8080", "--host-ip", host4.str(), "-6"},
+                   "-6 names IPv6 entries, but --host-ip 10.90.0.1 is IPv4");
     expect_refused({"mark", "add", "tcp", "80", "0x3/0xff", "--ip", b}, "a mark rule from tcp " + b + ":80 exists already");
     expect_refused({"mark", "add", "tcp", "80", "0x100/0xff"}, "sets bits outside its mask");
     expect_refused({"mark", "add", "tcp", "80-81", "0x1"}, "mark rules take one port");

@@ -138,7 +138,21 @@ TEST_F(LifecycleTest, BadInputWhileUp)
     expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "uplink0", "--mac", mac},
                    "uplink0 is attached as an uplink");
     expect_refused({"endpoint", "add", "10.91.0.50", "--dev", "lo", "--mac", mac}, "an endpoint must be a veth");
+    // Addresses that can never be an endpoint's own: special ones, and the host's.
+    const std::vector<std::pair<std::string, std::string>> not_endpoints = {
+        {"0.0.0.0", "is a unspecified address"},    {"::", "is a unspecified address"},
+        {"127.0.0.1", "is a loopback address"},     {"::1", "is a loopback address"},
+        {"224.0.0.1", "is a multicast address"},    {"ff02::1", "is a multicast address"},
+        {"255.255.255.255", "is a broadcast address"}, {"169.254.1.1", "is a link-local address"},
+        {"fe80::1", "is a link-local address"},     {"10.90.0.1", "is an address of this host"},
+        {"fd90::1", "is an address of this host"},
+    };
+    for (const auto &[addr, why] : not_endpoints)
+        expect_refused({"endpoint", "add", addr, "--dev", "fpc2", "--mac", c2().mac.str()}, addr + " " + why);
     expect_refused({"endpoint", "del", "10.91.0.77"}, "no endpoint 10.91.0.77");
+    // All or nothing: c1's address stays when the second one is unknown or repeated.
+    expect_refused({"endpoint", "del", c1().v4.str(), "10.91.0.99"}, "no endpoint 10.91.0.99 (nothing was removed)");
+    expect_refused({"endpoint", "del", c1().v4.str(), c1().v4.str()}, "an address is given twice");
     expect_refused({"endpoint", "del", c1().v4.str(), "bogus"}, "'bogus' is not an IPv4 or IPv6 address");
     expect_refused({"up", "--uplink", "fpc1"}, "fpc1 is a registered endpoint");
     expect_refused({"attach", "lo", "--role", "endpoint"}, "lo has no endpoint");

@@ -55,9 +55,12 @@ TEST(PortSpec, Backends)
     b = parse_backend("[fd00::5]:8000-8010");
     EXPECT_EQ(b.addr.str(), "fd00::5");
     EXPECT_EQ(b.ports->last, 8010);
-    b = parse_backend("fd00::5");
+    b = parse_backend("[fd00::5]");
     EXPECT_EQ(b.addr.str(), "fd00::5");
     EXPECT_FALSE(b.ports);
+    // fd91::11:5001 is an address in its own right: never read as fd91::11 port 5001.
+    expect_error([] { parse_backend("fd91::11:5001"); }, "write an IPv6 backend in brackets");
+    expect_error([] { parse_backend("fd00::5"); }, "write an IPv6 backend in brackets");
     expect_error([] { parse_backend("10.88.0.5:0"); }, "port 0");
     expect_error([] { parse_backend("10.88.0.300:80"); }, "'10.88.0.300' is not an IPv4 or IPv6 address");
     expect_error([] { parse_backend("[fd00::5:80"); }, "missing its ']'");
