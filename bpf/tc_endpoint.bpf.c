@@ -58,6 +58,8 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 		if (cfg->dnat_entries) {
 			/* A reply of a translated flow: the client must see the published address. */
 			ret = fp_is_icmp_error(&pkt) ? fp_icmp_error_reply(ctx, &pkt) : fp_dnat_reply(ctx, &pkt);
+			if (ret == -FP_DROP_NO_FLOW && !fp_leaves_host(ctx, &pkt))
+				ret = 0; /* to the host or a container: nothing leaks */
 			if (ret < 0)
 				return ret;
 			if (ret)

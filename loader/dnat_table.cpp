@@ -15,6 +15,11 @@ namespace fp {
 
 namespace {
 
+fp_backend_key backend_key(const IpAddr &backend, std::uint8_t proto, std::uint32_t port)
+{
+    return fp_backend_key{backend.raw(), htons(static_cast<std::uint16_t>(port)), proto, 0};
+}
+
 fp_dnat_key exact_key(const IpAddr &host, std::uint8_t proto, std::uint16_t port)
 {
     return fp_dnat_key{host.raw(), htons(port), proto, 0};
@@ -119,8 +124,38 @@ void DnatTable::add_all(const std::vector<DnatRule> &rules)
     undo.commit();
 }
 
+void DnatTable::count_backend(const IpAddr &backend, std::uint8_t proto, const PortRange &ports)
+{
+    for (std::uint32_t p = ports.first; p <= ports.last; ++p) {
+        const fp_backend_key key = backend_key(backend, proto, p);
+        try {
+            maps_.backends.upsert(key, maps_.backends.lookup(key).value_or(0) + 1);
+        } catch (const Error &) {
+            if (p > ports.first)
+                uncount_backend(backend, proto, PortRange{ports.first, static_cast<std::uint16_t>(p - 1)});
+            throw Error("no room for backend port " + backend.with_port(std::to_string(p)) + " (at most " +
+                        std::to_string(FP_MAX_BACKENDS) + " published backend ports)");
+        }
+    }
+}
+
+void DnatTable::uncount_backend(const IpAddr &backend, std::uint8_t proto, const PortRange &ports)
+{
+    for (std::uint32_t p = ports.first; p <= ports.last; ++p) {
+        const fp_backend_key key = backend_key(backend, proto, p);
+        const std::uint32_t refs = maps_.backends.lookup(key).value_or(0);
+        if (refs > 1)
+            maps_.backends.upsert(key, refs - 1);
+        else
+            maps_.backends.erase(key);
+    }
+}
+
 void DnatTable::insert(const DnatRule &rule, fp_config &added, Rollback &undo)
 {
+    count_backend(rule.backend, rule.proto, rule.backend_ports);
+    undo.push("backend " + rule.backend.with_port(rule.backend_ports.str()),
+              [this, rule] { uncount_backend(rule.backend, rule.proto, rule.backend_ports); });
     const std::uint32_t any = rule.any_host() ? 1 : 0;
     if (rule.ports.single()) {
         const fp_dnat_key key = exact_key(rule.host, rule.proto, rule.ports.first);
@@ -192,8 +227,10 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
             c.dnat_entries--;
             c.dnat_any -= any ? 1 : 0;
         });
-        if (!(b->flags & FP_DNAT_HAD_FLOWS))
+        if (!(b->flags & FP_DNAT_HAD_FLOWS)) {
+            uncount_backend(backend, proto, backend_ports);
             return 0; // no flow was ever made through it: nothing to scan conntrack for
+        }
     } else {
         const fp_range_key key = range_key(host, proto);
         auto set = maps_.ranges.lookup(key);
@@ -219,6 +256,7 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
             });
         }
     }
+    uncount_backend(backend, proto, backend_ports);
     // Its flows go too: none may keep pointing at a backend the rule no longer names.
     return Conntrack(maps_).purge([&](const Flow &f) {
         const IpAddr dst = IpAddr::from_raw(f.key.daddr);

@@ -51,6 +51,9 @@ private:
     void refuse_overlap(const DnatRule &rule, bool ranges_exist) const;
     // Writes one rule's entry, counts it in `added` and pushes its undo.
     void insert(const DnatRule &rule, fp_config &added, Rollback &undo);
+    // fp_backends: one more (or one fewer) published port going to each of these ports.
+    void count_backend(const IpAddr &backend, std::uint8_t proto, const PortRange &ports);
+    void uncount_backend(const IpAddr &backend, std::uint8_t proto, const PortRange &ports);
     const PinRoot &root_;
     MapSet &maps_;
 };

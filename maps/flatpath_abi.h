@@ -38,6 +38,7 @@
 #define FP_MAP_LOCAL_ADDRS "fp_local_addrs"
 #define FP_MAP_CT "fp_ct"
 #define FP_MAP_CT_NEW "fp_ct_new"
+#define FP_MAP_BACKENDS "fp_backends"
 #define FP_MAP_MARKS "fp_marks"
 #define FP_MAP_CONFIG "fp_config"
 
@@ -53,6 +54,7 @@
 #define FP_MAX_RANGE_SETS 1024      /* (address, protocol) pairs that have port ranges */
 #define FP_MAX_RANGES 16            /* port ranges per (address, protocol) */
 #define FP_MAX_LOCAL_ADDRS 4096     /* host addresses that "any" DNAT entries apply to */
+#define FP_MAX_BACKENDS 65536       /* backend (address, protocol, port)s of published ports */
 #define FP_MAX_CT 262144            /* assured conntrack entries (two per flow), never evicted */
 #define FP_MAX_CT_NEW 262144        /* conntrack entries of flows not assured yet, LRU */
 #define FP_MAX_MARKS 65536          /* mark rules */
@@ -191,6 +193,19 @@ struct fp_range_set {
 };
 FP_STATIC_ASSERT(sizeof(struct fp_range_set) == 8 + 24 * FP_MAX_RANGES, "range set size");
 
+/*
+ * fp_backends: {backend address, protocol, backend port} -> how many published ports
+ * go there (exact entries, and each port of a range). Only a packet from one of these
+ * can be a translated reply: the others skip the conntrack lookups.
+ */
+struct fp_backend_key {
+	union fp_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_backend_key) == 20, "backend key size");
+
 /* fp_local_addrs: the host's own addresses (value unused, 1). */
 struct fp_local_addr_key {
 	union fp_addr addr;
@@ -232,6 +247,8 @@ enum fp_ct_flags {
 	FP_CT_SNAT = 1 << 4,      /* the source is rewritten too (hairpin to the sender itself) */
 	FP_CT_ASSURED = 1 << 5,   /* the flow is in fp_ct */
 	FP_CT_SYNACK_SEEN = 1 << 6, /* original entry: handshake_ack holds the ACK that completes it */
+	FP_CT_DIRECT = 1 << 7,    /* a reply entry alone, for a SYN that reached a backend port directly
+				   * (not through its publication): its answer is not translated */
 };
 
 /* What a packet matching the key is rewritten to, and the flow's state. */
@@ -344,7 +361,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_NAT, 38, "drop_nat", "rewriting a packet failed") \
 	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)") \
 	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)") \
-	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4")
+	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4") \
+	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

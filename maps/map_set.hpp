@@ -20,6 +20,7 @@ using ReasonMap = PerCpuArray<fp_reason_stats>;
 using DnatMap = KeyedMap<fp_dnat_key, fp_dnat_backend>;
 using RangeMap = KeyedMap<fp_range_key, fp_range_set>;
 using LocalAddrMap = KeyedMap<fp_local_addr_key, std::uint8_t>;
+using BackendMap = KeyedMap<fp_backend_key, std::uint32_t>; // -> published ports going there
 using CtMap = KeyedMap<fp_ct_key, fp_ct_entry>;
 using MarkMap = KeyedMap<fp_mark_key, fp_mark>;
 using ConfigMap = KeyedMap<std::uint32_t, fp_config>; // one element, index 0
@@ -36,6 +37,7 @@ struct MapSet {
     DnatMap dnat;
     RangeMap ranges;
     LocalAddrMap local_addrs;
+    BackendMap backends;
     CtMap ct;     // assured flows
     CtMap ct_new; // flows not assured yet (LRU)
     MarkMap marks;

@@ -79,6 +79,43 @@ static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct
 	return fp_dnat_range_lookup(&any, pkt->l4.proto, bpf_ntohs(pkt->l4.dport), baddr, bport);
 }
 
+/* Whether a published port goes to addr:port (proto). */
+static __always_inline int fp_is_backend(const union fp_addr *addr, __u8 proto, __be16 port)
+{
+	struct fp_backend_key key = { .addr = *addr, .port = port, .proto = proto };
+
+	return bpf_map_lookup_elem(&fp_backends, &key) != 0;
+}
+
+static __always_inline int fp_tcp_synack(const struct fp_pkt *pkt)
+{
+	return pkt->l4.proto == IPPROTO_TCP &&
+	       (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK | FP_TCP_RST)) == (FP_TCP_SYN | FP_TCP_ACK);
+}
+
+/*
+ * A SYN from off the host straight to a published backend's own address and port (a
+ * routed client, not through the publication): a reply entry marks it, so that the
+ * backend's SYN-ACK, which no flow translates, is known for a direct answer and not
+ * taken for the reply of an evicted flow. It lives as long as a half-open flow.
+ */
+static __always_inline void fp_ct_mark_direct(const struct fp_pkt *pkt)
+{
+	struct fp_ct_entry e = {};
+	struct fp_ct_key key;
+
+	if (!fp_tcp_bare_syn(pkt) || !fp_is_backend(&pkt->dst, IPPROTO_TCP, pkt->l4.dport))
+		return;
+	e.saddr = pkt->dst;
+	e.daddr = pkt->src;
+	e.sport = pkt->l4.dport;
+	e.dport = pkt->l4.sport;
+	e.flags = FP_CT_DIRECT;
+	e.expires_ns = fp_ct_now() + FP_CT_TIMEOUT_TCP_SYN * FP_NS_PER_SEC;
+	fp_ct_key_set(&key, &pkt->dst, &pkt->src, pkt->l4.dport, pkt->l4.sport, IPPROTO_TCP, FP_CT_REPLY);
+	bpf_map_update_elem(&fp_ct_new, &key, &e, BPF_ANY);
+}
+
 static __always_inline int fp_nat_applies(const struct fp_pkt *pkt)
 {
 	return (pkt->l4.proto == IPPROTO_TCP || pkt->l4.proto == IPPROTO_UDP) && pkt->l4.frag != FP_FRAG_LATER;
@@ -156,7 +193,13 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 	return ret ?: 1;
 }
 
-/* The reply direction (backend -> client): 1 after translating, 0 for no flow, or a reason. */
+/*
+ * The reply direction (backend -> client): 1 after translating, 0 for no flow, or a
+ * reason. Only packets from a published backend port are looked up. A SYN-ACK from one
+ * that no flow knows (its half-open flow was evicted by a flood) gets -FP_DROP_NO_FLOW:
+ * sent off the host, it would leave with the backend's own address and the client would
+ * answer with a reset. The caller lets it go where it stays on the host (fp_leaves_host).
+ */
 static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	struct fp_ct_entry e;
@@ -165,11 +208,13 @@ static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp
 	__u64 now = fp_ct_now();
 	int assured = 0;
 
-	if (!fp_nat_applies(pkt))
+	if (!fp_nat_applies(pkt) || !fp_is_backend(&pkt->src, pkt->l4.proto, pkt->l4.sport))
 		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
 	ct = fp_ct_find(&key, now, &assured);
 	if (!ct)
+		return fp_tcp_synack(pkt) ? -FP_DROP_NO_FLOW : 0; /* the caller checks where it would go */
+	if (ct->flags & FP_CT_DIRECT)
 		return 0;
 	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), now);
 	e = *ct;

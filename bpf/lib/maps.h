@@ -74,6 +74,16 @@ struct {
 	__type(value, struct fp_range_set);
 } fp_dnat_ranges SEC(".maps");
 
+/* Written by the loader with every DNAT change; read by from_container before any
+ * conntrack lookup (only a published backend port sends translated replies), and on
+ * a SYN from the uplink to a backend port (a direct connection, see FP_CT_DIRECT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_BACKENDS);
+	__type(key, struct fp_backend_key);
+	__type(value, __u32);
+} fp_backends SEC(".maps");
+
 /* Written by the loader (the host's addresses at up and dnat add); read to decide
  * whether an "any address" DNAT entry applies to a destination. */
 struct {

@@ -20,6 +20,40 @@
  * bytes of the smac/dmac area, which the lookup overwrites with the MACs it returns. */
 #define FP_FIB_LOOKUP_MARK (1U << 5)
 
+/* The host's route for pkt, with the packet's mark (policy routing). */
+static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p)
+{
+	p->ifindex = ctx->ingress_ifindex;
+	if (pkt->l3 == FP_L3_IPV4) {
+		p->family = 2 /* AF_INET */;
+		p->tos = pkt->ip4->tos;
+		p->tot_len = bpf_ntohs(pkt->ip4->tot_len);
+		p->ipv4_src = pkt->ip4->saddr;
+		p->ipv4_dst = pkt->ip4->daddr;
+	} else {
+		p->family = 10 /* AF_INET6 */;
+		p->tot_len = bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
+		__builtin_memcpy(p->ipv6_src, pkt->src.w, 16);
+		__builtin_memcpy(p->ipv6_dst, pkt->dst.w, 16);
+	}
+	*(__u32 *)p->smac = ctx->mark;
+	return bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK);
+}
+
+/* Whether the host would forward pkt off itself: not to one of its own addresses, not to
+ * a local endpoint. */
+static __always_inline int fp_leaves_host(struct __sk_buff *ctx, const struct fp_pkt *pkt)
+{
+	struct fp_endpoint_key key = { .addr = pkt->dst };
+	struct bpf_fib_lookup p = {};
+	long ret;
+
+	if (bpf_map_lookup_elem(&fp_endpoints, &key))
+		return 0;
+	ret = fp_fib_lookup(ctx, pkt, &p);
+	return ret == BPF_FIB_LKUP_RET_SUCCESS || ret == BPF_FIB_LKUP_RET_NO_NEIGH;
+}
+
 static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pkt)
 {
 	struct bpf_fib_lookup p = {};
@@ -27,21 +61,7 @@ static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pk
 	long ret;
 	int err;
 
-	p.ifindex = ctx->ingress_ifindex;
-	if (pkt->l3 == FP_L3_IPV4) {
-		p.family = 2 /* AF_INET */;
-		p.tos = pkt->ip4->tos;
-		p.tot_len = bpf_ntohs(pkt->ip4->tot_len);
-		p.ipv4_src = pkt->ip4->saddr;
-		p.ipv4_dst = pkt->ip4->daddr;
-	} else {
-		p.family = 10 /* AF_INET6 */;
-		p.tot_len = bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
-		__builtin_memcpy(p.ipv6_src, pkt->src.w, 16);
-		__builtin_memcpy(p.ipv6_dst, pkt->dst.w, 16);
-	}
-	*(__u32 *)p.smac = ctx->mark;
-	ret = bpf_fib_lookup(ctx, &p, sizeof(p), FP_FIB_LOOKUP_MARK);
+	ret = fp_fib_lookup(ctx, pkt, &p);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return -FP_PASS_NO_ROUTE; /* local, unreachable, too big: the stack knows what to do */
 	err = fp_decrement_ttl(pkt);

@@ -14,6 +14,7 @@
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
+	const struct fp_config *cfg;
 	struct fp_pkt pkt;
 	int ret;
 
@@ -28,11 +29,21 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	ret = fp_check_l3(&pkt, ctx_len(ctx));
 	if (ret < 0)
 		return ret;
+	cfg = fp_config_get();
+	/* A SYN straight to a published backend is marked, so that its answer is not taken
+	 * for a stray reply (fp_dnat_reply). Only when ports are published. */
+	if (cfg && cfg->dnat_entries) {
+		ret = fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+		if (ret < 0)
+			return ret;
+		if (pkt.l4.proto == IPPROTO_TCP && pkt.l4.frag == FP_FRAG_NONE)
+			fp_ct_mark_direct(&pkt);
+	}
 	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Not an endpoint's address: a published address, maybe. */
-	return fp_dnat_and_forward(ctx, &pkt, fp_config_get());
+	return fp_dnat_and_forward(ctx, &pkt, cfg);
 }
 
 #endif

@@ -90,6 +90,8 @@ protected:
         set.count = 1;
         set.ranges[0] = fp_port_range{9000, 9099, 7000, 0, kE2v4.raw()};
         maps->ranges.upsert(fp_range_key{kHost4.raw(), kTcp, {}}, set);
+        for (std::uint16_t p = 7000; p <= 7099; ++p)
+            maps->backends.upsert(fp_backend_key{kE2v4.raw(), htons(p), kTcp, 0}, 1);
         maps->config.upsert(0, fp_config{4, 1, 1, 0});
     }
 
@@ -97,6 +99,7 @@ protected:
                  std::uint16_t bport)
     {
         maps->dnat.upsert(fp_dnat_key{host.raw(), htons(port), proto, 0}, fp_dnat_backend{backend.raw(), htons(bport), {}});
+        maps->backends.upsert(fp_backend_key{backend.raw(), htons(bport), proto, 0}, 1);
     }
 
     // Runs the row's program and compares the whole output packet.
@@ -629,6 +632,39 @@ TEST_F(DnatTest, AFullAssuredTableDropsTheAssuringPacket)
     ack.tcp_ack = 0x7001;
     EXPECT_EQ(run_xdp(up0, ack.bytes()).retval, XDP_REDIRECT) << "the retried ACK";
     EXPECT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
+}
+
+// A published backend's SYN-ACK that no flow knows (a flood evicted its half-open flow)
+// would leave with the backend's own address: dropped and counted. To a container or
+// the host it goes on (nothing leaks there).
+TEST_F(DnatTest, AStraySynAckFromABackendNeverLeavesTheHost)
+{
+    const Packet stray = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kSyn | kAck);
+    const std::uint64_t before = reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_NO_FLOW);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, stray.bytes()).retval, TC_ACT_SHOT);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_NO_FLOW), before + 1);
+
+    const Packet to_container = sent_by(kC1, kH1, kE1v4, 80, kE2v4, 40000, kTcp, kSyn | kAck);
+    expect(run_tc(Program::TcEndpoint, h1, to_container.bytes()), kTcRedirect, routed(to_container, kH2, kC2));
+    const Packet to_host = sent_by(kC1, kH1, kE1v4, 80, kHost4, 40000, kTcp, kSyn | kAck);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, to_host.bytes()).retval, kTcOk);
+    const Packet data = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, data.bytes()).retval, kTcOk) << "only SYN-ACKs are judged";
+}
+
+// A routed LAN client connecting to the backend's own address and port (not through
+// the publication) gets the backend's SYN-ACK untranslated: its SYN marked the flow.
+TEST_F(DnatTest, ADirectConnectionToABackendIsAnsweredAsItIs)
+{
+    Packet syn = from_lan();
+    syn.dst = kE1v4;
+    syn.proto = kTcp;
+    syn.dport = 80;
+    syn.tcp_flags = kSyn;
+    expect(run_xdp(up0, syn.bytes()), XDP_REDIRECT, routed(syn, kH1, kC1));
+    const Packet synack = sent_by(kC1, kH1, kE1v4, 80, syn.src, syn.sport, kTcp, kSyn | kAck);
+    expect(run_tc(Program::TcEndpoint, h1, synack.bytes()), kTcOk, synack);
+    EXPECT_TRUE(maps->ct.entries().empty()) << "a direct connection is not a translated flow";
 }
 
 // A reply entry past its deadline translates nothing.

@@ -59,6 +59,8 @@ void ProgFixture::SetUp()
         maps->dnat.erase(k);
     for (const auto &[k, v] : maps->ranges.entries())
         maps->ranges.erase(k);
+    for (const auto &[k, v] : maps->backends.entries())
+        maps->backends.erase(k);
     for (const auto &[k, v] : maps->local_addrs.entries())
         maps->local_addrs.erase(k);
     for (CtMap *ct : {&maps->ct, &maps->ct_new})
