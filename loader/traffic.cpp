@@ -254,24 +254,32 @@ std::uint64_t read_snmp(const std::string &group, const std::string &counter)
     throw Error("/proc/net/snmp has no " + group + " " + counter);
 }
 
+// /proc/net/snmp6 of the calling namespace: one "Name value" line per counter.
+std::uint64_t read_snmp6(const std::string &counter)
+{
+    std::ifstream snmp6("/proc/net/snmp6");
+    std::string name;
+    std::uint64_t value = 0;
+    while (snmp6 >> name >> value)
+        if (name == counter)
+            return value;
+    throw Error("/proc/net/snmp6 has no " + counter);
+}
+
 } // namespace
 
 std::uint64_t snmp_counter(const std::string &netns, const std::string &group, const std::string &counter)
 {
-    return std::stoull(run_in_netns(netns, [&] { return std::to_string(read_snmp(group, counter)); }));
+    return std::stoull(run_in_netns(netns, [&] {
+        return std::to_string(group == "Ip6" || group == "Udp6" || group == "Icmp6" ? read_snmp6(counter)
+                                                                                 : read_snmp(group, counter));
+    }));
 }
 
 std::uint64_t stack_forwarded(const std::string &netns)
 {
     return std::stoull(run_in_netns(netns, [] {
-        std::uint64_t total = read_snmp("Ip", "ForwDatagrams");
-        std::ifstream snmp6("/proc/net/snmp6");
-        std::string name;
-        std::uint64_t value = 0;
-        while (snmp6 >> name >> value)
-            if (name == "Ip6OutForwDatagrams")
-                total += value;
-        return std::to_string(total);
+        return std::to_string(read_snmp("Ip", "ForwDatagrams") + read_snmp6("Ip6OutForwDatagrams"));
     }));
 }
 

@@ -50,7 +50,8 @@ std::uint64_t stack_forwarded(const std::string &netns);
 // through an AF_PACKET socket: frames no socket API would build.
 void send_frames(const std::string &netns, const std::string &dev, const std::vector<std::vector<std::uint8_t>> &frames);
 
-// One counter of the namespace's /proc/net/snmp: snmp_counter(ns, "Tcp", "InCsumErrors").
+// One counter of the namespace's /proc/net/snmp: snmp_counter(ns, "Tcp", "InCsumErrors"), or
+// of /proc/net/snmp6 for the groups Ip6, Udp6 and Icmp6: snmp_counter(ns, "Udp6", "Udp6InDatagrams").
 std::uint64_t snmp_counter(const std::string &netns, const std::string &group, const std::string &counter);
 
 } // namespace fp

@@ -11,6 +11,7 @@
 #include "parse.h"
 #include "fwd.h"
 #include "icmp_error.h"
+#include "source.h"
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
@@ -29,6 +30,10 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	ret = fp_check_l3(&pkt, ctx_len(ctx));
 	if (ret < 0)
 		return ret;
+	/* A local container's address never arrives from outside: XDP and tc run before the
+	 * stack's reverse-path filter, so flatpath filters it, whatever rp_filter says. */
+	if (fp_source_is_local_endpoint(&pkt))
+		return -FP_DROP_SPOOF_IP;
 	cfg = fp_config_get();
 	/* A SYN straight to a published backend is marked, so that its answer is not taken
 	 * for a stray reply (fp_dnat_reply). Only when ports are published. */

@@ -199,6 +199,44 @@ TEST_F(NetnsTest, VlanTagsNeverCarryASpoofedSourceOut)
     EXPECT_EQ(dropped, frames.size()) << stats;
 }
 
+// From the LAN, a packet with a local container's address as its source (c2's, to c1)
+// is a spoof: XDP and tc take traffic for endpoints before the stack's rp_filter could
+// judge it, so flatpath drops it itself (drop_spoof_ip), with the host's rp_filter as it
+// is. Sent raw from the LAN, IPv4 and IPv6: c1's stack receives none of them.
+TEST_F(NetnsTest, TheLanCannotSendFromAContainersAddress)
+{
+    start();
+    const MacAddr lan_mac = MacAddr::parse(lab->in(topo->lan_ns(), {"cat", "/sys/class/net/lan0/address"}).substr(0, 17));
+    const MacAddr up_mac =
+        MacAddr::parse(host({"cat", "/sys/class/net/" + topo->uplink() + "/address"}).substr(0, 17));
+    std::vector<test::Bytes> frames;
+    for (const bool v6 : {false, true}) {
+        test::Packet p;
+        p.src_mac = lan_mac;
+        p.dst_mac = up_mac;
+        p.l3 = v6 ? test::L3::IPv6 : test::L3::IPv4;
+        p.src = v6 ? c2().v6 : c2().v4;
+        p.dst = v6 ? c1().v6 : c1().v4;
+        p.dport = 7011;
+        for (int i = 0; i < 10; ++i)
+            frames.push_back(p.bytes());
+    }
+    const auto c1_udp = [&] {
+        return snmp_counter(c1().ns, "Udp", "NoPorts") + snmp_counter(c1().ns, "Udp", "InDatagrams") +
+               snmp_counter(c1().ns, "Udp6", "Udp6NoPorts") + snmp_counter(c1().ns, "Udp6", "Udp6InDatagrams");
+    };
+    const std::uint64_t before = c1_udp();
+    send_frames(topo->lan_ns(), "lan0", frames);
+    ::usleep(200000);
+    EXPECT_EQ(c1_udp(), before) << "a spoofed packet reached c1";
+    std::uint64_t dropped = 0;
+    const nlohmann::json stats = flatpath_json({"stats", "--json"});
+    for (const auto &r : stats["reasons"])
+        if (r["reason"] == "drop_spoof_ip")
+            dropped += r["packets"].get<std::uint64_t>();
+    EXPECT_EQ(dropped, frames.size()) << stats["reasons"];
+}
+
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it
 // falls back to the host stack, which still routes it.
 TEST_F(NetnsTest, RemovedEndpointFallsBackToTheStack)
