@@ -39,6 +39,21 @@ SkelPtr<Skel> open_skeleton(const char *what)
     return SkelPtr<Skel>(raw, Skel::destroy);
 }
 
+// A pinned map left by another flatpath version (another type or layout) would make the
+// load fail in the verifier, or worse, be read with the wrong layout: say so plainly.
+void check_reusable(const bpf_map *map, int fd)
+{
+    bpf_map_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+        throw_errno(std::string("inspect pinned map ") + bpf_map__name(map), errno);
+    if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+        info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map))
+        throw Error(std::string("pinned map ") + bpf_map__name(map) +
+                    " is from another flatpath version (its type or layout differs): run `flatpath down` and "
+                    "`flatpath up` again (tracked flows are lost)");
+}
+
 // Points every map of obj at an existing map of the same name, when there is one.
 void reuse_maps(bpf_object *obj, const std::map<std::string, int> &existing)
 {
@@ -48,6 +63,7 @@ void reuse_maps(bpf_object *obj, const std::map<std::string, int> &existing)
         const auto it = existing.find(bpf_map__name(map));
         if (it == existing.end())
             continue;
+        check_reusable(map, it->second);
         if (const int err = bpf_map__reuse_fd(map, it->second); err != 0)
             throw_errno(std::string("reuse map ") + bpf_map__name(map), -err);
     }

@@ -1,7 +1,10 @@
 // The datapath's lifecycle as an operator drives it: up twice, detach and
 // attach, down removing exactly what up made, and bad input refused with one
 // clear line, a non-zero exit and nothing half-applied.
+#include <bpf/bpf.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -159,6 +162,26 @@ TEST_F(LifecycleTest, BadInputWhileUp)
     expect_refused({"detach", "nosuchif0"}, "no network interface named nosuchif0");
     flatpath({"detach", "fpc2"});
     expect_refused({"detach", "fpc2"}, "flatpath has nothing attached to fpc2");
+}
+
+// Maps pinned by another flatpath version (here: a conntrack table with another layout)
+// are refused by name with the fix, instead of a verifier error or a misread table.
+TEST_F(LifecycleTest, PinsOfAnotherVersionAreAClearError)
+{
+    start();
+    flatpath({"down"});
+    const std::string pin = lab->pin_root() + "/" FP_MAP_CT;
+    ASSERT_TRUE(::mkdir(lab->pin_root().c_str(), 0700) == 0 || errno == EEXIST);
+    const int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, FP_MAP_CT, sizeof(fp_ct_key), 64, 1024, nullptr);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(bpf_obj_pin(fd, pin.c_str()), 0);
+    ::close(fd);
+    const CommandResult r = flatpath_result({"up", "--uplink", topo->uplink()});
+    ::unlink(pin.c_str());
+    ::rmdir(lab->pin_root().c_str());
+    EXPECT_NE(r.status, 0);
+    EXPECT_EQ(r.output, "flatpath: error: pinned map fp_ct is from another flatpath version (its type or layout "
+                        "differs): run `flatpath down` and `flatpath up` again (tracked flows are lost)\n");
 }
 
 // The pin root must be on a bpf filesystem: a clear error with the command that fixes it.
