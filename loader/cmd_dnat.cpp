@@ -80,11 +80,12 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
     add->add_option("PROTO", a->proto, "tcp or udp")->required();
     add->add_option("PORT", a->ports, "the published port, or a range FIRST-LAST")->required();
     add->add_option("BACKEND", a->backend,
-                    "the endpoint's address with the port or range to send to (10.88.0.5:80, [fd00::5]:80); "
-                    "without a port, the same port(s)")
+                    "a registered endpoint's address with the port or range to send to (10.88.0.5:80, "
+                    "[fd00::5]:80; IPv6 always in brackets); without a port, the same port(s)")
         ->required();
     add->add_option("--host-ip", a->host_ip,
-                    "publish on this host address only (default: every host address of the backend's family)");
+                    "publish on this host address only, one of this host's own (default: every host address of "
+                    "the backend's family)");
     add->callback([&ctx, a] {
         DnatRule rule;
         rule.proto = parse_protocol(a->proto);
@@ -150,7 +151,8 @@ void add_dnat_commands(CLI::App &app, CliContext &ctx)
     auto *ct = app.add_subcommand("ct", "the conntrack table of translated flows");
     ct->require_subcommand(1);
     auto ct_json = std::make_shared<bool>(false);
-    auto *ct_list = ct->add_subcommand("list", "list translated flows (original direction, with state)");
+    auto *ct_list = ct->add_subcommand("list", "list translated flows (original direction, with state: established "
+                                              "or stream once assured, unreplied or replied before)");
     ct_list->add_flag("--json", *ct_json, "print JSON");
     ct_list->callback([&ctx, ct_json] {
         const PinRoot root = ctx.pin_root();
