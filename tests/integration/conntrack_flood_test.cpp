@@ -107,7 +107,8 @@ protected:
     std::uint64_t reason(const std::string &name)
     {
         std::uint64_t n = 0;
-        for (const auto &r : flatpath_json({"stats", "--json"})["reasons"])
+        const nlohmann::json stats = flatpath_json({"stats", "--json"}); // the loop must not outlive it
+        for (const auto &r : stats["reasons"])
             if (r["reason"] == name)
                 n += r["packets"].get<std::uint64_t>();
         return n;

@@ -8,6 +8,7 @@
 
 #include "container_info.hpp"
 #include "error.hpp"
+#include "eventually.hpp"
 #include "podman_fixture.hpp"
 #include "runtime_api.hpp"
 #include "runtime_event.hpp"
@@ -148,21 +149,31 @@ TEST_F(PodmanTest, RuntimeApiListsInspectsAndStreamsEvents)
     EXPECT_EQ(info.published[0].container_port, 80);
     EXPECT_EQ(info.published[0].proto, 6);
 
-    // stream=false with an end time: the service sends what happened and closes.
+    // stream=false with an end time: the service sends what happened and closes. Podman
+    // writes its event log asynchronously: a query right after `run` may come back empty,
+    // so it is asked again (a fresh end time each time) until the start is there.
     bool started = false;
     std::size_t lines = 0, refused = 0;
-    const RuntimeApi::StreamEnd end = api.follow(
-        "/v4.0.0/libpod/events?stream=false&since=" + std::to_string(since) + "&until=" + std::to_string(std::time(nullptr) + 1),
-        [&](std::string_view line) {
-            ++lines;
-            std::string why;
-            auto e = parse_runtime_event(line, &why);
-            if (!e)
-                ++refused;
-            else if (e->kind == EventKind::Start && e->container_id == info.id)
-                started = e->attributes["name"] == "labelled" && e->attributes["network.enable"] == "true";
-            return true;
-        });
+    RuntimeApi::StreamEnd end{};
+    const auto query = [&] {
+        started = false;
+        lines = refused = 0;
+        end = api.follow("/v4.0.0/libpod/events?stream=false&since=" + std::to_string(since) +
+                             "&until=" + std::to_string(std::time(nullptr) + 1),
+                         [&](std::string_view line) {
+                             ++lines;
+                             std::string why;
+                             auto e = parse_runtime_event(line, &why);
+                             if (!e)
+                                 ++refused;
+                             else if (e->kind == EventKind::Start && e->container_id == info.id)
+                                 started = e->attributes["name"] == "labelled" &&
+                                           e->attributes["network.enable"] == "true";
+                             return true;
+                         });
+        return started;
+    };
+    eventually(query, 10);
     EXPECT_TRUE(started) << lines << " event lines, none a start of 'labelled' with its label";
     EXPECT_EQ(refused, 0u);
     EXPECT_FALSE(end.stopped);
