@@ -217,6 +217,7 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
     const std::string what = protocol_name(proto) + " " + host.with_port(ports.str());
     IpAddr backend;
     PortRange backend_ports{};
+    bool had_flows = true; // ranges do not record it
     if (ports.single()) {
         const auto b = maps_.dnat.take(exact_key(host, proto, ports.first));
         if (!b)
@@ -227,10 +228,7 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
             c.dnat_entries--;
             c.dnat_any -= any ? 1 : 0;
         });
-        if (!(b->flags & FP_DNAT_HAD_FLOWS)) {
-            uncount_backend(backend, proto, backend_ports);
-            return 0; // no flow was ever made through it: nothing to scan conntrack for
-        }
+        had_flows = (b->flags & FP_DNAT_HAD_FLOWS) != 0;
     } else {
         const fp_range_key key = range_key(host, proto);
         auto set = maps_.ranges.lookup(key);
@@ -257,6 +255,8 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
         }
     }
     uncount_backend(backend, proto, backend_ports);
+    if (!had_flows)
+        return 0; // no flow was ever made through it: nothing to scan conntrack for
     // Its flows go too: none may keep pointing at a backend the rule no longer names.
     return Conntrack(maps_).purge([&](const Flow &f) {
         const IpAddr dst = IpAddr::from_raw(f.key.daddr);

@@ -45,34 +45,38 @@ FloodFrames::FloodFrames(std::vector<std::uint8_t> templ) : templ_(std::move(tem
 {
     if (templ_.size() < kEth + 20 || load16(&templ_[12]) != 0x0800 || (templ_[kEth] >> 4) != 4)
         throw Error("a flood template must be an untagged IPv4 frame");
-    const std::size_t l4 = kEth + (templ_[kEth] & 0x0f) * 4u;
+    l4_ = kEth + (templ_[kEth] & 0x0f) * 4u;
     const std::uint8_t proto = templ_[kEth + 9];
-    if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || templ_.size() < l4 + (proto == IPPROTO_TCP ? 20 : 8))
+    if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || templ_.size() < l4_ + (proto == IPPROTO_TCP ? 20 : 8))
         throw Error("a flood template must carry a TCP or UDP header");
-    l4_csum_ = l4 + (proto == IPPROTO_TCP ? 16 : 6);
+    l4_csum_ = l4_ + (proto == IPPROTO_TCP ? 16 : 6);
     if (proto == IPPROTO_UDP && load16(&templ_[l4_csum_]) == 0)
         l4_csum_ = 0;
     first_source_ = load32(&templ_[kSrcAddr]);
+}
+
+std::uint32_t FloodFrames::source_host_order(std::uint64_t n) const
+{
+    return first_source_ + static_cast<std::uint32_t>(n / kPortsPerSource);
 }
 
 IpAddr FloodFrames::source(std::uint64_t n) const
 {
     fp_addr raw{};
     raw.w[2] = htonl(0x0000ffff); // IPv4-mapped, as IpAddr keeps IPv4
-    raw.w[3] = htonl(first_source_ + static_cast<std::uint32_t>(n / kPortsPerSource));
+    raw.w[3] = htonl(source_host_order(n));
     return IpAddr::from_raw(raw);
 }
 
 std::size_t FloodFrames::operator()(std::uint64_t n, std::uint8_t *out) const
 {
     std::memcpy(out, templ_.data(), templ_.size());
-    const std::size_t l4 = kEth + (templ_[kEth] & 0x0f) * 4u;
-    const std::uint32_t addr = first_source_ + static_cast<std::uint32_t>(n / kPortsPerSource);
+    const std::uint32_t addr = source_host_order(n);
     const std::uint16_t port = static_cast<std::uint16_t>(kFirstPort + n % kPortsPerSource);
-    const std::uint32_t from = words(first_source_) + load16(&templ_[l4]);
+    const std::uint32_t from = words(first_source_) + load16(&templ_[l4_]);
     const std::uint32_t to = words(addr) + port;
     store32(&out[kSrcAddr], addr);
-    store16(&out[l4], port);
+    store16(&out[l4_], port);
     store16(&out[kIpCsum], csum_update(load16(&templ_[kIpCsum]), words(first_source_), words(addr)));
     if (l4_csum_) {
         const std::uint16_t c = csum_update(load16(&templ_[l4_csum_]), from, to);

@@ -26,7 +26,10 @@ public:
     IpAddr source(std::uint64_t n) const;
 
 private:
+    std::uint32_t source_host_order(std::uint64_t n) const;
+
     std::vector<std::uint8_t> templ_;
+    std::size_t l4_ = 0;      // offset of the TCP or UDP header
     std::size_t l4_csum_ = 0; // offset of the L4 checksum; 0: none (UDP without one)
     std::uint32_t first_source_ = 0; // host order
 };

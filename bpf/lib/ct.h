@@ -51,6 +51,12 @@ static __always_inline int fp_tcp_bare_syn(const struct fp_pkt *pkt)
 	return (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == FP_TCP_SYN;
 }
 
+static __always_inline int fp_tcp_synack(const struct fp_pkt *pkt)
+{
+	return pkt->l4.proto == IPPROTO_TCP &&
+	       (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK | FP_TCP_RST)) == (FP_TCP_SYN | FP_TCP_ACK);
+}
+
 static __always_inline __u64 fp_ct_timeout_ns(const struct fp_pkt *pkt, __u8 flags)
 {
 	int assured = flags & FP_CT_ASSURED;
@@ -126,13 +132,12 @@ static __always_inline void fp_ct_note_reply(const struct fp_ct_entry *reply, co
 {
 	struct fp_ct_key okey;
 	struct fp_ct_entry *orig;
-	int synack = (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == (FP_TCP_SYN | FP_TCP_ACK);
 
 	fp_ct_key_back_to(&okey, reply, pkt->l4.proto, FP_CT_ORIGINAL);
 	orig = bpf_map_lookup_elem(&fp_ct_new, &okey);
 	if (!orig)
 		return;
-	if (pkt->l4.proto == IPPROTO_TCP && synack) {
+	if (fp_tcp_synack(pkt)) {
 		orig->handshake_ack = pkt->l4.tcp_seq + 1;
 		orig->flags |= FP_CT_SEEN_REPLY | FP_CT_SYNACK_SEEN;
 	} else if (!(orig->flags & FP_CT_SEEN_REPLY)) {

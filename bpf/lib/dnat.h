@@ -87,12 +87,6 @@ static __always_inline int fp_is_backend(const union fp_addr *addr, __u8 proto, 
 	return bpf_map_lookup_elem(&fp_backends, &key) != 0;
 }
 
-static __always_inline int fp_tcp_synack(const struct fp_pkt *pkt)
-{
-	return pkt->l4.proto == IPPROTO_TCP &&
-	       (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK | FP_TCP_RST)) == (FP_TCP_SYN | FP_TCP_ACK);
-}
-
 /*
  * A SYN from off the host straight to a published backend's own address and port (a
  * routed client, not through the publication): a reply entry marks it, so that the
