@@ -11,6 +11,21 @@
 #include "lib/mark.h"
 #include "lib/route.h"
 
+/*
+ * IPv4 options go to the stack, which processes them as a router must. A published
+ * backend's packet with options would then leave with the backend's own address:
+ * flatpath translates no packet with options, so those are dropped (containers have no
+ * use for options on TCP or UDP; IGMP's router alert is not from a published port).
+ */
+static __always_inline int fp_options_from_backend(struct __sk_buff *ctx, struct fp_pkt *pkt)
+{
+	const struct fp_config *cfg = fp_config_get();
+
+	if (!cfg || !cfg->dnat_entries || fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0)
+		return 0;
+	return fp_nat_applies(pkt) && fp_is_backend(&pkt->src, pkt->l4.proto, pkt->l4.sport);
+}
+
 static __always_inline int handle_from_container(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg;
@@ -43,7 +58,7 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	if (parsed < 0)
 		return parsed;
 	if (checked < 0)
-		return checked;
+		return fp_options_from_backend(ctx, &pkt) ? -FP_DROP_BACKEND_OPTIONS : checked;
 	if (pkt.l3 == FP_L3_IPV6 && fp_ipv6_link_scoped(&pkt.src))
 		return -FP_PASS_LINK_LOCAL;
 

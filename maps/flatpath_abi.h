@@ -362,7 +362,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_INTERNAL, 39, "drop_internal", "a helper failed where no packet should make it fail (a bug)") \
 	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)") \
 	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4") \
-	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address")
+	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address") \
+	X(FP_DROP_BACKEND_OPTIONS, 43, "drop_backend_options", "a published backend's packet with IPv4 options: the stack would send it on with the backend's own address (flatpath translates no packet with options)")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

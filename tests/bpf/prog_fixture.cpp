@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <linux/if_ether.h>
-#include <sched.h>
 
 #include "command.hpp"
 #include "test_world.hpp"
@@ -15,24 +14,11 @@ namespace fp::test {
 void ProgFixture::SetUpTestSuite()
 {
     try {
-        // Everything below happens in a namespace of our own, which vanishes with the process.
-        if (::unshare(CLONE_NEWNET) != 0)
-            throw_errno("unshare(CLONE_NEWNET) (the BPF tests must run as root)", errno);
-        run_checked({"ip", "link", "set", "lo", "up"});
-        h1 = make_veth("h1", kH1, "p1", kC1);
-        h2 = make_veth("h2", kH2, "p2", kC2);
-        up0 = make_veth("up0", kUp0, "lan0", kLan);
-        // The host's routes, as a host forwarding for its containers has them, so that
-        // translated replies are routed in BPF (bpf_fib_lookup) the way the host would:
-        // the LAN behind up0, one client with a known neighbour, forwarding on.
-        run_checked({"ip", "addr", "add", "10.99.0.1/24", "dev", "up0"});
-        run_checked({"ip", "addr", "add", "fd99::1/64", "dev", "up0", "nodad"});
-        run_checked({"ip", "neigh", "add", "10.99.0.5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
-        run_checked({"ip", "neigh", "add", "fd99::5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
-        run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
-        run_checked({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
-        run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
-        tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
+        const ProgDevices devs = enter_prog_world();
+        h1 = devs.h1;
+        h2 = devs.h2;
+        up0 = devs.up0;
+        tun0 = devs.tun0;
         progs = std::make_unique<LoadedPrograms>(LoadedPrograms::load(""));
     } catch (const std::exception &e) {
         setup_error = e.what();

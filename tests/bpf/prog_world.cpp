@@ -1,9 +1,33 @@
 #include "prog_world.hpp"
 
+#include <sched.h>
+
 #include "command.hpp"
+#include "error.hpp"
 #include "netdev.hpp"
+#include "test_world.hpp"
 
 namespace fp::test {
+
+ProgDevices enter_prog_world()
+{
+    if (::unshare(CLONE_NEWNET) != 0)
+        throw_errno("unshare(CLONE_NEWNET) (the BPF programs' world needs root)", errno);
+    run_checked({"ip", "link", "set", "lo", "up"});
+    ProgDevices d;
+    d.h1 = make_veth("h1", kH1, "p1", kC1);
+    d.h2 = make_veth("h2", kH2, "p2", kC2);
+    d.up0 = make_veth("up0", kUp0, "lan0", kLan);
+    run_checked({"ip", "addr", "add", "10.99.0.1/24", "dev", "up0"});
+    run_checked({"ip", "addr", "add", "fd99::1/64", "dev", "up0", "nodad"});
+    run_checked({"ip", "neigh", "add", "10.99.0.5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
+    run_checked({"ip", "neigh", "add", "fd99::5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
+    run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    run_checked({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
+    run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
+    d.tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
+    return d;
+}
 
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac)
 {

@@ -21,6 +21,19 @@ struct Dev {
     MacAddr peer_mac; // the other end's (the container's, for an endpoint)
 };
 
+// The devices of the programs' world: endpoint devices h1 and h2 (container ends p1, p2),
+// uplink up0 (LAN end lan0), and a tun device.
+struct ProgDevices {
+    Dev h1, h2, up0, tun0;
+};
+
+// Moves this process into a network namespace of its own (it vanishes with the process)
+// and builds the devices there, with the routes a host forwarding for its containers has,
+// so that translated replies are routed in BPF (bpf_fib_lookup) as the host would: the
+// LAN 10.99.0.0/24 and fd99::/64 behind up0 (the host is .1 and ::1 there), one client
+// (10.99.0.5, fd99::5) with a known neighbour, forwarding on, nothing else routed.
+ProgDevices enter_prog_world();
+
 // A veth pair in the current namespace, both ends up.
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac);
 
