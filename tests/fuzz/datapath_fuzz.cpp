@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "checksum.hpp"
@@ -86,12 +88,21 @@ public:
                 resync(model);
             }
         }
+        // Whatever else the tables hold: nothing the model does not know of.
+        const std::string rest = ct_diff("fp_ct", model.ct, read_table(maps_->ct)) +
+                                 ct_diff("fp_ct_new", model.ct_new, read_table(maps_->ct_new));
+        if (!rest.empty()) {
+            ++bad;
+            std::cout << "DISAGREEMENT at the end of world " << world << " (seed " << seed_ << "):\n" << rest << "\n";
+        }
         return bad;
     }
 
     std::uint64_t compared() const { return compared_; }
     std::uint64_t refused() const { return refused_; }
     std::uint64_t unknown() const { return unknown_; }
+    // How often each hook's verdict came up: what the run covered.
+    const std::map<std::string, std::uint64_t> &seen() const { return seen_; }
 
 private:
     Kernel run_kernel(const Shot &s)
@@ -208,6 +219,59 @@ private:
         return std::memcmp(&a.saddr, &b.saddr, 16) == 0 && std::memcmp(&a.daddr, &b.daddr, 16) == 0 &&
                a.sport == b.sport && a.dport == b.dport && a.flags == b.flags && a.packets == b.packets &&
                a.bytes == b.bytes && a.handshake_ack == b.handshake_ack && dt < 200'000'000 && dt > -200'000'000;
+    }
+
+    // The entries of m under the keys a frame can have touched: those the model knows of
+    // before and after it, and the frame's own tuple both ways (a full read walks all
+    // 262,144 buckets: it is done once per world).
+    static CtTable read_keys(const CtMap &m, const World &before, const World &after, const Bytes &frame)
+    {
+        std::set<fp_ct_key, RawLess<fp_ct_key>> keys;
+        for (const World *w : {&before, &after})
+            for (const CtTable *t : {&w->ct, &w->ct_new})
+                for (const auto &kv : *t)
+                    keys.insert(kv.first);
+        for (const fp_ct_key &k : frame_keys(frame))
+            keys.insert(k);
+        CtTable t;
+        for (const fp_ct_key &k : keys)
+            if (auto v = m.lookup(k))
+                t[k] = *v;
+        return t;
+    }
+
+    // A TCP/UDP frame's tuple as both directions' keys, reversed too (no options or
+    // extension headers: those make no flows the model would not know of anyway).
+    static std::vector<fp_ct_key> frame_keys(const Bytes &f)
+    {
+        fp_ct_key k{};
+        std::size_t l4 = 0;
+        if (f.size() >= 38 && load16(f, 12) == 0x0800 && f[14] == 0x45) {
+            k.saddr.w[2] = k.daddr.w[2] = htonl(0xffff);
+            std::memcpy(&k.saddr.b[12], &f[26], 4);
+            std::memcpy(&k.daddr.b[12], &f[30], 4);
+            k.proto = f[23];
+            l4 = 34;
+        } else if (f.size() >= 58 && load16(f, 12) == 0x86dd) {
+            std::memcpy(k.saddr.b, &f[22], 16);
+            std::memcpy(k.daddr.b, &f[38], 16);
+            k.proto = f[20];
+            l4 = 54;
+        } else {
+            return {};
+        }
+        std::memcpy(&k.sport, &f[l4], 2);
+        std::memcpy(&k.dport, &f[l4 + 2], 2);
+        fp_ct_key r = k;
+        std::swap(r.saddr, r.daddr);
+        std::swap(r.sport, r.dport);
+        std::vector<fp_ct_key> out;
+        for (fp_ct_key key : {k, r})
+            for (std::uint8_t dir : {FP_CT_ORIGINAL, FP_CT_REPLY}) {
+                key.dir = dir;
+                out.push_back(key);
+            }
+        return out;
     }
 
     static CtTable read_table(const CtMap &m)
@@ -328,6 +392,7 @@ private:
             return true;
         }
         ++compared_;
+        ++seen_[hook_name(s.hook) + ": " + verdict(want.action, want.reason)];
         std::ostringstream why;
         if (k.action != want.action)
             why << "    verdict: want " << verdict(want.action, want.reason) << ", got " << action_name(k.action) << "\n";
@@ -345,7 +410,8 @@ private:
                 why << "    slot " << slot << " counters: from +" << from << " to +" << to << ", want from slot "
                     << want.from_slot << " to slot " << want.to_slot << "\n";
         }
-        why << ct_diff("fp_ct", model.ct, read_table(maps_->ct)) << ct_diff("fp_ct_new", model.ct_new, read_table(maps_->ct_new));
+        why << ct_diff("fp_ct", model.ct, read_keys(maps_->ct, before, model, s.frame))
+            << ct_diff("fp_ct_new", model.ct_new, read_keys(maps_->ct_new, before, model, s.frame));
         for (const auto &[key, b] : maps_->dnat.entries())
             if (auto it = model.dnat.find(key); it == model.dnat.end() || it->second.flags != b.flags)
                 why << "    a DNAT entry's flags: got " << int(b.flags) << "\n";
@@ -374,6 +440,7 @@ private:
     std::unique_ptr<LoadedPrograms> progs_;
     std::unique_ptr<MapSet> maps_;
     std::uint64_t compared_ = 0, refused_ = 0, unknown_ = 0;
+    std::map<std::string, std::uint64_t> seen_;
 };
 
 } // namespace
@@ -396,6 +463,8 @@ int main(int argc, char **argv)
         unsigned bad = 0;
         for (std::uint64_t w = first_world; w < first_world + worlds; ++w)
             bad += fuzzer.run_world(w);
+        for (const auto &[what, n] : fuzzer.seen())
+            std::printf("  %-48s %llu\n", what.c_str(), static_cast<unsigned long long>(n));
         std::printf("datapath_fuzz: seed %llu, %llu worlds: %llu frames compared, %llu refused by the kernel's test "
                     "run (skb shorter than its IP header), %llu with a route the model does not know; %u disagreements\n",
                     static_cast<unsigned long long>(seed), static_cast<unsigned long long>(worlds),
