@@ -35,6 +35,7 @@ struct Options {
     int runs = 5;
     std::vector<std::uint32_t> entries = {1, 100, 1000, 10000};
     double seconds = 3;  // per network measurement
+    std::uint64_t flood_flows = 3'000'000; // new flows of the conntrack flood
     int repeats = 5;     // control-plane operations per sample
     std::vector<std::string> configs; // empty: all
     std::string report_only;          // a results directory to render again
@@ -166,7 +167,9 @@ int run_bench(const Options &o)
     const std::string about = about_this_run(o);
     std::filesystem::create_directories(o.out);
     std::ofstream(o.out + "/about.md") << about;
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + 1) + 1);
+    const int floods = static_cast<int>(std::count_if(configs.begin(), configs.end(),
+                                                       [](Config c) { return c == Config::B1 || c == Config::FTc; }));
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + floods + 1) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -184,6 +187,17 @@ int run_bench(const Options &o)
             }
             progress.say(where + ": bulk load");
             results.add(measure_bulk_load(n, bins, run));
+            step_done();
+        }
+        for (Config c : configs) {
+            if (c != Config::B1 && c != Config::FTc)
+                continue; // conntrack: Linux's and flatpath's (F-xdp is F-tc on a veth uplink)
+            progress.say("run " + std::to_string(run) + ", " + config_name(c) + ": conntrack flood");
+            Testbed tb(c, 1, bins);
+            const FloodOutcome f = conntrack_flood(tb, o.flood_flows);
+            results.add({kFloodSurvivors.id, config_name(c), 1, run, static_cast<double>(f.survivors()), ""});
+            results.add({kFloodStream.id, config_name(c), 1, run, f.stream_mb_per_second(), ""});
+            results.add({kFloodRate.id, config_name(c), 1, run, f.flows_per_second / 1000, ""});
             step_done();
         }
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
@@ -215,7 +229,7 @@ int render_again(const std::string &dir)
 int main(int argc, char **argv)
 {
     CLI::App app{"flatpath-bench: flatpath against a direct veth pair (B0) and a bridge + iptables network (B1): "
-                 "packet rate, TCP throughput, latency, connection rate, program cost and control plane. Results go "
+                 "packet rate, TCP throughput, latency, connection rate, conntrack under a SYN flood, program cost and control plane. Results go "
                  "to --out as CSV, markdown and PNG plots."};
     fp::bench::Options o;
     app.add_flag("--smoke", o.smoke, "a short pass over every metric (one run, N=1, short measurements) so the harness cannot rot; "
@@ -229,6 +243,8 @@ int main(int argc, char **argv)
         ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp"}));
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
+    const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")
+        ->check(CLI::Range(1000, 100000000));
     app.add_option("--calls", o.cost.calls, "program-cost test runs per path and run")->check(CLI::Range(11, 1000000));
     CLI11_PARSE(app, argc, argv);
     o.cost.runs = o.runs;
@@ -240,6 +256,8 @@ int main(int argc, char **argv)
         o.seconds = 0.5;
         o.repeats = 2;
         o.cost.calls = 201;
+        if (!flood_flows->count())
+            o.flood_flows = 20'000;
     }
     try {
         if (!o.report_only.empty())

@@ -23,6 +23,9 @@ inline constexpr Metric kLatencyP50{"latency_p50", "UDP request/response latency
 inline constexpr Metric kLatencyP99{"latency_p99", "UDP request/response latency p99 (sockperf, one way)", "us", false};
 inline constexpr Metric kConnectRate{"connect_rate", "new TCP connections per second (connect + reset)", "conn/s", true};
 inline constexpr Metric kFloodRunTime{"flood_run_time", "uplink program: its own time per packet in the flood (BPF run statistics)", "ns", false};
+inline constexpr Metric kFloodSurvivors{"flood_survivors", "established connections (a stream, an idle one) whole after a SYN flood of new flows", "of 2", true};
+inline constexpr Metric kFloodStream{"flood_stream", "the stream's goodput during that flood (it writes 16 MB/s)", "MB/s", true};
+inline constexpr Metric kFloodRate{"flood_rate", "new flows per second the flood reached the published port with", "kflows/s", true};
 inline constexpr Metric kProgramCost{"program_cost", "program cost per packet (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
 inline constexpr Metric kUpdateAdd{"update_add", "one published port added with N in place", "us", false};
 inline constexpr Metric kUpdateDel{"update_del", "one published port removed with N in place", "us", false};
@@ -31,7 +34,7 @@ inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one publ
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
-                                                kLatencyP99, kConnectRate, kFloodRunTime, kProgramCost, kUpdateAdd, kUpdateDel,
+                                                kLatencyP99, kConnectRate, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel};
 
 struct Sample {

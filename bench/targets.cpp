@@ -48,6 +48,13 @@ public:
             out_.push_back({std::string(m.id) + " " + series + ", N=" + std::to_string(n) + " (" + m.unit + ")", x->median,
                             "<= " + num(goal), x->median <= goal});
     }
+    // A figure that must reach goal.
+    void at_least(const Metric &m, const std::string &series, std::uint32_t n, double goal)
+    {
+        if (const auto x = r_.stats(m, series, n))
+            out_.push_back({std::string(m.id) + " " + series + ", N=" + std::to_string(n) + " (" + m.unit + ")", x->median,
+                            ">= " + num(goal), x->median >= goal});
+    }
     // The series' value at the largest N keeps kKeptAtLargestN of its value at the smallest.
     // B0 has no entries at all: its row is the noise any scaling ratio carries in this run.
     void scaling(const Metric &m, const std::string &series)
@@ -104,6 +111,7 @@ std::vector<TargetCheck> check_targets(const Results &r)
     if (const auto bulk = r.entries(kBulkLoad); !bulk.empty())
         c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
     c.ratio(kCniAdd, "flatpath-cni", "bridge+portmap", 1, false, kCniAddVsBridge);
+    c.at_least(kFloodSurvivors, "F-tc", 1, 2); // issue 12: a flood never removes an established flow
     return c.take();
 }
 

@@ -14,7 +14,9 @@
 #include "background_process.hpp"
 #include "command.hpp"
 #include "error.hpp"
+#include "flood_frames.hpp"
 #include "netns_task.hpp"
+#include "packet.hpp"
 #include "sockets.hpp"
 
 namespace fp::bench {
@@ -131,6 +133,32 @@ double connections_per_second(Testbed &tb, double seconds)
     if (accepted == 0)
         throw Error("the connection-rate server accepted nothing");
     return rate;
+}
+
+FloodOutcome conntrack_flood(Testbed &tb, std::uint64_t flows)
+{
+    FloodPlan plan;
+    plan.client_ns = tb.client_ns();
+    plan.client_dev = tb.client_dev();
+    plan.client_addr = tb.client_addr();
+    plan.host_ns = tb.host_ns();
+    plan.backend_ns = tb.container_ns();
+    plan.backend_port = kConnectPort;
+    plan.published = tb.target();
+    plan.published_port = kConnectPort;
+    plan.flows = flows;
+    test::Packet syn;
+    syn.src_mac = tb.client_mac();
+    syn.dst_mac = tb.next_hop_mac();
+    syn.src = IpAddr::parse("198.18.0.1");
+    syn.dst = tb.target();
+    syn.proto = IPPROTO_TCP;
+    syn.tcp_flags = 0x02;
+    syn.sport = FloodFrames::kFirstPort;
+    syn.dport = kConnectPort;
+    syn.payload = 0;
+    plan.syn = syn.bytes();
+    return run_conntrack_flood(plan);
 }
 
 } // namespace fp::bench

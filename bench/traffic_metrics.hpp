@@ -3,6 +3,7 @@
 // over UDP) and new TCP connections per second (our own connect/close client).
 #pragma once
 
+#include "conntrack_flood.hpp"
 #include "testbed.hpp"
 
 namespace fp::bench {
@@ -16,5 +17,10 @@ struct Latency {
 Latency pingpong_latency(Testbed &tb, double seconds);
 
 double connections_per_second(Testbed &tb, double seconds);
+
+// `flows` new flows from spoofed sources at the published TCP port (kConnectPort) while a
+// stream and an idle connection go through it (loader/conntrack_flood.hpp): conntrack
+// under load, Linux's (B1) or flatpath's.
+FloodOutcome conntrack_flood(Testbed &tb, std::uint64_t flows);
 
 } // namespace fp::bench

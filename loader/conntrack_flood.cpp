@@ -104,6 +104,7 @@ FloodOutcome run_conntrack_flood(const FloodPlan &plan)
     if (!exchange(idle.client, idle.server, "hello"))
         throw Error("the idle connection carried nothing before the flood");
 
+    const auto stream_start = std::chrono::steady_clock::now();
     std::atomic<bool> flooding{true};
     std::atomic<std::uint64_t> sent{0}, received{0}, during{0};
     std::thread writer([&] {
@@ -132,6 +133,7 @@ FloodOutcome run_conntrack_flood(const FloodPlan &plan)
     }
     std::this_thread::sleep_for(std::chrono::seconds(1)); // the last SYNs answered
     flooding = false;
+    out.stream_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stream_start).count();
     writer.join();
     reader.join();
     out.flows_per_second = plan.flows / out.seconds;

@@ -31,11 +31,12 @@ struct FloodOutcome {
     double flows_per_second = 0;
     std::uint64_t stream_sent = 0;          // bytes the streaming client wrote
     std::uint64_t stream_received = 0;      // bytes its backend read
-    std::uint64_t received_during_flood = 0;
+    std::uint64_t received_during_flood = 0; // ... while the flood ran (and one second after)
+    double stream_seconds = 0;               // how long that was
     bool idle_answers = false; // the idle connection still carries data both ways afterwards
 
     // Stream goodput while the flood ran, in MB/s.
-    double stream_mb_per_second() const { return seconds > 0 ? received_during_flood / seconds / 1e6 : 0; }
+    double stream_mb_per_second() const { return stream_seconds > 0 ? received_during_flood / stream_seconds / 1e6 : 0; }
     // Established connections that came through whole: the stream lost nothing, the idle one answers.
     int survivors() const { return (stream_received == stream_sent && received_during_flood > 0) + idle_answers; }
 };

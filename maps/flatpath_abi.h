@@ -346,7 +346,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_IPV6_HOP_BY_HOP, 6, "pass_ipv6_hop_by_hop", "IPv6 hop-by-hop options: every router must see them") \
 	X(FP_PASS_KIND, 7, "pass_kind", "destination is a tun endpoint (not yet forwarded by the fast path)") \
 	X(FP_PASS_NOT_FOR_HOST, 8, "pass_not_for_host", "uplink frame not addressed to the uplink's MAC (broadcast, multicast, other hosts)") \
-	X(FP_PASS_FRAGMENT, 9, "pass_fragment", "an IP fragment for a host address: left to the stack") \
+	X(FP_PASS_FRAGMENT, 9, "pass_fragment", "an IP fragment for no endpoint while ports are published (only a first fragment has ports): left to the stack") \
 	X(FP_PASS_ICMP_ERROR, 10, "pass_icmp_error", "an ICMP error about no flow flatpath translated") \
 	X(FP_PASS_OTHER_ZONE, 11, "pass_other_zone", "between endpoints of two different zones (networks): the host's firewall decides") \
 	X(FP_PASS_NO_ROUTE, 12, "pass_no_route", "a translated reply the host's routes do not forward (local, unreachable, too big): the stack answers") \

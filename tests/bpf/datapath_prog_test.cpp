@@ -31,19 +31,6 @@ Bytes ipv4_total_length(std::uint16_t len)
 }
 
 // p with four bytes of IPv4 options (NOP NOP NOP EOL) after its header.
-Bytes with_ipv4_options(const Packet &p)
-{
-    Bytes b = p.bytes();
-    const std::uint8_t options[] = {1, 1, 1, 0};
-    b.insert(b.begin() + 34, std::begin(options), std::end(options));
-    b[14] = 0x46;
-    const std::uint16_t total = static_cast<std::uint16_t>((b[16] << 8 | b[17]) + 4);
-    b[16] = static_cast<std::uint8_t>(total >> 8);
-    b[17] = static_cast<std::uint8_t>(total);
-    refresh_ipv4_checksum(b);
-    return b;
-}
-
 enum class DevId { H1, UP0 };
 enum class Hook { TcEndpoint, TcUplink, Xdp };
 

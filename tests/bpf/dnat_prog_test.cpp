@@ -652,6 +652,21 @@ TEST_F(DnatTest, AStraySynAckFromABackendNeverLeavesTheHost)
     EXPECT_EQ(run_tc(Program::TcEndpoint, h1, data.bytes()).retval, kTcOk) << "only SYN-ACKs are judged";
 }
 
+// Found by the fuzzer: IPv4 options go to the stack, which would send a published
+// backend's reply on with the backend's own address. Such packets are dropped; options
+// from any other port still go to the stack.
+TEST_F(DnatTest, ABackendsPacketWithIpOptionsNeverLeavesUntranslated)
+{
+    EXPECT_EQ(handshake(), XDP_REDIRECT);
+    const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    const std::uint64_t before = reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_BACKEND_OPTIONS);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, with_ipv4_options(reply)).retval, TC_ACT_SHOT);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_BACKEND_OPTIONS), before + 1);
+    const Packet other = sent_by(kC1, kH1, kE1v4, 5555, from_lan().src, 40000, kUdp);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, with_ipv4_options(other)).retval, kTcOk);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_BACKEND_OPTIONS), before + 1);
+}
+
 // A routed LAN client connecting to the backend's own address and port (not through
 // the publication) gets the backend's SYN-ACK untranslated: its SYN marked the flow.
 TEST_F(DnatTest, ADirectConnectionToABackendIsAnsweredAsItIs)

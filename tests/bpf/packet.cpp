@@ -149,6 +149,17 @@ Bytes Packet::quoted() const
     return b;
 }
 
+Bytes with_ipv4_options(const Packet &p)
+{
+    Bytes b = p.bytes();
+    const std::uint8_t options[] = {1, 1, 1, 0};
+    b.insert(b.begin() + 34, std::begin(options), std::end(options));
+    b[14] = 0x46;
+    set16(b, 16, static_cast<std::uint16_t>((b[16] << 8 | b[17]) + 4));
+    refresh_ipv4_checksum(b);
+    return b;
+}
+
 void refresh_ipv4_checksum(Bytes &frame)
 {
     const std::size_t ip = 14, len = (frame[ip] & 0x0f) * 4u;

@@ -48,6 +48,9 @@ struct Packet {
     Bytes quoted() const;
 };
 
+// p's frame (untagged IPv4) with 4 bytes of IPv4 options (NOPs) after its header.
+Bytes with_ipv4_options(const Packet &p);
+
 // After a test changed an untagged IPv4 frame's header: its header checksum made right.
 void refresh_ipv4_checksum(Bytes &frame);
 
