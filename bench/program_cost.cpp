@@ -58,30 +58,11 @@ struct Path {
 // One test run; returns the kernel's time for it (ns) and checks the verdict.
 std::uint32_t run_once(const Path &p, int fd, std::uint32_t *retval)
 {
-    Bytes out(p.packet.size() + 64);
-    __sk_buff skb{};
-    xdp_md md{};
-    bpf_test_run_opts o{};
-    o.sz = sizeof o;
-    o.data_in = p.packet.data();
-    o.data_size_in = static_cast<__u32>(p.packet.size());
-    o.data_out = out.data();
-    o.data_size_out = static_cast<__u32>(out.size());
-    if (p.xdp) {
-        md.data_end = static_cast<__u32>(p.packet.size());
-        md.ingress_ifindex = p.ifindex;
-        o.ctx_in = &md;
-        o.ctx_size_in = sizeof md;
-    } else {
-        skb.ifindex = p.ifindex;
-        o.ctx_in = &skb;
-        o.ctx_size_in = sizeof skb;
-    }
-    o.repeat = 1; // a fresh packet every run: a repeated run would see the last run's rewrite
-    if (bpf_prog_test_run_opts(fd, &o) != 0)
-        throw_errno("BPF_PROG_TEST_RUN of " + p.name, errno);
-    *retval = o.retval;
-    return o.duration;
+    const test::TestRun r = test::test_run(fd, p.xdp, p.ifindex, p.packet);
+    if (r.error)
+        throw_errno("BPF_PROG_TEST_RUN of " + p.name, r.error);
+    *retval = r.retval;
+    return r.duration_ns;
 }
 
 double median(std::vector<std::uint32_t> v)

@@ -1,6 +1,5 @@
 #include "prog_fixture.hpp"
 
-#include <bpf/bpf.h>
 #include <linux/if_ether.h>
 
 #include "command.hpp"
@@ -59,46 +58,23 @@ void ProgFixture::SetUp()
 
 namespace {
 
-// One BPF_PROG_TEST_RUN of prog on `in`, with ctx as the program's context (and its
-// value after the run written back to it).
-RunResult test_run(int prog_fd, const Bytes &in, void *ctx, std::size_t ctx_size)
+RunResult checked_run(int prog_fd, bool xdp, const Dev &dev, const Bytes &in)
 {
-    Bytes out(in.size() + 256);
-    bpf_test_run_opts opts{};
-    opts.sz = sizeof opts;
-    opts.data_in = in.data();
-    opts.data_size_in = static_cast<__u32>(in.size());
-    opts.data_out = out.data();
-    opts.data_size_out = static_cast<__u32>(out.size());
-    opts.ctx_in = ctx;
-    opts.ctx_size_in = static_cast<__u32>(ctx_size);
-    opts.ctx_out = ctx;
-    opts.ctx_size_out = static_cast<__u32>(ctx_size);
-    opts.repeat = 1;
-    const int err = bpf_prog_test_run_opts(prog_fd, &opts);
-    EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts: " << std::strerror(-err);
-    out.resize(opts.data_size_out);
-    return {opts.retval, out};
+    const TestRun t = test_run(prog_fd, xdp, dev.ifindex, in);
+    EXPECT_EQ(t.error, 0) << "bpf_prog_test_run_opts: " << std::strerror(t.error);
+    return {t.retval, t.out, t.mark};
 }
 
 } // namespace
 
 RunResult ProgFixture::run_tc(Program p, const Dev &dev, const Bytes &in)
 {
-    __sk_buff skb{};
-    skb.ifindex = dev.ifindex; // the kernel runs it as received on this device (pkt_type from its MAC)
-    skb.ingress_ifindex = dev.ifindex; // skb_iif, which routing (bpf_fib_lookup) starts from
-    RunResult r = test_run(progs->prog_fd(p), in, &skb, sizeof skb);
-    r.mark = skb.mark;
-    return r;
+    return checked_run(progs->prog_fd(p), false, dev, in);
 }
 
 RunResult ProgFixture::run_xdp(const Dev &dev, const Bytes &in)
 {
-    xdp_md md{};
-    md.data_end = static_cast<__u32>(in.size());
-    md.ingress_ifindex = dev.ifindex;
-    return test_run(progs->prog_fd(Program::XdpUplink), in, &md, sizeof md);
+    return checked_run(progs->prog_fd(Program::XdpUplink), true, dev, in);
 }
 
 std::uint64_t ProgFixture::reason_count(fp_hook hook, fp_reason reason)

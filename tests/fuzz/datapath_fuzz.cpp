@@ -61,6 +61,8 @@ struct Kernel {
     Outcome::Action action = Outcome::Pass;
     Bytes out;
     std::uint32_t mark = 0;
+    std::uint32_t retval = 0;
+    bool known = true; // a verdict the programs return (pass, drop, redirect)
 };
 
 class Fuzzer {
@@ -107,45 +109,24 @@ public:
 private:
     Kernel run_kernel(const Shot &s)
     {
-        Kernel k;
-        Bytes out(s.frame.size() + 256);
-        bpf_test_run_opts opts{};
-        opts.sz = sizeof opts;
-        opts.data_in = s.frame.data();
-        opts.data_size_in = static_cast<__u32>(s.frame.size());
-        opts.data_out = out.data();
-        opts.data_size_out = static_cast<__u32>(out.size());
-        opts.repeat = 1;
-        __sk_buff skb{};
-        xdp_md md{};
-        if (s.hook == Hook::XdpUplink) {
-            md.data_end = static_cast<__u32>(s.frame.size());
-            md.ingress_ifindex = s.dev.ifindex;
-            opts.ctx_in = opts.ctx_out = &md;
-            opts.ctx_size_in = opts.ctx_size_out = sizeof md;
-        } else {
-            skb.ifindex = s.dev.ifindex;
-            skb.ingress_ifindex = s.dev.ifindex;
-            opts.ctx_in = opts.ctx_out = &skb;
-            opts.ctx_size_in = opts.ctx_size_out = sizeof skb;
-        }
         const Program p = s.hook == Hook::XdpUplink ? Program::XdpUplink
                           : s.hook == Hook::TcUplink ? Program::TcUplink
                                                      : Program::TcEndpoint;
-        if (bpf_prog_test_run_opts(progs_->prog_fd(p), &opts) != 0)
+        const test::TestRun t = test::test_run(progs_->prog_fd(p), s.hook == Hook::XdpUplink, s.dev.ifindex, s.frame);
+        Kernel k;
+        if (t.error)
             return k;
         k.ran = true;
-        out.resize(opts.data_size_out);
-        k.out = out;
-        k.mark = skb.mark;
-        const std::uint32_t r = opts.retval;
+        k.out = t.out;
+        k.mark = t.mark;
+        const std::uint32_t r = t.retval;
         if (s.hook == Hook::XdpUplink)
             k.action = r == XDP_PASS ? Outcome::Pass : r == XDP_DROP ? Outcome::Drop : Outcome::Redirect;
         else
             k.action = r == TC_ACT_OK ? Outcome::Pass : r == TC_ACT_SHOT ? Outcome::Drop : Outcome::Redirect;
-        if ((s.hook == Hook::XdpUplink && r > XDP_REDIRECT) || (s.hook != Hook::XdpUplink && r != TC_ACT_OK &&
-                                                               r != TC_ACT_SHOT && r != TC_ACT_REDIRECT))
-            k.action = static_cast<Outcome::Action>(99);
+        k.retval = r;
+        k.known = s.hook == Hook::XdpUplink ? r == XDP_PASS || r == XDP_DROP || r == XDP_REDIRECT
+                                            : r == TC_ACT_OK || r == TC_ACT_SHOT || r == TC_ACT_REDIRECT;
         return k;
     }
 
@@ -394,7 +375,9 @@ private:
         ++compared_;
         ++seen_[hook_name(s.hook) + ": " + verdict(want.action, want.reason)];
         std::ostringstream why;
-        if (k.action != want.action)
+        if (!k.known)
+            why << "    verdict: the program returned " << k.retval << ", which it never should\n";
+        else if (k.action != want.action)
             why << "    verdict: want " << verdict(want.action, want.reason) << ", got " << action_name(k.action) << "\n";
         else if (counted && reason_count(s.hook, want.reason) != reason_before + 1)
             why << "    reason: want " << std::string(reason_name(want.reason)) << ", which was not counted\n";
