@@ -9,10 +9,10 @@
 #include <chrono>
 #include <thread>
 
+#include "command.hpp"
 #include "error.hpp"
 #include "flood_frames.hpp"
 #include "frame_generator.hpp"
-#include "command.hpp"
 #include "netns_scope.hpp"
 #include "sockets.hpp"
 
@@ -127,15 +127,22 @@ FloodOutcome run_conntrack_flood(const FloodPlan &plan)
                 during += static_cast<std::uint64_t>(n);
         }
     });
-    {
+    // The stream ends (and its threads with it) also when the flood fails.
+    const auto end_stream = [&] {
+        flooding = false;
+        writer.join();
+        reader.join();
+    };
+    try {
         NetnsScope in_client(plan.client_ns);
         out.seconds = send_made_frames(plan.client_dev, plan.flows, flood);
+    } catch (...) {
+        end_stream();
+        throw;
     }
     std::this_thread::sleep_for(std::chrono::seconds(1)); // the last SYNs answered
-    flooding = false;
     out.stream_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stream_start).count();
-    writer.join();
-    reader.join();
+    end_stream();
     out.flows_per_second = plan.flows / out.seconds;
     out.stream_sent = sent;
     out.stream_received = received;

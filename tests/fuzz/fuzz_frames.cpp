@@ -180,10 +180,11 @@ Shot icmp_error(std::mt19937_64 &rng, const World &w)
         quoted.ipv6_ext = {60};
     Packet p;
     p.l3 = quoted.l3;
-    p.src = from_backend ? IpAddr::from_raw(k.saddr) : (chance(rng, 0.7) ? IpAddr::from_raw(k.saddr) : pick(rng, lan_clients().v4));
-    if (p.src.is_v4() != quoted.src.is_v4())
-        p.src = IpAddr::from_raw(k.saddr);
-    p.dst = from_backend ? IpAddr::from_raw(k.daddr) : IpAddr::from_raw(k.daddr);
+    // From the flow's own end (the backend, or the client), or from a router on the way.
+    p.src = IpAddr::from_raw(k.saddr);
+    if (!from_backend && chance(rng, 0.3))
+        p.src = pick(rng, quoted.src.is_v4() ? lan_clients().v4 : lan_clients().v6);
+    p.dst = IpAddr::from_raw(k.daddr);
     p.proto = static_cast<std::uint8_t>(p.l3 == test::L3::IPv4 ? 1 : 58); // ICMP, ICMPv6
     Bytes q = quoted.quoted();
     if (chance(rng, 0.3))
