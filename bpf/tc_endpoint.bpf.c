@@ -8,6 +8,7 @@
 #include "lib/fwd.h"
 #include "lib/dnat.h"
 #include "lib/icmp_error.h"
+#include "lib/dnat_forward.h"
 #include "lib/mark.h"
 #include "lib/route.h"
 

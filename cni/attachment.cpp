@@ -11,7 +11,6 @@
 
 #include "cni_error.hpp"
 #include "delegate.hpp"
-#include "config_counts.hpp"
 #include "datapath.hpp"
 #include "dnat_table.hpp"
 #include "endpoints.hpp"
@@ -205,10 +204,10 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         container.add_address(req.ifname, a, plan.prefix_len);
         if (!cfg.bridge_mode && a.is_v4())
             container.add_route(req.ifname, plan.gateway, 32, std::nullopt, main_table);
-        container.add_route(req.ifname, any_address_like(a), 0, plan.gateway, main_table);
+        container.add_route(req.ifname, a.any_of_family(), 0, plan.gateway, main_table);
         if (plan.subnet)
             container.add_route(req.ifname, *plan.subnet, plan.prefix_len, std::nullopt, own_table);
-        container.add_route(req.ifname, any_address_like(a), 0, plan.gateway, own_default);
+        container.add_route(req.ifname, a.any_of_family(), 0, plan.gateway, own_default);
         container.add_source_rule(a, own_table.table, kSourceRulePriority);
         undo.push("rule from " + a.str(), [&, a] { Netlink(req.netns).delete_source_rule(a, kSourceRulePriority); });
         // Routed mode: the gateway exists only as this entry. Bridge mode: ARP finds the bridge.
@@ -275,7 +274,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         for (const IpAddr &a : addrs) {
             if (pm.host_ip && pm.host_ip->is_v4() != a.is_v4())
                 continue;
-            const DnatRule rule{pm.host_ip.value_or(any_address_like(a)), pm.proto, {pm.host_port, pm.host_port}, a,
+            const DnatRule rule{pm.host_ip.value_or(a.any_of_family()), pm.proto, {pm.host_port, pm.host_port}, a,
                                 {pm.container_port, pm.container_port}};
             if (held_by_this_container(rule))
                 continue;

@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "cli_context.hpp"
-#include "config_counts.hpp"
 #include "conntrack.hpp"
 #include "datapath_lock.hpp"
 #include "dnat_table.hpp"
@@ -28,7 +27,7 @@ struct DnatArgs {
 // The published address: --host-ip, or "any host address" of the backend's family.
 IpAddr published_host(const std::string &host_ip, const IpAddr &family_of)
 {
-    return host_ip.empty() ? any_address_like(family_of) : IpAddr::parse(host_ip);
+    return host_ip.empty() ? family_of.any_of_family() : IpAddr::parse(host_ip);
 }
 
 // What `dnat add` refuses before it writes anything: a backend that is no endpoint (the

@@ -9,27 +9,17 @@ void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change)
     maps.config.upsert(0, cfg);
 }
 
-IpAddr any_address_like(const IpAddr &addr)
-{
-    return IpAddr::parse(addr.is_v4() ? "0.0.0.0" : "::");
-}
-
-bool is_any_address(const IpAddr &addr)
-{
-    return addr == any_address_like(addr);
-}
-
 void recount_config(MapSet &maps)
 {
     fp_config cfg{};
     for (const auto &[key, v] : maps.dnat.entries()) {
         cfg.dnat_entries++;
-        cfg.dnat_any += is_any_address(IpAddr::from_raw(key.addr)) ? 1 : 0;
+        cfg.dnat_any += IpAddr::from_raw(key.addr).is_any() ? 1 : 0;
     }
     for (const auto &[key, v] : maps.ranges.entries()) {
         cfg.dnat_entries++;
         cfg.range_sets++;
-        cfg.dnat_any += is_any_address(IpAddr::from_raw(key.addr)) ? 1 : 0;
+        cfg.dnat_any += IpAddr::from_raw(key.addr).is_any() ? 1 : 0;
     }
     cfg.mark_rules = static_cast<__u32>(maps.marks.entries().size());
     maps.config.upsert(0, cfg);

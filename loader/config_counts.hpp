@@ -12,8 +12,4 @@ namespace fp {
 void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change);
 void recount_config(MapSet &maps);
 
-// The unspecified address of addr's family: the key of "any address" entries.
-IpAddr any_address_like(const IpAddr &addr);
-bool is_any_address(const IpAddr &addr);
-
 } // namespace fp

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "config_counts.hpp"
 #include "error.hpp"
 
 namespace fp {
@@ -82,7 +81,7 @@ ContainerPlan plan_container(const ContainerInfo &c, const LabelPolicy &policy)
         const PlannedAddress *backend = first_of_family(plan.addresses, v4);
         for (const LabelPort &p : dnat_ports)
             if (backend)
-                plan.dnat.push_back(DnatRule{any_address_like(backend->addr), p.proto, p.ports, backend->addr, p.ports});
+                plan.dnat.push_back(DnatRule{backend->addr.any_of_family(), p.proto, p.ports, backend->addr, p.ports});
     }
 
     if (policy.published_port_mark) {

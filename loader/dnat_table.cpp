@@ -46,7 +46,7 @@ Error already_published(std::uint8_t proto, const IpAddr &host, const std::strin
 
 bool DnatRule::any_host() const
 {
-    return is_any_address(host);
+    return host.is_any();
 }
 
 std::string DnatRule::published() const
@@ -60,7 +60,7 @@ void DnatTable::refuse_overlap(const DnatRule &rule, bool ranges_exist) const
     // address, or every host address of the family for "any".
     std::vector<IpAddr> overlapping{rule.host};
     if (!rule.any_host()) {
-        overlapping.push_back(any_address_like(rule.host));
+        overlapping.push_back(rule.host.any_of_family());
     } else {
         for (const auto &[key, v] : maps_.local_addrs.entries()) {
             const IpAddr a = IpAddr::from_raw(key.addr);
@@ -213,7 +213,7 @@ std::vector<DnatRule> DnatTable::remove_to(const std::vector<IpAddr> &backends)
 std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const PortRange &ports)
 {
     DatapathLock lock(root_);
-    const bool any = is_any_address(host);
+    const bool any = host.is_any();
     const std::string what = protocol_name(proto) + " " + host.with_port(ports.str());
     IpAddr backend;
     PortRange backend_ports{};

@@ -36,6 +36,11 @@ IpAddr IpAddr::from_raw(const fp_addr &raw)
     return a;
 }
 
+IpAddr IpAddr::any_of_family() const
+{
+    return parse(is_v4() ? "0.0.0.0" : "::");
+}
+
 bool IpAddr::is_v4() const
 {
     return std::memcmp(raw_.b, kV4MappedPrefix, sizeof kV4MappedPrefix) == 0;

@@ -25,6 +25,10 @@ public:
     // "10.0.0.1:80" or "[fd00::1]:80": how an address with a port (or range) is typed.
     std::string with_port(std::string_view port) const;
     const fp_addr &raw() const { return raw_; }
+    // The unspecified address of this one's family (0.0.0.0 or ::): the key of "any host
+    // address" entries, which never let an IPv4 client reach an IPv6 backend.
+    IpAddr any_of_family() const;
+    bool is_any() const { return *this == any_of_family(); }
 
     friend bool operator==(const IpAddr &a, const IpAddr &b)
     {

@@ -4,8 +4,12 @@
  * one includes ctx_xdp.h; everything in bpf/lib is written against
  * `struct __ctx_buff` and the ctx_* functions and so runs under both.
  */
-#ifndef FP_LIB_CTX_H
-#define FP_LIB_CTX_H
+#ifndef FP_LIB_CTX_SKB_H
+#define FP_LIB_CTX_SKB_H
+
+#ifdef FP_LIB_CTX_XDP_H
+#error "ctx_skb.h and ctx_xdp.h exclude each other: a program is tc or XDP"
+#endif
 
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>

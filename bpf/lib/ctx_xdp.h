@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The packet context for XDP programs: see ctx_skb.h for the contract. */
-#ifndef FP_LIB_CTX_H
-#define FP_LIB_CTX_H
+#ifndef FP_LIB_CTX_XDP_H
+#define FP_LIB_CTX_XDP_H
+
+#ifdef FP_LIB_CTX_SKB_H
+#error "ctx_skb.h and ctx_xdp.h exclude each other: a program is tc or XDP"
+#endif
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -10,6 +10,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "proto.h"
 #include "csum.h"
 #include "mac.h"
 
@@ -78,7 +79,7 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 	int ret;
 
 	/* RFC 8200 4.3: every node on the path may have to process these (router alert, MLD). */
-	if (pkt->l3 == FP_L3_IPV6 && pkt->ip6->nexthdr == 0 /* NEXTHDR_HOP */)
+	if (pkt->l3 == FP_L3_IPV6 && pkt->ip6->nexthdr == FP_NEXTHDR_HOP)
 		return -FP_PASS_IPV6_HOP_BY_HOP;
 	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
 	if (!ep)

@@ -40,8 +40,9 @@ static __always_inline int fp_is_icmp_error(const struct fp_pkt *pkt)
 	__u8 t = pkt->l4.icmp_type;
 
 	if (pkt->l3 == FP_L3_IPV4)
-		return pkt->l4.proto == IPPROTO_ICMP && (t == 3 || t == 11 || t == 12);
-	return pkt->l4.proto == 58 /* ICMPv6 */ && t >= 1 && t <= 4;
+		return pkt->l4.proto == IPPROTO_ICMP &&
+		       (t == FP_ICMP_DEST_UNREACH || t == FP_ICMP_TIME_EXCEEDED || t == FP_ICMP_PARAMETER_PROBLEM);
+	return pkt->l4.proto == FP_NEXTHDR_ICMPV6 && t >= FP_ICMPV6_DEST_UNREACH && t <= FP_ICMPV6_PARAMETER_PROBLEM;
 }
 
 /* Returns 0 with *q filled when the quote holds an IP header and its TCP/UDP ports. */
@@ -182,44 +183,6 @@ static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const str
 		return 0;
 	e = *ct;
 	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;
-}
-
-/*
- * For a packet whose destination is no endpoint: translate it if it is for a
- * published address and deliver it to the backend; otherwise hand it to the
- * stack (FP_PASS_NO_ENDPOINT). cfg is the caller's fp_config_get(); the
- * transport header is parsed here unless the caller did (pkt->l4.off set).
- */
-static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp_pkt *pkt,
-					       const struct fp_config *cfg)
-{
-	int ret;
-
-	if (!cfg || !cfg->dnat_entries)
-		return -FP_PASS_NO_ENDPOINT;
-	if (!pkt->l4.off) {
-		ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
-		if (ret < 0)
-			return ret;
-	}
-	/* Fragments are left to the stack, counted: only the first carries the ports. */
-	if (pkt->l4.frag != FP_FRAG_NONE)
-		return -FP_PASS_FRAGMENT;
-	/* A packet that cannot be forwarded is not translated: the stack sees it as sent, to
-	 * the host's own address, and no flow is made for a packet never delivered (an ICMP
-	 * time exceeded would otherwise quote the backend's address). */
-	if (fp_ttl_expires(pkt))
-		return -FP_PASS_TTL;
-	if (fp_is_icmp_error(pkt)) {
-		ret = fp_icmp_error_original(ctx, pkt);
-		if (ret <= 0)
-			return ret ?: -FP_PASS_ICMP_ERROR;
-		return fp_forward_translated(ctx);
-	}
-	ret = fp_dnat_original(ctx, pkt, cfg);
-	if (ret <= 0)
-		return ret ?: -FP_PASS_NO_ENDPOINT;
-	return fp_forward_translated(ctx);
 }
 
 #endif

@@ -12,7 +12,7 @@
 #ifndef FP_LIB_L4_H
 #define FP_LIB_L4_H
 
-#include <linux/in.h>
+#include "proto.h"
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include "parse.h"
@@ -77,7 +77,7 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 		return 0;
 	}
 	case IPPROTO_ICMP:
-	case 58 /* IPPROTO_ICMPV6 */: {
+	case FP_NEXTHDR_ICMPV6: {
 		struct fp_icmp_head *ih = l4;
 
 		if ((void *)(ih + 1) > data_end)
@@ -123,19 +123,20 @@ static __always_inline int fp_ipv6_skip_ext(void *data, void *data_end, __u32 *o
 		__u8 *ext;
 		__u32 o = *off;
 
-		if (*next != 0 && *next != 43 && *next != 44 && *next != 60 && *next != 51)
+		if (*next != FP_NEXTHDR_HOP && *next != FP_NEXTHDR_ROUTING && *next != FP_NEXTHDR_FRAGMENT &&
+		    *next != FP_NEXTHDR_DEST && *next != FP_NEXTHDR_AUTH)
 			break;
 		if (o > FP_L4_MAX_OFF)
 			return -FP_DROP_MALFORMED;
 		ext = data + o;
 		if ((void *)(ext + 8) > data_end)
 			return -FP_DROP_MALFORMED;
-		if (*next == 44) { /* fragment header: 8 bytes, offset and M flag in bytes 2-3 */
+		if (*next == FP_NEXTHDR_FRAGMENT) { /* 8 bytes, offset and M flag in bytes 2-3 */
 			__u16 f = bpf_ntohs(*(__be16 *)(ext + 2));
 
 			*frag = (f & 0xfff8) ? FP_FRAG_LATER : (f & 1) ? FP_FRAG_FIRST : FP_FRAG_NONE;
 			*off = o + 8;
-		} else if (*next == 51) { /* AH: length in 4-byte units, minus 2 */
+		} else if (*next == FP_NEXTHDR_AUTH) { /* length in 4-byte units, minus 2 */
 			*off = o + (ext[1] + 2) * 4;
 		} else {
 			*off = o + (ext[1] + 1) * 8;

@@ -8,6 +8,10 @@
 #ifndef FP_LIB_MARK_H
 #define FP_LIB_MARK_H
 
+#ifndef FP_LIB_CTX_SKB_H
+#error "mark.h is tc only (XDP has no skb->mark): include lib/ctx_skb.h first"
+#endif
+
 #include "maps.h"
 #include "l4.h"
 

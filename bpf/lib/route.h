@@ -11,6 +11,10 @@
 #ifndef FP_LIB_ROUTE_H
 #define FP_LIB_ROUTE_H
 
+#ifndef FP_LIB_CTX_SKB_H
+#error "route.h is tc only (skb marks, bpf_redirect_neigh, lo): include lib/ctx_skb.h first"
+#endif
+
 #include "maps.h"
 #include "parse.h"
 #include "fwd.h"
@@ -25,13 +29,13 @@ static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp
 {
 	p->ifindex = ctx->ingress_ifindex;
 	if (pkt->l3 == FP_L3_IPV4) {
-		p->family = 2 /* AF_INET */;
+		p->family = FP_AF_INET;
 		p->tos = pkt->ip4->tos;
 		p->tot_len = bpf_ntohs(pkt->ip4->tot_len);
 		p->ipv4_src = pkt->ip4->saddr;
 		p->ipv4_dst = pkt->ip4->daddr;
 	} else {
-		p->family = 10 /* AF_INET6 */;
+		p->family = FP_AF_INET6;
 		p->tot_len = bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
 		__builtin_memcpy(p->ipv6_src, pkt->src.w, 16);
 		__builtin_memcpy(p->ipv6_dst, pkt->dst.w, 16);

@@ -10,7 +10,7 @@
 
 #include "parse.h"
 #include "fwd.h"
-#include "icmp_error.h"
+#include "dnat_forward.h"
 #include "source.h"
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)

@@ -224,7 +224,7 @@ World random_world(std::mt19937_64 &rng, const test::ProgDevices &devs, std::uin
         const IpAddr published = IpAddr::from_raw(it->first.addr);
         const bool v4 = published.is_v4();
         // An "any" entry's flows are to one host address.
-        const IpAddr to = is_any_address(published) ? (v4 ? ip("10.99.0.1") : ip("fd99::1")) : published;
+        const IpAddr to = published.is_any() ? (v4 ? ip("10.99.0.1") : ip("fd99::1")) : published;
         IpAddr client = pick(rng, v4 ? lan_clients().v4 : lan_clients().v6);
         if (chance(rng, 0.2))
             client = IpAddr::from_raw(it->second.addr); // a backend reaching its own published port

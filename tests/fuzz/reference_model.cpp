@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "checksum.hpp"
-#include "config_counts.hpp"
 #include "test_world.hpp"
 
 namespace fp::fuzz {
@@ -493,7 +492,7 @@ private:
     // The backend of a new flow: the port itself, "any" for host addresses, then ranges.
     bool dnat_lookup(const View &v, fp_addr &backend, std::uint16_t &bport)
     {
-        const fp_addr any = any_address_like(IpAddr::from_raw(v.dst)).raw();
+        const fp_addr any = IpAddr::from_raw(v.dst).any_of_family().raw();
         const bool local = w_.local_addrs.count(IpAddr::from_raw(v.dst)) > 0;
         for (const fp_addr *a : {&v.dst, &any}) {
             if (a == &any && !(w_.config.dnat_any && local))
