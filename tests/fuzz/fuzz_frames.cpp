@@ -53,6 +53,15 @@ void address_frame(Packet &p, const Shot &s)
     }
 }
 
+// s with p's frame, addressed as arriving on s's device.
+Shot finish(Shot s, Packet p, const char *what)
+{
+    address_frame(p, s);
+    s.frame = p.bytes();
+    s.what = what;
+    return s;
+}
+
 Packet l4_packet(std::mt19937_64 &rng, const IpAddr &src, const IpAddr &dst, std::uint8_t proto, std::uint16_t sport,
                  std::uint16_t dport)
 {
@@ -104,10 +113,7 @@ Shot to_published(std::mt19937_64 &rng, const World &w)
     Packet p = l4_packet(rng, src, dst, proto, chance(rng, 0.5) ? 40000 : 40001, dport);
     if (proto == IPPROTO_TCP && chance(rng, 0.6))
         p.tcp_flags = 0x02;
-    address_frame(p, s);
-    s.frame = p.bytes();
-    s.what = "to a published port";
-    return s;
+    return finish(s, p, "to a published port");
 }
 
 // The client's next packet of a flow: often the ACK that completes its handshake.
@@ -124,10 +130,7 @@ Shot client_next(std::mt19937_64 &rng, const World &w)
         p.tcp_flags = 0x10;
         p.tcp_ack = flow->second.handshake_ack;
     }
-    address_frame(p, s);
-    s.frame = p.bytes();
-    s.what = "a client's next packet";
-    return s;
+    return finish(s, p, "a client's next packet");
 }
 
 // A backend's answer: SYN-ACK, data, FIN, RST (for a flow, or for none).
@@ -158,10 +161,7 @@ Shot backend_answer(std::mt19937_64 &rng, const World &w)
     Packet p = l4_packet(rng, src, dst, proto, sport, dport);
     if (chance(rng, 0.5))
         p.tcp_flags = 0x12;
-    address_frame(p, s);
-    s.frame = p.bytes();
-    s.what = "a backend's answer";
-    return s;
+    return finish(s, p, "a backend's answer");
 }
 
 // An ICMP error about a flow: from outside about its reply, or from its backend about
@@ -194,10 +194,7 @@ Shot icmp_error(std::mt19937_64 &rng, const World &w)
                                          : pick(rng, std::vector<std::uint8_t>{1, 2, 3, 4, 128});
     p.icmp_code = static_cast<std::uint8_t>(below(rng, 5));
     Shot s = arriving_from(rng, w, p.src);
-    address_frame(p, s);
-    s.frame = p.bytes();
-    s.what = from_backend ? "an ICMP error from a backend" : "an ICMP error about a reply";
-    return s;
+    return finish(s, p, from_backend ? "an ICMP error from a backend" : "an ICMP error about a reply");
 }
 
 // Traffic a container sends: to its neighbours, the LAN, the host; spoofed at times.
