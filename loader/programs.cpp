@@ -94,23 +94,6 @@ const char *program_name(Program p)
     return "?";
 }
 
-ProgFd &ProgFd::operator=(ProgFd &&o) noexcept
-{
-    if (this != &o) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = o.fd_;
-        o.fd_ = -1;
-    }
-    return *this;
-}
-
-ProgFd::~ProgFd()
-{
-    if (fd_ >= 0)
-        ::close(fd_);
-}
-
 ProgFd ProgFd::open_pinned(const PinRoot &root, Program p)
 {
     const std::string path = root.prog_path(program_name(p));
@@ -127,7 +110,7 @@ std::uint32_t ProgFd::id() const
 {
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd_, &info, &len) != 0)
+    if (bpf_obj_get_info_by_fd(fd_.get(), &info, &len) != 0)
         throw_errno("inspect program", errno);
     return info.id;
 }

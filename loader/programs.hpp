@@ -8,6 +8,7 @@
 #include <string>
 
 #include "map_fd.hpp"
+#include "unique_fd.hpp"
 #include "pin_root.hpp"
 
 namespace fp {
@@ -20,19 +21,14 @@ const char *program_name(Program p);
 class ProgFd {
 public:
     explicit ProgFd(int fd = -1) : fd_(fd) {}
-    ProgFd(const ProgFd &) = delete;
-    ProgFd &operator=(const ProgFd &) = delete;
-    ProgFd(ProgFd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    ProgFd &operator=(ProgFd &&o) noexcept;
-    ~ProgFd();
 
     static ProgFd open_pinned(const PinRoot &root, Program p);
-    int get() const { return fd_; }
+    int get() const { return fd_.get(); }
     // The kernel's id of the program, to recognise it where it is attached.
     std::uint32_t id() const;
 
 private:
-    int fd_;
+    UniqueFd fd_;
 };
 
 // All three objects, loaded and holding their programs and maps. Maps are

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,14 +12,8 @@ namespace fp {
 
 Socket::Socket(int fd) : fd_(fd)
 {
-    if (fd_ < 0)
+    if (fd < 0)
         throw_errno("socket", errno);
-}
-
-Socket::~Socket()
-{
-    if (fd_ >= 0)
-        ::close(fd_);
 }
 
 SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port)

@@ -9,20 +9,17 @@
 #include <string_view>
 
 #include "ip_addr.hpp"
+#include "unique_fd.hpp"
 
 namespace fp {
 
 class Socket {
 public:
     explicit Socket(int fd); // throws when fd < 0 (the socket() call failed)
-    Socket(Socket &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Socket(const Socket &) = delete;
-    Socket &operator=(const Socket &) = delete;
-    ~Socket();
-    int get() const { return fd_; }
+    int get() const { return fd_.get(); }
 
 private:
-    int fd_;
+    UniqueFd fd_;
 };
 
 struct SockAddr {

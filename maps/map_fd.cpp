@@ -2,29 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 
 #include "error.hpp"
 
 namespace fp {
-
-MapFd &MapFd::operator=(MapFd &&other) noexcept
-{
-    if (this != &other) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = other.release();
-    }
-    return *this;
-}
-
-MapFd::~MapFd()
-{
-    if (fd_ >= 0)
-        ::close(fd_);
-}
 
 MapFd MapFd::open_pinned(const std::string &path)
 {
@@ -42,18 +25,11 @@ MapFd MapFd::dup_of(int fd)
     return MapFd(copy);
 }
 
-int MapFd::release()
-{
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-}
-
 void MapFd::expect_layout(const std::string &name, std::uint32_t key_size, std::uint32_t value_size) const
 {
     bpf_map_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd_, &info, &len) != 0)
+    if (bpf_obj_get_info_by_fd(fd_.get(), &info, &len) != 0)
         throw_errno("inspect map " + name, errno);
     if (info.key_size != key_size || info.value_size != value_size)
         throw Error("map " + name + " has key/value sizes " + std::to_string(info.key_size) + "/" +

@@ -4,31 +4,28 @@
 #include <cstdint>
 #include <string>
 
+#include "unique_fd.hpp"
+
 namespace fp {
 
 class MapFd {
 public:
     MapFd() = default;
     explicit MapFd(int fd) : fd_(fd) {}
-    MapFd(const MapFd &) = delete;
-    MapFd &operator=(const MapFd &) = delete;
-    MapFd(MapFd &&other) noexcept : fd_(other.release()) {}
-    MapFd &operator=(MapFd &&other) noexcept;
-    ~MapFd();
 
     // Opens a pinned map; throws fp::Error naming the path when it cannot.
     static MapFd open_pinned(const std::string &path);
     // A second, independent fd for the same map (for handing to another owner).
     static MapFd dup_of(int fd);
 
-    int get() const { return fd_; }
-    int release();
+    int get() const { return fd_.get(); }
+    int release() { return fd_.release(); }
 
     // Throws unless the map has these key and value sizes.
     void expect_layout(const std::string &name, std::uint32_t key_size, std::uint32_t value_size) const;
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 } // namespace fp
