@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -19,12 +18,6 @@
 namespace fp {
 
 namespace {
-
-bool readable(int fd, int timeout_ms)
-{
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
-}
 
 // What is there after waiting up to timeout_ms; "" on EOF or timeout.
 std::string read_some(int fd, int timeout_ms)
@@ -91,14 +84,12 @@ FloodOutcome run_conntrack_flood(const FloodPlan &plan)
     FloodOutcome out;
     const FloodFrames flood(plan.syn);
     const RouteBack route(plan, flood);
-    Socket listener = socket_in_netns(plan.backend_ns, AF_INET, SOCK_STREAM);
-    {
-        const SockAddr any = sockaddr_of(IpAddr::parse("0.0.0.0"), plan.backend_port);
-        const int one = 1;
-        ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(listener.get(), any.ptr(), any.len) != 0 || ::listen(listener.get(), 128) != 0)
-            throw_errno("listen on the flood's backend port", errno);
-    }
+    const Socket listener = [&] {
+        const NetnsScope in_backend(plan.backend_ns);
+        return bound_socket(IpAddr::parse("0.0.0.0"), plan.backend_port, SOCK_STREAM);
+    }();
+    if (::listen(listener.get(), 128) != 0)
+        throw_errno("listen on the flood's backend port", errno);
     Connection stream = connect_through(plan, listener.get());
     Connection idle = connect_through(plan, listener.get());
     if (!exchange(idle.client, idle.server, "hello"))

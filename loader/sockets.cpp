@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 
 #include <cerrno>
 #include <cstring>
@@ -44,6 +45,12 @@ Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type)
     if (::bind(s.get(), sa.ptr(), sa.len) != 0)
         throw_errno("bind " + addr.str() + ":" + std::to_string(port), errno);
     return s;
+}
+
+bool readable(int fd, int timeout_ms)
+{
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
 }
 
 bool send_all(int fd, std::string_view data)

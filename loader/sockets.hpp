@@ -33,6 +33,9 @@ SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port);
 // A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to addr:port, with SO_REUSEADDR.
 Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type);
 
+// Whether fd becomes readable within timeout_ms.
+bool readable(int fd, int timeout_ms);
+
 // Sends all of data on a connected socket (no SIGPIPE); false when the peer went away.
 bool send_all(int fd, std::string_view data);
 // Reads a connected socket until the peer closes it (or an error or timeout ends it).

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <set>
@@ -221,33 +222,47 @@ private:
         return t;
     }
 
-    // A TCP/UDP frame's tuple as both directions' keys, reversed too (no options or
-    // extension headers: those make no flows the model would not know of anyway).
-    static std::vector<fp_ct_key> frame_keys(const Bytes &f)
+    // A frame's own tuple as a conntrack key (direction original): untagged IPv4 with
+    // any header length (not a later fragment, which has no ports) or IPv6 without
+    // extension headers, with the first four transport bytes as ports.
+    static std::optional<fp_ct_key> frame_tuple(const Bytes &f)
     {
         fp_ct_key k{};
         std::size_t l4 = 0;
-        if (f.size() >= 38 && load16(f, 12) == 0x0800 && f[14] == 0x45) {
+        if (f.size() >= 34 && load16(f, 12) == 0x0800) {
+            if (load16(f, 20) & 0x1fff)
+                return std::nullopt;
             k.saddr.w[2] = k.daddr.w[2] = htonl(0xffff);
             std::memcpy(&k.saddr.b[12], &f[26], 4);
             std::memcpy(&k.daddr.b[12], &f[30], 4);
             k.proto = f[23];
-            l4 = 34;
-        } else if (f.size() >= 58 && load16(f, 12) == 0x86dd) {
+            l4 = 14 + (f[14] & 0xfu) * 4;
+        } else if (f.size() >= 54 && load16(f, 12) == 0x86dd) {
             std::memcpy(k.saddr.b, &f[22], 16);
             std::memcpy(k.daddr.b, &f[38], 16);
             k.proto = f[20];
             l4 = 54;
         } else {
-            return {};
+            return std::nullopt;
         }
+        if (f.size() < l4 + 4)
+            return std::nullopt;
         std::memcpy(&k.sport, &f[l4], 2);
         std::memcpy(&k.dport, &f[l4 + 2], 2);
-        fp_ct_key r = k;
+        return k;
+    }
+
+    // The frame's tuple as both directions' keys, reversed too.
+    static std::vector<fp_ct_key> frame_keys(const Bytes &f)
+    {
+        const auto k = frame_tuple(f);
+        if (!k)
+            return {};
+        fp_ct_key r = *k;
         std::swap(r.saddr, r.daddr);
         std::swap(r.sport, r.dport);
         std::vector<fp_ct_key> out;
-        for (fp_ct_key key : {k, r})
+        for (fp_ct_key key : {*k, r})
             for (std::uint8_t dir : {FP_CT_ORIGINAL, FP_CT_REPLY}) {
                 key.dir = dir;
                 out.push_back(key);
@@ -322,30 +337,18 @@ private:
             if (routable && before.endpoint_of(src) != sender)
                 bad << "    a packet from an address not its sender's left a container\n";
             // A reply of a live translated flow never leaves with the backend's own address.
-            if (routable && out.size() >= in.size() && std::memcmp(&in[type == 0x0800 ? 26 : 22], &out[type == 0x0800 ? 26 : 22], type == 0x0800 ? 4 : 16) == 0) {
-                const std::size_t l4 = type == 0x0800 ? 14 + (in[14] & 0xfu) * 4 : 54;
-                const std::uint8_t proto = type == 0x0800 ? in[23] : in[20];
-                if ((proto == 6 || proto == 17) && in.size() >= l4 + 4 && (type != 0x0800 || (load16(in, 20) & 0x1fff) == 0)) {
-                    fp_ct_key key{};
-                    key.saddr = src;
-                    if (type == 0x86dd)
-                        std::memcpy(key.daddr.b, &in[38], 16);
-                    if (type == 0x0800) {
-                        key.daddr.w[2] = htonl(0xffff);
-                        std::memcpy(&key.daddr.b[12], &in[30], 4);
-                    }
-                    std::memcpy(&key.sport, &in[l4], 2);
-                    std::memcpy(&key.dport, &in[l4 + 2], 2);
-                    key.proto = proto;
-                    key.dir = FP_CT_REPLY;
-                    const std::uint64_t t = coarse_now();
-                    for (const CtTable *table : {&before.ct, &before.ct_new}) {
-                        auto it = table->find(key);
-                        if (it != table->end() && it->second.expires_ns > t + 1'000'000'000ull &&
-                            !(it->second.flags & FP_CT_DIRECT) &&
-                            std::memcmp(&it->second.saddr, &src, 16) != 0)
-                            bad << "    a translated flow's reply left with the backend's own address\n";
-                    }
+            const bool source_kept = routable && out.size() >= in.size() &&
+                                     std::memcmp(&in[type == 0x0800 ? 26 : 22], &out[type == 0x0800 ? 26 : 22],
+                                                 type == 0x0800 ? 4 : 16) == 0;
+            auto key = source_kept ? frame_tuple(in) : std::nullopt;
+            if (key && (key->proto == IPPROTO_TCP || key->proto == IPPROTO_UDP)) {
+                key->dir = FP_CT_REPLY;
+                const std::uint64_t t = coarse_now();
+                for (const CtTable *table : {&before.ct, &before.ct_new}) {
+                    auto it = table->find(*key);
+                    if (it != table->end() && it->second.expires_ns > t + 1'000'000'000ull &&
+                        !(it->second.flags & FP_CT_DIRECT) && std::memcmp(&it->second.saddr, &src, 16) != 0)
+                        bad << "    a translated flow's reply left with the backend's own address\n";
                 }
             }
         }

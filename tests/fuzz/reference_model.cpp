@@ -336,11 +336,10 @@ private:
 
     // --- conntrack ---
 
+    // A live entry, and whether it is in the assured table.
     struct Found {
-        CtTable *table = nullptr;
         fp_ct_entry *entry = nullptr;
-        bool assured() const { return entry && table_is_assured; }
-        bool table_is_assured = false;
+        bool assured = false;
     };
 
     Found find(const fp_ct_key &k)
@@ -348,7 +347,7 @@ private:
         for (CtTable *t : {&w_.ct, &w_.ct_new}) {
             auto it = t->find(k);
             if (it != t->end() && it->second.expires_ns > now_)
-                return Found{t, &it->second, t == &w_.ct};
+                return Found{&it->second, t == &w_.ct};
         }
         return Found{};
     }
@@ -526,7 +525,7 @@ private:
         if (found.entry) {
             touch(*found.entry, v, FP_CT_ORIGINAL);
             fp_ct_entry orig = *found.entry;
-            if (!found.assured() && assures(orig, v))
+            if (!found.assured && assures(orig, v))
                 orig = promote(k, orig, v);
             apply(v, orig, FP_CT_ORIGINAL);
             return 1;
@@ -603,7 +602,7 @@ private:
             return 0;
         touch(*found.entry, v, FP_CT_REPLY);
         const fp_ct_entry e = *found.entry;
-        if (!found.assured()) { // the original entry learns of the answer
+        if (!found.assured) { // the original entry learns of the answer
             auto orig = w_.ct_new.find(key_back_to(e, v.proto, FP_CT_ORIGINAL));
             if (orig != w_.ct_new.end()) {
                 if (synack(v)) {

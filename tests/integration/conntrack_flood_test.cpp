@@ -4,7 +4,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,13 +27,6 @@ namespace {
 
 constexpr std::uint64_t kFloodFlows = 3'000'000;
 constexpr std::uint16_t kPublished = 8080, kBackendPort = 7001;
-
-// Waits up to timeout_ms for fd to be readable.
-bool readable(int fd, int timeout_ms)
-{
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
-}
 
 // Counts the IPv4 packets that arrive in a namespace from one source address: a packet
 // socket with a classic BPF filter, so that only those reach user space.
