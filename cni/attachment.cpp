@@ -121,6 +121,17 @@ nlohmann::json result(const Request &req, const NetConfig &cfg, const std::strin
     return r;
 }
 
+// The container's namespace over netlink: one that cannot be opened is the runtime's
+// mistake (CNI_NETNS), the spec's "invalid environment".
+Netlink container_netlink(const std::string &netns)
+{
+    try {
+        return Netlink(netns);
+    } catch (const Error &e) {
+        throw CniError(ErrorCode::InvalidEnvironment, e.what());
+    }
+}
+
 } // namespace
 
 std::string host_veth_name(const std::string &container_id, const std::string &ifname)
@@ -139,7 +150,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
 {
     const std::string host_if = host_veth_name(req.container_id, req.ifname);
     Netlink host;
-    Netlink container(req.netns);
+    Netlink container = container_netlink(req.netns);
     if (container.link_exists(req.ifname))
         throw CniError(ErrorCode::InterfaceExists, "an interface named " + req.ifname + " already exists in " + req.netns);
     if (host.link_exists(host_if))
@@ -414,7 +425,7 @@ void check(const Request &req, const NetConfig &cfg)
     if (addrs.empty())
         broken("no address is known for " + req.container_id + "/" + req.ifname);
     Netlink host;
-    Netlink container(req.netns);
+    Netlink container = container_netlink(req.netns);
     const auto mac = container.link_mac(req.ifname);
     if (!mac)
         broken(req.ifname + " is missing in " + req.netns);

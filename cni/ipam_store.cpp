@@ -1,7 +1,6 @@
 #include "ipam_store.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,22 +21,11 @@ IpamStore::IpamStore(const std::string &dir) : dir_(dir)
     fs::create_directories(dir_, ec);
     if (ec)
         throw CniError(ErrorCode::IoFailure, "cannot create the IPAM directory " + dir_, ec.message());
-    const std::string lock = dir_ + "/lock";
-    lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ < 0)
-        throw CniError(ErrorCode::IoFailure, "cannot open " + lock, std::strerror(errno));
-    while (::flock(lock_fd_, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            const int err = errno;
-            ::close(lock_fd_);
-            throw CniError(ErrorCode::IoFailure, "cannot lock " + lock, std::strerror(err));
-        }
+    try {
+        lock_.emplace(FileLock::on_file(dir_ + "/lock", 0600));
+    } catch (const Error &e) {
+        throw CniError(ErrorCode::IoFailure, "cannot lock the IPAM directory " + dir_, e.what());
     }
-}
-
-IpamStore::~IpamStore()
-{
-    ::close(lock_fd_);
 }
 
 std::optional<Lease> IpamStore::lease_at(const IpAddr &a) const

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "file_lock.hpp"
 #include "ip_addr.hpp"
 #include "ip_pool.hpp"
 
@@ -28,7 +29,6 @@ public:
     explicit IpamStore(const std::string &dir);
     IpamStore(const IpamStore &) = delete;
     IpamStore &operator=(const IpamStore &) = delete;
-    ~IpamStore();
 
     // requested: a specific address (IP= in CNI_ARGS, runtimeConfig.ips), else the next
     // free one after the last handed out. The same owner asking again gets its lease back.
@@ -43,7 +43,7 @@ private:
     bool take(const IpAddr &a, const std::string &container_id, const std::string &ifname);
 
     std::string dir_;
-    int lock_fd_ = -1;
+    std::optional<FileLock> lock_; // held from construction
 };
 
 } // namespace fp::cni

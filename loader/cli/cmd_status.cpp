@@ -1,0 +1,108 @@
+// status: the programs, the interfaces they are attached to, their health.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "attach.hpp"
+#include "commands.hpp"
+#include "datapath.hpp"
+#include "netdev.hpp"
+#include "programs.hpp"
+#include "table.hpp"
+
+namespace fp {
+
+namespace {
+
+std::string role_name(std::uint32_t role)
+{
+    switch (role) {
+    case FP_ROLE_UPLINK: return "uplink";
+    case FP_ROLE_ENDPOINT: return "endpoint";
+    case FP_ROLE_LOCAL: return "local";
+    default: return "?";
+    }
+}
+
+// What is attached to one interface, as recorded and as the kernel says now.
+nlohmann::json interface_json(const PinRoot &root, std::uint32_t ifindex, const fp_iface &rec)
+{
+    const auto dev = NetDev::by_index(ifindex);
+    nlohmann::json j{{"ifindex", ifindex}, {"name", dev ? dev->name : ""}, {"role", role_name(rec.role)}};
+    bool healthy = dev.has_value();
+    if (rec.attached & FP_ATTACHED_TC_INGRESS) {
+        const Program p = rec.role == FP_ROLE_ENDPOINT ? Program::TcEndpoint : Program::TcUplink;
+        const bool present = dev && TcIngressAttachment::attached_prog_id(ifindex) == ProgFd::open_pinned(root, p).id();
+        j["tc_ingress"] = present ? "attached" : "missing";
+        healthy = healthy && present;
+    }
+    if (rec.attached & (FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC)) {
+        const bool present = dev && XdpAttachment::attached_prog_id(ifindex) ==
+                                        ProgFd::open_pinned(root, Program::XdpUplink).id();
+        j["xdp"] = (rec.attached & FP_ATTACHED_XDP_NATIVE) ? "native" : "generic";
+        j["xdp_present"] = present;
+        healthy = healthy && present;
+    }
+    if (rec.role == FP_ROLE_ENDPOINT)
+        j["addresses"] = rec.nr_addrs;
+    j["healthy"] = healthy;
+    return j;
+}
+
+nlohmann::json status_json(const CliContext &ctx)
+{
+    const PinRoot root = ctx.pin_root();
+    require_root();
+    nlohmann::json j{{"pin_root", root.path()}, {"up", root.is_up()}};
+    if (!root.is_up())
+        return j;
+    MapSet maps = ctx.open_maps(root);
+    for (Program p : {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint})
+        j["programs"][program_name(p)] = ProgFd::open_pinned(root, p).id();
+    j["interfaces"] = nlohmann::json::array();
+    for (const auto &[key, rec] : maps.ifaces.entries())
+        j["interfaces"].push_back(interface_json(root, key.ifindex, rec));
+    j["endpoint_addresses"] = maps.endpoints.entries().size();
+    return j;
+}
+
+void print_status(const nlohmann::json &j)
+{
+    std::cout << "pin root:   " << j["pin_root"].get<std::string>() << (j["up"] ? " (up)" : " (down)") << "\n";
+    if (!j["up"])
+        return;
+    std::cout << "programs:   ";
+    for (const auto &[name, id] : j["programs"].items())
+        std::cout << name << " (id " << id << ")  ";
+    std::cout << "\nendpoints:  " << j["endpoint_addresses"] << " addresses\n\n";
+    Table t({"IFACE", "IFINDEX", "ROLE", "TC", "XDP", "STATE"});
+    for (const auto &i : j["interfaces"]) {
+        // An uplink without XDP runs tc only: what auto picks on software devices.
+        std::string xdp = i["role"] == "uplink" ? "none (tc only)" : "-";
+        if (i.contains("xdp"))
+            xdp = i["xdp"].get<std::string>() + (i["xdp_present"] ? "" : " (missing)");
+        t.add({i["name"].get<std::string>().empty() ? "(gone)" : i["name"].get<std::string>(),
+               std::to_string(i["ifindex"].get<unsigned>()), i["role"].get<std::string>(),
+               i.value("tc_ingress", "-"), xdp, i["healthy"] ? "ok" : "BROKEN"});
+    }
+    t.print(std::cout);
+}
+
+} // namespace
+
+void add_status_command(CLI::App &app, CliContext &ctx)
+{
+    auto *status = app.add_subcommand("status", "show the programs, the interfaces they are attached to and their health");
+    auto json = std::make_shared<bool>(false);
+    status->add_flag("--json", *json, "print JSON");
+    status->callback([&ctx, json] {
+        const nlohmann::json j = status_json(ctx);
+        if (*json)
+            std::cout << j.dump(2) << "\n";
+        else
+            print_status(j);
+    });
+}
+
+} // namespace fp

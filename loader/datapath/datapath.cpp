@@ -1,0 +1,98 @@
+#include "datapath.hpp"
+
+#include <unistd.h>
+
+#include <functional>
+
+#include "config_counts.hpp"
+#include "datapath_lock.hpp"
+#include "local_addrs.hpp"
+#include "error.hpp"
+#include "interfaces.hpp"
+#include "map_set.hpp"
+#include "netdev.hpp"
+#include "programs.hpp"
+#include "rollback.hpp"
+
+namespace fp {
+
+void require_root()
+{
+    if (::geteuid() != 0)
+        throw Error("flatpath must run as root (it loads BPF programs and changes network devices)");
+}
+
+namespace {
+
+// Detaches everything and removes the pins, unless keep(maps) says otherwise under the
+// datapath lock. False when nothing was removed.
+bool take_down(const PinRoot &root, const std::function<bool(MapSet &)> &keep)
+{
+    if (!root.is_up())
+        return false;
+    {
+        DatapathLock lock(root);
+        MapSet maps = MapSet::open_pinned(root.path());
+        if (keep(maps))
+            return false;
+        Interfaces(root, maps).detach_all();
+    }
+    remove_pins(root);
+    return true;
+}
+
+} // namespace
+
+std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
+{
+    root.ensure_bpffs();
+    // Serialises `up` between processes (concurrent first CNI ADDs): the pin root may not
+    // exist yet, so the lock is its parent directory's.
+    const FileLock serialised = FileLock::on_directory(root.parent());
+    std::vector<NetDev> uplinks; // validated before anything changes
+    for (const std::string &name : opts.uplinks)
+        uplinks.push_back(NetDev::by_name(name));
+
+    Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
+    const bool fresh = !root.is_up();
+    if (fresh) {
+        const LoadedPrograms progs = LoadedPrograms::load(root.path());
+        progs.pin(root);
+        undo_pins.push("pins", [&] { remove_pins(root); });
+    }
+    DatapathLock lock(root);
+    MapSet maps = MapSet::open_pinned(root.path());
+    if (fresh || opts.refresh) {
+        sync_local_addrs(maps);
+        recount_config(maps);
+    }
+    Interfaces ifaces(root, maps);
+    Rollback undo_uplinks;
+    if (!maps.ifaces.lookup(iface_key(NetDev::by_name("lo").ifindex))) {
+        ifaces.attach_local();
+        undo_uplinks.push("lo", [&] { ifaces.detach(NetDev::by_name("lo").ifindex, "lo"); });
+    }
+    std::vector<std::string> notes;
+    for (const NetDev &dev : uplinks) {
+        const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();
+        notes.push_back(ifaces.attach_uplink(dev, opts.xdp_mode));
+        if (!had)
+            undo_uplinks.push("uplink " + dev.name, [&, dev] { ifaces.detach(dev.ifindex, dev.name); });
+    }
+    undo_uplinks.commit();
+    undo_pins.commit();
+    return notes;
+}
+
+bool datapath_down(const PinRoot &root)
+{
+    return take_down(root, [](MapSet &) { return false; });
+}
+
+bool datapath_down_if_unused(const PinRoot &root)
+{
+    const FileLock no_concurrent_up = FileLock::on_directory(root.parent()); // the lock `up` holds
+    return take_down(root, [](MapSet &maps) { return !maps.endpoints.entries().empty(); });
+}
+
+} // namespace fp
