@@ -76,7 +76,8 @@ public:
                     return std::string();
                 const std::string answer = recv_all(s.get());
                 const std::size_t body = answer.find("\r\n\r\n");
-                if (answer.rfind("HTTP/1.0 200 ", 0) != 0 || body == std::string::npos)
+                // "HTTP/1.0 200 ..." or "HTTP/1.1 200 ...": the server may answer in its own version.
+                if (answer.rfind("HTTP/1.", 0) != 0 || answer.compare(8, 5, " 200 ") != 0 || body == std::string::npos)
                     return std::string();
                 return answer.substr(body + 4);
             });

@@ -6,14 +6,17 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <optional>
 
 #include "daemon_fixture.hpp"
 #include "error.hpp"
+#include "missing_tool.hpp"
 #include "netns_task.hpp"
 #include "podman_fixture.hpp"
 #include "runtime_api.hpp"
@@ -21,6 +24,26 @@
 
 namespace fp::test {
 namespace {
+
+// What promtool, Prometheus' own checker (parser and linter), finds wrong with a metrics
+// page: "" when nothing.
+std::string promtool_check(const std::string &page)
+{
+    if (!std::filesystem::exists("/usr/bin/promtool")) {
+        if (running_in_ci())
+            return "promtool is not installed, and CI=true: ./quickstart should have installed it (Debian prometheus)";
+        std::cerr << "promtool is not installed (Debian prometheus): the metrics page is not checked with it\n";
+        return "";
+    }
+    char path[] = "/tmp/fp-metrics-XXXXXX";
+    const int fd = ::mkstemp(path);
+    if (fd < 0 || ::write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size()))
+        return std::string("cannot write ") + path;
+    ::close(fd);
+    const CommandResult r = run_command({"sh", "-c", std::string("promtool check metrics < ") + path});
+    std::filesystem::remove(path);
+    return r.status == 0 ? "" : r.output;
+}
 
 class DaemonTest : public PodmanTest {
 protected:
@@ -147,6 +170,7 @@ TEST_F(DaemonTest, LabelsDriveDnatAndMarksAndStopRemovesThem)
     EXPECT_GE(flows_to(web), 1u);
 
     const std::string page = daemon->scrape();
+    EXPECT_EQ(promtool_check(page), "") << page;
     EXPECT_NE(page.find("flatpath_map_entries{map=\"fp_dnat\"} 1\n"), std::string::npos) << page;
     EXPECT_NE(page.find("flatpath_map_entries{map=\"fp_marks\"} 1\n"), std::string::npos) << page;
     EXPECT_NE(page.find("flatpath_drops_total{hook=\"xdp_uplink\""), std::string::npos) << page;
