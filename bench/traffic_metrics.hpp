@@ -19,7 +19,7 @@ Latency pingpong_latency(Testbed &tb, double seconds);
 double connections_per_second(Testbed &tb, double seconds);
 
 // `flows` new flows from spoofed sources at the published TCP port (kConnectPort) while a
-// stream and an idle connection go through it (loader/conntrack_flood.hpp): conntrack
+// stream and an idle connection go through it (loader/lab/conntrack_flood.hpp): conntrack
 // under load, Linux's (B1) or flatpath's.
 FloodOutcome conntrack_flood(Testbed &tb, std::uint64_t flows);
 

@@ -1,15 +1,14 @@
 #include "delegate.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 
 #include "cni_error.hpp"
+#include "pipe.hpp"
 
 namespace fp::cni {
 
@@ -42,15 +41,13 @@ nlohmann::json delegate(const Request &req, const std::string &type, const std::
     env.push_back("CNI_ARGS=" + args);
     env.push_back("CNI_PATH=" + cni_path);
 
-    int out[2], in[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0)
-        throw CniError(ErrorCode::IoFailure, "pipe", std::strerror(errno));
+    Pipe out = open_pipe(), in = open_pipe();
     const pid_t pid = ::fork();
     if (pid < 0)
         throw CniError(ErrorCode::IoFailure, "fork", std::strerror(errno));
     if (pid == 0) {
-        ::dup2(in[0], STDIN_FILENO);
-        ::dup2(out[1], STDOUT_FILENO); // stderr stays ours: the plugin's messages reach the runtime's log
+        ::dup2(in.read.get(), STDIN_FILENO);
+        ::dup2(out.write.get(), STDOUT_FILENO); // stderr stays ours: the plugin's messages reach the runtime's log
         std::vector<char *> envp;
         for (auto &e : env)
             envp.push_back(e.data());
@@ -59,27 +56,11 @@ nlohmann::json delegate(const Request &req, const std::string &type, const std::
         ::execve(path.c_str(), argv, envp.data());
         ::_exit(127);
     }
-    ::close(in[0]);
-    ::close(out[1]);
-    std::signal(SIGPIPE, SIG_IGN);
-    const std::string config = req.config.dump();
-    for (std::size_t off = 0; off < config.size();) {
-        const ssize_t n = ::write(in[1], config.data() + off, config.size() - off);
-        if (n <= 0)
-            break;
-        off += static_cast<std::size_t>(n);
-    }
-    ::close(in[1]);
-    std::string output;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
+    in.read.reset();
+    out.write.reset();
+    write_all(in.write.get(), req.config.dump());
+    in.write.reset();
+    const std::string output = read_all(out.read.get());
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -40,15 +40,15 @@ std::optional<Lease> IpamStore::lease_at(const IpAddr &a) const
 bool IpamStore::take(const IpAddr &a, const std::string &container_id, const std::string &ifname)
 {
     const std::string path = dir_ + "/" + a.str();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
         if (errno == EEXIST)
             return false;
         throw CniError(ErrorCode::IoFailure, "cannot write lease " + path, std::strerror(errno));
     }
     const std::string content = container_id + "\n" + ifname + "\n";
-    const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-    ::close(fd);
+    const bool ok = ::write(fd.get(), content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    fd.reset();
     if (!ok) {
         ::unlink(path.c_str());
         throw CniError(ErrorCode::IoFailure, "cannot write lease " + path);

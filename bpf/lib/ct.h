@@ -3,7 +3,7 @@
  * Conntrack for translated flows: two entries per flow (original and reply
  * direction), each saying what to rewrite a matching packet to. A flow starts
  * in fp_ct_new, where a flood of new flows can evict it, and moves to fp_ct,
- * where nothing evicts it, once it is assured (maps/flatpath_abi.h says when).
+ * where nothing evicts it, once it is assured (maps/abi/flatpath_abi.h says when).
  * Each entry's deadline is pushed on by the packets of its direction, with the
  * timeout the flow's state calls for; user space collects a flow once both of
  * its entries are past their deadline (flatpath ct gc).

@@ -1,4 +1,4 @@
-// The top-level verbs: add_<verb>_command is in cmd_<verb>.cpp.
+// The top-level verbs of the command line.
 #pragma once
 
 #include "cli_context.hpp"
@@ -9,18 +9,13 @@ class App;
 
 namespace fp {
 
-void add_up_command(CLI::App &app, CliContext &ctx);
-void add_down_command(CLI::App &app, CliContext &ctx);
-void add_status_command(CLI::App &app, CliContext &ctx);
-void add_attach_command(CLI::App &app, CliContext &ctx);
-void add_detach_command(CLI::App &app, CliContext &ctx);
-void add_endpoint_command(CLI::App &app, CliContext &ctx);
-void add_dnat_command(CLI::App &app, CliContext &ctx);
-void add_ct_command(CLI::App &app, CliContext &ctx);
-void add_mark_command(CLI::App &app, CliContext &ctx);
-void add_stats_command(CLI::App &app, CliContext &ctx);
-void add_doctor_command(CLI::App &app, CliContext &ctx);
-void add_demo_command(CLI::App &app, CliContext &ctx);
-void add_daemon_command(CLI::App &app, CliContext &ctx);
+// The top-level verbs, in --help's order, each listed once: VERB's add_VERB_command, which
+// adds it to the command line, is in cmd_VERB.cpp.
+#define FP_VERBS(X) \
+    X(up) X(down) X(status) X(attach) X(detach) X(endpoint) X(dnat) X(ct) X(mark) X(stats) X(doctor) X(demo) X(daemon)
+
+#define FP_DECLARE_VERB(verb) void add_##verb##_command(CLI::App &app, CliContext &ctx);
+FP_VERBS(FP_DECLARE_VERB)
+#undef FP_DECLARE_VERB
 
 } // namespace fp

@@ -81,19 +81,9 @@ int main(int argc, char **argv)
             spdlog::set_level(spdlog::level::info);
     });
 
-    fp::add_up_command(app, ctx);
-    fp::add_down_command(app, ctx);
-    fp::add_status_command(app, ctx);
-    fp::add_attach_command(app, ctx);
-    fp::add_detach_command(app, ctx);
-    fp::add_endpoint_command(app, ctx);
-    fp::add_dnat_command(app, ctx);
-    fp::add_ct_command(app, ctx);
-    fp::add_mark_command(app, ctx);
-    fp::add_stats_command(app, ctx);
-    fp::add_doctor_command(app, ctx);
-    fp::add_demo_command(app, ctx);
-    fp::add_daemon_command(app, ctx);
+#define FP_ADD_VERB(verb) fp::add_##verb##_command(app, ctx);
+    FP_VERBS(FP_ADD_VERB)
+#undef FP_ADD_VERB
 
     try {
         app.parse(argc, argv);

@@ -119,13 +119,7 @@ struct LoadedPrograms::Objects {
     SkelPtr<xdp_uplink> xdp = open_skeleton<xdp_uplink>("xdp_uplink");
     SkelPtr<tc_uplink> tcu = open_skeleton<tc_uplink>("tc_uplink");
     SkelPtr<tc_endpoint> tce = open_skeleton<tc_endpoint>("tc_endpoint");
-    std::vector<int> pinned_fds; // fds of maps opened from pins, closed with us
-
-    ~Objects()
-    {
-        for (int fd : pinned_fds)
-            ::close(fd);
-    }
+    std::vector<UniqueFd> pinned_fds; // maps opened from pins (libbpf reuses a dup of each)
 };
 
 LoadedPrograms::LoadedPrograms(std::unique_ptr<Objects> objs) : objs_(std::move(objs)) {}
@@ -146,7 +140,7 @@ LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from)
                     continue;
                 throw_errno("open pinned map " + path, errno);
             }
-            objs->pinned_fds.push_back(fd);
+            objs->pinned_fds.emplace_back(fd);
             existing[name] = fd;
         }
     }

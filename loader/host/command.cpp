@@ -1,13 +1,12 @@
 #include "command.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 
 #include "error.hpp"
+#include "pipe.hpp"
 
 namespace fp {
 
@@ -21,18 +20,16 @@ std::string command_line(const std::vector<std::string> &argv)
 
 CommandResult run_command(const std::vector<std::string> &argv, const std::string *input)
 {
-    int pipefd[2];
-    int infd[2] = {-1, -1};
-    if (::pipe2(pipefd, O_CLOEXEC) != 0 || (input && ::pipe2(infd, O_CLOEXEC) != 0))
-        throw_errno("pipe", errno);
+    Pipe out = open_pipe();
+    Pipe in = input ? open_pipe() : Pipe{};
     const pid_t pid = ::fork();
     if (pid < 0)
         throw_errno("fork", errno);
     if (pid == 0) {
-        ::dup2(pipefd[1], STDOUT_FILENO);
-        ::dup2(pipefd[1], STDERR_FILENO);
+        ::dup2(out.write.get(), STDOUT_FILENO);
+        ::dup2(out.write.get(), STDERR_FILENO);
         if (input)
-            ::dup2(infd[0], STDIN_FILENO);
+            ::dup2(in.read.get(), STDIN_FILENO);
         std::vector<char *> args;
         for (const auto &a : argv)
             args.push_back(const_cast<char *>(a.c_str()));
@@ -40,29 +37,14 @@ CommandResult run_command(const std::vector<std::string> &argv, const std::strin
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
-    ::close(pipefd[1]);
+    out.write.reset();
     if (input) {
-        // The child may stop reading early (and exit): a broken pipe is its answer, not ours.
-        ::close(infd[0]);
-        std::signal(SIGPIPE, SIG_IGN);
-        for (std::size_t off = 0; off < input->size();) {
-            const ssize_t n = ::write(infd[1], input->data() + off, input->size() - off);
-            if (n <= 0)
-                break;
-            off += static_cast<std::size_t>(n);
-        }
-        ::close(infd[1]);
+        in.read.reset();
+        write_all(in.write.get(), *input); // the child may stop reading early (and exit)
+        in.write.reset();
     }
     CommandResult r;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-        if (n > 0)
-            r.output.append(buf, static_cast<std::size_t>(n));
-        else if (n == 0 || errno != EINTR)
-            break;
-    }
-    ::close(pipefd[0]);
+    r.output = read_all(out.read.get());
     r.status = wait_for_exit(pid);
     return r;
 }

@@ -12,6 +12,7 @@
 
 #include "error.hpp"
 #include "netlink.hpp"
+#include "unique_fd.hpp"
 
 namespace fp {
 
@@ -57,13 +58,12 @@ bool receives_from_wire(const NetDev &dev)
 {
     if (!dev.type.empty() || !dev.l2)
         return false;
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    const UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (sock.get() < 0)
         throw_errno("open a socket to ask ethtool about " + dev.name, errno);
     ethtool_drvinfo info{};
     info.cmd = ETHTOOL_GDRVINFO;
-    const bool ok = ethtool_request(fd, dev.name, &info) == 0;
-    ::close(fd);
+    const bool ok = ethtool_request(sock.get(), dev.name, &info) == 0;
     return ok && info.bus_info[0] != '\0';
 }
 

@@ -174,8 +174,8 @@ std::vector<IpAddr> Netlink::addresses() const
 void Netlink::create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
                           std::uint32_t mtu, const std::optional<MacAddr> &peer_mac)
 {
-    const int ns_fd = ::open(peer_netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns_fd < 0)
+    const UniqueFd ns(::open(peer_netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (ns.get() < 0)
         throw_errno("cannot open network namespace " + peer_netns_path, errno);
     LinkPtr link(rtnl_link_veth_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
@@ -183,7 +183,7 @@ void Netlink::create_veth(const std::string &name, const std::string &peer, cons
         rtnl_link_set_mtu(link.get(), mtu);
     rtnl_link *p = rtnl_link_veth_get_peer(link.get());
     rtnl_link_set_name(p, peer.c_str());
-    rtnl_link_set_ns_fd(p, ns_fd);
+    rtnl_link_set_ns_fd(p, ns.get());
     if (mtu)
         rtnl_link_set_mtu(p, mtu);
     AddrPtr mac;
@@ -193,7 +193,6 @@ void Netlink::create_veth(const std::string &name, const std::string &peer, cons
     }
     const int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL);
     rtnl_link_put(p);
-    ::close(ns_fd);
     if (err < 0)
         fail("cannot create veth pair " + name + "/" + peer, err);
 }

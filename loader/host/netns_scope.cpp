@@ -13,26 +13,19 @@ namespace fp {
 
 NetnsScope::NetnsScope(const std::string &netns)
 {
-    home_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (home_fd_ < 0)
+    home_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (home_.get() < 0)
         throw_errno("open this thread's network namespace", errno);
     const std::string path = "/run/netns/" + netns;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-        const int err = errno;
-        if (fd >= 0)
-            ::close(fd);
-        ::close(home_fd_);
-        throw_errno("enter network namespace " + netns, err);
-    }
-    ::close(fd);
+    const UniqueFd there(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (there.get() < 0 || ::setns(there.get(), CLONE_NEWNET) != 0)
+        throw_errno("enter network namespace " + netns, errno);
 }
 
 NetnsScope::~NetnsScope()
 {
-    if (::setns(home_fd_, CLONE_NEWNET) != 0)
+    if (::setns(home_.get(), CLONE_NEWNET) != 0)
         std::perror("flatpath: return to the thread's own network namespace");
-    ::close(home_fd_);
 }
 
 Socket socket_in_netns(const std::string &netns, int domain, int type, int protocol)

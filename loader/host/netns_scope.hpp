@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sockets.hpp"
+#include "unique_fd.hpp"
 
 namespace fp {
 
@@ -18,7 +19,7 @@ public:
     ~NetnsScope(); // back to the namespace the thread was in
 
 private:
-    int home_fd_ = -1;
+    UniqueFd home_; // the namespace the thread came from
 };
 
 // A socket made in netns: it lives on there, whichever thread uses it.

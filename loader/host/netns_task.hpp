@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 
+#include "unique_fd.hpp"
+
 namespace fp {
 
 class NetnsTask {
@@ -23,7 +25,7 @@ public:
 
 private:
     pid_t pid_ = -1;
-    int fd_ = -1;
+    UniqueFd fd_; // the child's result
 };
 
 // Runs fn inside netns and waits for it.

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "unique_fd.hpp"
 
 namespace fp {
 
@@ -40,30 +41,29 @@ class TxRing {
 public:
     TxRing(const std::string &ifname)
     {
-        fd_ = ::socket(AF_PACKET, SOCK_RAW, 0); // protocol 0: sends only, receives nothing
-        if (fd_ < 0)
-            throw_errno("open an AF_PACKET socket", errno);
-        const int v2 = TPACKET_V2, one = 1;
-        tpacket_req req{kBlockSize, kBlocks, kFrameSize, kSlots};
-        if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v2, sizeof v2) != 0 ||
-            ::setsockopt(fd_, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0 ||
-            ::setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) != 0 ||
-            ::setsockopt(fd_, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) != 0)
-            throw_errno("set up an AF_PACKET transmit ring", errno);
-        ring_ = static_cast<std::uint8_t *>(::mmap(nullptr, kBlockSize * kBlocks, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));
-        if (ring_ == MAP_FAILED)
-            throw_errno("map the AF_PACKET transmit ring", errno);
         to_.sll_family = AF_PACKET;
         to_.sll_ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
         if (to_.sll_ifindex == 0)
             throw_errno("find " + ifname, errno);
+        fd_.reset(::socket(AF_PACKET, SOCK_RAW, 0)); // protocol 0: sends only, receives nothing
+        if (fd_.get() < 0)
+            throw_errno("open an AF_PACKET socket", errno);
+        const int v2 = TPACKET_V2, one = 1;
+        tpacket_req req{kBlockSize, kBlocks, kFrameSize, kSlots};
+        if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_VERSION, &v2, sizeof v2) != 0 ||
+            ::setsockopt(fd_.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0 ||
+            ::setsockopt(fd_.get(), SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) != 0 ||
+            ::setsockopt(fd_.get(), SOL_PACKET, PACKET_TX_RING, &req, sizeof req) != 0)
+            throw_errno("set up an AF_PACKET transmit ring", errno);
+        ring_ = static_cast<std::uint8_t *>(::mmap(nullptr, kBlockSize * kBlocks, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0));
+        if (ring_ == MAP_FAILED)
+            throw_errno("map the AF_PACKET transmit ring", errno);
     }
     TxRing(const TxRing &) = delete;
     TxRing &operator=(const TxRing &) = delete;
     ~TxRing()
     {
         ::munmap(ring_, kBlockSize * kBlocks);
-        ::close(fd_);
     }
 
     tpacket2_hdr *slot(unsigned i) const { return reinterpret_cast<tpacket2_hdr *>(ring_ + i * kFrameSize); }
@@ -72,13 +72,13 @@ public:
     // Asks the kernel to send every slot marked TP_STATUS_SEND_REQUEST, without waiting.
     void kick() const
     {
-        if (::sendto(fd_, nullptr, 0, MSG_DONTWAIT, reinterpret_cast<const sockaddr *>(&to_), sizeof to_) < 0 &&
+        if (::sendto(fd_.get(), nullptr, 0, MSG_DONTWAIT, reinterpret_cast<const sockaddr *>(&to_), sizeof to_) < 0 &&
             errno != ENOBUFS && errno != EAGAIN)
             throw_errno("send from the AF_PACKET ring", errno);
     }
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
     std::uint8_t *ring_ = nullptr;
     sockaddr_ll to_{};
 };

@@ -17,6 +17,7 @@
 
 #include "error.hpp"
 #include "netns_task.hpp"
+#include "pipe.hpp"
 #include "sockets.hpp"
 
 namespace fp {
@@ -77,14 +78,12 @@ Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::u
 Received tcp_transfer(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
                       const SockTarget &connect, std::uint64_t bytes)
 {
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0)
-        throw_errno("pipe", errno);
+    Pipe ready = open_pipe();
     NetnsTask srv(server_ns, [&] {
         Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
         if (::listen(s.get(), 1) != 0)
             throw_errno("listen", errno);
-        signal_ready(ready[1]);
+        signal_ready(ready.write.get());
         wait_readable(s.get(), "a TCP connection");
         sockaddr_storage peer{};
         socklen_t plen = sizeof peer;
@@ -104,10 +103,9 @@ Received tcp_transfer(const std::string &server_ns, const SockTarget &listen, co
         r.messages = 1;
         return serialise(r);
     });
-    ::close(ready[1]);
+    ready.write.reset();
     char c;
-    const bool listening = ::read(ready[0], &c, 1) == 1;
-    ::close(ready[0]);
+    const bool listening = ::read(ready.read.get(), &c, 1) == 1; // the server's one byte, while it serves
     if (!listening)
         return parse_received(srv.result()); // throws the server's error
     run_in_netns(client_ns, [&] {
@@ -139,12 +137,10 @@ Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint1
 Received udp_send(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
                   const SockTarget &send_to, unsigned count)
 {
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0)
-        throw_errno("pipe", errno);
+    Pipe ready = open_pipe();
     NetnsTask srv(server_ns, [&] {
         Socket s = bound_socket(listen.addr, listen.port, SOCK_DGRAM);
-        signal_ready(ready[1]);
+        signal_ready(ready.write.get());
         Received r;
         char buf[2048];
         for (;;) {
@@ -164,10 +160,9 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
         }
         return serialise(r);
     });
-    ::close(ready[1]);
+    ready.write.reset();
     char c;
-    const bool bound = ::read(ready[0], &c, 1) == 1;
-    ::close(ready[0]);
+    const bool bound = ::read(ready.read.get(), &c, 1) == 1; // the server's one byte, while it serves
     if (!bound)
         return parse_received(srv.result());
     run_in_netns(client_ns, [&] {

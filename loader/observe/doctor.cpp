@@ -53,8 +53,95 @@ std::vector<std::uint32_t> iptables_mark_masks(const std::string &line)
     return masks;
 }
 
+namespace {
+
+bool is_mark(const nlohmann::json &e)
+{
+    for (const char *kind : {"meta", "ct"})
+        if (e.is_object() && e.contains(kind) && e[kind].is_object() && e[kind].value("key", "") == "mark")
+            return true;
+    return false;
+}
+
+// {"&": [MARK, MASK]}: the mask, when e is a mark masked by a number.
+std::optional<std::uint32_t> masked_mark(const nlohmann::json &e)
+{
+    if (!e.is_object() || !e.contains("&") || !e["&"].is_array() || e["&"].size() != 2)
+        return std::nullopt;
+    if (is_mark(e["&"][0]) && e["&"][1].is_number_unsigned())
+        return e["&"][1].get<std::uint32_t>();
+    return std::nullopt;
+}
+
+// The bits a "mark set VALUE" statement changes: all of them, but for the forms that
+// keep some (MARK & KEEP | SET, MARK & KEEP, MARK | SET).
+std::uint32_t bits_written(const nlohmann::json &value)
+{
+    if (const auto keep = masked_mark(value))
+        return ~*keep;
+    if (value.is_object() && value.contains("|") && value["|"].is_array() && value["|"].size() == 2) {
+        const nlohmann::json &left = value["|"][0], &set = value["|"][1];
+        if (set.is_number_unsigned()) {
+            if (is_mark(left))
+                return set.get<std::uint32_t>();
+            if (const auto keep = masked_mark(left))
+                return ~*keep | set.get<std::uint32_t>();
+        }
+    }
+    return 0xffffffffu;
+}
+
+// The mark bits an nft expression reads or writes (nft -j's form of it).
+std::uint32_t nft_mark_bits(const nlohmann::json &e)
+{
+    if (is_mark(e))
+        return 0xffffffffu;
+    if (const auto mask = masked_mark(e))
+        return *mask;
+    if (e.is_object() && e.contains("mangle") && e["mangle"].is_object()) {
+        const nlohmann::json &m = e["mangle"];
+        // A mark read inside the value only to keep its own bits is no use of them.
+        if (m.contains("key") && is_mark(m["key"]) && m.contains("value"))
+            return bits_written(m["value"]);
+    }
+    std::uint32_t bits = 0;
+    if (e.is_object() || e.is_array())
+        for (const auto &child : e)
+            bits |= nft_mark_bits(child);
+    return bits;
+}
+
+} // namespace
+
+std::vector<Finding> nft_mark_findings(std::uint32_t our_bits, const std::string &nft_ruleset_json)
+{
+    std::vector<Finding> out;
+    if (our_bits == 0 || nft_ruleset_json.empty())
+        return out;
+    const std::string ours = hex(our_bits);
+    for (const auto &item : nlohmann::json::parse(nft_ruleset_json).value("nftables", nlohmann::json::array())) {
+        if (!item.contains("rule"))
+            continue;
+        const nlohmann::json &rule = item["rule"];
+        const std::string family = rule.value("family", ""), table = rule.value("table", "");
+        // iptables-nft keeps its tables in nft too: those rules were reported from iptables-save.
+        const bool xtables = (family == "ip" || family == "ip6") &&
+                             (table == "filter" || table == "nat" || table == "mangle" || table == "raw" ||
+                              table == "security");
+        const std::uint32_t bits = nft_mark_bits(rule.value("expr", nlohmann::json::array()));
+        if (xtables || (bits & our_bits) == 0)
+            continue;
+        const std::string where = family + " " + table + " chain " + rule.value("chain", "") + " (handle " +
+                                  std::to_string(rule.value("handle", 0)) + ")";
+        out.push_back({"nft rule in " + where + " uses mark bits " + hex(bits & our_bits) + " that flatpath sets",
+                       "mask the rule's mark expressions so they do not touch " + ours + " (nft -a list chain " +
+                           family + " " + table + " " + rule.value("chain", "") + " shows it)"});
+    }
+    return out;
+}
+
 std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string &ip_rules_json,
-                                       const std::string &iptables_save, const std::string &nft_ruleset)
+                                       const std::string &iptables_save, const std::string &nft_ruleset_json)
 {
     std::vector<Finding> out;
     if (our_bits == 0)
@@ -85,23 +172,8 @@ std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string
             break;
         }
     }
-    std::istringstream nft(nft_ruleset);
-    bool xtables_table = false;
-    static const std::regex table_line(R"(^table (ip|ip6|inet|arp|bridge|netdev) (\S+) \{)");
-    for (std::string line; std::getline(nft, line);) {
-        std::smatch m;
-        if (std::regex_search(line, m, table_line)) {
-            // iptables-nft keeps its tables in nft too: those rules were reported above.
-            xtables_table = (m[1] == "ip" || m[1] == "ip6") &&
-                            (m[2] == "filter" || m[2] == "nat" || m[2] == "mangle" || m[2] == "raw" || m[2] == "security");
-            continue;
-        }
-        if (xtables_table || line.find("mark") == std::string::npos || line.find("chain ") != std::string::npos)
-            continue;
-        line.erase(0, line.find_first_not_of(" \t"));
-        out.push_back({"nft rule uses packet marks (check it leaves bits " + ours + " alone): " + line,
-                       "mask the rule's mark expressions so they do not touch " + ours});
-    }
+    const std::vector<Finding> nft = nft_mark_findings(our_bits, nft_ruleset_json);
+    out.insert(out.end(), nft.begin(), nft.end());
     return out;
 }
 
@@ -206,7 +278,7 @@ std::vector<Finding> run_doctor(MapSet &maps)
     std::vector<Finding> findings =
         mark_bit_findings(our_bits, output_of({"ip", "-j", "rule", "show"}),
                           output_of({"iptables-save"}) + output_of({"ip6tables-save"}),
-                          output_of({"nft", "list", "ruleset"}));
+                          output_of({"nft", "-j", "list", "ruleset"}));
 
     RpFilterScope scope;
     std::set<std::string> gateways;

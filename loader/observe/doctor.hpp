@@ -20,10 +20,16 @@ struct Finding {
 // a mark given without a mask counts as all 32 bits. Empty when the line uses no marks.
 std::vector<std::uint32_t> iptables_mark_masks(const std::string &line);
 
+// Findings about nft rules (from `nft -j list ruleset`) that read or write any of
+// `our_bits`: a masked match or a "mark set MARK & KEEP | SET" counts only its bits,
+// anything else that names meta mark or ct mark all 32. The tables iptables-nft keeps
+// are left to the iptables-save findings.
+std::vector<Finding> nft_mark_findings(std::uint32_t our_bits, const std::string &nft_ruleset_json);
+
 // Findings about other users of `our_bits` (the union of flatpath's mark masks):
-// ip rules (from `ip -j rule show` JSON), iptables-save lines, nft ruleset lines.
+// ip rules (from `ip -j rule show` JSON), iptables-save lines, the nft ruleset as JSON.
 std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string &ip_rules_json,
-                                       const std::string &iptables_save, const std::string &nft_ruleset);
+                                       const std::string &iptables_save, const std::string &nft_ruleset_json);
 
 // The routing tables that ip rules reading any of our_bits select (from `ip -j rule show`).
 std::vector<std::string> marked_tables(std::uint32_t our_bits, const std::string &ip_rules_json);

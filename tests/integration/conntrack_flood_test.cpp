@@ -124,7 +124,7 @@ protected:
 // A SYN flood of 3,000,000 new flows from spoofed sources (60 addresses x 50,000 ports
 // in 198.18.0.0/15, routed back to the LAN) at a published port whose backend listens
 // and answers them all, while two connections through the same port are established:
-// one streaming all along, one idle (loader/conntrack_flood.hpp). Nothing evicts an
+// one streaming all along, one idle (loader/lab/conntrack_flood.hpp). Nothing evicts an
 // assured flow: the stream goes on and loses nothing, the idle connection still answers
 // both ways, both are still assured in `ct list`, and the flood's half-open flows sit in
 // the new-flow table. The backend's SYN-ACK retransmits for half-open flows the flood

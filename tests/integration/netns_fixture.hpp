@@ -1,4 +1,4 @@
-// The demo's topology (loader/topology.hpp) with the datapath up, for each test:
+// The demo's topology (loader/lab/topology.hpp) with the datapath up, for each test:
 // built in namespaces of the test's own, removed even when the test fails.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The ABI is defined once in maps/flatpath_abi.h; this proves that what the C++
+// The ABI is defined once in maps/abi/flatpath_abi.h; this proves that what the C++
 // side compiles is exactly what the BPF objects were compiled with, by reading
 // the structs' sizes and member offsets back from the objects' BTF.
 #include <bpf/btf.h>

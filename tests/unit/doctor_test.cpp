@@ -24,12 +24,31 @@ TEST(Doctor, MarkBitUsersAreReportedOnlyWhenTheyOverlap)
         {"priority":100,"fwmark":"0x2","fwmask":"0xff","table":"200"},
         {"priority":101,"fwmark":"0x100","fwmask":"0xf00","table":"201"}])";
     const std::string ipt = "*mangle\n-A PREROUTING -j MARK --set-xmark 0x1/0x1\n-A PREROUTING -j MARK --set-xmark 0x400/0xf00\n";
-    const std::string nft = "table ip mangle {\n\tmeta mark set 0x1\n}\ntable inet mine {\n\tchain c {\n\t\tmeta mark set 0x2\n\t}\n}\n";
+    // nft -j list ruleset: iptables-nft's ip mangle (reported from iptables-save), and
+    // inet mine with `meta mark set 0x2`, `meta mark & 0xff00 == 0x100` (other bits) and
+    // `meta mark set meta mark & 0xffff00ff | 0x200` (other bits).
+    const std::string nft = R"({"nftables": [{"metainfo": {"json_schema_version": 1}},
+        {"rule": {"family": "ip", "table": "mangle", "chain": "PREROUTING", "handle": 2,
+                  "expr": [{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 1}}]}},
+        {"rule": {"family": "inet", "table": "mine", "chain": "c", "handle": 2,
+                  "expr": [{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 2}}]}},
+        {"rule": {"family": "inet", "table": "mine", "chain": "c", "handle": 3,
+                  "expr": [{"match": {"op": "==", "left": {"&": [{"meta": {"key": "mark"}}, 65280]}, "right": 256}},
+                           {"accept": null}]}},
+        {"rule": {"family": "inet", "table": "mine", "chain": "c", "handle": 4,
+                  "expr": [{"mangle": {"key": {"meta": {"key": "mark"}},
+                                       "value": {"|": [{"&": [{"meta": {"key": "mark"}}, 4294902015]}, 512]}}}]}},
+        {"rule": {"family": "inet", "table": "mine", "chain": "c", "handle": 5,
+                  "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 22}},
+                           {"accept": null}]}}]})";
     const auto f = mark_bit_findings(0xff, rules, ipt, nft);
     ASSERT_EQ(f.size(), 3u);
     EXPECT_NE(f[0].what.find("ip rule 100 (fwmark 0x2/0xff, table 200)"), std::string::npos) << f[0].what;
     EXPECT_NE(f[1].what.find("--set-xmark 0x1/0x1"), std::string::npos) << f[1].what;
-    EXPECT_NE(f[2].what.find("meta mark set 0x2"), std::string::npos) << f[2].what;
+    EXPECT_NE(f[2].what.find("nft rule in inet mine chain c (handle 2) uses mark bits 0xff"), std::string::npos)
+        << f[2].what;
+    EXPECT_EQ(nft_mark_findings(0xff0000, nft).size(), 1u) << "only `meta mark set 0x2` touches bits 16-23";
+    EXPECT_EQ(nft_mark_findings(0xf00, nft).size(), 3u) << "the masked match and the masked set touch bits 8-11";
     EXPECT_FALSE(f[1].fix.empty());
     EXPECT_TRUE(mark_bit_findings(0, rules, ipt, nft).empty()) << "no marks, nothing to fight over";
 }
