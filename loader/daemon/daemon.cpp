@@ -95,6 +95,9 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
 {
     require_root();
     const FileLock instance = instance_lock(opts.run_dir);
+    std::unique_ptr<MetricsEndpoint> metrics;
+    if (!opts.metrics_listen.empty())
+        metrics = std::make_unique<MetricsEndpoint>(opts.metrics_listen);
     // Scripts (and the flatpath commands in them) act on this daemon's datapath.
     ::setenv("FLATPATH_PIN_ROOT", root.path().c_str(), 1);
     install_signal_handlers();
@@ -106,18 +109,18 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
     RuntimeFollower follower(root, opts, maps, records, g_stop);
     auto housekeeping = std::make_unique<Housekeeping>(root, maps, follower.health(), std::chrono::seconds(5));
-    std::unique_ptr<MetricsEndpoint> metrics;
-    if (!opts.metrics_listen.empty()) {
+    // The collectors read the maps and the follower's health: serving stops before those
+    // go, also when the loop throws.
+    struct StopServing {
+        std::unique_ptr<MetricsEndpoint> &endpoint;
+        ~StopServing() { endpoint.reset(); }
+    } stop_serving{metrics};
+    if (metrics) {
         const DaemonHealth &health = follower.health();
-        metrics = std::make_unique<MetricsEndpoint>(
-            opts.metrics_listen,
-            std::vector<std::shared_ptr<prometheus::Collectable>>{
-                std::make_shared<DatapathMetrics>(root, maps,
-                                                  [&health] {
-                                                      return ConntrackFill{health.ct_entries.load(),
-                                                                           health.ct_new_entries.load()};
-                                                  }),
-                std::make_shared<HealthMetrics>(health)});
+        metrics->add(std::make_shared<DatapathMetrics>(root, maps, [&health] {
+            return ConntrackFill{health.ct_entries.load(), health.ct_new_entries.load()};
+        }));
+        metrics->add(std::make_shared<HealthMetrics>(health));
         spdlog::info("metrics on {} (port {})", opts.metrics_listen, metrics->port());
     }
 

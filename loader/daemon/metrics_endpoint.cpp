@@ -6,6 +6,9 @@
 
 namespace fp {
 
+namespace {
+
+// The CivetWeb listening address for a --metrics-listen value; throws for a malformed one.
 std::string civetweb_listen_address(const std::string &listen)
 {
     const std::size_t colon = listen.rfind(':');
@@ -25,8 +28,9 @@ std::string civetweb_listen_address(const std::string &listen)
     }
 }
 
-MetricsEndpoint::MetricsEndpoint(const std::string &listen, std::vector<std::shared_ptr<prometheus::Collectable>> sources)
-    : sources_(std::move(sources))
+} // namespace
+
+MetricsEndpoint::MetricsEndpoint(const std::string &listen)
 {
     const std::string address = civetweb_listen_address(listen);
     try {
@@ -37,8 +41,12 @@ MetricsEndpoint::MetricsEndpoint(const std::string &listen, std::vector<std::sha
         throw Error("--metrics-listen " + listen + ": cannot listen on " + address +
                     " (address in use, or not an address of this host)");
     }
-    for (const auto &s : sources_)
-        exposer_->RegisterCollectable(s);
+}
+
+void MetricsEndpoint::add(std::shared_ptr<prometheus::Collectable> source)
+{
+    exposer_->RegisterCollectable(source);
+    sources_.push_back(std::move(source));
 }
 
 std::uint16_t MetricsEndpoint::port() const

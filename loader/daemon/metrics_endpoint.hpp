@@ -15,9 +15,13 @@ namespace fp {
 
 class MetricsEndpoint {
 public:
-    // listen: "ADDR:PORT", "[ADDR6]:PORT" or ":PORT" (every IPv4 address). Throws naming
-    // the address when it is malformed or cannot be bound.
-    MetricsEndpoint(const std::string &listen, std::vector<std::shared_ptr<prometheus::Collectable>> sources);
+    // listen: "ADDR:PORT", "[ADDR6]:PORT" or ":PORT" (every IPv4 address). Binds at once,
+    // so that a daemon that cannot serve its metrics stops before it changes anything;
+    // throws naming the address when it is malformed or cannot be bound.
+    explicit MetricsEndpoint(const std::string &listen);
+
+    // Serves what source collects from now on (an empty page until the first).
+    void add(std::shared_ptr<prometheus::Collectable> source);
 
     std::uint16_t port() const; // the bound port (for ":0")
 
@@ -25,8 +29,5 @@ private:
     std::vector<std::shared_ptr<prometheus::Collectable>> sources_; // the exposer holds weak pointers
     std::unique_ptr<prometheus::Exposer> exposer_;
 };
-
-// The CivetWeb listening address for a --metrics-listen value; throws for a malformed one.
-std::string civetweb_listen_address(const std::string &listen);
 
 } // namespace fp

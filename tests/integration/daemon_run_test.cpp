@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "daemon_fixture.hpp"
 #include "lab.hpp"
+#include "netns_scope.hpp"
 #include "scripted_runtime.hpp"
 #include "traffic.hpp"
 
@@ -126,9 +128,17 @@ TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
         << script.output;
     EXPECT_FALSE(datapath_up());
 
+    // A port another process listens on.
+    Socket taken = socket_in_netns(host, AF_INET, SOCK_STREAM);
+    const SockAddr taken_at = sockaddr_of(IpAddr::parse("127.0.0.1"), kMetricsPort + 1);
+    ASSERT_EQ(::bind(taken.get(), taken_at.ptr(), taken_at.len), 0);
+    ASSERT_EQ(::listen(taken.get(), 1), 0);
+    const std::string taken_port = "127.0.0.1:" + std::to_string(kMetricsPort + 1);
+
     const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
         {{"--mark-published-ports", "0x10/zz"}, "flatpath: error: "},
         {{"--metrics-listen", "localhost"}, "flatpath: error: --metrics-listen 'localhost': want ADDR:PORT"},
+        {{"--metrics-listen", taken_port}, "flatpath: error: --metrics-listen " + taken_port + ": cannot listen on"},
         {{"--xdp-mode", "fast"}, "flatpath: error: --xdp-mode: fast not in {native,generic,auto,off}"},
     };
     for (const auto &[flags, message] : refused) {
@@ -138,6 +148,7 @@ TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
         EXPECT_NE(r.status, 0) << flags[0];
         EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
         EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+        EXPECT_FALSE(datapath_up()) << flags[0] << " " << flags[1];
     }
 
     runtime = std::make_unique<ScriptedRuntime>(sock, ScriptedRuntime::Dialect::Podman);
