@@ -171,6 +171,38 @@ std::vector<IpAddr> Netlink::addresses() const
 }
 
 
+std::vector<Route> Netlink::routes() const
+{
+    nl_cache *raw = nullptr;
+    if (rtnl_route_alloc_cache(sock_, AF_UNSPEC, 0, &raw) != 0)
+        throw Error("cannot list routes over netlink");
+    NlPtr<nl_cache, nl_cache_free> cache(raw);
+    std::vector<Route> out;
+    for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+        auto *r = reinterpret_cast<rtnl_route *>(o);
+        nl_addr *dst = rtnl_route_get_dst(r);
+        const int family = dst ? nl_addr_get_family(dst) : AF_UNSPEC;
+        if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST ||
+            (family != AF_INET && family != AF_INET6))
+            continue;
+        Route route;
+        const std::uint8_t *bytes = static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(dst));
+        char buf[INET6_ADDRSTRLEN] = "";
+        // A default route's destination has no bytes.
+        if (nl_addr_get_len(dst) == 0)
+            route.dst = IpAddr::parse(family == AF_INET ? "0.0.0.0" : "::");
+        else if (inet_ntop(family, bytes, buf, sizeof buf))
+            route.dst = IpAddr::parse(buf);
+        else
+            continue;
+        route.prefix_len = static_cast<int>(nl_addr_get_prefixlen(dst));
+        if (rtnl_route_get_nnexthops(r) > 0)
+            route.ifindex = static_cast<std::uint32_t>(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+        out.push_back(route);
+    }
+    return out;
+}
+
 void Netlink::create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,
                           std::uint32_t mtu, const std::optional<MacAddr> &peer_mac)
 {

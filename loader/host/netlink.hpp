@@ -25,6 +25,13 @@ struct RouteOptions {
     bool onlink = false; // the gateway is on the link, whatever the table says
 };
 
+// A route of the main table (what `ip route` lists).
+struct Route {
+    IpAddr dst;
+    int prefix_len = 0; // 0: a default route
+    std::uint32_t ifindex = 0;
+};
+
 class Netlink {
 public:
     // netns_path empty: the current namespace.
@@ -41,6 +48,8 @@ public:
     std::optional<std::uint32_t> link_index(const std::string &name) const;
     // Every IPv4 and IPv6 address of every interface of the namespace.
     std::vector<IpAddr> addresses() const;
+    // Every IPv4 and IPv6 unicast route of the main table.
+    std::vector<Route> routes() const;
 
     // A veth pair: `name` here, `peer` in the namespace at peer_netns_path (atomically).
     void create_veth(const std::string &name, const std::string &peer, const std::string &peer_netns_path,

@@ -44,6 +44,66 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
     EXPECT_EQ(host_state(), before);
 }
 
+// `flatpath network create` makes a network Podman uses by name: it takes the first
+// /24 of 10.90.0.0/16 that neither a network Podman made nor a host route has, a
+// container on it gets an address there and answers the host; a subnet another network,
+// a host route or a host address has is refused, naming it; `network rm` is refused
+// while the container has its address and removes the network after `podman rm`.
+TEST_F(PodmanTest, NetworkCreateMakesANetworkPodmanRunsOn)
+{
+    const std::vector<std::string> flatpath = {FLATPATH_BIN, "--pin-root", lab->pin_root(), "network",
+                                               "--config-dir", dir + "/net.d"};
+    const auto network = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> a = flatpath;
+        a.insert(a.end(), args.begin(), args.end());
+        std::vector<std::string> argv = {"ip", "netns", "exec", host};
+        argv.insert(argv.end(), a.begin(), a.end());
+        return run_command(argv);
+    };
+    podman({"network", "create", "--subnet", "10.90.0.0/24", "pbr"});
+    lab->in(host, {"ip", "route", "add", "10.90.1.0/24", "via", "10.65.0.2"});
+
+    const CommandResult made = network({"create", "fast", "--state-dir", dir + "/state"});
+    ASSERT_EQ(made.status, 0) << made.output;
+    EXPECT_NE(podman({"network", "ls", "--format", "{{.Name}}"}).find("fast\n"), std::string::npos);
+    const nlohmann::json ls = nlohmann::json::parse(network({"ls", "--json"}).output);
+    ASSERT_EQ(ls.size(), 2u) << ls.dump() << " (fpnet and fast)";
+    EXPECT_EQ(ls[0]["name"], "fast");
+    EXPECT_EQ(ls[0]["subnets"], nlohmann::json::array({"10.90.2.0/24"}));
+
+    podman(run_args("onfast", {}, {"sleep", "300"}, "fast"));
+    const std::string addr = podman({"inspect", "--format", "{{(index .NetworkSettings.Networks \"fast\").IPAddress}}",
+                                     "onfast"});
+    EXPECT_TRUE(addr.starts_with("10.90.2.")) << addr;
+    EXPECT_EQ(run_command({"ip", "netns", "exec", host, "ping", "-c", "1", "-W", "2", addr.substr(0, addr.find('\n'))})
+                  .status,
+              0);
+
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"10.90.0.128/25", "overlaps 10.90.0.0/24, which network pbr (" + dir + "/net.d/pbr.conflist) uses"},
+        {"10.90.1.0/24", "which the route 10.90.1.0/24 dev uplink0 uses"},
+        {"10.65.0.0/16", "which the route 10.65.0.0/24 dev uplink0 uses"},
+        {"10.90.2.0/24", "which network fast ("},
+    };
+    for (const auto &[subnet, message] : refused) {
+        const CommandResult r = network({"create", "other", "--subnet", subnet});
+        EXPECT_NE(r.status, 0) << subnet;
+        EXPECT_NE(r.output.find("flatpath: error: subnet " + subnet + " overlaps"), std::string::npos) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+        EXPECT_FALSE(fs::exists(dir + "/net.d/other.conflist"));
+    }
+
+    const CommandResult busy = network({"rm", "fast"});
+    EXPECT_NE(busy.status, 0);
+    EXPECT_NE(busy.output.find("still has 1 address(es) in use"), std::string::npos) << busy.output;
+    const CommandResult not_ours = network({"rm", "pbr"});
+    EXPECT_NE(not_ours.output.find("is not a flatpath network"), std::string::npos) << not_ours.output;
+    podman({"rm", "-f", "-t", "0", "onfast"});
+    const CommandResult removed = network({"rm", "fast"});
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_EQ(podman({"network", "ls", "--format", "{{.Name}}"}).find("fast\n"), std::string::npos);
+}
+
 // A container's lifecycle as users drive it, 20 times over, with a published port: podman
 // restart, stop + start, rm -f + run again. Podman runs the CNI DEL of a stopping
 // container from conmon's cleanup process, without the caller's environment; the plugin
