@@ -294,6 +294,8 @@ std::string create_network(const std::string &dir, NetworkSpec spec, const std::
 
 std::string remove_network(const std::string &dir, const std::string &name)
 {
+    if (!fs::is_directory(dir))
+        invalid("no network named " + name + ": there is no directory " + dir);
     const FileLock lock = FileLock::on_directory(dir);
     for (const NetworkFile &n : read_networks(dir)) {
         if (n.name != name)

@@ -6,20 +6,13 @@
 
 #include "commands.hpp"
 #include "flatpath_abi.h"
+#include "joined.hpp"
 #include "listing.hpp"
 #include "networks.hpp"
 
 namespace fp {
 
 namespace {
-
-std::string joined(const std::vector<std::string> &items)
-{
-    std::string out;
-    for (const std::string &i : items)
-        out += (out.empty() ? "" : ",") + i;
-    return out;
-}
 
 std::vector<std::string> subnet_texts(const cni::NetworkFile &n)
 {
@@ -76,7 +69,8 @@ void add_network_command(CLI::App &app, CliContext &ctx)
     auto *rm = net->add_subcommand("rm", "remove a flatpath network's conflist (refused while it has containers)");
     rm->add_option("NAME", *rm_name, "the network's name")->required();
     rm->callback([dir, rm_name] {
-        std::cout << "network " << *rm_name << " removed: " << cni::remove_network(*dir, *rm_name) << "\n";
+        const std::string path = cni::remove_network(*dir, *rm_name);
+        std::cout << "network " << *rm_name << " removed: " << path << "\n";
     });
 
     auto json = std::make_shared<bool>(false);

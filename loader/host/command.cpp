@@ -6,16 +6,14 @@
 #include <cerrno>
 
 #include "error.hpp"
+#include "joined.hpp"
 #include "pipe.hpp"
 
 namespace fp {
 
 std::string command_line(const std::vector<std::string> &argv)
 {
-    std::string line;
-    for (const auto &a : argv)
-        line += (line.empty() ? "" : " ") + a;
-    return line;
+    return joined(argv, " ");
 }
 
 CommandResult run_command(const std::vector<std::string> &argv, const std::string *input)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "counters.hpp"
+#include "joined.hpp"
 #include "stats.hpp"
 
 namespace fp {
@@ -31,14 +32,6 @@ void sample(MetricFamily &family, std::vector<prometheus::ClientMetric::Label> l
 }
 
 namespace {
-
-std::string joined(const std::vector<std::string> &items)
-{
-    std::string out;
-    for (const std::string &i : items)
-        out += (out.empty() ? "" : ",") + i;
-    return out;
-}
 
 void endpoints(std::vector<MetricFamily> &out, const std::vector<DeviceStats> &devices)
 {

@@ -8,15 +8,15 @@
 
 #include "daemon_records.hpp"
 #include "error.hpp"
+#include "temp_dir.hpp"
 
 namespace fp {
 namespace {
 
 TEST(DaemonRecords, RoundTripEraseAndRefusals)
 {
-    char tmpl[] = "/tmp/flatpath-records.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string dir = std::string(tmpl) + "/containers";
+    const test::TempDir temp("records");
+    const std::string dir = temp.path() + "/containers";
     {
         const DaemonRecords records(dir);
         AppliedState s;
@@ -39,7 +39,6 @@ TEST(DaemonRecords, RoundTripEraseAndRefusals)
         EXPECT_THROW(records.save("../escape", s), Error);
         EXPECT_THROW(records.save("", s), Error);
     }
-    std::filesystem::remove_all(tmpl);
 }
 
 } // namespace

@@ -9,20 +9,15 @@
 #include "cni_error.hpp"
 #include "cni_error_code.hpp"
 #include "ipam_store.hpp"
+#include "temp_dir.hpp"
 
 namespace fp::cni {
 namespace {
 
 class IpamTest : public ::testing::Test {
 protected:
-    void SetUp() override
-    {
-        char tmpl[] = "/tmp/flatpath-ipam-test.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir = tmpl;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir); }
-    std::string dir;
+    const test::TempDir temp{"ipam-test"};
+    const std::string dir = temp.path();
 };
 
 TEST(IpPool, ParsesAndRefusesSubnetsAndRanges)

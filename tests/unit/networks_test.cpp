@@ -9,6 +9,7 @@
 #include "cni_error_code.hpp"
 #include "net_config.hpp"
 #include "networks.hpp"
+#include "temp_dir.hpp"
 
 namespace fp::cni {
 namespace {
@@ -19,9 +20,6 @@ class NetworksTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        char tmpl[] = "/tmp/flatpath-networks-test.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir = tmpl;
         // What Podman writes for `podman network create web --subnet 10.90.0.0/24`, and
         // a file Podman would skip.
         std::ofstream(dir + "/web.conflist") << R"({"cniVersion": "0.4.0", "name": "web", "plugins": [
@@ -30,8 +28,6 @@ protected:
             {"type": "portmap", "capabilities": {"portMappings": true}}]})";
         std::ofstream(dir + "/broken.conflist") << "{ not json";
     }
-    void TearDown() override { fs::remove_all(dir); }
-
     // Every file of the directory with its contents.
     std::string files() const
     {
@@ -53,7 +49,8 @@ protected:
         ADD_FAILURE() << "no network " << name;
         return {};
     }
-    std::string dir;
+    const test::TempDir temp{"networks-test"};
+    const std::string dir = temp.path();
     const std::vector<AddressUser> no_host;
 };
 
