@@ -10,73 +10,24 @@
 #define FP_LIB_DNAT_H
 
 #include "maps.h"
+#include "dnat_lookup.h"
 #include "ct.h"
 #include "nat.h"
 #include "fwd.h"
-
-static __always_inline int fp_is_local_addr(const union fp_addr *a)
-{
-	struct fp_local_addr_key key = { .addr = *a };
-
-	return bpf_map_lookup_elem(&fp_local_addrs, &key) != 0;
-}
-
-/* Port ranges of one (address, protocol): a bounded scan of one map value. */
-static __always_inline int fp_dnat_range_lookup(const union fp_addr *addr, __u8 proto, __u16 port,
-						union fp_addr *baddr, __be16 *bport)
-{
-	struct fp_range_key key = { .addr = *addr, .proto = proto };
-	struct fp_range_set *set = bpf_map_lookup_elem(&fp_dnat_ranges, &key);
-	__u32 i;
-
-	if (!set)
-		return 0;
-#pragma unroll
-	for (i = 0; i < FP_MAX_RANGES; i++) {
-		struct fp_port_range *r = &set->ranges[i];
-
-		if (i >= set->count)
-			break;
-		if (port >= r->first && port <= r->last) {
-			*baddr = r->backend;
-			*bport = bpf_htons((__u16)(r->backend_first + (port - r->first)));
-			return 1;
-		}
-	}
-	return 0;
-}
 
 /* The backend for a new flow to pkt's destination, if the DNAT table has one. */
 static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct fp_config *cfg,
 					  union fp_addr *baddr, __be16 *bport)
 {
-	struct fp_dnat_key key = { .addr = pkt->dst, .port = pkt->l4.dport, .proto = pkt->l4.proto };
-	struct fp_dnat_backend *b = bpf_map_lookup_elem(&fp_dnat, &key);
-	union fp_addr any = {};
-	int local = -1;
+	struct fp_dnat_backend *exact;
 
-	/* "Any address" is per family (:: or ::ffff:0.0.0.0): a backend is reached in its own family. */
-	if (pkt->l3 == FP_L3_IPV4)
-		any.w[2] = bpf_htonl(0x0000ffff);
-	if (!b && cfg->dnat_any && (local = fp_is_local_addr(&pkt->dst))) {
-		key.addr = any;
-		b = bpf_map_lookup_elem(&fp_dnat, &key);
-	}
-	if (b) {
-		*baddr = b->addr;
-		*bport = b->port;
-		/* Only ever set, and only once: no atomics, and no write on later flows. */
-		if (!(b->flags & FP_DNAT_HAD_FLOWS))
-			b->flags |= FP_DNAT_HAD_FLOWS;
-		return 1;
-	}
-	if (!cfg->range_sets)
+	if (!fp_published_backend(&pkt->dst, pkt->l3 == FP_L3_IPV4, pkt->l4.proto, pkt->l4.dport, cfg, -1, baddr,
+				  bport, &exact))
 		return 0;
-	if (fp_dnat_range_lookup(&pkt->dst, pkt->l4.proto, bpf_ntohs(pkt->l4.dport), baddr, bport))
-		return 1;
-	if (!cfg->dnat_any || local == 0 || (local < 0 && !fp_is_local_addr(&pkt->dst)))
-		return 0;
-	return fp_dnat_range_lookup(&any, pkt->l4.proto, bpf_ntohs(pkt->l4.dport), baddr, bport);
+	/* Only ever set, and only once: no atomics, and no write on later flows. */
+	if (exact && !(exact->flags & FP_DNAT_HAD_FLOWS))
+		exact->flags |= FP_DNAT_HAD_FLOWS;
+	return 1;
 }
 
 /* Whether a published port goes to addr:port (proto). */

@@ -59,6 +59,7 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         const LoadedPrograms progs = LoadedPrograms::load(root.path());
         progs.pin(root);
         undo_pins.push("pins", [&] { remove_pins(root); });
+        progs.attach_host_sockets(root);
     }
     DatapathLock lock(root);
     MapSet maps = MapSet::open_pinned(root.path());

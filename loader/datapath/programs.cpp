@@ -10,8 +10,11 @@
 #include <map>
 #include <vector>
 
+#include "cgroup.hpp"
 #include "error.hpp"
 #include "flatpath_abi.h"
+#include "host_sockets.skel.h"
+#include "sockets.hpp"
 #include "tc_endpoint.skel.h"
 #include "tc_uplink.skel.h"
 #include "xdp_uplink.skel.h"
@@ -25,6 +28,11 @@ constexpr std::array<const char *, 13> kMapNames = {
     FP_MAP_DNAT,        FP_MAP_DNAT_RANGES, FP_MAP_BACKENDS, FP_MAP_LOCAL_ADDRS, FP_MAP_CT,
     FP_MAP_CT_NEW,      FP_MAP_MARKS,       FP_MAP_CONFIG};
 constexpr std::array<Program, 3> kPrograms = {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint};
+// The host's socket hooks, attached to the cgroup2 root by `up`: each link is pinned
+// under the programs' directory by its program's name, and goes with its pin.
+constexpr std::array<const char *, 8> kHostSocketHooks = {"host_connect4",  "host_connect6",     "host_sendmsg4",
+                                                          "host_sendmsg6",  "host_recvmsg4",     "host_recvmsg6",
+                                                          "host_getpeername4", "host_getpeername6"};
 
 // A skeleton pointer that destroys the skeleton (programs, maps fds) with it.
 template <class Skel>
@@ -119,6 +127,7 @@ struct LoadedPrograms::Objects {
     SkelPtr<xdp_uplink> xdp = open_skeleton<xdp_uplink>("xdp_uplink");
     SkelPtr<tc_uplink> tcu = open_skeleton<tc_uplink>("tc_uplink");
     SkelPtr<tc_endpoint> tce = open_skeleton<tc_endpoint>("tc_endpoint");
+    SkelPtr<host_sockets> hs = open_skeleton<host_sockets>("host_sockets");
     std::vector<UniqueFd> pinned_fds; // maps opened from pins (libbpf reuses a dup of each)
 };
 
@@ -154,6 +163,10 @@ LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from)
     load_skeleton(objs->tcu.get(), "tc_uplink");
     reuse_maps(objs->tce->obj, existing);
     load_skeleton(objs->tce.get(), "tc_endpoint");
+    // Only this namespace's sockets are translated: those are the host's.
+    objs->hs->rodata->fp_host_netns_cookie = current_netns_cookie();
+    reuse_maps(objs->hs->obj, existing);
+    load_skeleton(objs->hs.get(), "host_sockets");
     return LoadedPrograms(std::move(objs));
 }
 
@@ -211,8 +224,34 @@ void LoadedPrograms::pin(const PinRoot &root) const
     }
 }
 
+void LoadedPrograms::attach_host_sockets(const PinRoot &root) const
+{
+    const UniqueFd cg = open_cgroup2_root();
+    std::vector<std::string> made;
+    try {
+        for (const char *name : kHostSocketHooks) {
+            bpf_program *prog = bpf_object__find_program_by_name(objs_->hs->obj, name);
+            bpf_link *link = prog ? bpf_program__attach_cgroup(prog, cg.get()) : nullptr;
+            if (!link)
+                throw_errno(std::string("attach ") + name + " to the cgroup2 root", errno);
+            const std::string path = root.prog_path(name);
+            const int err = bpf_link__pin(link, path.c_str());
+            bpf_link__destroy(link); // the pin holds it from here
+            if (err != 0)
+                throw_errno("pin " + path, -err);
+            made.push_back(path);
+        }
+    } catch (...) {
+        for (const std::string &p : made)
+            ::unlink(p.c_str());
+        throw;
+    }
+}
+
 void remove_pins(const PinRoot &root)
 {
+    for (const char *name : kHostSocketHooks)
+        ::unlink(root.prog_path(name).c_str()); // detaches the hook
     for (Program p : kPrograms)
         ::unlink(root.prog_path(program_name(p)).c_str());
     ::rmdir(root.progs_dir().c_str());

@@ -31,9 +31,9 @@ private:
     UniqueFd fd_;
 };
 
-// All three objects, loaded and holding their programs and maps. Maps are
-// created by the first object (or taken from existing pins) and reused by the
-// others, so every program sees the same tables.
+// All four objects (the three packet hooks', the host sockets' hooks), loaded and
+// holding their programs and maps. Maps are created by the first object (or taken from
+// existing pins) and reused by the others, so every program sees the same tables.
 class LoadedPrograms {
 public:
     // reuse_pins_from: a pin root whose pinned maps the programs should use; empty for fresh maps.
@@ -47,6 +47,9 @@ public:
 
     // Pins maps not pinned yet, then the programs; undoes its own pins on failure.
     void pin(const PinRoot &root) const;
+    // Attaches the host's socket hooks to the cgroup2 root, their links pinned under root
+    // (remove_pins detaches them); undoes its own on failure.
+    void attach_host_sockets(const PinRoot &root) const;
 
 private:
     struct Objects;

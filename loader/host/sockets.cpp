@@ -75,4 +75,14 @@ std::string recv_all(int fd)
     return out;
 }
 
+std::uint64_t current_netns_cookie()
+{
+    const Socket s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    std::uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (::getsockopt(s.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
+        throw_errno("read this network namespace's cookie (SO_NETNS_COOKIE)", errno);
+    return cookie;
+}
+
 } // namespace fp

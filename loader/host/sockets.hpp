@@ -33,6 +33,10 @@ SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port);
 // A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to addr:port, with SO_REUSEADDR.
 Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type);
 
+// The current network namespace's cookie (SO_NETNS_COOKIE), as BPF programs see it
+// (bpf_get_netns_cookie).
+std::uint64_t current_netns_cookie();
+
 // Whether fd becomes readable within timeout_ms.
 bool readable(int fd, int timeout_ms);
 

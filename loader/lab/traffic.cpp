@@ -180,6 +180,87 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
     return parse_received(srv.result());
 }
 
+namespace {
+
+std::string address_port_of(const sockaddr_storage &ss)
+{
+    const std::uint16_t port = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in &>(ss).sin_port
+                                                             : reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
+    return address_of(ss) + " " + std::to_string(port);
+}
+
+} // namespace
+
+std::string udp_echo_source(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                            const SockTarget &send_to)
+{
+    Pipe ready = open_pipe();
+    NetnsTask srv(server_ns, [&] {
+        Socket s = bound_socket(listen.addr, listen.port, SOCK_DGRAM);
+        signal_ready(ready.write.get());
+        wait_readable(s.get(), "a datagram to echo");
+        char buf[2048];
+        sockaddr_storage peer{};
+        socklen_t plen = sizeof peer;
+        const ssize_t n = ::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &plen);
+        if (n < 0 || ::sendto(s.get(), buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr *>(&peer), plen) < 0)
+            throw_errno("echo a datagram", errno);
+        return std::string();
+    });
+    ready.write.reset();
+    char c;
+    if (::read(ready.read.get(), &c, 1) != 1) // the server's one byte, while it serves
+        return srv.result();                  // throws the server's error
+    const std::string source = run_in_netns(client_ns, [&] {
+        Socket s(::socket(send_to.addr.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        const SockAddr sa = sockaddr_of(send_to.addr, send_to.port);
+        if (::sendto(s.get(), "echo", 4, 0, sa.ptr(), sa.len) < 0)
+            throw_errno("send UDP to " + send_to.addr.str(), errno);
+        if (!readable(s.get(), kTimeoutMs))
+            return std::string();
+        char buf[64];
+        sockaddr_storage from{};
+        socklen_t flen = sizeof from;
+        if (::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &flen) < 0)
+            throw_errno("receive the echo", errno);
+        return address_port_of(from);
+    });
+    srv.result();
+    return source;
+}
+
+std::string tcp_peer_name(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                          const SockTarget &connect)
+{
+    Pipe ready = open_pipe();
+    NetnsTask srv(server_ns, [&] {
+        Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
+        if (::listen(s.get(), 1) != 0)
+            throw_errno("listen", errno);
+        signal_ready(ready.write.get());
+        wait_readable(s.get(), "a TCP connection");
+        Socket c(::accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        return std::string();
+    });
+    ready.write.reset();
+    char c;
+    if (::read(ready.read.get(), &c, 1) != 1)
+        return srv.result();
+    const std::string peer = run_in_netns(client_ns, [&] {
+        Socket s(::socket(connect.addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const SockAddr sa = sockaddr_of(connect.addr, connect.port);
+        if (::connect(s.get(), sa.ptr(), sa.len) != 0)
+            throw_errno("connect to " + connect.addr.str(), errno);
+        sockaddr_storage name{};
+        socklen_t len = sizeof name;
+        if (::getpeername(s.get(), reinterpret_cast<sockaddr *>(&name), &len) != 0)
+            throw_errno("getpeername", errno);
+        return address_port_of(name);
+    });
+    srv.result();
+    return peer;
+}
+
 std::string udp_refusal(const std::string &client_ns, const SockTarget &to)
 {
     return run_in_netns(client_ns, [&] {

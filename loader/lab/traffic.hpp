@@ -36,6 +36,16 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
 Received udp_send(const std::string &server_ns, const IpAddr &server, std::uint16_t port,
                   const std::string &client_ns, unsigned count);
 
+// One datagram from an unconnected UDP socket in client_ns to `send_to`, echoed by a
+// server on `listen` in server_ns: the source the client's recvfrom reports for the echo
+// ("ADDR PORT"), "" when none came back.
+std::string udp_echo_source(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                            const SockTarget &send_to);
+// A TCP connection from client_ns to `connect`, accepted on `listen` in server_ns: what
+// the client's getpeername reports ("ADDR PORT").
+std::string tcp_peer_name(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
+                          const SockTarget &connect);
+
 // The error a client in client_ns gets from `to` when nothing listens there: a connected
 // UDP socket's send then receive (ICMP port unreachable: "Connection refused"), or a TCP
 // connect (RST). "" when there was no error.

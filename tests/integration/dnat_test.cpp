@@ -150,6 +150,33 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
     EXPECT_EQ(r6.peer, host6.str());
 }
 
+// The host's own sockets reach published ports on 127.0.0.1 and ::1 at the socket (the
+// cgroup connect/sendmsg hooks), TCP and UDP: the server gets the bytes, no flow is
+// translated per packet (conntrack stays empty), getpeername and a UDP echo's source
+// show the address the client asked for, on a host address too. A container's own
+// 127.0.0.1 is its own: nothing listens there, and nothing is translated.
+TEST_F(DnatNetnsTest, HostSocketsReachPublishedPortsOnLoopback)
+{
+    start();
+    for (const IpAddr &backend : {c1().v4, c1().v6}) {
+        const std::string b = backend.is_v4() ? backend.str() : "[" + backend.str() + "]";
+        flatpath({"dnat", "add", "tcp", "8080", b + ":7001"});
+        flatpath({"dnat", "add", "udp", "8443", b + ":7002"});
+    }
+    const IpAddr lo4 = IpAddr::parse("127.0.0.1"), lo6 = IpAddr::parse("::1");
+    EXPECT_EQ(tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {lo4, 8080}, 1 << 20).bytes, 1u << 20);
+    EXPECT_EQ(tcp_transfer(c1().ns, {c1().v6, 7001}, topo->host_ns(), {lo6, 8080}, 1 << 20).bytes, 1u << 20);
+    EXPECT_EQ(udp_send(c1().ns, {c1().v4, 7002}, topo->host_ns(), {lo4, 8443}, 50).messages, 50u);
+    EXPECT_EQ(udp_send(c1().ns, {c1().v6, 7002}, topo->host_ns(), {lo6, 8443}, 50).messages, 50u);
+    EXPECT_EQ(tcp_peer_name(c1().ns, {c1().v4, 7001}, topo->host_ns(), {lo4, 8080}), "127.0.0.1 8080");
+    EXPECT_EQ(tcp_peer_name(c1().ns, {c1().v6, 7001}, topo->host_ns(), {lo6, 8080}), "::1 8080");
+    EXPECT_EQ(udp_echo_source(c1().ns, {c1().v4, 7002}, topo->host_ns(), {lo4, 8443}), "127.0.0.1 8443");
+    EXPECT_EQ(udp_echo_source(c1().ns, {c1().v6, 7002}, topo->host_ns(), {lo6, 8443}), "::1 8443");
+    EXPECT_EQ(udp_echo_source(c1().ns, {c1().v4, 7002}, topo->host_ns(), {host4, 8443}), host4.str() + " 8443");
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u) << "translated at the socket, not per packet";
+    EXPECT_EQ(tcp_refusal(c2().ns, {lo4, 8080}), "Connection refused") << "a container's 127.0.0.1 is its own";
+}
+
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep
 // reaching the old backend, and the next datagram is no longer translated. Unpublishing
 // a port that never carried a flow leaves the other flows alone.
