@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "demo.hpp"
+#include "error.hpp"
 #include "netns_fixture.hpp"
 #include "netns_scope.hpp"
 
@@ -154,7 +155,7 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
 // cgroup connect/sendmsg hooks), TCP and UDP: the server gets the bytes, no flow is
 // translated per packet (conntrack stays empty), getpeername and a UDP echo's source
 // show the address the client asked for, on a host address too. A container's own
-// 127.0.0.1 is its own: nothing listens there, and nothing is translated.
+// 127.0.0.1 is its own: its sockets are not translated.
 TEST_F(DnatNetnsTest, HostSocketsReachPublishedPortsOnLoopback)
 {
     start();
@@ -174,7 +175,9 @@ TEST_F(DnatNetnsTest, HostSocketsReachPublishedPortsOnLoopback)
     EXPECT_EQ(udp_echo_source(c1().ns, {c1().v6, 7002}, topo->host_ns(), {lo6, 8443}), "::1 8443");
     EXPECT_EQ(udp_echo_source(c1().ns, {c1().v4, 7002}, topo->host_ns(), {host4, 8443}), host4.str() + " 8443");
     EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u) << "translated at the socket, not per packet";
-    EXPECT_EQ(tcp_refusal(c2().ns, {lo4, 8080}), "Connection refused") << "a container's 127.0.0.1 is its own";
+    // While the backend listens, a container connecting to its own 127.0.0.1:8080 is refused.
+    EXPECT_THROW(tcp_peer_name(c1().ns, {c1().v4, 7001}, c2().ns, {lo4, 8080}), Error)
+        << "a container's 127.0.0.1 is its own";
 }
 
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep
