@@ -44,6 +44,28 @@ TEST_F(PodmanTest, PublishedPortFromTheLanAndNothingLeftAfterRm)
     EXPECT_EQ(host_state(), before);
 }
 
+// The host reaches a container's published ports as on Podman's bridge network: 127.0.0.1
+// and localhost for -p 8080:80, at the socket (no flow is translated for them), and
+// -p 127.0.0.1:8400:80 from the host only, never from the LAN.
+TEST_F(PodmanTest, HostReachesPublishedPortsOnLoopback)
+{
+    podman(run_args("web", {"-p", "8080:80", "-p", "127.0.0.1:8400:80"}, {"httpd", "-f", "-vv", "-p", "80", "-h", "/www"}));
+    const auto fetch = [&](const std::string &ns, const std::string &url) {
+        const CommandResult r =
+            run_command({"nsenter", "--net=/run/netns/" + ns, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
+        return r.status == 0 ? r.output : "";
+    };
+    std::string body;
+    EXPECT_TRUE(eventually([&] { return (body = fetch(host, "http://127.0.0.1:8080/index.html")) != ""; })) << body;
+    EXPECT_EQ(body, "hello-from-flatpath\n");
+    EXPECT_EQ(fetch(host, "http://localhost:8080/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch(host, "http://127.0.0.1:8400/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), "ct", "list", "--json"}), "[]\n")
+        << "the host's connections were sent to the container at the socket";
+    EXPECT_EQ(fetch_from_lan("http://10.65.0.1:8080/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch(lan, "http://10.65.0.1:8400/index.html"), "") << "a port bound to 127.0.0.1 is the host's alone";
+}
+
 // `flatpath network create` makes a network Podman uses by name: it takes the first
 // /24 of 10.90.0.0/16 that neither a network Podman made nor a host route has, a
 // container on it gets an address there and answers the host; a subnet another network,
