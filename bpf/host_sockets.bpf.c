@@ -129,52 +129,21 @@ static __always_inline int fp_sock_from_backend(struct bpf_sock_addr *ctx, int v
 	return FP_SOCK_ALLOW;
 }
 
-SEC("cgroup/connect4")
-int host_connect4(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_to_backend(ctx, 1);
-}
+/* Each hook is one of the two functions above, for one family. */
+#define FP_HOST_SOCKET_HOOK(name, fn, v4)                                                                         \
+	SEC("cgroup/" #name)                                                                                      \
+	int host_##name(struct bpf_sock_addr *ctx)                                                                \
+	{                                                                                                         \
+		return fn(ctx, v4);                                                                               \
+	}
 
-SEC("cgroup/connect6")
-int host_connect6(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_to_backend(ctx, 0);
-}
-
-SEC("cgroup/sendmsg4")
-int host_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_to_backend(ctx, 1);
-}
-
-SEC("cgroup/sendmsg6")
-int host_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_to_backend(ctx, 0);
-}
-
-SEC("cgroup/recvmsg4")
-int host_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_from_backend(ctx, 1);
-}
-
-SEC("cgroup/recvmsg6")
-int host_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_from_backend(ctx, 0);
-}
-
-SEC("cgroup/getpeername4")
-int host_getpeername4(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_from_backend(ctx, 1);
-}
-
-SEC("cgroup/getpeername6")
-int host_getpeername6(struct bpf_sock_addr *ctx)
-{
-	return fp_sock_from_backend(ctx, 0);
-}
+FP_HOST_SOCKET_HOOK(connect4, fp_sock_to_backend, 1)
+FP_HOST_SOCKET_HOOK(connect6, fp_sock_to_backend, 0)
+FP_HOST_SOCKET_HOOK(sendmsg4, fp_sock_to_backend, 1)
+FP_HOST_SOCKET_HOOK(sendmsg6, fp_sock_to_backend, 0)
+FP_HOST_SOCKET_HOOK(recvmsg4, fp_sock_from_backend, 1)
+FP_HOST_SOCKET_HOOK(recvmsg6, fp_sock_from_backend, 0)
+FP_HOST_SOCKET_HOOK(getpeername4, fp_sock_from_backend, 1)
+FP_HOST_SOCKET_HOOK(getpeername6, fp_sock_from_backend, 0)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -75,19 +75,29 @@ Received tcp_transfer(const std::string &server_ns, const IpAddr &server, std::u
     return tcp_transfer(server_ns, SockTarget{server, port}, client_ns, SockTarget{server, port}, bytes);
 }
 
+namespace {
+
+// In a server task: listens on `listen`, says so on ready_fd, and accepts one connection.
+Socket accept_one(const SockTarget &listen, int ready_fd, sockaddr_storage *peer)
+{
+    Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
+    if (::listen(s.get(), 1) != 0)
+        throw_errno("listen", errno);
+    signal_ready(ready_fd);
+    wait_readable(s.get(), "a TCP connection");
+    socklen_t plen = sizeof *peer;
+    return Socket(::accept4(s.get(), reinterpret_cast<sockaddr *>(peer), &plen, SOCK_CLOEXEC));
+}
+
+} // namespace
+
 Received tcp_transfer(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
                       const SockTarget &connect, std::uint64_t bytes)
 {
     Pipe ready = open_pipe();
     NetnsTask srv(server_ns, [&] {
-        Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
-        if (::listen(s.get(), 1) != 0)
-            throw_errno("listen", errno);
-        signal_ready(ready.write.get());
-        wait_readable(s.get(), "a TCP connection");
         sockaddr_storage peer{};
-        socklen_t plen = sizeof peer;
-        Socket c(::accept4(s.get(), reinterpret_cast<sockaddr *>(&peer), &plen, SOCK_CLOEXEC));
+        const Socket c = accept_one(listen, ready.write.get(), &peer);
         Received r;
         r.peer = address_of(peer);
         std::vector<char> buf(65536);
@@ -234,12 +244,8 @@ std::string tcp_peer_name(const std::string &server_ns, const SockTarget &listen
 {
     Pipe ready = open_pipe();
     NetnsTask srv(server_ns, [&] {
-        Socket s = bound_socket(listen.addr, listen.port, SOCK_STREAM);
-        if (::listen(s.get(), 1) != 0)
-            throw_errno("listen", errno);
-        signal_ready(ready.write.get());
-        wait_readable(s.get(), "a TCP connection");
-        Socket c(::accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        sockaddr_storage peer{};
+        const Socket c = accept_one(listen, ready.write.get(), &peer);
         return std::string();
     });
     ready.write.reset();
