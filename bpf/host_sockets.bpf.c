@@ -10,6 +10,7 @@
  */
 #include <bpf/bpf_endian.h>
 
+#include "lib/addr.h"
 #include "lib/dnat_lookup.h"
 #include "lib/proto.h"
 
@@ -48,24 +49,24 @@ static __always_inline int fp_sock_is_hosts(struct bpf_sock_addr *ctx)
 	       (ctx->protocol == IPPROTO_TCP || ctx->protocol == IPPROTO_UDP);
 }
 
-/* ctx's destination as an fp_addr (IPv4 mapped), and whether it is a loopback one. */
-static __always_inline int fp_sock_dst(struct bpf_sock_addr *ctx, int v4, union fp_addr *a, int *loopback)
+/* ctx's destination as an fp_addr (IPv4 mapped), and whether it is a loopback one. Returns
+ * whether it is an IPv4 address (also the mapped one a dual-stack socket gives). */
+static __always_inline int fp_sock_dst(struct bpf_sock_addr *ctx, int v4_ctx, union fp_addr *a, int *loopback)
 {
-	if (v4) {
+	int v4;
+
+	if (v4_ctx) {
 		a->w[2] = bpf_htonl(0x0000ffff);
 		a->w[3] = ctx->user_ip4;
-		*loopback = (bpf_ntohl(a->w[3]) >> 24) == 127;
-		return 1;
+	} else {
+		a->w[0] = ctx->user_ip6[0];
+		a->w[1] = ctx->user_ip6[1];
+		a->w[2] = ctx->user_ip6[2];
+		a->w[3] = ctx->user_ip6[3];
 	}
-	a->w[0] = ctx->user_ip6[0];
-	a->w[1] = ctx->user_ip6[1];
-	a->w[2] = ctx->user_ip6[2];
-	a->w[3] = ctx->user_ip6[3];
-	*loopback = !a->w[0] && !a->w[1] && !a->w[2] && a->w[3] == bpf_htonl(1);
-	/* An IPv4-mapped destination of a dual-stack socket is an IPv4 one. */
-	if (!a->w[0] && !a->w[1] && a->w[2] == bpf_htonl(0x0000ffff))
-		*loopback = (bpf_ntohl(a->w[3]) >> 24) == 127;
-	return !a->w[0] && !a->w[1] && a->w[2] == bpf_htonl(0x0000ffff);
+	v4 = !a->w[0] && !a->w[1] && a->w[2] == bpf_htonl(0x0000ffff);
+	*loopback = v4 ? (bpf_ntohl(a->w[3]) >> 24) == 127 : !a->w[0] && !a->w[1] && !a->w[2] && a->w[3] == bpf_htonl(1);
+	return v4;
 }
 
 static __always_inline void fp_sock_set_dst(struct bpf_sock_addr *ctx, int v4_ctx, const union fp_addr *a,
@@ -87,7 +88,7 @@ static __always_inline int fp_sock_to_backend(struct bpf_sock_addr *ctx, int v4_
 {
 	const struct fp_config *cfg = fp_config_get();
 	struct fp_sock_revnat_key key = {};
-	struct fp_sock_revnat rev = {};
+	struct fp_sock_revnat rev = {}, *known;
 	struct fp_dnat_backend *exact;
 	union fp_addr dst = {}, baddr;
 	__be16 port = (__be16)ctx->user_port, bport;
@@ -98,15 +99,15 @@ static __always_inline int fp_sock_to_backend(struct bpf_sock_addr *ctx, int v4_
 	v4 = fp_sock_dst(ctx, v4_ctx, &dst, &loopback);
 	if (!fp_published_backend(&dst, v4, ctx->protocol, port, cfg, loopback ? 1 : -1, &baddr, &bport, &exact))
 		return FP_SOCK_ALLOW;
-	/* An IPv6 socket reaches an IPv4 backend only by its mapped address. */
-	if (!v4_ctx && !v4 && !baddr.w[0] && !baddr.w[1] && baddr.w[2] == bpf_htonl(0x0000ffff))
-		return FP_SOCK_ALLOW;
 	key.cookie = bpf_get_socket_cookie(ctx);
 	key.backend = baddr;
 	key.backend_port = bport;
 	rev.published = dst;
 	rev.port = port;
-	bpf_map_update_elem(&fp_sock_revnat, &key, &rev, BPF_ANY);
+	/* A UDP socket sends every datagram through here: write only what changed. */
+	known = bpf_map_lookup_elem(&fp_sock_revnat, &key);
+	if (!known || known->port != port || !fp_addr_equal(&known->published, &dst))
+		bpf_map_update_elem(&fp_sock_revnat, &key, &rev, BPF_ANY);
 	fp_sock_set_dst(ctx, v4_ctx, &baddr, bport);
 	return FP_SOCK_ALLOW;
 }

@@ -53,11 +53,6 @@ std::vector<IpAddr> result_addresses(const nlohmann::json &result)
     return out;
 }
 
-std::string ipam_dir(const NetConfig &cfg)
-{
-    return cfg.state_dir + "/ipam/" + cfg.name;
-}
-
 // How the container sees one of its addresses: its prefix length and its gateway. Routed
 // mode: a host route and the link-local gateway; bridge mode: the subnet and the bridge.
 struct AddressPlan {
@@ -172,7 +167,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         if (addrs.empty())
             throw CniError(ErrorCode::IoFailure, "IPAM plugin " + cfg.ipam_type + " gave no address");
     } else {
-        IpamStore ipam(ipam_dir(cfg));
+        IpamStore ipam(ipam_dir(cfg.state_dir, cfg.name));
         for (const IpPool &pool : cfg.pools) {
             std::optional<IpAddr> wanted;
             for (const IpAddr &r : cfg.requested_ips)
@@ -180,7 +175,8 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
                     wanted = r;
             addrs.push_back(ipam.allocate(pool, req.container_id, req.ifname, wanted));
         }
-        undo.push("address leases", [&] { IpamStore(ipam_dir(cfg)).release(req.container_id, req.ifname); });
+        undo.push("address leases",
+                  [&] { IpamStore(ipam_dir(cfg.state_dir, cfg.name)).release(req.container_id, req.ifname); });
     }
     maybe_fail("ipam");
 
@@ -310,7 +306,7 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
 {
     std::vector<IpAddr> addrs;
     if (!cfg.delegated_ipam()) {
-        for (const Lease &l : IpamStore(ipam_dir(cfg)).leases())
+        for (const Lease &l : IpamStore(ipam_dir(cfg.state_dir, cfg.name)).leases())
             if (l.container_id == container_id && l.ifname == ifname)
                 addrs.push_back(l.addr);
         return addrs;
@@ -391,7 +387,7 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
         if (req)
             attempt([&] { delegate(*req, cfg.ipam_type, "DEL"); });
     } else {
-        attempt([&] { IpamStore(ipam_dir(cfg)).release(container_id, ifname); });
+        attempt([&] { IpamStore(ipam_dir(cfg.state_dir, cfg.name)).release(container_id, ifname); });
     }
     return errors;
 }
@@ -460,7 +456,7 @@ void gc(const Request &req, const NetConfig &cfg)
     const auto now = std::filesystem::file_time_type::clock::now();
     std::set<std::pair<std::string, std::string>> stale;
     const Netlink host;
-    for (const Lease &l : IpamStore(ipam_dir(cfg)).leases()) {
+    for (const Lease &l : IpamStore(ipam_dir(cfg.state_dir, cfg.name)).leases()) {
         const bool veth_gone =
             now - l.taken > kVethGrace && !host.link_exists(host_veth_name(l.container_id, l.ifname));
         if (!valid.count({l.container_id, l.ifname}) || veth_gone)

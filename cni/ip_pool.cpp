@@ -8,7 +8,17 @@ namespace fp::cni {
 
 namespace {
 
-// The address with the host bits (beyond prefix, counted on the 128-bit form) set to `ones`.
+IpAddr parse_addr(const std::string &text, const char *what)
+{
+    try {
+        return IpAddr::parse(text);
+    } catch (const std::exception &e) {
+        throw CniError(ErrorCode::InvalidConfig, std::string(what) + ": " + e.what());
+    }
+}
+
+} // namespace
+
 IpAddr with_host_bits(const IpAddr &a, int prefix128, bool ones)
 {
     fp_addr raw = a.raw();
@@ -21,17 +31,6 @@ IpAddr with_host_bits(const IpAddr &a, int prefix128, bool ones)
     }
     return IpAddr::from_raw(raw);
 }
-
-IpAddr parse_addr(const std::string &text, const char *what)
-{
-    try {
-        return IpAddr::parse(text);
-    } catch (const std::exception &e) {
-        throw CniError(ErrorCode::InvalidConfig, std::string(what) + ": " + e.what());
-    }
-}
-
-} // namespace
 
 int addr_compare(const IpAddr &a, const IpAddr &b)
 {

@@ -125,4 +125,9 @@ std::vector<Lease> IpamStore::leases() const
     return out;
 }
 
+std::string ipam_dir(const std::string &state_dir, const std::string &network)
+{
+    return state_dir + "/ipam/" + network;
+}
+
 } // namespace fp::cni

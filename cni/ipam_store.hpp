@@ -46,4 +46,7 @@ private:
     std::optional<FileLock> lock_; // held from construction
 };
 
+// The directory of a network's leases under a state directory: STATE_DIR/ipam/NETWORK.
+std::string ipam_dir(const std::string &state_dir, const std::string &network);
+
 } // namespace fp::cni

@@ -26,18 +26,15 @@ namespace {
     throw CniError(ErrorCode::InvalidConfig, msg);
 }
 
-// addr with every bit after the first prefix128 bits (of the 128-bit form) cleared.
-IpAddr masked(const IpAddr &addr, int prefix128)
+int prefix128(const IpAddr &a, int prefix_len)
 {
-    fp_addr raw = addr.raw();
-    for (int bit = prefix128; bit < 128; ++bit)
-        raw.b[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
-    return IpAddr::from_raw(raw);
+    return a.is_v4() ? prefix_len + 96 : prefix_len;
 }
 
-int prefix128(const Subnet &s)
+// The subnet of prefix_len that addr is in.
+Subnet subnet_of(const IpAddr &addr, int prefix_len)
 {
-    return s.network.is_v4() ? s.prefix_len + 96 : s.prefix_len;
+    return {with_host_bits(addr, prefix128(addr, prefix_len), false), prefix_len};
 }
 
 // Another network's subnet as written there, host bits and all; nothing when it is none.
@@ -52,9 +49,7 @@ std::optional<Subnet> subnet_in(const nlohmann::json &text)
         const int len = slash == std::string::npos ? (a.is_v4() ? 32 : 128) : std::stoi(s.substr(slash + 1));
         if (len < 0 || len > (a.is_v4() ? 32 : 128))
             return std::nullopt;
-        Subnet out{a, len};
-        out.network = masked(a, prefix128(out));
-        return out;
+        return subnet_of(a, len);
     } catch (const std::exception &) {
         return std::nullopt;
     }
@@ -91,6 +86,7 @@ NetworkFile network_of(const fs::path &path, const nlohmann::json &j)
             n.flatpath = true;
             n.mode = p.value("mode", "routed");
             n.bridge = n.mode == "bridge" ? p.value("bridge", "fpbr0") : "";
+            n.state_dir = p.value("stateDir", kStateDirDefault);
             if (p.contains("uplinks") && p["uplinks"].is_array())
                 for (const auto &u : p["uplinks"])
                     if (u.is_string())
@@ -160,8 +156,8 @@ bool Subnet::overlaps(const Subnet &other) const
 {
     if (network.is_v4() != other.network.is_v4())
         return false;
-    const int common = std::min(prefix128(*this), prefix128(other));
-    return masked(network, common) == masked(other.network, common);
+    const int common = std::min(prefix_len, other.prefix_len);
+    return subnet_of(network, common).network == subnet_of(other.network, common).network;
 }
 
 std::vector<NetworkFile> read_networks(const std::string &dir, std::vector<std::string> *skipped)
@@ -196,7 +192,7 @@ std::vector<AddressUser> host_address_users()
         if (r.prefix_len == 0)
             continue; // a default route covers everything, and takes nothing
         const auto dev = nl.link(r.ifindex);
-        Subnet s{masked(r.dst, r.dst.is_v4() ? r.prefix_len + 96 : r.prefix_len), r.prefix_len};
+        const Subnet s = subnet_of(r.dst, r.prefix_len);
         out.push_back({s, "the route " + s.str() + (dev ? " dev " + dev->name : "")});
     }
     for (const IpAddr &a : nl.addresses())
@@ -304,14 +300,7 @@ std::string remove_network(const std::string &dir, const std::string &name)
             invalid("network " + name + " is not a flatpath network (" + n.path + "): podman network rm removes it");
         // A network with addresses handed out is still in use: its containers would lose
         // the configuration their DEL needs.
-        std::ifstream in(n.path);
-        const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-        std::string state_dir = kStateDirDefault;
-        if (j.is_object() && j.contains("plugins") && j["plugins"].is_array())
-            for (const auto &p : j["plugins"])
-                if (p.is_object() && p.value("type", "") == "flatpath-cni")
-                    state_dir = p.value("stateDir", state_dir);
-        const std::string leases = state_dir + "/ipam/" + name;
+        const std::string leases = ipam_dir(n.state_dir, name);
         if (fs::exists(leases))
             if (const std::size_t used = IpamStore(leases).leases().size(); used > 0)
                 invalid("network " + name + " still has " + std::to_string(used) + " address(es) in use (" + leases +

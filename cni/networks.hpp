@@ -32,6 +32,7 @@ struct NetworkFile {
     std::vector<Subnet> subnets;  // of every plugin: "subnet", "ranges", and the same inside "ipam"
     std::string mode;             // flatpath's: "routed" or "bridge"
     std::string bridge;           // flatpath's, in bridge mode
+    std::string state_dir;        // flatpath's: where its leases are
     std::vector<std::string> uplinks;
 };
 

@@ -8,17 +8,13 @@
 #ifndef FP_LIB_NAT_H
 #define FP_LIB_NAT_H
 
+#include "addr.h"
 #include "l4.h"
 
 enum fp_nat_side {
 	FP_NAT_SOURCE = 0,
 	FP_NAT_DEST = 1,
 };
-
-static __always_inline int fp_addr_equal(const union fp_addr *a, const union fp_addr *b)
-{
-	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
-}
 
 /* Rewrites one side's address to *addr and port to port (network order). */
 static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct fp_pkt *pkt, int side,

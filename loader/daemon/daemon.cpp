@@ -41,8 +41,8 @@ void install_signal_handlers()
     signal(SIGPIPE, SIG_IGN);
 }
 
-// One daemon per run directory: a second one would fight the first over the maps.
-// One daemon per run directory: the lock on its daemon.lock, which says the holder's pid.
+// One daemon per run directory (a second one would fight the first over the maps): the
+// lock on its daemon.lock, which says the holder's pid.
 FileLock instance_lock(const std::string &run_dir)
 {
     std::error_code ec;

@@ -1,6 +1,5 @@
 #include "netlink.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/fib_rules.h>
 #include <net/if.h>
@@ -44,6 +43,22 @@ AddrPtr nl_address(const IpAddr &a, int prefix_len)
         throw Error("out of memory building a netlink address");
     nl_addr_set_prefixlen(raw, prefix_len);
     return AddrPtr(raw);
+}
+
+// nl_address's inverse: an IPv4 or IPv6 netlink address (none: a default route's empty
+// destination, the family's "any" address); nothing for another family.
+std::optional<IpAddr> ip_of(nl_addr *a)
+{
+    const int family = nl_addr_get_family(a);
+    const unsigned len = nl_addr_get_len(a);
+    if ((family != AF_INET && family != AF_INET6) || (len != 0 && len != (family == AF_INET ? 4u : 16u)))
+        return std::nullopt;
+    fp_addr raw{};
+    if (family == AF_INET)
+        raw.b[10] = raw.b[11] = 0xff; // IPv4 mapped
+    if (len)
+        std::memcpy(raw.b + (family == AF_INET ? 12 : 0), nl_addr_get_binary_addr(a), len);
+    return IpAddr::from_raw(raw);
 }
 
 } // namespace
@@ -158,18 +173,11 @@ std::vector<IpAddr> Netlink::addresses() const
     std::vector<IpAddr> out;
     for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
         nl_addr *local = rtnl_addr_get_local(reinterpret_cast<rtnl_addr *>(o));
-        if (!local)
-            continue;
-        char buf[INET6_ADDRSTRLEN];
-        const int family = nl_addr_get_family(local);
-        if ((family != AF_INET && family != AF_INET6) ||
-            !inet_ntop(family, nl_addr_get_binary_addr(local), buf, sizeof buf))
-            continue;
-        out.push_back(IpAddr::parse(buf));
+        if (const auto a = local ? ip_of(local) : std::nullopt; a && nl_addr_get_len(local) != 0)
+            out.push_back(*a);
     }
     return out;
 }
-
 
 std::vector<Route> Netlink::routes() const
 {
@@ -181,20 +189,11 @@ std::vector<Route> Netlink::routes() const
     for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
         auto *r = reinterpret_cast<rtnl_route *>(o);
         nl_addr *dst = rtnl_route_get_dst(r);
-        const int family = dst ? nl_addr_get_family(dst) : AF_UNSPEC;
-        if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST ||
-            (family != AF_INET && family != AF_INET6))
+        const auto to = dst ? ip_of(dst) : std::nullopt;
+        if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST || !to)
             continue;
         Route route;
-        const std::uint8_t *bytes = static_cast<const std::uint8_t *>(nl_addr_get_binary_addr(dst));
-        char buf[INET6_ADDRSTRLEN] = "";
-        // A default route's destination has no bytes.
-        if (nl_addr_get_len(dst) == 0)
-            route.dst = IpAddr::parse(family == AF_INET ? "0.0.0.0" : "::");
-        else if (inet_ntop(family, bytes, buf, sizeof buf))
-            route.dst = IpAddr::parse(buf);
-        else
-            continue;
+        route.dst = *to;
         route.prefix_len = static_cast<int>(nl_addr_get_prefixlen(dst));
         if (rtnl_route_get_nnexthops(r) > 0)
             route.ifindex = static_cast<std::uint32_t>(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
