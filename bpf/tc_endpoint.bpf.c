@@ -11,6 +11,7 @@
 #include "lib/dnat_forward.h"
 #include "lib/mark.h"
 #include "lib/route.h"
+#include "lib/masq_out.h"
 
 /*
  * IPv4 options go to the stack, which processes them as a router must. A published
@@ -85,8 +86,8 @@ static __always_inline int handle_from_container(struct __sk_buff *ctx)
 	ret = fp_forward_local(ctx, &pkt, zone);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
-	/* Hairpin: a container reaching a port published on a host address. */
-	return fp_dnat_and_forward(ctx, &pkt, cfg);
+	/* Hairpin (a port published on a host address), or out of the host, masqueraded. */
+	return fp_translate_from_container(ctx, &pkt, cfg);
 }
 
 SEC("tc")

@@ -61,7 +61,8 @@ static __always_inline __u64 fp_ct_timeout_ns(const struct fp_pkt *pkt, __u8 fla
 {
 	int assured = flags & FP_CT_ASSURED;
 
-	if (pkt->l4.proto == IPPROTO_UDP)
+	/* UDP, and pings (masqueraded): Linux's ICMP timeout is UDP's unreplied one. */
+	if (pkt->l4.proto != IPPROTO_TCP)
 		return (assured ? FP_CT_TIMEOUT_UDP_STREAM : FP_CT_TIMEOUT_UDP) * FP_NS_PER_SEC;
 	if (flags & (FP_CT_RST | FP_CT_FIN_ORIG | FP_CT_FIN_REPLY))
 		return FP_CT_TIMEOUT_TCP_CLOSE * FP_NS_PER_SEC;
@@ -150,7 +151,7 @@ static __always_inline int fp_ct_assures(const struct fp_ct_entry *orig, const s
 {
 	if (!(orig->flags & FP_CT_SEEN_REPLY))
 		return 0;
-	if (pkt->l4.proto == IPPROTO_UDP)
+	if (pkt->l4.proto != IPPROTO_TCP)
 		return 1;
 	/* The client's ACK of the SYN-ACK: a spoofed source never saw the backend's sequence
 	 * number, so it cannot complete the handshake and its flow stays evictable. */

@@ -25,14 +25,29 @@
 /* Headers we may read or write: Ethernet + the largest IPv4 header. */
 #define FP_HEADROOM_PULL (14 + 60)
 
+/*
+ * The verifier only accepts ctx field loads of the form *(ctx + constant). Under register
+ * pressure clang keeps &ctx->data_end as a pointer of its own and loads through that
+ * later ("dereference of modified ctx ptr"): the loads are written in asm so that they
+ * always take the accepted form.
+ */
+#define FP_CTX_LOAD_U32(ctx, field)                                                                \
+	({                                                                                         \
+		__u64 v_;                                                                          \
+		asm volatile("%0 = *(u32 *)(%1 + %2)"                                              \
+			     : "=r"(v_)                                                            \
+			     : "r"(ctx), "i"(__builtin_offsetof(struct __sk_buff, field)));        \
+		v_;                                                                                \
+	})
+
 static __always_inline void *ctx_data(const struct __sk_buff *ctx)
 {
-	return (void *)(long)ctx->data;
+	return (void *)(long)FP_CTX_LOAD_U32(ctx, data);
 }
 
 static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
 {
-	return (void *)(long)ctx->data_end;
+	return (void *)(long)FP_CTX_LOAD_U32(ctx, data_end);
 }
 
 static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)

@@ -81,6 +81,79 @@ static __always_inline int fp_ct_apply(struct __ctx_buff *ctx, const struct fp_p
 }
 
 /*
+ * An original-direction packet of a flow conntrack knows (DNAT or masquerade): its
+ * entry is touched, the flow assured when this packet completes it, and *e gets the
+ * entry as the packet left it. Returns 1 when found, 0 when not, or a reason.
+ */
+static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+					       struct fp_ct_entry *e)
+{
+	struct fp_ct_entry reply;
+	struct fp_ct_key key, rkey;
+	struct fp_ct_entry *ct;
+	__u64 now = fp_ct_now();
+	int assured = 0, ret;
+
+	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
+	ct = fp_ct_find(&key, now, &assured);
+	if (!ct)
+		return 0;
+	fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, ctx_len(ctx), now);
+	*e = *ct;
+	if (!assured && fp_ct_assures(e, pkt)) {
+		ret = fp_ct_promote(&key, e, &reply, &rkey, pkt, now);
+		if (ret < 0)
+			return ret;
+	}
+	return 1;
+}
+
+/*
+ * Writes a new flow's two entries: orig (what the original direction is rewritten to,
+ * flags and kind set) for pkt's own tuple, and its reply, to the table a flood can only
+ * evict new flows from. orig is touched by pkt. Returns 0 or -FP_DROP_CT_FULL.
+ */
+static __always_inline int fp_ct_create(struct __ctx_buff *ctx, const struct fp_pkt *pkt, struct fp_ct_entry *orig)
+{
+	struct fp_ct_entry reply = {};
+	struct fp_ct_key key, rkey;
+
+	reply.saddr = pkt->dst;
+	reply.sport = pkt->l4.dport;
+	reply.daddr = pkt->src;
+	reply.dport = pkt->l4.sport;
+	reply.flags = orig->flags;
+	reply.kind = orig->kind;
+	fp_ct_touch(orig, pkt, FP_CT_ORIGINAL, ctx_len(ctx), fp_ct_now());
+	reply.expires_ns = orig->expires_ns;
+	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
+	fp_ct_key_back_to(&rkey, orig, pkt->l4.proto, FP_CT_REPLY);
+	if (bpf_map_update_elem(&fp_ct_new, &rkey, &reply, BPF_ANY) ||
+	    bpf_map_update_elem(&fp_ct_new, &key, orig, BPF_ANY))
+		return -FP_DROP_CT_FULL;
+	return 0;
+}
+
+/* A new flow to a published port: 1 with *e filled and the flow written, 0 when pkt is
+ * for no published port, or a reason. */
+static __always_inline int fp_dnat_new(struct __ctx_buff *ctx, const struct fp_pkt *pkt, const struct fp_config *cfg,
+				       struct fp_ct_entry *e)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport))
+		return 0;
+	e->saddr = pkt->src;
+	e->sport = pkt->l4.sport;
+	/* Hairpin to itself: a backend answering its own address would never send the
+	 * reply back through the host, so it sees the published address as the source. */
+	if (fp_addr_equal(&e->daddr, &pkt->src)) {
+		e->saddr = pkt->dst;
+		e->flags |= FP_CT_SNAT;
+	}
+	return fp_ct_create(ctx, pkt, e) ?: 1;
+}
+
+/*
  * The original direction (client -> published address). Returns 1 after
  * translating (packet pointers are stale: re-parse), 0 when pkt belongs to no
  * DNAT flow, or a negative reason.
@@ -88,54 +161,31 @@ static __always_inline int fp_ct_apply(struct __ctx_buff *ctx, const struct fp_p
 static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
 					    const struct fp_config *cfg)
 {
-	struct fp_ct_entry orig = {}, reply = {};
-	struct fp_ct_key key, rkey;
-	struct fp_ct_entry *ct;
-	__u64 now = fp_ct_now();
-	__u32 len = ctx_len(ctx);
-	int assured = 0, ret;
+	struct fp_ct_entry e;
+	int ret;
 
 	if (!fp_nat_applies(pkt))
 		return 0;
-	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	ct = fp_ct_find(&key, now, &assured);
-	if (ct) {
-		fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, len, now);
-		orig = *ct;
-		if (!assured && fp_ct_assures(&orig, pkt)) {
-			ret = fp_ct_promote(&key, &orig, &reply, &rkey, pkt, now);
-			if (ret < 0)
-				return ret;
-		}
-		return fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL) ?: 1;
-	}
+	ret = fp_ct_original_find(ctx, pkt, &e);
+	if (!ret && cfg->dnat_entries)
+		ret = fp_dnat_new(ctx, pkt, cfg, &e);
+	if (ret <= 0)
+		return ret;
+	return fp_ct_apply(ctx, pkt, &e, FP_CT_ORIGINAL) ?: 1;
+}
 
-	if (!fp_dnat_lookup(pkt, cfg, &orig.daddr, &orig.dport))
-		return 0;
-	orig.saddr = pkt->src;
-	orig.sport = pkt->l4.sport;
-	/* Hairpin to itself: a backend answering its own address would never send the
-	 * reply back through the host, so it sees the published address as the source. */
-	if (fp_addr_equal(&orig.daddr, &pkt->src)) {
-		orig.saddr = pkt->dst;
-		orig.flags |= FP_CT_SNAT;
-	}
-	reply.saddr = pkt->dst;
-	reply.sport = pkt->l4.dport;
-	reply.daddr = pkt->src;
-	reply.dport = pkt->l4.sport;
-	reply.flags = orig.flags;
-	fp_ct_touch(&orig, pkt, FP_CT_ORIGINAL, len, now);
-	reply.expires_ns = orig.expires_ns;
+/* A reply-direction packet of the flow whose entry ct is (assured: in fp_ct): recorded,
+ * and translated back. Returns 1, or a reason. */
+static __always_inline int fp_ct_reply_apply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+					     struct fp_ct_entry *ct, int assured, __u64 now)
+{
+	struct fp_ct_entry e;
 
-	/* The reply travels back to the translated addresses. A new flow goes to the table a
-	 * flood can only evict new flows from. */
-	fp_ct_key_back_to(&rkey, &orig, pkt->l4.proto, FP_CT_REPLY);
-	if (bpf_map_update_elem(&fp_ct_new, &rkey, &reply, BPF_ANY) ||
-	    bpf_map_update_elem(&fp_ct_new, &key, &orig, BPF_ANY))
-		return -FP_DROP_CT_FULL;
-	ret = fp_ct_apply(ctx, pkt, &orig, FP_CT_ORIGINAL);
-	return ret ?: 1;
+	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), now);
+	e = *ct;
+	if (!assured)
+		fp_ct_note_reply(&e, pkt);
+	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
 }
 
 /*
@@ -147,7 +197,6 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
  */
 static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
-	struct fp_ct_entry e;
 	struct fp_ct_key key;
 	struct fp_ct_entry *ct;
 	__u64 now = fp_ct_now();
@@ -161,11 +210,7 @@ static __always_inline int fp_dnat_reply(struct __ctx_buff *ctx, const struct fp
 		return fp_tcp_synack(pkt) ? -FP_DROP_NO_FLOW : 0; /* the caller checks where it would go */
 	if (ct->flags & FP_CT_DIRECT)
 		return 0;
-	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), now);
-	e = *ct;
-	if (!assured)
-		fp_ct_note_reply(&e, pkt);
-	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
+	return fp_ct_reply_apply(ctx, pkt, ct, assured, now);
 }
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * What every hook does with an IP packet for no local endpoint: a published address's
  * flow (a new one, an established one, or an ICMP error about one) is translated and
- * delivered to its backend; anything else goes to the stack.
+ * delivered to its backend, a masqueraded flow's reply to its container; anything
+ * else goes to the stack.
  */
 #ifndef FP_LIB_DNAT_FORWARD_H
 #define FP_LIB_DNAT_FORWARD_H
@@ -10,6 +11,7 @@
 #include "dnat.h"
 #include "fwd.h"
 #include "icmp_error.h"
+#include "masq.h"
 
 /*
  * For a packet whose destination is no endpoint: translate it if it is for a
@@ -22,7 +24,7 @@ static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp
 {
 	int ret;
 
-	if (!cfg || !cfg->dnat_entries)
+	if (!cfg || !(cfg->dnat_entries || cfg->masq_rules))
 		return -FP_PASS_NO_ENDPOINT;
 	if (!pkt->l4.off) {
 		ret = fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx));
@@ -43,7 +45,9 @@ static __always_inline int fp_dnat_and_forward(struct __ctx_buff *ctx, struct fp
 			return ret ?: -FP_PASS_ICMP_ERROR;
 		return fp_forward_translated(ctx);
 	}
-	ret = fp_dnat_original(ctx, pkt, cfg);
+	ret = fp_masq_reply(ctx, pkt, cfg);
+	if (!ret && cfg->dnat_entries)
+		ret = fp_dnat_original(ctx, pkt, cfg);
 	if (ret <= 0)
 		return ret ?: -FP_PASS_NO_ENDPOINT;
 	return fp_forward_translated(ctx);

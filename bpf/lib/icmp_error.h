@@ -11,7 +11,9 @@
  *    backend again;
  *  - from a backend, about a packet it received (quote: client -> backend):
  *    the error comes from the published address, and so does the quote's
- *    destination.
+ *    destination;
+ *  - the same two for masqueraded flows (lib/masq.h), where the container is
+ *    the client and the host's address the translated one.
  *
  * Checksums: an inner IPv4 address change is balanced by the inner header
  * checksum's own update, so the ICMPv4 checksum only follows the port; ICMPv6
@@ -153,7 +155,12 @@ static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_qu
 	return fp_ct_find(&key, fp_ct_now(), &assured);
 }
 
-/* An error from outside about a reply flatpath translated: 1 after translating, 0 if no flow. */
+/*
+ * An error from outside about a packet flatpath translated on its way out: a DNAT reply
+ * (quote: published -> client, the reverse of its flow's original entry) or a
+ * masqueraded packet (quote: host -> server, the reverse of its flow's reply entry).
+ * Either entry says where the endpoint is. 1 after translating, 0 if no flow.
+ */
 static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	struct fp_icmp_quote q = {};
@@ -161,8 +168,14 @@ static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const 
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
-	/* The quote is a reply (published -> client): its flow's original entry is the reverse. */
 	ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
+	if (ct && ct->kind != FP_CT_KIND_DNAT)
+		ct = 0;
+	if (!ct) {
+		ct = fp_quote_flow(&q, FP_CT_REPLY);
+		if (ct && ct->kind != FP_CT_KIND_MASQ)
+			ct = 0;
+	}
 	if (!ct || !fp_addr_equal(&pkt->dst, &q.src))
 		return 0;
 	e = *ct;
@@ -180,6 +193,23 @@ static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const str
 	/* The quote is an original-direction packet as delivered (client -> backend). */
 	ct = fp_quote_flow(&q, FP_CT_REPLY);
 	if (!ct || (ct->flags & FP_CT_SNAT) || !fp_addr_equal(&pkt->src, &q.dst))
+		return 0;
+	e = *ct;
+	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;
+}
+
+/* An error from a container about a reply of its masqueraded flow (quote: server ->
+ * container): it leaves from the host's address, and so does the quote's destination.
+ * 1 after translating, 0 if no flow. */
+static __always_inline int fp_icmp_error_masq_out(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
+{
+	struct fp_icmp_quote q = {};
+	struct fp_ct_entry *ct, e;
+
+	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
+		return 0;
+	ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
+	if (!ct || ct->kind != FP_CT_KIND_MASQ || !fp_addr_equal(&pkt->src, &q.dst))
 		return 0;
 	e = *ct;
 	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;

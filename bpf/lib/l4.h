@@ -4,7 +4,8 @@
  *
  * Contract: fp_parse_l4() fills pkt->l4 from a packet fp_parse() and
  * fp_check_l3() accepted and returns 0; the ports are left 0 for protocols
- * without them and for non-first fragments (pkt->l4.frag says which). It
+ * without them and for non-first fragments (pkt->l4.frag says which), except
+ * that an ICMP echo's identifier stands in for a port (see below). It
  * returns -FP_DROP_MALFORMED when a TCP/UDP/ICMP header is cut short or does
  * not fit the IP packet (TCP data offset, UDP length). It stores offsets, not pointers,
  * because NAT moves packet data under tc.
@@ -84,6 +85,13 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 			return -FP_DROP_MALFORMED;
 		pkt->l4.icmp_type = ih->type;
 		pkt->l4.csum_off = pkt->l4.off + 2;
+		/* An echo's identifier is its flow's port, on the requester's side: a request
+		 * carries it as its source port, a reply as its destination port, so that the
+		 * two directions of a ping are keyed like those of TCP and UDP. */
+		if (ih->type == (pkt->l4.proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO))
+			pkt->l4.sport = *(__be16 *)&ih->rest;
+		else if (ih->type == (pkt->l4.proto == IPPROTO_ICMP ? FP_ICMP_ECHO_REPLY : FP_ICMPV6_ECHO_REPLY))
+			pkt->l4.dport = *(__be16 *)&ih->rest;
 		return 0;
 	}
 	default:

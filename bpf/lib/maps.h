@@ -122,7 +122,27 @@ struct {
 	__type(value, struct fp_mark);
 } fp_marks SEC(".maps");
 
-/* Written by the loader with every DNAT and mark change; read by every hook first, to
+/* Written by `flatpath masq add|del` and flatpath-cni (ipMasq); read by from_container
+ * for the first packet of a flow that leaves the host. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_MASQ);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* LPM tries must not be preallocated */
+	__type(key, struct fp_masq_key);
+	__type(value, struct fp_masq_rule);
+} fp_masq SEC(".maps");
+
+/* Written with fp_masq; read after a hit there: destinations a rule leaves alone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_MASQ_EXCEPT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fp_masq_except_key);
+	__type(value, __u8);
+} fp_masq_except SEC(".maps");
+
+/* Written by the loader with every DNAT, mark and masquerade change (and the port range
+ * at up); read by every hook first, to
  * skip the lookups of features nobody uses. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

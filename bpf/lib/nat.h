@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Rewriting a TCP/UDP packet's addresses and ports with incremental checksum
+ * Rewriting a TCP/UDP packet's (or an ICMP echo's) addresses and ports with incremental checksum
  * updates: the IPv4 header checksum, and the L4 checksum including its
  * pseudo-header. A zero UDP checksum on IPv4 (none computed) stays zero.
  * Every function here may move packet data under tc: re-parse afterwards.
@@ -16,7 +16,8 @@ enum fp_nat_side {
 	FP_NAT_DEST = 1,
 };
 
-/* Rewrites one side's address to *addr and port to port (network order). */
+/* Rewrites one side's address to *addr and port to port (network order). An ICMP echo's
+ * "port" is its identifier (lib/l4.h), at the same place in both directions. */
 static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct fp_pkt *pkt, int side,
 					  const union fp_addr *addr, __be16 port)
 {
@@ -24,14 +25,17 @@ static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct f
 	__be16 old_port = side == FP_NAT_DEST ? pkt->l4.dport : pkt->l4.sport;
 	__u64 l4_flags = pkt->l4.proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 	__u32 csum_off = pkt->l4.csum_off;
+	int icmp = pkt->l4.proto == IPPROTO_ICMP || pkt->l4.proto == FP_NEXTHDR_ICMPV6;
 
 	if (!fp_addr_equal(old, addr)) {
 		if (pkt->l3 == FP_L3_IPV4) {
 			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 16 : 12);
 
+			/* ICMPv4's checksum covers no pseudo-header: the addresses are not in it. */
 			if (ctx_store_bytes(ctx, off, &addr->w[3], 4) ||
 			    ctx_l3_csum_replace(ctx, pkt->l3_off + 10, old->w[3], addr->w[3], 4) ||
-			    ctx_l4_csum_replace(ctx, csum_off, old->w[3], addr->w[3], BPF_F_PSEUDO_HDR | 4 | l4_flags))
+			    (!icmp &&
+			     ctx_l4_csum_replace(ctx, csum_off, old->w[3], addr->w[3], BPF_F_PSEUDO_HDR | 4 | l4_flags)))
 				return -FP_DROP_NAT;
 		} else {
 			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 24 : 8);
@@ -43,7 +47,7 @@ static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct f
 		}
 	}
 	if (port != old_port) {
-		__u32 off = pkt->l4.off + (side == FP_NAT_DEST ? 2 : 0);
+		__u32 off = pkt->l4.off + (icmp ? 4 : side == FP_NAT_DEST ? 2 : 0);
 
 		if (ctx_store_bytes(ctx, off, &port, 2) ||
 		    ctx_l4_csum_replace(ctx, csum_off, old_port, port, 2 | l4_flags))

@@ -23,6 +23,10 @@
 #define FP_ICMP_PARAMETER_PROBLEM 12
 #define FP_ICMPV6_DEST_UNREACH 1
 #define FP_ICMPV6_PARAMETER_PROBLEM 4 /* 2 packet too big and 3 time exceeded lie between */
+#define FP_ICMP_ECHO_REPLY 0
+#define FP_ICMP_ECHO 8
+#define FP_ICMPV6_ECHO 128
+#define FP_ICMPV6_ECHO_REPLY 129
 
 /* Address families, as bpf_fib_lookup wants them. */
 #define FP_AF_INET 2

@@ -24,24 +24,37 @@
  * bytes of the smac/dmac area, which the lookup overwrites with the MACs it returns. */
 #define FP_FIB_LOOKUP_MARK (1U << 5)
 
-/* The host's route for pkt, with the packet's mark (policy routing). */
-static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p)
+/* Linux 6.7+: the lookup also returns the source address the route prefers (what a
+ * socket would be bound to, what MASQUERADE picks) in ipv4_src / ipv6_src. */
+#define FP_FIB_LOOKUP_SRC (1U << 4)
+
+/*
+ * The host's route for pkt, with the packet's mark (policy routing); flags: 0 or
+ * FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
+ * device's MTU, which knows a GSO aggregate leaves as segments (an IP length it would
+ * compare with the MTU is the whole aggregate's).
+ */
+static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p,
+					  __u32 flags)
 {
 	p->ifindex = ctx->ingress_ifindex;
 	if (pkt->l3 == FP_L3_IPV4) {
 		p->family = FP_AF_INET;
 		p->tos = pkt->ip4->tos;
-		p->tot_len = bpf_ntohs(pkt->ip4->tot_len);
 		p->ipv4_src = pkt->ip4->saddr;
 		p->ipv4_dst = pkt->ip4->daddr;
 	} else {
 		p->family = FP_AF_INET6;
-		p->tot_len = bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
 		__builtin_memcpy(p->ipv6_src, pkt->src.w, 16);
 		__builtin_memcpy(p->ipv6_dst, pkt->dst.w, 16);
 	}
 	*(__u32 *)p->smac = ctx->mark;
-	return bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK);
+	return bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK | flags);
+}
+
+static __always_inline int fp_fib_forwards(long ret)
+{
+	return ret == BPF_FIB_LKUP_RET_SUCCESS || ret == BPF_FIB_LKUP_RET_NO_NEIGH;
 }
 
 /* Whether the host would forward pkt off itself: not to one of its own addresses, not to
@@ -54,34 +67,41 @@ static __always_inline int fp_leaves_host(struct __sk_buff *ctx, const struct fp
 
 	if (bpf_map_lookup_elem(&fp_endpoints, &key))
 		return 0;
-	ret = fp_fib_lookup(ctx, pkt, &p);
-	return ret == BPF_FIB_LKUP_RET_SUCCESS || ret == BPF_FIB_LKUP_RET_NO_NEIGH;
+	ret = fp_fib_lookup(ctx, pkt, &p, 0);
+	return fp_fib_forwards(ret);
 }
 
-static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pkt)
+/* Transmits pkt where the route p (ret: a forwarding result of fp_fib_lookup) goes. */
+static __always_inline int fp_fib_redirect(struct fp_pkt *pkt, const struct bpf_fib_lookup *p, long ret)
 {
-	struct bpf_fib_lookup p = {};
 	struct bpf_redir_neigh nh = {};
-	long ret;
 	int err;
 
-	ret = fp_fib_lookup(ctx, pkt, &p);
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
-		return -FP_PASS_NO_ROUTE; /* local, unreachable, too big: the stack knows what to do */
 	err = fp_decrement_ttl(pkt);
 	if (err < 0)
 		return err;
 	if (ret == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The kernel resolves the next hop's MAC (and queues the packet meanwhile). */
-		nh.nh_family = p.family;
-		__builtin_memcpy(nh.ipv6_nh, p.ipv6_dst, 16);
-		return (int)bpf_redirect_neigh(p.ifindex, &nh, sizeof(nh), 0);
+		nh.nh_family = p->family;
+		__builtin_memcpy(nh.ipv6_nh, p->ipv6_dst, 16);
+		return (int)bpf_redirect_neigh(p->ifindex, &nh, sizeof(nh), 0);
 	}
 	/* Not fp_mac_copy: dmac is only 2-byte aligned on the stack, and the verifier wants
 	 * stack loads aligned to their size. */
-	__builtin_memcpy(pkt->eth->h_dest, p.dmac, 6);
-	__builtin_memcpy(pkt->eth->h_source, p.smac, 6);
-	return (int)bpf_redirect(p.ifindex, 0);
+	__builtin_memcpy(pkt->eth->h_dest, p->dmac, 6);
+	__builtin_memcpy(pkt->eth->h_source, p->smac, 6);
+	return (int)bpf_redirect(p->ifindex, 0);
+}
+
+static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pkt)
+{
+	struct bpf_fib_lookup p = {};
+	long ret;
+
+	ret = fp_fib_lookup(ctx, pkt, &p, 0);
+	if (!fp_fib_forwards(ret))
+		return -FP_PASS_NO_ROUTE; /* local, unreachable, too big: the stack knows what to do */
+	return fp_fib_redirect(pkt, &p, ret);
 }
 
 /*

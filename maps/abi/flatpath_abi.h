@@ -41,6 +41,8 @@
 #define FP_MAP_BACKENDS "fp_backends"
 #define FP_MAP_MARKS "fp_marks"
 #define FP_MAP_CONFIG "fp_config"
+#define FP_MAP_MASQ "fp_masq"
+#define FP_MAP_MASQ_EXCEPT "fp_masq_except"
 
 /* Program pins live in this sub-directory of the pin root. */
 #define FP_PIN_PROGS_DIR "progs"
@@ -58,6 +60,8 @@
 #define FP_MAX_CT 262144            /* assured conntrack entries (two per flow), never evicted */
 #define FP_MAX_CT_NEW 262144        /* conntrack entries of flows not assured yet, LRU */
 #define FP_MAX_MARKS 65536          /* mark rules */
+#define FP_MAX_MASQ 1024            /* masqueraded source subnets */
+#define FP_MAX_MASQ_EXCEPT 4096     /* destinations excepted from them, all rules together */
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -251,6 +255,13 @@ enum fp_ct_flags {
 				   * (not through its publication): its answer is not translated */
 };
 
+/* Which translation made a flow. */
+enum fp_ct_kind {
+	FP_CT_KIND_DNAT = 0, /* to a published port: the client's source is kept */
+	FP_CT_KIND_MASQ = 1, /* a container's flow out of the host: its source is the host's
+			      * (FP_CT_SNAT is set too); the original direction is the container's */
+};
+
 /* What a packet matching the key is rewritten to, and the flow's state. */
 struct fp_ct_entry {
 	union fp_addr saddr;
@@ -258,7 +269,8 @@ struct fp_ct_entry {
 	__be16 sport;
 	__be16 dport;
 	__u8 flags; /* enum fp_ct_flags */
-	__u8 pad[3];
+	__u8 kind;  /* enum fp_ct_kind */
+	__u8 pad[2];
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) after which the entry is dead */
 	__u64 packets;
 	__u64 bytes;
@@ -301,6 +313,44 @@ struct fp_mark {
 };
 FP_STATIC_ASSERT(sizeof(struct fp_mark) == 8, "mark size");
 
+/* ---- masquerade --------------------------------------------------------- */
+
+/*
+ * fp_masq (LPM trie): a source subnet -> how its flows out of the host are
+ * masqueraded. A container's packet from such a subnet, to a destination that is
+ * no local endpoint, no host address, in no masqueraded subnet and in none of the
+ * rule's exceptions, and that the host routes out of an attached uplink (out_ifindex
+ * when the rule names one), leaves with the address the host's route prefers as its
+ * source and a port from fp_config's masquerade range.
+ */
+struct fp_masq_key {
+	__u32 prefixlen; /* of addr: IPv4 as IPv4-mapped, so a /24 is 96 + 24 */
+	union fp_addr addr;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_masq_key) == 20, "masq key size");
+
+struct fp_masq_rule {
+	__u32 id;          /* the rule's exceptions carry it (fp_masq_except_key) */
+	__u32 out_ifindex; /* 0: any attached uplink */
+};
+FP_STATIC_ASSERT(sizeof(struct fp_masq_rule) == 8, "masq rule size");
+
+/* fp_masq_except (LPM trie): {rule id, destination prefix} -> 1. The id comes first,
+ * so prefixlen counts its 32 bits too: a /24 IPv4 exception is 32 + 96 + 24. */
+struct fp_masq_except_key {
+	__u32 prefixlen;
+	__u32 rule_id;
+	union fp_addr addr;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_masq_except_key) == 24, "masq except key size");
+
+/* Masquerade ports, host order: above Linux's default ip_local_port_range
+ * (32768-60999), so that the host's own connections never pick them. */
+#define FP_MASQ_PORT_MIN_DEFAULT 61000
+#define FP_MASQ_PORT_MAX_DEFAULT 65535
+/* Free ports tried for a new flow before it is dropped (drop_masq_ports). */
+#define FP_MASQ_PORT_TRIES 64
+
 /* ---- configuration ------------------------------------------------------ */
 
 /*
@@ -313,8 +363,11 @@ struct fp_config {
 	__u32 dnat_any;     /* of those, with the "any" address */
 	__u32 range_sets;
 	__u32 mark_rules;
+	__u32 masq_rules;     /* entries in fp_masq: 0 means no masquerade work at all */
+	__u16 masq_port_min;  /* the masquerade port range, host order (set by up) */
+	__u16 masq_port_max;
 };
-FP_STATIC_ASSERT(sizeof(struct fp_config) == 16, "config size");
+FP_STATIC_ASSERT(sizeof(struct fp_config) == 24, "config size");
 
 /* ---- counters ----------------------------------------------------------- */
 
@@ -352,6 +405,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_NO_ROUTE, 12, "pass_no_route", "a translated reply the host's routes do not forward (local, unreachable, too big): the stack answers") \
 	X(FP_PASS_GSO, 13, "pass_gso", "XDP: a frame larger than the uplink's MTU (an aggregated skb under generic XDP): tc takes it") \
 	X(FP_PASS_IP_OPTIONS, 14, "pass_ip_options", "IPv4 header options (record route, router alert): the stack processes them, as a router must") \
+	X(FP_PASS_MASQ_NO_UPLINK, 15, "pass_masq_no_uplink", "a masqueraded subnet's packet that the host routes out of an interface flatpath is not attached to: the stack forwards it untranslated (attach the uplink)") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device, or one arrived on an uplink from a local container's address") \
 	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \
@@ -363,7 +417,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_VLAN, 40, "drop_vlan", "a container sent a VLAN-tagged frame: its tags could hide a spoofed source (container links are untagged)") \
 	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4") \
 	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address") \
-	X(FP_DROP_BACKEND_OPTIONS, 43, "drop_backend_options", "a published backend's packet with IPv4 options: the stack would send it on with the backend's own address (flatpath translates no packet with options)")
+	X(FP_DROP_BACKEND_OPTIONS, 43, "drop_backend_options", "a published backend's packet with IPv4 options: the stack would send it on with the backend's own address (flatpath translates no packet with options)") \
+	X(FP_DROP_MASQ_PORTS, 44, "drop_masq_ports", "a new masqueraded flow found no free port in the masquerade range for its destination (all taken): dropped, established flows go on")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

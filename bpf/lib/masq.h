@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Masquerade, the way back: what arrives from outside for a masqueraded flow
+ * (a reply at the host's address and a masquerade port, or an ICMP error
+ * quoting one of its packets) gets the container's address and port back. The
+ * way out, which needs the host's routes, is tc only (masq_out.h).
+ *
+ * A masqueraded flow is a conntrack pair like a DNAT flow's, seen from the other
+ * end: the container is the client, its original entry rewrites the source to
+ * the host's address and an allocated port (FP_CT_SNAT), and the reply entry,
+ * keyed by that address and port, rewrites the destination back.
+ */
+#ifndef FP_LIB_MASQ_H
+#define FP_LIB_MASQ_H
+
+#include "dnat.h"
+
+static __always_inline int fp_icmp_echo(const struct fp_pkt *pkt)
+{
+	__u8 t = pkt->l4.icmp_type;
+
+	if (pkt->l4.proto == IPPROTO_ICMP)
+		return t == FP_ICMP_ECHO || t == FP_ICMP_ECHO_REPLY;
+	return pkt->l4.proto == FP_NEXTHDR_ICMPV6 && (t == FP_ICMPV6_ECHO || t == FP_ICMPV6_ECHO_REPLY);
+}
+
+/* Whether pkt can be part of a masqueraded flow: TCP, UDP or an ICMP echo, with its ports. */
+static __always_inline int fp_masq_applies(const struct fp_pkt *pkt)
+{
+	return pkt->l4.frag != FP_FRAG_LATER &&
+	       (pkt->l4.proto == IPPROTO_TCP || pkt->l4.proto == IPPROTO_UDP || fp_icmp_echo(pkt));
+}
+
+/*
+ * A reply to a masqueraded flow, from outside: 1 after translating (re-parse), 0 when
+ * no masqueraded flow has it, or a reason. Only packets to a masquerade port are looked
+ * up: the host's own connections use ports below the range.
+ */
+static __always_inline int fp_masq_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
+					 const struct fp_config *cfg)
+{
+	struct fp_ct_entry *ct;
+	struct fp_ct_key key;
+	__u64 now = fp_ct_now();
+	__u16 port = bpf_ntohs(pkt->l4.dport);
+	int assured = 0;
+
+	if (!cfg->masq_rules || port < cfg->masq_port_min || port > cfg->masq_port_max || !fp_masq_applies(pkt))
+		return 0;
+	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
+	ct = fp_ct_find(&key, now, &assured);
+	if (!ct || ct->kind != FP_CT_KIND_MASQ)
+		return 0;
+	return fp_ct_reply_apply(ctx, pkt, ct, assured, now);
+}
+
+#endif
