@@ -24,6 +24,7 @@ MapSet assemble(const TakeFd &take)
         one<CtMap>(take, FP_MAP_CT),              one<CtMap>(take, FP_MAP_CT_NEW),
         one<MarkMap>(take, FP_MAP_MARKS),
         one<ConfigMap>(take, FP_MAP_CONFIG),
+        one<MasqMap>(take, FP_MAP_MASQ),          one<MasqExceptMap>(take, FP_MAP_MASQ_EXCEPT),
     };
 }
 

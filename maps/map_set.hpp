@@ -24,6 +24,8 @@ using BackendMap = KeyedMap<fp_backend_key, std::uint32_t>; // -> published port
 using CtMap = KeyedMap<fp_ct_key, fp_ct_entry>;
 using MarkMap = KeyedMap<fp_mark_key, fp_mark>;
 using ConfigMap = KeyedMap<std::uint32_t, fp_config>; // one element, index 0
+using MasqMap = KeyedMap<fp_masq_key, fp_masq_rule>;            // LPM trie
+using MasqExceptMap = KeyedMap<fp_masq_except_key, std::uint8_t>; // LPM trie
 
 inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
 inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
@@ -42,6 +44,8 @@ struct MapSet {
     CtMap ct_new; // flows not assured yet (LRU)
     MarkMap marks;
     ConfigMap config;
+    MasqMap masq;
+    MasqExceptMap masq_except;
 
     // Opens the maps pinned under pin_root; throws naming the first missing one.
     static MapSet open_pinned(const std::string &pin_root);

@@ -187,6 +187,7 @@ static __always_inline int fp_ct_promote(const struct fp_ct_key *okey, struct fp
 	reply->dport = okey->sport;
 	orig->flags |= FP_CT_ASSURED;
 	reply->flags = orig->flags & ~FP_CT_SYNACK_SEEN;
+	reply->kind = orig->kind;
 	orig->expires_ns = now + fp_ct_timeout_ns(pkt, orig->flags);
 	reply->expires_ns = orig->expires_ns;
 	if (bpf_map_update_elem(&fp_ct, rkey, reply, BPF_ANY))

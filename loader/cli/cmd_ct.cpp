@@ -23,7 +23,7 @@ std::string flow_state(const Flow &f, std::uint64_t now)
     // still opening, and a flood of new flows may evict them.
     std::string s = (flags & FP_CT_RST)                            ? "reset"
                     : (flags & (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) ? "closing"
-                    : f.assured                                    ? (f.key.proto == 17 ? "stream" : "established")
+                    : f.assured                                    ? (f.key.proto == 6 ? "established" : "stream")
                     : (flags & FP_CT_SEEN_REPLY)                   ? "replied"
                                                                    : "unreplied";
     return until <= now ? s + " (expired)" : s;
@@ -57,8 +57,8 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
     ct->require_subcommand(1);
     add_list_command<FlowRow>(
         *ct, ctx,
-        "list translated flows (original direction, with state: established or stream once assured, unreplied or "
-        "replied before)",
+        "list translated flows (published ports: dnat; containers' flows out of the host: masq), in their original "
+        "direction, with state: established or stream once assured, unreplied or replied before",
         [](const PinRoot &, MapSet &maps) {
             const std::uint64_t now = monotonic_ns();
             std::vector<FlowRow> rows;
@@ -66,24 +66,35 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
                 rows.push_back(FlowRow::of(f, now));
             return rows;
         },
-        {{"PROTO", "CLIENT", "PUBLISHED", "BACKEND", "STATE", "EXPIRES IN", "PACKETS", "BYTES"},
+        {{"KIND", "PROTO", "CLIENT", "TO", "TRANSLATED", "STATE", "EXPIRES IN", "PACKETS", "BYTES"},
          [](const FlowRow &r) {
-             return nlohmann::json{{"proto", protocol_name(r.flow.key.proto)},
-                                   {"client", addr_port(r.flow.key.saddr, r.flow.key.sport)},
-                                   {"published", addr_port(r.flow.key.daddr, r.flow.key.dport)},
-                                   {"backend", addr_port(r.flow.orig.daddr, r.flow.orig.dport)},
-                                   {"source_rewritten", (r.flow.orig.flags & FP_CT_SNAT) != 0},
-                                   {"assured", r.flow.assured},
-                                   {"state", r.state},
-                                   {"expires_in_s", r.expires_in_s},
-                                   {"packets", r.packets},
-                                   {"bytes", r.bytes}};
+             const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
+             nlohmann::json j{{"kind", masq ? "masq" : "dnat"},
+                              {"proto", protocol_name(r.flow.key.proto)},
+                              {"client", addr_port(r.flow.key.saddr, r.flow.key.sport)},
+                              {"assured", r.flow.assured},
+                              {"state", r.state},
+                              {"expires_in_s", r.expires_in_s},
+                              {"packets", r.packets},
+                              {"bytes", r.bytes}};
+             if (masq) {
+                 j["destination"] = addr_port(r.flow.key.daddr, r.flow.key.dport);
+                 j["masqueraded_as"] = addr_port(r.flow.orig.saddr, r.flow.orig.sport);
+             } else {
+                 j["published"] = addr_port(r.flow.key.daddr, r.flow.key.dport);
+                 j["backend"] = addr_port(r.flow.orig.daddr, r.flow.orig.dport);
+                 j["source_rewritten"] = (r.flow.orig.flags & FP_CT_SNAT) != 0;
+             }
+             return j;
          },
          [](const FlowRow &r) {
-             return std::vector<std::string>{protocol_name(r.flow.key.proto),
+             const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
+             return std::vector<std::string>{masq ? "masq" : "dnat",
+                                             protocol_name(r.flow.key.proto),
                                              addr_port(r.flow.key.saddr, r.flow.key.sport),
                                              addr_port(r.flow.key.daddr, r.flow.key.dport),
-                                             addr_port(r.flow.orig.daddr, r.flow.orig.dport),
+                                             masq ? "from " + addr_port(r.flow.orig.saddr, r.flow.orig.sport)
+                                                  : "to " + addr_port(r.flow.orig.daddr, r.flow.orig.dport),
                                              r.state,
                                              std::to_string(r.expires_in_s) + "s",
                                              std::to_string(r.packets),

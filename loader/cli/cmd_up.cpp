@@ -18,7 +18,13 @@ void add_up_command(CLI::App &app, CliContext &ctx)
     up->add_option("--uplink", up_opts->uplinks,
                    "a host interface whose inbound traffic for local endpoints is fast-pathed (XDP + tc); repeatable");
     up->add_option("--xdp-mode", *mode, kXdpModeHelp)->check(CLI::IsMember(kXdpModeNames));
-    up->callback([&ctx, up_opts, mode] {
+    auto masq_ports = std::make_shared<std::string>();
+    up->add_option("--masq-ports", *masq_ports,
+                   "FIRST-LAST: the source ports masqueraded flows get (default 61000-65535, above Linux's "
+                   "ip_local_port_range, so the host's own connections never take them); kept when omitted");
+    up->callback([&ctx, up_opts, mode, masq_ports] {
+        if (!masq_ports->empty())
+            up_opts->masq_ports = MasqPorts::parse(*masq_ports); // before anything changes
         require_root();
         if (!mode->empty())
             up_opts->xdp_mode = parse_xdp_mode(*mode);

@@ -1,9 +1,12 @@
 // fp_config's counts, which let the datapath skip the lookups of unused features.
-// Every DNAT and mark change adjusts them under the datapath lock; `up` recounts
-// them from the tables, which repairs them after anything interrupted a change.
+// Every DNAT, mark and masquerade change adjusts them under the datapath lock; `up`
+// recounts them from the tables, which repairs them after anything interrupted a
+// change (the masquerade port range, a setting, is kept).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 #include "map_set.hpp"
 
@@ -11,5 +14,18 @@ namespace fp {
 
 void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change);
 void recount_config(MapSet &maps);
+
+// The port range of masqueraded flows, host order (fp_config's).
+struct MasqPorts {
+    std::uint16_t min = FP_MASQ_PORT_MIN_DEFAULT;
+    std::uint16_t max = FP_MASQ_PORT_MAX_DEFAULT;
+
+    // "61000-65535"; throws naming the text for a reversed or out-of-range one, or one of
+    // fewer than 2 ports.
+    static MasqPorts parse(const std::string &text);
+    std::string str() const { return std::to_string(min) + "-" + std::to_string(max); }
+};
+
+void set_masq_ports(MapSet &maps, const MasqPorts &ports);
 
 } // namespace fp

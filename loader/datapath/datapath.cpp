@@ -67,6 +67,8 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         sync_local_addrs(maps);
         recount_config(maps);
     }
+    if (opts.masq_ports)
+        set_masq_ports(maps, *opts.masq_ports);
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
     if (!maps.ifaces.lookup(iface_key(NetDev::by_name("lo").ifindex))) {

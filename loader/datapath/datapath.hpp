@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attach.hpp"
+#include "config_counts.hpp"
 #include "pin_root.hpp"
 
 namespace fp {
@@ -18,6 +19,8 @@ struct UpOptions {
     // scans them). The CLI's `up` does; the CNI plugin, which must stay lean, does not
     // when the datapath is already up.
     bool refresh = true;
+    // The masquerade port range; none: kept (a fresh datapath gets the default).
+    std::optional<MasqPorts> masq_ports;
 };
 
 // Loads and pins the programs and maps (unless already up: then it only adds

@@ -45,7 +45,7 @@ std::uint8_t parse_protocol(std::string_view text)
 
 std::string protocol_name(std::uint8_t proto)
 {
-    return proto == 6 ? "tcp" : proto == 17 ? "udp" : std::to_string(proto);
+    return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : proto == 58 ? "icmpv6" : std::to_string(proto);
 }
 
 PortRange parse_ports(std::string_view text)

@@ -50,6 +50,16 @@ protected:
         return 0;
     }
     std::string host(const std::vector<std::string> &argv) { return lab->in(topo->host_ns(), argv); }
+    // Packets counted for reason `name` (pass_*, drop_*) so far, all hooks together.
+    std::uint64_t reason_count(const std::string &name)
+    {
+        std::uint64_t n = 0;
+        const nlohmann::json stats = flatpath_json({"stats", "--json"}); // the loop must not outlive it
+        for (const auto &r : stats["reasons"])
+            if (r["reason"] == name)
+                n += r["packets"].get<std::uint64_t>();
+        return n;
+    }
 
     // The command must fail with exactly one line naming the problem (message) and leave
     // state() as it was.
