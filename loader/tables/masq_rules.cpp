@@ -104,9 +104,10 @@ void MasqRules::add_locked(const MasqRule &rule)
 std::size_t MasqRules::remove(const IpPrefix &source)
 {
     DatapathLock lock(root_);
-    const auto rule = maps_.masq.take(key_of(source));
+    const auto rule = maps_.masq.lookup(key_of(source)); // (an LPM trie has no lookup-and-delete)
     if (!rule)
         throw Error("no masquerade rule for " + source.str());
+    maps_.masq.erase(key_of(source));
     adjust_config(maps_, [](fp_config &c) { c.masq_rules--; });
     for (const auto &[key, v] : maps_.masq_except.entries())
         if (key.rule_id == rule->id)

@@ -96,12 +96,12 @@ struct UdpEcho {
     }
 };
 
-// Sends text from s to `to` and returns the answer ("" when none came within a second).
-std::string ask(const Socket &s, const SockTarget &to, const std::string &text)
+// Sends text from s to `to` and returns the answer ("" when none came within wait_ms).
+std::string ask(const Socket &s, const SockTarget &to, const std::string &text, int wait_ms = 1000)
 {
     const SockAddr dst = sockaddr_of(to.addr, to.port);
     ::sendto(s.get(), text.data(), text.size(), 0, dst.ptr(), dst.len);
-    if (!readable(s.get(), 1000))
+    if (!readable(s.get(), wait_ms))
         return "";
     char buf[256];
     const ssize_t n = ::recv(s.get(), buf, sizeof buf, 0);
@@ -204,6 +204,94 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
         EXPECT_EQ(recv_all(t2.get()), "hello c2");
         EXPECT_EQ(tcp_peers.size(), 2u) << "two connections, two host ports";
     }
+}
+
+// A closed LAN port answers a masqueraded container as it would the host: the ICMP port
+// unreachable (UDP) and the RST (TCP) come back translated, IPv4 and IPv6.
+TEST_F(MasqNetnsTest, ClosedLanPortsAreRefusedNotSilent)
+{
+    start();
+    masquerade();
+    EXPECT_EQ(udp_refusal(c1().ns, {topo->lan_v4(), 9999}), "Connection refused");
+    EXPECT_EQ(udp_refusal(c1().ns, {topo->lan_v6(), 9999}), "Connection refused");
+    EXPECT_EQ(tcp_refusal(c1().ns, {topo->lan_v4(), 9999}), "Connection refused");
+    EXPECT_EQ(tcp_refusal(c1().ns, {topo->lan_v6(), 9999}), "Connection refused");
+}
+
+// Masquerading makes no iptables or nft rule; removing a container's endpoint drops its
+// masqueraded flows and leaves the other container's; `masq del` drops the rest and stops
+// masquerading.
+TEST_F(MasqNetnsTest, FlowsGoWithTheirContainerAndNoFirewallRuleIsMade)
+{
+    const std::string iptables_before = host({"iptables-save"}) + host({"ip6tables-save"});
+    const std::string nft_before = host({"nft", "list", "ruleset"});
+    start();
+    masquerade();
+    EXPECT_EQ(udp_send(topo->lan_ns(), topo->lan_v4(), kUdpPort, c1().ns, 20).messages, 20u);
+    EXPECT_EQ(udp_send(topo->lan_ns(), topo->lan_v4(), kUdpPort, c2().ns, 20).messages, 20u);
+    EXPECT_EQ(masq_flows().size(), 2u) << masq_flows().dump();
+    EXPECT_EQ(host({"iptables-save"}) + host({"ip6tables-save"}), iptables_before);
+    EXPECT_EQ(host({"nft", "list", "ruleset"}), nft_before);
+
+    flatpath({"endpoint", "del", c1().v4.str(), c1().v6.str()});
+    const nlohmann::json left = masq_flows();
+    ASSERT_EQ(left.size(), 1u) << left.dump();
+    EXPECT_TRUE(left[0]["client"].get<std::string>().starts_with(c2().v4.str() + ":")) << left.dump();
+
+    EXPECT_NE(flatpath({"masq", "del", "10.91.0.0/24"}).find("1 flow(s) dropped"), std::string::npos);
+    EXPECT_EQ(masq_flows().size(), 0u);
+    EXPECT_EQ(udp_send(topo->lan_ns(), topo->lan_v4(), kUdpPort, c2().ns, 5).peer, c2().v4.str())
+        << "still masqueraded after masq del";
+}
+
+// A port range that runs out: with 4 masquerade ports, new flows to one LAN server port
+// beyond the fourth are dropped and counted (drop_masq_ports), while the flows that have
+// ports go on, and flows to another server port still get ports of their own (ports are
+// only shared per destination).
+TEST_F(MasqNetnsTest, AFullPortRangeDropsNewFlowsOnly)
+{
+    start();
+    flatpath({"up", "--masq-ports", "61000-61003"});
+    masquerade();
+    const SockTarget server{topo->lan_v4(), kUdpPort}, other{topo->lan_v4(), kUdpPort + 1};
+    UdpEcho echo{udp_socket_in(topo->lan_ns(), server.addr, server.port), {}};
+    UdpEcho echo_other{udp_socket_in(topo->lan_ns(), other.addr, other.port), {}};
+    std::thread serving([&] { echo.serve(4000); });
+    std::thread serving_other([&] { echo_other.serve(6000); });
+
+    std::vector<Socket> flows;
+    unsigned answered = 0;
+    for (std::uint16_t p = 40000; p < 40010; ++p) {
+        flows.push_back(udp_socket_in(c1().ns, c1().v4, p));
+        answered += ask(flows.back(), server, "flow " + std::to_string(p), 300).empty() ? 0 : 1;
+    }
+    EXPECT_EQ(answered, 4u) << "one flow per port of the range";
+    EXPECT_GE(reason_count("drop_masq_ports"), 6u);
+    EXPECT_EQ(ask(flows[0], server, "still there"), "still there") << "an established flow was harmed";
+    EXPECT_EQ(ask(flows[9], other, "elsewhere"), "elsewhere") << "another destination has ports of its own";
+    serving.join();
+    serving_other.join();
+    EXPECT_EQ(echo.peers.size(), 4u);
+}
+
+// Bad masquerade input: one clear line, a non-zero exit, and the rules as they were.
+TEST_F(MasqNetnsTest, BadInputIsRefusedAndChangesNothing)
+{
+    start();
+    flatpath({"masq", "add", "10.91.0.0/24", "--except", "10.90.0.0/24"});
+    const auto rules = [&] { return flatpath({"masq", "list", "--json"}); };
+    EXPECT_NE(rules().find("10.90.0.0/24"), std::string::npos);
+    expect_refused_keeping({"masq", "add", "10.91.0.0/24"}, "a masquerade rule for 10.91.0.0/24 exists already",
+                           rules);
+    expect_refused_keeping({"masq", "add", "10.91.0.5/24"}, "has host bits set (the prefix is 10.91.0.0/24)", rules);
+    expect_refused_keeping({"masq", "add", "10.92.0.0/33"}, "the prefix length must be 0-32", rules);
+    expect_refused_keeping({"masq", "add", "10.92.0.0"}, "is not a prefix", rules);
+    expect_refused_keeping({"masq", "add", "10.92.0.0/24", "--except", "fd00::/8"},
+                           "exception fd00::/8 is not of 10.92.0.0/24's address family", rules);
+    expect_refused_keeping({"masq", "add", "10.92.0.0/24", "--out", "nosuchif0"}, "nosuchif0", rules);
+    expect_refused_keeping({"masq", "del", "10.93.0.0/24"}, "no masquerade rule for 10.93.0.0/24", rules);
+    expect_refused_keeping({"up", "--masq-ports", "65535-61000"}, "first below last", rules);
+    expect_refused_keeping({"up", "--masq-ports", "80-90"}, "ports must be 1024-65535", rules);
 }
 
 }  // namespace
