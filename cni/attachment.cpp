@@ -15,6 +15,7 @@
 #include "dnat_table.hpp"
 #include "endpoints.hpp"
 #include "ipam_store.hpp"
+#include "masq_rules.hpp"
 #include "map_set.hpp"
 #include "netlink.hpp"
 #include "pin_root.hpp"
@@ -50,6 +51,21 @@ std::vector<IpAddr> result_addresses(const nlohmann::json &result)
             throw CniError(ErrorCode::DecodeFailure, "a result address '" + a + "' is not an address");
         }
     }
+    return out;
+}
+
+// What ipMasq masquerades for these addresses: the network's subnets, or with a delegated
+// IPAM (whose subnets the plugin does not know) each address alone.
+std::vector<IpPrefix> masq_subnets(const NetConfig &cfg, const std::vector<IpAddr> &addrs)
+{
+    std::vector<IpPrefix> out;
+    if (cfg.delegated_ipam()) {
+        for (const IpAddr &a : addrs)
+            out.push_back(IpPrefix::of(a, a.is_v4() ? 32 : 128));
+        return out;
+    }
+    for (const IpPool &p : cfg.pools)
+        out.push_back(IpPrefix::of(p.network(), p.prefix_len()));
     return out;
 }
 
@@ -264,6 +280,18 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
             Endpoints(root, m).remove(a);
     });
     maybe_fail("endpoint");
+    // After the endpoint: a concurrent DEL of the network's last other container then
+    // sees it, and keeps the rule.
+    if (cfg.ip_masq) {
+        for (const IpPrefix &subnet : masq_subnets(cfg, addrs)) {
+            if (!MasqRules(root, maps).ensure(MasqRule{subnet, "", {}}))
+                continue; // the network's earlier containers made it
+            undo.push("masquerade " + subnet.str(), [&, subnet] {
+                MapSet m = MapSet::open_pinned(root.path());
+                MasqRules(root, m).remove_unused(subnet, addrs);
+            });
+        }
+    }
 
     DnatTable dnat(root, maps);
     // Podman hands every network of a container the same portMappings. The first network
@@ -378,6 +406,9 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
             for (const IpAddr &a : addrs)
                 if (maps.endpoints.lookup(endpoint_key(a)))
                     Endpoints(root, maps).remove(a);
+            if (cfg.ip_masq)
+                for (const IpPrefix &subnet : masq_subnets(cfg, addrs))
+                    MasqRules(root, maps).remove_unused(subnet);
             if (req && !removed.empty())
                 hand_over_ports(*req, maps, dnat, removed, addrs);
         });

@@ -146,6 +146,11 @@ NetConfig NetConfig::parse(const Request &req)
             if (!p.gateway())
                 p = p.with_gateway(p.first());
 
+    if (c.contains("ipMasq")) {
+        if (!c["ipMasq"].is_boolean())
+            invalid("\"ipMasq\" must be true or false");
+        n.ip_masq = c["ipMasq"].get<bool>();
+    }
     if (c.contains("mtu")) {
         if (!c["mtu"].is_number_integer() || c["mtu"].get<long>() < 68 || c["mtu"].get<long>() > 65535)
             invalid("\"mtu\" must be an integer from 68 to 65535");

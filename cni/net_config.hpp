@@ -30,6 +30,7 @@ struct NetConfig {
     bool bridge_mode = false;               // "mode": "bridge" (default "routed")
     std::string bridge;                     // bridge mode: the Linux bridge ("bridge", default fpbr0)
     std::uint32_t mtu = 0;                  // 0: the kernel's default
+    bool ip_masq = true;                    // "ipMasq": flows out of the host leave masqueraded (as Podman's bridge)
     std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
     std::optional<XdpMode> xdp_mode;        // "xdpMode" for those; none: an attached uplink is left alone
     std::string pin_root;                   // "pinRoot", else the default (never the environment)

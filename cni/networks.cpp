@@ -200,6 +200,20 @@ std::vector<AddressUser> host_address_users()
     return out;
 }
 
+std::vector<std::string> default_route_interfaces()
+{
+    std::vector<std::string> out;
+    const Netlink nl;
+    for (const Route &r : nl.routes()) {
+        if (r.prefix_len != 0)
+            continue;
+        const auto dev = nl.link(r.ifindex);
+        if (dev && std::find(out.begin(), out.end(), dev->name) == out.end())
+            out.push_back(dev->name);
+    }
+    return out;
+}
+
 std::optional<Subnet> free_subnet(bool v4, const std::vector<AddressUser> &users)
 {
     const auto taken = [&](const Subnet &s) {
@@ -226,6 +240,7 @@ nlohmann::json conflist_of(const NetworkSpec &spec, const std::string &bridge)
     plugin["ranges"] = ranges;
     if (!spec.uplinks.empty())
         plugin["uplinks"] = spec.uplinks;
+    plugin["ipMasq"] = spec.ip_masq;
     if (!spec.pin_root.empty())
         plugin["pinRoot"] = spec.pin_root;
     if (!spec.state_dir.empty())

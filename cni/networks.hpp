@@ -50,6 +50,9 @@ struct AddressUser {
 // The host's: the main table's routes (but default routes) and the addresses of the
 // current network namespace.
 std::vector<AddressUser> host_address_users();
+// The interfaces the current namespace's default routes leave by (IPv4 and IPv6, each
+// once): where containers' traffic leaves the host, and where its replies arrive.
+std::vector<std::string> default_route_interfaces();
 
 struct NetworkSpec {
     std::string name;
@@ -57,6 +60,7 @@ struct NetworkSpec {
     bool ipv6 = false;
     bool bridge_mode = false;
     std::vector<std::string> uplinks;
+    bool ip_masq = true;   // "ipMasq"
     std::string pin_root;  // "": the plugin's default
     std::string state_dir; // "": the plugin's default
 };

@@ -49,7 +49,12 @@ void add_network_command(CLI::App &app, CliContext &ctx)
         ->check(CLI::IsMember({"routed", "bridge"}))
         ->capture_default_str();
     create->add_option("--uplink", spec->uplinks,
-                       "a host interface the plugin attaches the datapath to (for published ports); repeatable");
+                       "a host interface the plugin attaches the datapath to: published ports are reached through "
+                       "it, masqueraded flows leave by it and their replies come back there; repeatable; default: "
+                       "the interfaces of the host's default routes");
+    create->add_flag("--no-masq", [spec](std::int64_t) { spec->ip_masq = false; },
+                     "do not masquerade the containers' flows out of the host (\"ipMasq\": false): the network "
+                     "beyond must route the subnet back to this host");
     create->add_flag("--ipv6", spec->ipv6, "give the network an IPv6 subnet too");
     create->add_option("--state-dir", spec->state_dir,
                        "where the plugin keeps the network's address leases (default: /var/lib/flatpath); a pin "
@@ -61,6 +66,8 @@ void add_network_command(CLI::App &app, CliContext &ctx)
         for (const std::string &s : *subnets)
             spec->subnets.push_back(cni::Subnet::parse(s));
         spec->bridge_mode = *mode == "bridge";
+        if (spec->uplinks.empty())
+            spec->uplinks = cni::default_route_interfaces();
         const std::string path = cni::create_network(*dir, *spec, cni::host_address_users());
         std::cout << "network " << spec->name << " created: " << path << "\n";
     });

@@ -104,6 +104,25 @@ void MasqRules::add_locked(const MasqRule &rule)
 std::size_t MasqRules::remove(const IpPrefix &source)
 {
     DatapathLock lock(root_);
+    return remove_locked(source);
+}
+
+bool MasqRules::remove_unused(const IpPrefix &source, const std::vector<IpAddr> &leaving)
+{
+    DatapathLock lock(root_);
+    if (!maps_.masq.lookup(key_of(source)))
+        return false;
+    for (const auto &[key, ep] : maps_.endpoints.entries()) {
+        const IpAddr a = IpAddr::from_raw(key.addr);
+        if (source.contains(a) && std::find(leaving.begin(), leaving.end(), a) == leaving.end())
+            return false;
+    }
+    remove_locked(source);
+    return true;
+}
+
+std::size_t MasqRules::remove_locked(const IpPrefix &source)
+{
     const auto rule = maps_.masq.lookup(key_of(source)); // (an LPM trie has no lookup-and-delete)
     if (!rule)
         throw Error("no masquerade rule for " + source.str());

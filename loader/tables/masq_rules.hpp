@@ -35,10 +35,16 @@ public:
     // Removes the subnet's rule, its exceptions and its masqueraded flows; returns how
     // many flows were dropped.
     std::size_t remove(const IpPrefix &source);
+    // The CNI plugin's: removes the subnet's rule (and its flows) when no endpoint is left
+    // in it but those in `leaving` (an ADD's own, when it is undone). Checked and done
+    // under the datapath lock, so that two DELs, or a DEL and an ADD, agree. True when
+    // it removed it.
+    bool remove_unused(const IpPrefix &source, const std::vector<IpAddr> &leaving = {});
     std::vector<MasqRule> list() const;
 
 private:
     void add_locked(const MasqRule &rule);
+    std::size_t remove_locked(const IpPrefix &source);
 
     const PinRoot &root_;
     MapSet &maps_;

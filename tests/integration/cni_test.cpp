@@ -87,7 +87,7 @@ protected:
                     r += "lease " + e.path().filename().string() + "\n";
         if (std::filesystem::exists(lab->pin_root())) {
             r += "pins\n";
-            for (const char *what : {"endpoint", "dnat"})
+            for (const char *what : {"endpoint", "dnat", "masq"})
                 r += run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), what,
                                   "list", "--json"});
             // fp_ifaces: what the datapath has attached where.
@@ -138,8 +138,16 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     EXPECT_EQ(udp.messages, 300u);
     EXPECT_EQ(udp.peer, a1.str());
     EXPECT_GE(delivered_to(a2), 300u) << "flatpath carried them";
+    // ipMasq is on by default, as in Podman's bridge networks: one rule for the subnet.
+    const auto masq = [&] {
+        return nlohmann::json::parse(run_checked(
+            {"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "masq", "list", "--json"}));
+    };
+    ASSERT_EQ(masq().size(), 1u) << masq().dump();
+    EXPECT_EQ(masq()[0]["subnet"], "10.77.0.0/24");
 
     del("id-one", c1);
+    EXPECT_EQ(masq().size(), 1u) << "the network's other container still needs it";
     del("id-two", c2);
     del("id-two", c2); // twice
     std::ifstream log(state + "/flatpath-cni.log");
@@ -153,6 +161,15 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     EXPECT_NE(left.find("pins"), std::string::npos) << "the datapath stays up for the next container";
     EXPECT_EQ(left.find("lease"), std::string::npos) << left;
     EXPECT_EQ(left.find("fp"), std::string::npos) << "a host veth or route is left: " << left;
+    EXPECT_EQ(masq().size(), 0u) << "the last container took the network's masquerade rule with it";
+
+    // "ipMasq": false makes none.
+    nlohmann::json plain = config;
+    plain["ipMasq"] = false;
+    add("id-three", c2, plain);
+    EXPECT_EQ(masq().size(), 0u);
+    const CommandResult r = cni(env("DEL", "id-three", c2), plain.dump());
+    EXPECT_EQ(r.status, 0) << r.output;
 }
 
 // A failure after any step of ADD leaves nothing behind: links, routes, leases, pins,
@@ -224,6 +241,7 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
     unknown_arg["CNI_ARGS"] = "IgnoreUnknown=maybe;FOO=bar";
     expect_code(unknown_arg, config.dump(), 7, "IgnoreUnknown that is no boolean");
     expect_code(env("ADD", "x", c1, "eth1"), with("xdpMode", "fast"), 7, "unknown xdpMode");
+    expect_code(env("ADD", "x", c1, "eth1"), with("ipMasq", "yes"), 7, "ipMasq that is no boolean");
     expect_code(env("ADD", "x", c1, "eth1"), with("pinRoot", "relative/pins"), 7, "relative pinRoot");
     expect_code(env("ADD", "x", c1, "eth1"), with("stateDir", ""), 7, "empty stateDir");
     std::string huge = config.dump();
