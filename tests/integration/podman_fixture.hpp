@@ -46,7 +46,7 @@ protected:
         for (const char *d : {"net.d", "root", "run", "state", "rootfs/bin", "rootfs/tmp", "rootfs/www"})
             fs::create_directories(dir + "/" + d);
         fs::copy_file("/bin/busybox", dir + "/rootfs/bin/busybox");
-        for (const char *applet : {"sh", "sleep", "ping", "httpd", "ip"})
+        for (const char *applet : {"sh", "sleep", "ping", "httpd", "ip", "nc"})
             fs::create_symlink("busybox", dir + "/rootfs/bin/" + applet);
         std::ofstream(dir + "/rootfs/www/index.html") << "hello-from-flatpath\n";
         std::ofstream(dir + "/containers.conf")
@@ -130,7 +130,8 @@ protected:
     // A network of the reference plugins, as Podman's default network is: bridge (the
     // gateway on it) + host-local (leases in the test's directory) + portmap.
     nlohmann::json reference_bridge_network(const std::string &name, const std::string &bridge,
-                                            const std::string &subnet, const std::string &gateway) const
+                                            const std::string &subnet, const std::string &gateway,
+                                            bool ip_masq = false) const
     {
         return {{"cniVersion", "1.0.0"},
                 {"name", name},
@@ -138,7 +139,7 @@ protected:
                  {{{"type", "bridge"},
                    {"bridge", bridge},
                    {"isGateway", true},
-                   {"ipMasq", false},
+                   {"ipMasq", ip_masq},
                    {"ipam",
                     {{"type", "host-local"},
                      {"dataDir", dir + "/host-local"},

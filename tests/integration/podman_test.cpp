@@ -4,14 +4,19 @@
 // from a busybox root filesystem: nothing of the machine's Podman setup is used.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctime>
 
 #include "container_info.hpp"
 #include "error.hpp"
 #include "eventually.hpp"
+#include "netns_scope.hpp"
 #include "podman_fixture.hpp"
 #include "runtime_api.hpp"
 #include "runtime_event.hpp"
+#include "sockets.hpp"
 
 namespace fp::test {
 namespace {
@@ -64,6 +69,53 @@ TEST_F(PodmanTest, HostReachesPublishedPortsOnLoopback)
         << "the host's connections were sent to the container at the socket";
     EXPECT_EQ(fetch_from_lan("http://10.65.0.1:8080/index.html"), "hello-from-flatpath\n");
     EXPECT_EQ(fetch(lan, "http://10.65.0.1:8400/index.html"), "") << "a port bound to 127.0.0.1 is the host's alone";
+}
+
+// A container reaches a LAN that has no route to its network, as on Podman's bridge
+// network with ipMasq (the reference, in the same test): the LAN server sees the host's
+// address, pings are answered; on the flatpath network the flows are masqueraded by the
+// datapath (listed as masq flows) with no iptables or nft rule of flatpath's.
+TEST_F(PodmanTest, ContainersReachTheLanMasqueradedLikeOnABridgeNetwork)
+{
+    add_network(reference_bridge_network("ref", "cni-ref0", "10.67.0.0/24", "10.67.0.1", /*ip_masq=*/true));
+    Socket server = socket_in_netns(lan, AF_INET, SOCK_STREAM);
+    const SockAddr at = sockaddr_of(IpAddr::parse("10.65.0.2"), 7001);
+    ASSERT_EQ(::bind(server.get(), at.ptr(), at.len), 0);
+    ASSERT_EQ(::listen(server.get(), 4), 0);
+    for (const std::string network : {"ref", "fpnet"}) {
+        SCOPED_TRACE(network);
+        // Rules without counters or dates: the reference container's rules count its packets.
+        const auto rules = [&] {
+            return lab->in(host, {"iptables", "-t", "nat", "-S"}) + lab->in(host, {"iptables", "-S"}) +
+                   lab->in(host, {"nft", "-s", "list", "ruleset"});
+        };
+        const std::string rules_before = rules();
+        podman(run_args("out-" + network, {}, {"sh", "-c", "echo from-" + network + " | nc 10.65.0.2 7001; sleep 300"},
+                        network));
+        ASSERT_TRUE(readable(server.get(), 10000)) << "the container's connection never arrived";
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        Socket conn(::accept(server.get(), reinterpret_cast<sockaddr *>(&from), &len));
+        const auto *peer = reinterpret_cast<const sockaddr_in *>(&from);
+        char text[32] = {};
+        ASSERT_TRUE(readable(conn.get(), 5000));
+        EXPECT_GT(::recv(conn.get(), text, sizeof text - 1, 0), 0);
+        EXPECT_EQ(std::string(text), "from-" + network + "\n");
+        char addr[INET_ADDRSTRLEN] = {};
+        ::inet_ntop(AF_INET, &peer->sin_addr, addr, sizeof addr);
+        EXPECT_STREQ(addr, "10.65.0.1") << "the LAN saw the container's own address";
+        const CommandResult ping = run_command(podman_argv({"exec", "out-" + network, "ping", "-c", "2", "-W", "2", "10.65.0.2"}));
+        EXPECT_EQ(ping.status, 0) << ping.output;
+        if (network == "fpnet") {
+            const nlohmann::json flows =
+                nlohmann::json::parse(lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), "ct", "list", "--json"}));
+            std::size_t masq = 0;
+            for (const auto &f : flows)
+                masq += f["kind"] == "masq" ? 1 : 0;
+            EXPECT_GE(masq, 2u) << flows.dump();
+            EXPECT_EQ(rules(), rules_before) << "flatpath made a firewall rule";
+        }
+    }
 }
 
 // `flatpath network create` makes a network Podman uses by name: it takes the first
