@@ -125,13 +125,31 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
         results.add(measure_updates(tb, bins, run, o.repeats));
     }
     say("TCP throughput");
-    results.add({kTcpThroughput.id, name, n, run, tcp_throughput_gbits(tb, o.seconds), ""});
+    results.add({kTcpThroughput.id, name, n, run, iperf_gbits(tb.container_ns(), tb.client_ns(), tb.target(), o.seconds), ""});
     say("request/response latency");
-    const Latency lat = pingpong_latency(tb, o.seconds);
+    const Latency lat = sockperf_latency(tb.container_ns(), tb.client_ns(), tb.target(), o.seconds);
     results.add({kLatencyP50.id, name, n, run, lat.p50_us, ""});
     results.add({kLatencyP99.id, name, n, run, lat.p99_us, ""});
     say("connection rate");
-    results.add({kConnectRate.id, name, n, run, connections_per_second(tb, o.seconds), ""});
+    results.add({kConnectRate.id, name, n, run, connect_rate(tb.container_ns(), tb.client_ns(), tb.target(), o.seconds), ""});
+    // Out of the container to the client's own address: masqueraded in B1 (the bridge
+    // plugin's ipMasq rules) and F (masq), straight in B0.
+    say("egress TCP throughput");
+    results.add({kEgressThroughput.id, name, n, run,
+                 iperf_gbits(tb.client_ns(), tb.container_ns(), tb.client_addr(), o.seconds), ""});
+    say("egress connection rate");
+    results.add({kEgressConnectRate.id, name, n, run,
+                 connect_rate(tb.client_ns(), tb.container_ns(), tb.client_addr(), o.seconds), ""});
+    if (!tb.host_ns().empty()) {
+        // The host's own programs to 127.0.0.1: portmap's OUTPUT DNAT in B1, the socket
+        // hooks in F.
+        const IpAddr loopback = IpAddr::parse("127.0.0.1");
+        say("host -> 127.0.0.1 connection rate");
+        results.add({kLocalConnectRate.id, name, n, run, connect_rate(tb.container_ns(), tb.host_ns(), loopback, o.seconds), ""});
+        say("host -> 127.0.0.1 latency");
+        results.add({kLocalLatencyP50.id, name, n, run,
+                     sockperf_latency(tb.container_ns(), tb.host_ns(), loopback, o.seconds).p50_us, ""});
+    }
     // Last: it switches offloads and the receive path for the packet-rate runs.
     say("packet rate");
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);

@@ -22,6 +22,10 @@ inline constexpr Metric kTcpThroughput{"tcp_throughput", "TCP throughput (iperf3
 inline constexpr Metric kLatencyP50{"latency_p50", "UDP request/response latency p50 (sockperf, one way)", "us", false};
 inline constexpr Metric kLatencyP99{"latency_p99", "UDP request/response latency p99 (sockperf, one way)", "us", false};
 inline constexpr Metric kConnectRate{"connect_rate", "new TCP connections per second (connect + reset)", "conn/s", true};
+inline constexpr Metric kEgressThroughput{"egress_tcp_throughput", "container -> LAN TCP throughput, masqueraded (iperf3, one stream)", "Gbit/s", true};
+inline constexpr Metric kEgressConnectRate{"egress_connect_rate", "container -> LAN new TCP connections per second, masqueraded", "conn/s", true};
+inline constexpr Metric kLocalConnectRate{"local_connect_rate", "host -> 127.0.0.1 published port: new TCP connections per second", "conn/s", true};
+inline constexpr Metric kLocalLatencyP50{"local_latency_p50", "host -> 127.0.0.1 published port: UDP request/response latency p50", "us", false};
 inline constexpr Metric kFloodRunTime{"flood_run_time", "uplink program: its own time per packet in the flood (BPF run statistics)", "ns", false};
 inline constexpr Metric kFloodSurvivors{"flood_survivors", "established connections (a stream, an idle one) whole after a SYN flood of new flows", "of 2", true};
 inline constexpr Metric kFloodStream{"flood_stream", "the stream's goodput during that flood (it writes 16 MB/s)", "MB/s", true};
@@ -34,7 +38,7 @@ inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one publ
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
-                                                kLatencyP99, kConnectRate, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
+                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel};
 
 struct Sample {

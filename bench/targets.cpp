@@ -17,6 +17,7 @@ constexpr double kHitPathNs = 40.0;
 constexpr double kUpdateUs = 50.0;
 constexpr double kBulkMs = 50.0;
 constexpr double kCniAddVsBridge = 0.2;
+constexpr double kAtLeastBaseline = 1.0;
 
 const char *const kFlatpathConfigs[] = {"F-tc", "F-xdp"};
 
@@ -95,6 +96,14 @@ std::vector<TargetCheck> check_targets(const Results &r)
             c.ratio(kLatencyP50, f, "B0", n, false, kP50VsB0);
             c.ratio(kLatencyP50, f, "B1", n, false, kP50VsB1);
         }
+    // Issue 14: masquerade and the host's loopback path at least as fast as iptables'.
+    for (const Metric &m : {kEgressThroughput, kEgressConnectRate, kLocalConnectRate})
+        for (std::uint32_t n : r.entries(m))
+            for (const char *f : kFlatpathConfigs)
+                c.ratio(m, f, "B1", n, true, kAtLeastBaseline);
+    for (std::uint32_t n : r.entries(kLocalLatencyP50))
+        for (const char *f : kFlatpathConfigs)
+            c.ratio(kLocalLatencyP50, f, "B1", n, false, kAtLeastBaseline);
     for (const Metric &m : {kPacketRate, kLiveFramesRate, kTcpThroughput, kLatencyP50, kLatencyP99, kConnectRate})
         for (const char *series : {"B0", "F-tc", "F-xdp"})
             c.scaling(m, series);

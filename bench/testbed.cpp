@@ -98,6 +98,18 @@ void Testbed::build_b1()
     const auto containers = bench_containers(container_addr_, kBenchPorts, entries_ - 1, "10.88");
     const std::string rules = portmap_nat_rules(containers, kBridgeSubnet) + mangle_mark_rules(containers);
     run_checked({"ip", "netns", "exec", host_ns_, "iptables-restore"}, &rules);
+    // The bridge plugin's ipMasq rules for the container (its chain, as the plugin names
+    // them), and what the portmap plugin sets for the host's 127.0.0.1 to be DNAT'd.
+    for (const std::vector<std::string> &rule :
+         {std::vector<std::string>{"-N", "CNI-MASQ-bench"},
+          {"-A", "POSTROUTING", "-s", container_addr_.str() + "/32", "-j", "CNI-MASQ-bench"},
+          {"-A", "CNI-MASQ-bench", "-d", kBridgeSubnet, "-j", "ACCEPT"},
+          {"-A", "CNI-MASQ-bench", "!", "-d", "224.0.0.0/4", "-j", "MASQUERADE"}}) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", host_ns_, "iptables", "-t", "nat"};
+        argv.insert(argv.end(), rule.begin(), rule.end());
+        run_checked(argv);
+    }
+    lab_->in(host_ns_, {"sysctl", "-qw", "net.ipv4.conf.br0.route_localnet=1"});
 }
 
 void Testbed::build_flatpath(bool xdp, const BenchBinaries &bins)
@@ -115,6 +127,11 @@ void Testbed::build_flatpath(bool xdp, const BenchBinaries &bins)
     // metric measures xdp_uplink itself.
     flatpath({"up", "--uplink", "uplink0", "--xdp-mode", xdp ? "auto" : "off"});
     flatpath({"endpoint", "add", c.v4.str(), "--dev", c.host_if, "--mac", c.mac.str()});
+    flatpath({"masq", "add", "10.91.0.0/24"});
+    // As Podman's -p 127.0.0.1:P:P gives them: the host's own programs' way in (B1's
+    // portmap rules match every local address, 127.0.0.1 too).
+    flatpath({"dnat", "add", "tcp", std::to_string(kConnectPort), c.v4.str(), "--host-ip", "127.0.0.1"});
+    flatpath({"dnat", "add", "udp", std::to_string(kPingPongPort), c.v4.str(), "--host-ip", "127.0.0.1"});
 
     const PinRoot root(lab_->pin_root());
     MapSet maps = MapSet::open_pinned(root.path());

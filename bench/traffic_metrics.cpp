@@ -103,32 +103,32 @@ std::string connect_loop(const IpAddr &target, double seconds)
 
 } // namespace
 
-double tcp_throughput_gbits(Testbed &tb, double seconds)
+double iperf_gbits(const std::string &server_ns, const std::string &client_ns, const IpAddr &target, double seconds)
 {
-    BackgroundProcess server({"ip", "netns", "exec", tb.container_ns(), "iperf3", "-s", "-p", std::to_string(kThroughputPort)});
-    const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "iperf3", "-c", tb.target().str(), "-p",
+    BackgroundProcess server({"ip", "netns", "exec", server_ns, "iperf3", "-s", "-p", std::to_string(kThroughputPort)});
+    const CommandResult r = run_client({"ip", "netns", "exec", client_ns, "iperf3", "-c", target.str(), "-p",
                                         std::to_string(kThroughputPort), "-t", whole_seconds(seconds), "-J"},
                                        "sum_received");
     const auto j = nlohmann::json::parse(r.output);
     return j["end"]["sum_received"]["bits_per_second"].get<double>() / 1e9;
 }
 
-Latency pingpong_latency(Testbed &tb, double seconds)
+Latency sockperf_latency(const std::string &server_ns, const std::string &client_ns, const IpAddr &target,
+                         double seconds)
 {
     BackgroundProcess server(
-        {"ip", "netns", "exec", tb.container_ns(), "sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(kPingPongPort)});
+        {"ip", "netns", "exec", server_ns, "sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(kPingPongPort)});
     std::this_thread::sleep_for(200ms);
-    const CommandResult r = run_client({"ip", "netns", "exec", tb.client_ns(), "sockperf", "ping-pong", "-i",
-                                        tb.target().str(), "-p", std::to_string(kPingPongPort), "-t", whole_seconds(seconds)},
+    const CommandResult r = run_client({"ip", "netns", "exec", client_ns, "sockperf", "ping-pong", "-i", target.str(),
+                                        "-p", std::to_string(kPingPongPort), "-t", whole_seconds(seconds)},
                                        "percentile 50.000");
     return {percentile(r.output, "50.000"), percentile(r.output, "99.000")};
 }
 
-double connections_per_second(Testbed &tb, double seconds)
+double connect_rate(const std::string &server_ns, const std::string &client_ns, const IpAddr &target, double seconds)
 {
-    NetnsTask server(tb.container_ns(), [&] { return accept_loop(std::chrono::duration<double>(seconds + 10)); });
-    const IpAddr target = tb.target();
-    const double rate = std::stod(run_in_netns(tb.client_ns(), [&] { return connect_loop(target, seconds); }));
+    NetnsTask server(server_ns, [&] { return accept_loop(std::chrono::duration<double>(seconds + 10)); });
+    const double rate = std::stod(run_in_netns(client_ns, [&] { return connect_loop(target, seconds); }));
     const std::uint64_t accepted = std::stoull(server.result());
     if (accepted == 0)
         throw Error("the connection-rate server accepted nothing");

@@ -32,6 +32,47 @@ static __always_inline int fp_masq_applies(const struct fp_pkt *pkt)
 }
 
 /*
+ * Whether pkt may start a masqueraded flow: a TCP SYN, an echo request, any UDP datagram.
+ * A container's SYN-ACK, or its answer to a ping, belongs to a connection someone
+ * reached it with directly (a LAN that routes to it): masqueraded, it would come from an
+ * address the peer never talked to. UDP has no such sign: fp_ct_mark_direct_udp leaves
+ * one for datagrams that reach a container directly.
+ */
+static __always_inline int fp_masq_starts_flow(const struct fp_pkt *pkt)
+{
+	if (pkt->l4.proto == IPPROTO_TCP)
+		return fp_tcp_bare_syn(pkt);
+	if (pkt->l4.proto == IPPROTO_UDP)
+		return 1;
+	return pkt->l4.icmp_type == (pkt->l4.proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO);
+}
+
+/*
+ * A UDP datagram that reached a local endpoint directly, from outside (routed to its own
+ * address, not through a published port): a marker entry, keyed as the endpoint's answer
+ * would be, tells the way out that this answer is no new flow to masquerade. It lives as
+ * long as an unanswered UDP flow, from the last datagram in. Only while masquerading.
+ */
+static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
+{
+	struct fp_ct_entry e = {}, *known;
+	struct fp_ct_key key;
+	__u64 expires = fp_ct_now() + FP_CT_TIMEOUT_UDP * FP_NS_PER_SEC;
+
+	fp_ct_key_set(&key, &pkt->dst, &pkt->src, pkt->l4.dport, pkt->l4.sport, IPPROTO_UDP, FP_CT_ORIGINAL);
+	known = bpf_map_lookup_elem(&fp_ct_new, &key);
+	if (known) {
+		if (known->flags & FP_CT_DIRECT)
+			known->expires_ns = expires;
+		return;
+	}
+	e.flags = FP_CT_DIRECT;
+	e.kind = FP_CT_KIND_MASQ;
+	e.expires_ns = expires;
+	bpf_map_update_elem(&fp_ct_new, &key, &e, BPF_NOEXIST);
+}
+
+/*
  * A reply to a masqueraded flow, from outside: 1 after translating (re-parse), 0 when
  * no masqueraded flow has it, or a reason. Only packets to a masquerade port are looked
  * up: the host's own connections use ports below the range.

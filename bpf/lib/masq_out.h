@@ -45,32 +45,71 @@ struct fp_masq_alloc {
 	__u16 found;
 };
 
-/* A masqueraded packet's route out, kept from the lookup to the transmit: the 512-byte BPF
- * stack does not hold it next to the packet, its conntrack entry and the port search (which
- * bpf_loop wants on the stack). Written and read by from_container within one packet, per
- * CPU, so nothing else touches it meanwhile: not pinned, not shared. */
+/* A masqueraded packet's working space: its route out, kept from the lookup to the
+ * transmit, and the port search's state. The 512-byte BPF stack, shared by the program
+ * and bpf_loop's callback, does not hold them next to the packet and its conntrack entry.
+ * Written and read by from_container within one packet, per CPU, so nothing else touches
+ * it meanwhile: not pinned, not shared. */
+struct fp_masq_scratch {
+	struct bpf_fib_lookup route;
+	struct fp_masq_alloc alloc;
+	struct fp_ct_key okey; /* the callback's: a closed flow's original key */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bpf_fib_lookup);
-} fp_masq_route SEC(".maps");
+	__type(value, struct fp_masq_scratch);
+} fp_masq_scratch SEC(".maps");
+
+static __always_inline struct fp_masq_scratch *fp_masq_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fp_masq_scratch, &zero);
+}
+
+/* Whether a flow is over: reset, or closed by both ends (each entry knows its own side). */
+static __always_inline int fp_ct_flow_closed(__u8 flags)
+{
+	return (flags & FP_CT_RST) || (flags & (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) == (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY);
+}
 
 /*
  * Tries port i of the walk: taken when a live flow's reply already arrives there (to
- * the same server address, port and protocol: ports are only shared per destination).
- * BPF_NOEXIST makes two CPUs that pick one port at once for two flows see each other;
- * an entry past its deadline that user space did not collect yet is taken over.
+ * the same server address, port and protocol: ports are only shared per destination),
+ * unless that flow is over (reset or closed both ways): then it gives the port up, both
+ * its entries going, as Linux lets a new connection reuse a closed one's tuple. Without
+ * that, a client that opens and resets connections to one server would hold every port
+ * for the closing timeout. BPF_NOEXIST makes two CPUs that pick one port at once for two
+ * flows see each other; an entry past its deadline that user space did not collect yet
+ * is taken over.
  */
 static long fp_masq_try_port(__u64 i, void *data)
 {
-	struct fp_masq_alloc *a = data;
-	struct fp_ct_entry *held;
+	struct fp_masq_scratch *s = fp_masq_scratch_get();
+	struct fp_ct_entry *held, *orig;
+	struct fp_masq_alloc *a;
+	void *table;
 	int assured;
 
+	(void)data;
+	if (!s)
+		return 1;
+	a = &s->alloc;
+
 	a->rkey.dport = bpf_htons((__u16)(a->min + (a->start + (__u32)i) % a->size));
-	if (fp_ct_find(&a->rkey, a->now, &assured))
-		return 0;
+	held = fp_ct_find(&a->rkey, a->now, &assured);
+	if (held) {
+		table = assured ? (void *)&fp_ct : (void *)&fp_ct_new;
+		fp_ct_key_back_to(&s->okey, held, a->rkey.proto, FP_CT_ORIGINAL);
+		orig = bpf_map_lookup_elem(table, &s->okey);
+		if (held->kind != FP_CT_KIND_MASQ || !fp_ct_flow_closed(held->flags | (orig ? orig->flags : 0)))
+			return 0;
+		bpf_map_delete_elem(table, &s->okey);
+		bpf_map_delete_elem(table, &a->rkey);
+	}
 	if (!bpf_map_update_elem(&fp_ct_new, &a->rkey, &a->reply, BPF_NOEXIST)) {
 		a->found = 1;
 		return 1;
@@ -88,10 +127,11 @@ static long fp_masq_try_port(__u64 i, void *data)
  * allocated) and *p, *route the route out; 0 when pkt is not masqueraded; or a reason.
  */
 static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pkt *pkt, const struct fp_config *cfg,
-				       struct fp_ct_entry *e, struct bpf_fib_lookup *p, long *route)
+				       struct fp_ct_entry *e, struct fp_masq_scratch *s, long *route)
 {
 	struct fp_masq_key src = { .prefixlen = 128, .addr = pkt->src };
-	struct fp_masq_alloc alloc, *a = &alloc;
+	struct bpf_fib_lookup *p = &s->route;
+	struct fp_masq_alloc *a = &s->alloc;
 	struct fp_masq_rule *rule;
 	struct fp_iface_key out;
 	struct fp_iface *iface;
@@ -140,7 +180,7 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 	a->size = cfg->masq_port_max >= cfg->masq_port_min ? cfg->masq_port_max - cfg->masq_port_min + 1 : 0;
 	a->start = bpf_get_prandom_u32();
 	if (a->size)
-		bpf_loop(FP_MASQ_PORT_TRIES, fp_masq_try_port, a, 0);
+		bpf_loop(FP_MASQ_PORT_TRIES, fp_masq_try_port, 0, 0);
 	if (!a->found)
 		return -FP_DROP_MASQ_PORTS;
 	e->sport = a->rkey.dport;
@@ -160,10 +200,9 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, struct fp_pkt *pkt,
 						       const struct fp_config *cfg)
 {
-	struct bpf_fib_lookup *out;
+	struct fp_masq_scratch *s;
 	struct fp_ct_entry e;
 	long route = -1;
-	__u32 zero = 0;
 	int ret;
 
 	if (!cfg || !cfg->masq_rules)
@@ -185,22 +224,24 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 	}
 	if (!fp_masq_applies(pkt))
 		return -FP_PASS_NO_ENDPOINT;
-	out = bpf_map_lookup_elem(&fp_masq_route, &zero);
-	if (!out)
+	s = fp_masq_scratch_get();
+	if (!s)
 		return -FP_DROP_INTERNAL;
 	ret = fp_ct_original_find(ctx, pkt, &e);
+	if (ret > 0 && (e.flags & FP_CT_DIRECT))
+		return -FP_PASS_NO_ENDPOINT; /* an answer to a datagram that reached it directly */
 	if (!ret && cfg->dnat_entries && fp_nat_applies(pkt))
 		ret = fp_dnat_new(ctx, pkt, cfg, &e);
-	if (!ret)
-		ret = fp_masq_new(ctx, pkt, cfg, &e, out, &route);
+	if (!ret && fp_masq_starts_flow(pkt))
+		ret = fp_masq_new(ctx, pkt, cfg, &e, s, &route);
 	if (ret <= 0)
 		return ret ?: -FP_PASS_NO_ENDPOINT;
 	if (e.kind != FP_CT_KIND_MASQ)
 		return fp_ct_apply(ctx, pkt, &e, FP_CT_ORIGINAL) ?: fp_forward_translated(ctx);
 	if (route < 0) {
 		/* A known flow: routed as the container's packet, like its first one. */
-		__builtin_memset(out, 0, sizeof(*out));
-		route = fp_fib_lookup(ctx, pkt, out, 0);
+		__builtin_memset(&s->route, 0, sizeof(s->route));
+		route = fp_fib_lookup(ctx, pkt, &s->route, 0);
 		if (!fp_fib_forwards(route))
 			return -FP_PASS_NO_ROUTE;
 	}
@@ -211,7 +252,7 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 	ret = fp_parse(pkt, ctx_data(ctx), ctx_data_end(ctx));
 	if (ret < 0)
 		return ret;
-	return fp_fib_redirect(pkt, out, route);
+	return fp_fib_redirect(pkt, &s->route, route);
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include "fwd.h"
 #include "dnat_forward.h"
 #include "source.h"
+#include "masq.h"
 
 static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
@@ -37,14 +38,17 @@ static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	cfg = fp_config_get();
 	/* A SYN straight to a published backend is marked, so that its answer is not taken
 	 * for a stray reply (fp_dnat_reply). Only when ports are published. */
-	if (cfg && cfg->dnat_entries) {
+	if (cfg && (cfg->dnat_entries || cfg->masq_rules)) {
 		ret = fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 		if (ret < 0)
 			return ret;
-		if (pkt.l4.proto == IPPROTO_TCP && pkt.l4.frag == FP_FRAG_NONE)
+		if (cfg->dnat_entries && pkt.l4.proto == IPPROTO_TCP && pkt.l4.frag == FP_FRAG_NONE)
 			fp_ct_mark_direct(&pkt);
 	}
 	ret = fp_forward_local(ctx, &pkt, 0);
+	/* Delivered straight to a container: its answer is no flow to masquerade. */
+	if (ret >= 0 && cfg && cfg->masq_rules && pkt.l4.proto == IPPROTO_UDP && pkt.l4.frag == FP_FRAG_NONE)
+		fp_ct_mark_direct_udp(&pkt);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	/* Not an endpoint's address: a published address, maybe. */

@@ -63,7 +63,8 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
             const std::uint64_t now = monotonic_ns();
             std::vector<FlowRow> rows;
             for (const Flow &f : Conntrack(maps).flows())
-                rows.push_back(FlowRow::of(f, now));
+                if (!(f.orig.flags & FP_CT_DIRECT)) // a marker for untranslated traffic, no flow
+                    rows.push_back(FlowRow::of(f, now));
             return rows;
         },
         {{"KIND", "PROTO", "CLIENT", "TO", "TRANSLATED", "STATE", "EXPIRES IN", "PACKETS", "BYTES"},

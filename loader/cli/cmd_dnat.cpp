@@ -29,14 +29,18 @@ IpAddr published_host(const std::string &host_ip, const IpAddr &family_of)
 
 // What `dnat add` refuses before it writes anything: a backend that is no endpoint (the
 // datapath would translate to an address it cannot deliver to), a host address that is
-// none of this host's (nothing would ever arrive there to translate).
+// none of this host's (nothing would ever arrive there to translate). A loopback address
+// is the host's: a port published there is reached by the host's own sockets alone.
 void check_publication(MapSet &maps, const DnatRule &rule, bool host_given)
 {
     if (!maps.endpoints.lookup(endpoint_key(rule.backend)))
         throw Error("backend " + rule.backend.str() + " is not a registered endpoint (flatpath endpoint add it first)");
     if (!host_given)
         return;
-    if (const std::string_view use = rule.host.special_use(); !use.empty())
+    const std::string_view use = rule.host.special_use();
+    if (use == "loopback")
+        return;
+    if (!use.empty())
         throw Error("--host-ip " + rule.host.str() + " is a " + std::string(use) + " address, not one of this host's");
     const std::vector<IpAddr> host = host_addresses();
     if (std::find(host.begin(), host.end(), rule.host) == host.end())
@@ -62,7 +66,8 @@ void add_dnat_command(CLI::App &app, CliContext &ctx)
         ->required();
     add->add_option("--host-ip", a->host_ip,
                     "publish on this host address only, one of this host's own (default: every host address of "
-                    "the backend's family)");
+                    "the backend's family); 127.0.0.1 or ::1: reachable from the host's own programs only, as "
+                    "Podman's -p 127.0.0.1:P:C");
     add->callback([&ctx, a] {
         DnatRule rule;
         rule.proto = parse_protocol(a->proto);

@@ -180,6 +180,27 @@ TEST_F(DnatNetnsTest, HostSocketsReachPublishedPortsOnLoopback)
         << "a container's 127.0.0.1 is its own";
 }
 
+// A port published on 127.0.0.1 (Podman's -p 127.0.0.1:8400:80, or `dnat add --host-ip
+// 127.0.0.1`) is the host's alone: the host's sockets reach it, TCP and UDP, while a LAN
+// client trying the host's address and a container trying its own 127.0.0.1 do not.
+TEST_F(DnatNetnsTest, PortsBoundToLoopbackAreTheHostsAlone)
+{
+    start();
+    const IpAddr lo4 = IpAddr::parse("127.0.0.1"), lo6 = IpAddr::parse("::1");
+    flatpath({"dnat", "add", "tcp", "8400", c1().v4.str() + ":7001", "--host-ip", "127.0.0.1"});
+    flatpath({"dnat", "add", "udp", "8401", c1().v4.str() + ":7002", "--host-ip", "127.0.0.1"});
+    flatpath({"dnat", "add", "tcp", "8400", "[" + c1().v6.str() + "]:7001", "--host-ip", "::1"});
+    EXPECT_EQ(tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {lo4, 8400}, 1 << 16).bytes, 1u << 16);
+    EXPECT_EQ(tcp_transfer(c1().ns, {c1().v6, 7001}, topo->host_ns(), {lo6, 8400}, 1 << 16).bytes, 1u << 16);
+    EXPECT_EQ(udp_echo_source(c1().ns, {c1().v4, 7002}, topo->host_ns(), {lo4, 8401}), "127.0.0.1 8401");
+    // Nothing listens on the host itself at 8400: a LAN client is refused by the host.
+    EXPECT_EQ(tcp_refusal(topo->lan_ns(), {host4, 8400}), "Connection refused");
+    EXPECT_EQ(tcp_refusal(topo->lan_ns(), {host6, 8400}), "Connection refused");
+    EXPECT_EQ(udp_send(c1().ns, {c1().v4, 7002}, topo->lan_ns(), {host4, 8401}, 5).messages, 0u);
+    EXPECT_THROW(tcp_peer_name(c1().ns, {c1().v4, 7001}, c2().ns, {lo4, 8400}), Error)
+        << "a container's 127.0.0.1 is its own";
+}
+
 // Unpublishing a port drops its flows at once: a UDP "connection" must not keep
 // reaching the old backend, and the next datagram is no longer translated. Unpublishing
 // a port that never carried a flow leaves the other flows alone.

@@ -206,6 +206,26 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
     }
 }
 
+// A LAN that does route to the containers reaches them directly while they are
+// masqueraded: their answers (a SYN-ACK, an echo reply, a UDP datagram back) belong to
+// flows the LAN began and leave with the container's own address, IPv4 and IPv6.
+TEST_F(MasqNetnsTest, AnswersToDirectConnectionsAreNotMasqueraded)
+{
+    start();
+    masquerade();
+    lab->in(topo->lan_ns(), {"ip", "route", "add", "10.91.0.0/24", "via", host4.str()});
+    lab->in(topo->lan_ns(), {"ip", "-6", "route", "add", "fd91::/64", "via", host6.str()});
+    for (const IpAddr *a : {&c1().v4, &c1().v6}) {
+        SCOPED_TRACE(a->str());
+        EXPECT_EQ(ping(topo->lan_ns(), a->str(), 2), 2u);
+        EXPECT_EQ(tcp_peer_name(c1().ns, {*a, kTcpPort}, topo->lan_ns(), {*a, kTcpPort}),
+                  a->str() + " " + std::to_string(kTcpPort));
+        EXPECT_EQ(udp_echo_source(c1().ns, {*a, kUdpPort}, topo->lan_ns(), {*a, kUdpPort}),
+                  a->str() + " " + std::to_string(kUdpPort));
+    }
+    EXPECT_EQ(masq_flows().size(), 0u) << masq_flows().dump();
+}
+
 // A closed LAN port answers a masqueraded container as it would the host: the ICMP port
 // unreachable (UDP) and the RST (TCP) come back translated, IPv4 and IPv6.
 TEST_F(MasqNetnsTest, ClosedLanPortsAreRefusedNotSilent)
