@@ -12,7 +12,7 @@
 #define FP_LIB_ROUTE_H
 
 #ifndef FP_LIB_CTX_SKB_H
-#error "route.h is tc only (skb marks, bpf_redirect_neigh, lo): include lib/ctx_skb.h first"
+#error "route.h is tc only (skb marks, bpf_redirect_neigh): include lib/ctx_skb.h first"
 #endif
 
 #include "maps.h"
@@ -105,23 +105,9 @@ static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pk
 }
 
 /*
- * A reply for one of the host's own connections: its source is now a host
- * address, which the stack refuses on an address-less veth but expects on
- * lo, where the host's traffic to itself arrives. lo's MAC is all zeros:
- * so must the destination be, for the stack to take the frame as its own.
- */
-#define FP_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
-
-static __always_inline int fp_deliver_via_loopback(struct fp_pkt *pkt)
-{
-	__builtin_memset(pkt->eth->h_dest, 0, 6);
-	__builtin_memset(pkt->eth->h_source, 0, 6);
-	return (int)bpf_redirect(FP_LOOPBACK_IFINDEX, BPF_F_INGRESS);
-}
-
-/*
- * After a reply was translated: deliver it to a local endpoint (hairpin), to
- * the host itself through lo, or route it out.
+ * After a reply was translated: deliver it to a local endpoint (hairpin), or route
+ * it out. (The host's own connections to published ports never make a flow: the
+ * socket hooks send them to the backend, host_sockets.bpf.c.)
  */
 static __always_inline int fp_reply_out(struct __sk_buff *ctx)
 {
@@ -134,8 +120,6 @@ static __always_inline int fp_reply_out(struct __sk_buff *ctx)
 	ret = fp_forward_local(ctx, &pkt, 0);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
-	if (fp_is_local_addr(&pkt.dst))
-		return fp_deliver_via_loopback(&pkt);
 	return fp_route_out(ctx, &pkt);
 }
 

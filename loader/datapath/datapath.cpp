@@ -71,10 +71,6 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         set_masq_ports(maps, *opts.masq_ports);
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
-    if (!maps.ifaces.lookup(iface_key(NetDev::by_name("lo").ifindex))) {
-        ifaces.attach_local();
-        undo_uplinks.push("lo", [&] { ifaces.detach(NetDev::by_name("lo").ifindex, "lo"); });
-    }
     std::vector<std::string> notes;
     for (const NetDev &dev : uplinks) {
         const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();

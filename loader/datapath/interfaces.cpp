@@ -12,9 +12,8 @@
 namespace fp {
 
 namespace {
-// Replies to the host's own connections to published ports reach it through lo with a
-// host address as their source (see bpf/lib/route.h); without accept_local the stack
-// takes them for martians.
+// Datapaths before the host's socket hooks attached lo and turned this on (FP_SET_ACCEPT_LOCAL):
+// `down` still undoes it for them.
 constexpr const char *kLoAcceptLocal = "net.ipv4.conf.lo.accept_local";
 constexpr __u8 kXdpBits = FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC;
 
@@ -83,25 +82,6 @@ std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> 
     maps_.ifaces.upsert(iface_key(dev.ifindex), rec);
     tc_guard.release();
     return note;
-}
-
-void Interfaces::attach_local()
-{
-    const NetDev lo = NetDev::by_name("lo");
-    const auto prev = maps_.ifaces.lookup(iface_key(lo.ifindex));
-    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
-    auto guard = TcIngressAttachment::attach(lo.ifindex, lo.name, tc.get());
-    fp_iface rec{};
-    rec.role = FP_ROLE_LOCAL;
-    rec.attached = FP_ATTACHED_TC_INGRESS | created_clsact_bit(guard, prev);
-    if (prev && (prev->attached & FP_SET_ACCEPT_LOCAL))
-        rec.attached |= FP_SET_ACCEPT_LOCAL;
-    if (sysctl_read(kLoAcceptLocal) == "0") {
-        sysctl_write(kLoAcceptLocal, "1");
-        rec.attached |= FP_SET_ACCEPT_LOCAL;
-    }
-    maps_.ifaces.upsert(iface_key(lo.ifindex), rec);
-    guard.release();
 }
 
 void Interfaces::attach_endpoint(const NetDev &dev)

@@ -23,9 +23,6 @@ public:
     // replaces it (off takes XDP away). No mode: an existing uplink is left as it is, a
     // new one gets auto.
     std::string attach_uplink(const NetDev &dev, std::optional<XdpMode> mode);
-    // tc ingress on lo, where the host's own packets to its addresses arrive, so that
-    // they reach published ports too. Attaching again is harmless.
-    void attach_local();
     // tc ingress on the host side of a registered endpoint. Attaching again is harmless.
     void attach_endpoint(const NetDev &dev);
     // Removes what flatpath attached to ifindex. An uplink is forgotten; an endpoint

@@ -222,8 +222,6 @@ std::vector<Finding> rp_filter_findings(const RpFilterScope &scope,
                 report(dev, "marked container replies that the stack translates back (ports published by another "
                             "tool, such as portmap): with src_valid_mark on, the check follows the mark to the "
                             "other gateway's interface");
-    if (scope.dnat_in_use && strict("lo"))
-        report("lo", "the replies to the host's own connections to published ports");
     return out;
 }
 
@@ -287,7 +285,6 @@ std::vector<Finding> run_doctor(MapSet &maps)
             gateways.insert(dev);
     scope.marked_gateways.assign(gateways.begin(), gateways.end());
     scope.marked_entries = marked_entries(maps);
-    scope.dnat_in_use = maps.config.lookup(0).value_or(fp_config{}).dnat_entries != 0;
     const auto rp = rp_filter_findings(scope, [](const std::string &dev, const std::string &key) {
         return std::stoi(sysctl_read(conf_sysctl("ipv4", dev, key)));
     });

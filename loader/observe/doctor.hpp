@@ -43,7 +43,6 @@ struct RpFilterScope {
     // Where marked container traffic enters the host stack: the bridge of a marked
     // endpoint's host device (attach mode, bridge mode), else that device.
     std::vector<std::string> marked_entries;
-    bool dnat_in_use = false;
 };
 
 // Findings about strict reverse-path filtering (rp_filter 1), on exactly the interfaces

@@ -113,7 +113,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
 enum fp_role {
 	FP_ROLE_ENDPOINT = 1, /* host side of a container (tc from_container) */
 	FP_ROLE_UPLINK = 2,   /* a host uplink (xdp_uplink + tc from_uplink) */
-	FP_ROLE_LOCAL = 3,    /* lo: the host's own traffic to its addresses (tc from_uplink) */
+	FP_ROLE_LOCAL = 3,    /* lo, attached by datapaths before the host's socket hooks (down undoes it) */
 };
 
 /* What flatpath attached to an interface, so that `down` undoes exactly that. */
@@ -122,7 +122,7 @@ enum fp_attach_flags {
 	FP_ATTACHED_XDP_NATIVE = 1 << 1,
 	FP_ATTACHED_XDP_GENERIC = 1 << 2,
 	FP_CREATED_CLSACT = 1 << 3, /* the clsact qdisc was made by flatpath */
-	FP_SET_ACCEPT_LOCAL = 1 << 4, /* lo: flatpath turned net.ipv4.conf.lo.accept_local on */
+	FP_SET_ACCEPT_LOCAL = 1 << 4, /* lo: an older datapath turned net.ipv4.conf.lo.accept_local on */
 };
 
 /* fp_ifaces: ifindex -> role and attach state. */

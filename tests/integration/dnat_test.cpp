@@ -132,14 +132,16 @@ TEST_F(DnatNetnsTest, HairpinFromContainers)
     EXPECT_EQ(udp6.peer, c2().v6.str());
 }
 
-// The host's own programs reach published ports on its addresses (through lo's tc hook),
-// also with loose reverse-path filtering, as Debian's systemd configures it.
+// The host's own programs reach published ports on its addresses at the socket (no lo
+// path, no accept_local), whatever reverse-path filtering says: off, loose (as Debian's
+// systemd configures it) or strict.
 TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
 {
     start();
+    EXPECT_EQ(host({"sysctl", "-n", "net.ipv4.conf.lo.accept_local"}), "0\n") << "up changed lo";
     flatpath({"dnat", "add", "tcp", "8080", c1().v4.str() + ":7001"});
     flatpath({"dnat", "add", "tcp", "8080", "[" + c1().v6.str() + "]:7001"});
-    for (const char *rp_filter : {"0", "2"}) {
+    for (const char *rp_filter : {"0", "2", "1"}) {
         SCOPED_TRACE(std::string("rp_filter ") + rp_filter);
         host({"sysctl", "-qw", std::string("net.ipv4.conf.all.rp_filter=") + rp_filter});
         const Received r = tcp_transfer(c1().ns, {c1().v4, 7001}, topo->host_ns(), {host4, 8080}, 1 << 20);
@@ -149,6 +151,7 @@ TEST_F(DnatNetnsTest, HostReachesPublishedPorts)
     const Received r6 = tcp_transfer(c1().ns, {c1().v6, 7001}, topo->host_ns(), {host6, 8080}, 1 << 20);
     EXPECT_EQ(r6.bytes, 1u << 20);
     EXPECT_EQ(r6.peer, host6.str());
+    EXPECT_EQ(flatpath_json({"ct", "list", "--json"}).size(), 0u) << "translated at the socket, not per packet";
 }
 
 // The host's own sockets reach published ports on 127.0.0.1 and ::1 at the socket (the
