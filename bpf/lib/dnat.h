@@ -140,6 +140,11 @@ static __always_inline int fp_dnat_new(struct __ctx_buff *ctx, const struct fp_p
 				       struct fp_ct_entry *e)
 {
 	__builtin_memset(e, 0, sizeof(*e));
+	/* The host's own connections are sent to the backend at the socket (host_sockets.bpf.c):
+	 * a packet "from" a host address makes no flow (from outside it is a spoof, which the
+	 * stack then drops as a martian). */
+	if (fp_is_local_addr(&pkt->src))
+		return 0;
 	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport))
 		return 0;
 	e->saddr = pkt->src;

@@ -305,7 +305,7 @@ private:
         return r == Route::Neighbour || r == Route::NoNeighbour;
     }
 
-    // A translated reply: to an endpoint, to the host itself (through lo), or routed.
+    // A translated reply: to an endpoint, or routed.
     Step reply_out()
     {
         View v;
@@ -315,10 +315,6 @@ private:
         r = forward_local(v, 0);
         if (r != kNoEndpoint)
             return r;
-        if (w_.local_addrs.count(IpAddr::from_raw(v.dst))) {
-            std::memset(&f()[0], 0, 12);
-            return 1;
-        }
         const Route route = route_to(v.dst);
         if (route == Route::Unknown)
             o_.known = false;
@@ -532,6 +528,10 @@ private:
         }
         fp_ct_entry orig{}, reply{};
         std::uint16_t bport = 0;
+        // The host's own connections are translated at the socket: a packet "from" a host
+        // address makes no flow (from outside it is a spoof, which the stack drops).
+        if (w_.local_addrs.count(IpAddr::from_raw(v.src)))
+            return 0;
         if (!dnat_lookup(v, orig.daddr, bport))
             return 0;
         orig.dport = htons(bport);
