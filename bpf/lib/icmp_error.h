@@ -182,7 +182,13 @@ static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const 
 	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_DEST, FP_NAT_SOURCE, &e.daddr, e.dport) ?: 1;
 }
 
-/* An error from a backend about a packet it received: 1 after translating, 0 if no flow. */
+/*
+ * An error a container sends about a packet it received: as a published backend (quote:
+ * client -> backend, the reverse of its flow's reply entry), or about a reply of its
+ * masqueraded flow (quote: server -> container, the reverse of its original entry). The
+ * error then leaves from the published (host) address, and so does the quote's
+ * destination. 1 after translating, 0 if no flow.
+ */
 static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	struct fp_icmp_quote q = {};
@@ -190,26 +196,15 @@ static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const str
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
-	/* The quote is an original-direction packet as delivered (client -> backend). */
 	ct = fp_quote_flow(&q, FP_CT_REPLY);
-	if (!ct || (ct->flags & FP_CT_SNAT) || !fp_addr_equal(&pkt->src, &q.dst))
-		return 0;
-	e = *ct;
-	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;
-}
-
-/* An error from a container about a reply of its masqueraded flow (quote: server ->
- * container): it leaves from the host's address, and so does the quote's destination.
- * 1 after translating, 0 if no flow. */
-static __always_inline int fp_icmp_error_masq_out(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
-{
-	struct fp_icmp_quote q = {};
-	struct fp_ct_entry *ct, e;
-
-	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
-		return 0;
-	ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
-	if (!ct || ct->kind != FP_CT_KIND_MASQ || !fp_addr_equal(&pkt->src, &q.dst))
+	if (ct && (ct->kind != FP_CT_KIND_DNAT || (ct->flags & FP_CT_SNAT)))
+		ct = 0;
+	if (!ct) {
+		ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
+		if (ct && ct->kind != FP_CT_KIND_MASQ)
+			ct = 0;
+	}
+	if (!ct || !fp_addr_equal(&pkt->src, &q.dst))
 		return 0;
 	e = *ct;
 	return fp_icmp_error_rewrite(ctx, pkt, &q, FP_NAT_SOURCE, FP_NAT_DEST, &e.saddr, e.sport) ?: 1;

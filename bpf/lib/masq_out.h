@@ -124,7 +124,7 @@ static long fp_masq_try_port(__u64 i, void *data)
 
 /*
  * A new flow from a masqueraded subnet: 1 with *e filled and the flow written (its port
- * allocated) and *p, *route the route out; 0 when pkt is not masqueraded; or a reason.
+ * allocated) and s->route, *route the route out; 0 when pkt is not masqueraded; or a reason.
  */
 static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pkt *pkt, const struct fp_config *cfg,
 				       struct fp_ct_entry *e, struct fp_masq_scratch *s, long *route)
@@ -215,7 +215,7 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 	if (pkt->l4.frag != FP_FRAG_NONE || fp_ttl_expires(pkt))
 		return fp_dnat_and_forward(ctx, pkt, cfg); /* it says which */
 	if (fp_is_icmp_error(pkt)) {
-		ret = fp_icmp_error_masq_out(ctx, pkt);
+		ret = fp_icmp_error_reply(ctx, pkt);
 		if (ret < 0)
 			return ret;
 		if (ret)

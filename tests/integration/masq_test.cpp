@@ -294,6 +294,34 @@ TEST_F(MasqNetnsTest, AFullPortRangeDropsNewFlowsOnly)
     EXPECT_EQ(echo.peers.size(), 4u);
 }
 
+// A flow that is over gives its port up: with 4 masquerade ports, a container opens and
+// resets a dozen connections to one server port, one after the other, and each gets
+// through (a reset flow would otherwise hold its port for the closing timeout).
+TEST_F(MasqNetnsTest, ClosedFlowsGiveTheirPortsUp)
+{
+    start();
+    flatpath({"up", "--masq-ports", "61000-61003"});
+    masquerade();
+    Socket listener = socket_in_netns(topo->lan_ns(), AF_INET, SOCK_STREAM);
+    const SockAddr at = sockaddr_of(topo->lan_v4(), kTcpPort);
+    ASSERT_EQ(::bind(listener.get(), at.ptr(), at.len), 0);
+    ASSERT_EQ(::listen(listener.get(), 16), 0);
+    unsigned connected = 0;
+    for (int i = 0; i < 12; ++i) {
+        Socket c = socket_in_netns(c1().ns, AF_INET, SOCK_STREAM);
+        const timeval patience{2, 0};
+        ::setsockopt(c.get(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+        if (::connect(c.get(), at.ptr(), at.len) != 0)
+            continue;
+        ++connected;
+        Socket accepted(::accept(listener.get(), nullptr, nullptr));
+        const linger reset{1, 0};
+        ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
+    EXPECT_EQ(connected, 12u);
+    EXPECT_EQ(reason_count("drop_masq_ports"), 0u);
+}
+
 // Bad masquerade input: one clear line, a non-zero exit, and the rules as they were.
 TEST_F(MasqNetnsTest, BadInputIsRefusedAndChangesNothing)
 {
