@@ -71,6 +71,33 @@ TEST_F(PodmanTest, HostReachesPublishedPortsOnLoopback)
     EXPECT_EQ(fetch(lan, "http://10.65.0.1:8400/index.html"), "") << "a port bound to 127.0.0.1 is the host's alone";
 }
 
+// On a dual-stack flatpath network, -p 8081:80 answers the host on 127.0.0.1, localhost and
+// [::1] (the IPv6 backend exists), at the socket: no flow is translated per packet.
+TEST_F(PodmanTest, HostReachesADualStackContainerOnBothLoopbacks)
+{
+    add_network({{"cniVersion", "1.0.0"},
+                 {"name", "fp6"},
+                 {"plugins",
+                  {{{"type", "flatpath-cni"},
+                    {"ranges", {{{{"subnet", "10.68.0.0/24"}}}, {{{"subnet", "fd68::/64"}}}}},
+                    {"uplinks", {"uplink0"}},
+                    {"pinRoot", lab->pin_root()},
+                    {"stateDir", dir + "/state"},
+                    {"capabilities", {{"portMappings", true}}}}}}});
+    podman(run_args("web6", {"-p", "8081:80"}, {"httpd", "-f", "-vv", "-p", "80", "-h", "/www"}, "fp6"));
+    const auto fetch = [&](const std::string &url) {
+        const CommandResult r =
+            run_command({"nsenter", "--net=/run/netns/" + host, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
+        return r.status == 0 ? r.output : "";
+    };
+    std::string body;
+    EXPECT_TRUE(eventually([&] { return (body = fetch("http://[::1]:8081/index.html")) != ""; }));
+    EXPECT_EQ(body, "hello-from-flatpath\n");
+    EXPECT_EQ(fetch("http://127.0.0.1:8081/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(fetch("http://localhost:8081/index.html"), "hello-from-flatpath\n");
+    EXPECT_EQ(lab->in(host, {FLATPATH_BIN, "--pin-root", lab->pin_root(), "ct", "list", "--json"}), "[]\n");
+}
+
 // A container reaches a LAN that has no route to its network, as on Podman's bridge
 // network with ipMasq (the reference, in the same test): the LAN server sees the host's
 // address, pings are answered; on the flatpath network the flows are masqueraded by the
