@@ -34,7 +34,8 @@ static __always_inline int fp_masq_exempt(const union fp_addr *dst, __u32 rule_i
 	return bpf_map_lookup_elem(&fp_masq, &net) || bpf_map_lookup_elem(&fp_masq_except, &except);
 }
 
-/* bpf_loop's state while a new flow looks for a free masquerade port. */
+/* The port search's state while a new flow looks for a free masquerade port (in
+ * fp_masq_scratch, where bpf_loop's callback reads it). */
 struct fp_masq_alloc {
 	struct fp_ct_key rkey;    /* the reply key of the port being tried */
 	struct fp_ct_entry reply; /* the flow's reply entry, written at the first free one */
