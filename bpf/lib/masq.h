@@ -66,8 +66,9 @@ static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
 			known->expires_ns = expires;
 		return;
 	}
+	/* No kind, and no addresses to translate to: an ICMP error the endpoint sends about
+	 * such a datagram must not take it for a masqueraded flow's entry. */
 	e.flags = FP_CT_DIRECT;
-	e.kind = FP_CT_KIND_MASQ;
 	e.expires_ns = expires;
 	bpf_map_update_elem(&fp_ct_new, &key, &e, BPF_NOEXIST);
 }
