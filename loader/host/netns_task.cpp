@@ -1,7 +1,5 @@
 #include "netns_task.hpp"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +8,7 @@
 #include <exception>
 
 #include "error.hpp"
+#include "netns_scope.hpp"
 #include "pipe.hpp"
 
 namespace fp {
@@ -24,10 +23,7 @@ NetnsTask::NetnsTask(const std::string &netns, std::function<std::string()> fn)
         result.read.reset();
         std::string out;
         try {
-            const std::string path = netns.starts_with('/') ? netns : "/run/netns/" + netns;
-            const UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-            if (ns.get() < 0 || ::setns(ns.get(), CLONE_NEWNET) != 0)
-                throw_errno("enter network namespace " + netns, errno);
+            const NetnsScope in(netns);
             out = "OK" + fn();
         } catch (const std::exception &e) {
             out = std::string("ER") + e.what();

@@ -36,6 +36,23 @@ SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port)
     return out;
 }
 
+std::string address_of(const sockaddr_storage &ss)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, buf, sizeof buf);
+    else
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+std::string address_port_of(const sockaddr_storage &ss)
+{
+    const std::uint16_t port = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in &>(ss).sin_port
+                                                             : reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
+    return address_of(ss) + " " + std::to_string(port);
+}
+
 Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type)
 {
     Socket s(::socket(addr.is_v4() ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0));

@@ -29,6 +29,10 @@ struct SockAddr {
 };
 
 SockAddr sockaddr_of(const IpAddr &a, std::uint16_t port);
+// The address of a sockaddr_in/_in6, as text ("10.0.0.1", "fd00::1"), and with its port
+// ("10.0.0.1 80"): what a test or the bench reports of a peer.
+std::string address_of(const sockaddr_storage &ss);
+std::string address_port_of(const sockaddr_storage &ss);
 
 // A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to addr:port, with SO_REUSEADDR.
 Socket bound_socket(const IpAddr &addr, std::uint16_t port, int type);

@@ -26,16 +26,6 @@ namespace {
 
 constexpr int kTimeoutMs = 5000;
 
-std::string address_of(const sockaddr_storage &ss)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, buf, sizeof buf);
-    else
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr, buf, sizeof buf);
-    return buf;
-}
-
 void wait_readable(int fd, const char *what)
 {
     pollfd p{fd, POLLIN, 0};
@@ -189,17 +179,6 @@ Received udp_send(const std::string &server_ns, const SockTarget &listen, const 
     });
     return parse_received(srv.result());
 }
-
-namespace {
-
-std::string address_port_of(const sockaddr_storage &ss)
-{
-    const std::uint16_t port = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in &>(ss).sin_port
-                                                             : reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
-    return address_of(ss) + " " + std::to_string(port);
-}
-
-} // namespace
 
 std::string udp_echo_source(const std::string &server_ns, const SockTarget &listen, const std::string &client_ns,
                             const SockTarget &send_to)

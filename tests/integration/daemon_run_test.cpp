@@ -129,9 +129,7 @@ TEST_F(DaemonRunTest, WhatStopsTheStartIsSaidAndLeavesNothing)
     EXPECT_FALSE(datapath_up());
 
     // A port another process listens on.
-    Socket taken = socket_in_netns(host, AF_INET, SOCK_STREAM);
-    const SockAddr taken_at = sockaddr_of(IpAddr::parse("127.0.0.1"), kMetricsPort + 1);
-    ASSERT_EQ(::bind(taken.get(), taken_at.ptr(), taken_at.len), 0);
+    Socket taken = bound_socket_in_netns(host, IpAddr::parse("127.0.0.1"), kMetricsPort + 1, SOCK_STREAM);
     ASSERT_EQ(::listen(taken.get(), 1), 0);
     const std::string taken_port = "127.0.0.1:" + std::to_string(kMetricsPort + 1);
 

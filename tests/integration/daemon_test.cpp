@@ -84,13 +84,6 @@ protected:
         podman(run_args(name, e, cmd, "brnet"));
         return inspect(name, "{{(index .NetworkSettings.Networks \"brnet\").IPAddress}}");
     }
-    std::string inspect(const std::string &name, const std::string &format)
-    {
-        std::string out = podman({"inspect", "--format", format, name});
-        while (!out.empty() && out.back() == '\n')
-            out.pop_back();
-        return out;
-    }
 
     bool published(const std::string &port, const std::string &backend)
     {

@@ -91,9 +91,7 @@ TEST_F(DnatNetnsTest, AnExpiringTtlIsAnsweredByTheHostNotTheBackend)
 {
     start();
     flatpath({"dnat", "add", "udp", "5353", c1().v4.str() + ":7002"});
-    Socket backend = socket_in_netns(c1().ns, AF_INET, SOCK_DGRAM);
-    const SockAddr at = sockaddr_of(c1().v4, 7002);
-    ASSERT_EQ(::bind(backend.get(), at.ptr(), at.len), 0);
+    Socket backend = bound_socket_in_netns(c1().ns, c1().v4, 7002, SOCK_DGRAM);
 
     Socket probe = socket_in_netns(topo->lan_ns(), AF_INET, SOCK_DGRAM);
     const int ttl = 1;

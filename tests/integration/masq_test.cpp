@@ -2,7 +2,6 @@
 // subnets, as the host, with no iptables or nft rule; flows of two containers never share
 // a host port; replies, pings and ICMP errors find their way back; flows go with their
 // container; a full port range drops new flows only.
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <future>
@@ -53,28 +52,6 @@ protected:
     }
 };
 
-Socket udp_socket_in(const std::string &ns, const IpAddr &addr, std::uint16_t port)
-{
-    Socket s = socket_in_netns(ns, addr.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM);
-    const SockAddr at = sockaddr_of(addr, port);
-    if (::bind(s.get(), at.ptr(), at.len) != 0)
-        throw Error("bind " + addr.with_port(std::to_string(port)) + " in " + ns);
-    return s;
-}
-
-std::string peer_of(const sockaddr_storage &ss)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET) {
-        const auto *a = reinterpret_cast<const sockaddr_in *>(&ss);
-        ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-        return std::string(buf) + " " + std::to_string(ntohs(a->sin_port));
-    }
-    const auto *a = reinterpret_cast<const sockaddr_in6 *>(&ss);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-    return std::string(buf) + " " + std::to_string(ntohs(a->sin6_port));
-}
-
 // A UDP server that echoes every datagram to its sender and remembers who sent it.
 struct UdpEcho {
     Socket sock;
@@ -90,7 +67,7 @@ struct UdpEcho {
             const ssize_t n = ::recvfrom(sock.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &len);
             if (n <= 0)
                 break;
-            peers.insert(peer_of(from));
+            peers.insert(address_port_of(from));
             ::sendto(sock.get(), buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr *>(&from), len);
         }
     }
@@ -157,8 +134,8 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
         SCOPED_TRACE(family->str());
         const IpAddr &server = lan(*family);
         const IpAddr &a1 = family->is_v4() ? c1().v4 : c1().v6, &a2 = family->is_v4() ? c2().v4 : c2().v6;
-        UdpEcho echo{udp_socket_in(topo->lan_ns(), server, kUdpPort), {}};
-        Socket s1 = udp_socket_in(c1().ns, a1, 40000), s2 = udp_socket_in(c2().ns, a2, 40000);
+        UdpEcho echo{bound_socket_in_netns(topo->lan_ns(), server, kUdpPort, SOCK_DGRAM), {}};
+        Socket s1 = bound_socket_in_netns(c1().ns, a1, 40000, SOCK_DGRAM), s2 = bound_socket_in_netns(c2().ns, a2, 40000, SOCK_DGRAM);
         std::thread server_thread([&] { echo.serve(1500); });
         const std::string r1 = ask(s1, {server, kUdpPort}, "from c1");
         const std::string r2 = ask(s2, {server, kUdpPort}, "from c2");
@@ -172,16 +149,12 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
             EXPECT_TRUE(p.starts_with(host_addr(*family).str() + " ")) << p;
 
         // TCP: both connections open at once, from the same port.
-        Socket listener = socket_in_netns(topo->lan_ns(), server.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM);
-        const SockAddr at = sockaddr_of(server, kTcpPort);
-        ASSERT_EQ(::bind(listener.get(), at.ptr(), at.len), 0);
+        Socket listener = bound_socket_in_netns(topo->lan_ns(), server, kTcpPort, SOCK_STREAM);
         ASSERT_EQ(::listen(listener.get(), 4), 0);
         const auto connect_from = [&](const std::string &ns, const IpAddr &addr) {
-            Socket c = socket_in_netns(ns, addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM);
-            const int one = 1;
-            ::setsockopt(c.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            const SockAddr at = sockaddr_of(addr, 40001), to = sockaddr_of(server, kTcpPort);
-            if (::bind(c.get(), at.ptr(), at.len) != 0 || ::connect(c.get(), to.ptr(), to.len) != 0)
+            Socket c = bound_socket_in_netns(ns, addr, 40001, SOCK_STREAM);
+            const SockAddr to = sockaddr_of(server, kTcpPort);
+            if (::connect(c.get(), to.ptr(), to.len) != 0)
                 throw Error("connect from " + addr.str());
             return c;
         };
@@ -193,7 +166,7 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
             sockaddr_storage from{};
             socklen_t len = sizeof from;
             Socket accepted(::accept(listener.get(), reinterpret_cast<sockaddr *>(&from), &len));
-            tcp_peers.insert(peer_of(from));
+            tcp_peers.insert(address_port_of(from));
             char name[16] = {};
             ASSERT_TRUE(readable(accepted.get(), 2000));
             const ssize_t n = ::recv(accepted.get(), name, sizeof name, 0);
@@ -274,15 +247,15 @@ TEST_F(MasqNetnsTest, AFullPortRangeDropsNewFlowsOnly)
     flatpath({"up", "--masq-ports", "61000-61003"});
     masquerade();
     const SockTarget server{topo->lan_v4(), kUdpPort}, other{topo->lan_v4(), kUdpPort + 1};
-    UdpEcho echo{udp_socket_in(topo->lan_ns(), server.addr, server.port), {}};
-    UdpEcho echo_other{udp_socket_in(topo->lan_ns(), other.addr, other.port), {}};
+    UdpEcho echo{bound_socket_in_netns(topo->lan_ns(), server.addr, server.port, SOCK_DGRAM), {}};
+    UdpEcho echo_other{bound_socket_in_netns(topo->lan_ns(), other.addr, other.port, SOCK_DGRAM), {}};
     std::thread serving([&] { echo.serve(4000); });
     std::thread serving_other([&] { echo_other.serve(6000); });
 
     std::vector<Socket> flows;
     unsigned answered = 0;
     for (std::uint16_t p = 40000; p < 40010; ++p) {
-        flows.push_back(udp_socket_in(c1().ns, c1().v4, p));
+        flows.push_back(bound_socket_in_netns(c1().ns, c1().v4, p, SOCK_DGRAM));
         answered += ask(flows.back(), server, "flow " + std::to_string(p), 300).empty() ? 0 : 1;
     }
     EXPECT_EQ(answered, 4u) << "one flow per port of the range";
@@ -302,9 +275,8 @@ TEST_F(MasqNetnsTest, ClosedFlowsGiveTheirPortsUp)
     start();
     flatpath({"up", "--masq-ports", "61000-61003"});
     masquerade();
-    Socket listener = socket_in_netns(topo->lan_ns(), AF_INET, SOCK_STREAM);
+    Socket listener = bound_socket_in_netns(topo->lan_ns(), topo->lan_v4(), kTcpPort, SOCK_STREAM);
     const SockAddr at = sockaddr_of(topo->lan_v4(), kTcpPort);
-    ASSERT_EQ(::bind(listener.get(), at.ptr(), at.len), 0);
     ASSERT_EQ(::listen(listener.get(), 16), 0);
     unsigned connected = 0;
     for (int i = 0; i < 12; ++i) {

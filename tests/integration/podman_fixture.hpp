@@ -105,6 +105,14 @@ protected:
         return argv;
     }
     std::string podman(const std::vector<std::string> &args) { return run_checked(podman_argv(args)); }
+    // `podman inspect --format format name`, without the trailing newline.
+    std::string inspect(const std::string &name, const std::string &format)
+    {
+        std::string out = podman({"inspect", "--format", format, name});
+        while (!out.empty() && out.back() == '\n')
+            out.pop_back();
+        return out;
+    }
     std::vector<std::string> run_args(const std::string &name, const std::vector<std::string> &extra,
                                       const std::vector<std::string> &cmd, const std::string &network = "fpnet")
     {

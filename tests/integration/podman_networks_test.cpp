@@ -50,11 +50,7 @@ protected:
     }
     std::string address_on(const std::string &name, const std::string &network)
     {
-        std::string out = podman(
-            {"inspect", "--format", "{{(index .NetworkSettings.Networks \"" + network + "\").IPAddress}}", name});
-        while (!out.empty() && out.back() == '\n')
-            out.pop_back();
-        return out;
+        return inspect(name, "{{(index .NetworkSettings.Networks \"" + network + "\").IPAddress}}");
     }
     bool pings(const std::string &from_ns, const std::string &addr)
     {
