@@ -144,15 +144,33 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
 	return 0;
 }
 
-/* The conntrack key of the flow a quote belongs to, looked up from its other end: the
- * quote travelled one way, the key is for the packets that travel back. */
-static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_quote *q, __u8 dir)
+/* The entry a quote's flow has in direction dir, looked up from the quote's other end:
+ * the quote travelled one way, the key is for the packets that travel back. */
+static __always_inline struct fp_ct_entry *fp_quote_entry(const struct fp_icmp_quote *q, __u8 dir)
 {
 	struct fp_ct_key key;
 	int assured;
 
 	fp_ct_key_set(&key, &q->dst, &q->src, q->dport, q->sport, q->proto, dir);
 	return fp_ct_find(&key, fp_ct_now(), &assured);
+}
+
+/*
+ * The translated flow a quote belongs to: a DNAT flow's entry in dnat_dir (without the
+ * flags in dnat_refused), else a masqueraded flow's in the other direction. Markers
+ * (FP_CT_DIRECT) translate nothing and hold no addresses: never one of them.
+ */
+static __always_inline struct fp_ct_entry *fp_quote_flow(const struct fp_icmp_quote *q, __u8 dnat_dir,
+							 __u8 dnat_refused)
+{
+	struct fp_ct_entry *ct = fp_quote_entry(q, dnat_dir);
+
+	if (ct && ct->kind == FP_CT_KIND_DNAT && !(ct->flags & (FP_CT_DIRECT | dnat_refused)))
+		return ct;
+	ct = fp_quote_entry(q, dnat_dir == FP_CT_ORIGINAL ? FP_CT_REPLY : FP_CT_ORIGINAL);
+	if (ct && ct->kind == FP_CT_KIND_MASQ && !(ct->flags & FP_CT_DIRECT))
+		return ct;
+	return 0;
 }
 
 /*
@@ -168,14 +186,7 @@ static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const 
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
-	ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
-	if (ct && ct->kind != FP_CT_KIND_DNAT)
-		ct = 0;
-	if (!ct) {
-		ct = fp_quote_flow(&q, FP_CT_REPLY);
-		if (ct && ct->kind != FP_CT_KIND_MASQ)
-			ct = 0;
-	}
+	ct = fp_quote_flow(&q, FP_CT_ORIGINAL, 0);
 	if (!ct || !fp_addr_equal(&pkt->dst, &q.src))
 		return 0;
 	e = *ct;
@@ -184,10 +195,11 @@ static __always_inline int fp_icmp_error_original(struct __ctx_buff *ctx, const 
 
 /*
  * An error a container sends about a packet it received: as a published backend (quote:
- * client -> backend, the reverse of its flow's reply entry), or about a reply of its
- * masqueraded flow (quote: server -> container, the reverse of its original entry). The
- * error then leaves from the published (host) address, and so does the quote's
- * destination. 1 after translating, 0 if no flow.
+ * client -> backend, the reverse of its flow's reply entry; not a hairpin's, whose
+ * client is the host), or about a reply of its masqueraded flow (quote: server ->
+ * container, the reverse of its original entry). The error then leaves from the
+ * published (host) address, and so does the quote's destination. 1 after translating,
+ * 0 if no flow.
  */
 static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
@@ -196,14 +208,7 @@ static __always_inline int fp_icmp_error_reply(struct __ctx_buff *ctx, const str
 
 	if (fp_parse_icmp_quote(pkt, &q, ctx_data(ctx), ctx_data_end(ctx)))
 		return 0;
-	ct = fp_quote_flow(&q, FP_CT_REPLY);
-	if (ct && (ct->kind != FP_CT_KIND_DNAT || (ct->flags & FP_CT_SNAT)))
-		ct = 0;
-	if (!ct) {
-		ct = fp_quote_flow(&q, FP_CT_ORIGINAL);
-		if (ct && ct->kind != FP_CT_KIND_MASQ)
-			ct = 0;
-	}
+	ct = fp_quote_flow(&q, FP_CT_REPLY, FP_CT_SNAT);
 	if (!ct || !fp_addr_equal(&pkt->src, &q.dst))
 		return 0;
 	e = *ct;

@@ -66,8 +66,8 @@ static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
 			known->expires_ns = expires;
 		return;
 	}
-	/* No kind, and no addresses to translate to: an ICMP error the endpoint sends about
-	 * such a datagram must not take it for a masqueraded flow's entry. */
+	/* No addresses to translate to: the ICMP-error lookups skip markers (an error the
+	 * endpoint sends about such a datagram is its own, as it is). */
 	e.flags = FP_CT_DIRECT;
 	e.expires_ns = expires;
 	bpf_map_update_elem(&fp_ct_new, &key, &e, BPF_NOEXIST);

@@ -251,8 +251,10 @@ enum fp_ct_flags {
 	FP_CT_SNAT = 1 << 4,      /* the source is rewritten too (hairpin to the sender itself) */
 	FP_CT_ASSURED = 1 << 5,   /* the flow is in fp_ct */
 	FP_CT_SYNACK_SEEN = 1 << 6, /* original entry: handshake_ack holds the ACK that completes it */
-	FP_CT_DIRECT = 1 << 7,    /* a reply entry alone, for a SYN that reached a backend port directly
-				   * (not through its publication): its answer is not translated */
+	FP_CT_DIRECT = 1 << 7,    /* a marker, no flow: a reply entry alone, for a SYN that reached a
+				   * backend port directly (not through its publication), or an original
+				   * entry for a datagram that reached an endpoint directly while
+				   * masquerading (lib/masq.h); either's answer is not translated */
 };
 
 /* Which translation made a flow. */

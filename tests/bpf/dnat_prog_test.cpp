@@ -46,33 +46,6 @@ Packet dnatted(Packet p, const IpAddr &addr, std::uint16_t port, const MacAddr &
     return routed(p, via, to);
 }
 
-// p as flatpath routes it out of the host to the LAN client behind up0 (the fixture's
-// route and permanent neighbour): up0's MAC to the client's, TTL down.
-Packet routed_to_lan(Packet p)
-{
-    p.src_mac = kUp0;
-    p.dst_mac = kLan;
-    p.ttl--;
-    return p;
-}
-
-// A packet sent by an endpoint (its own MAC to its gateway) from src:sport to dst:dport.
-Packet sent_by(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport, const IpAddr &dst,
-               std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn | kAck)
-{
-    Packet p;
-    p.src_mac = mac;
-    p.dst_mac = gw;
-    p.l3 = src.is_v4() ? L3::IPv4 : L3::IPv6;
-    p.src = src;
-    p.sport = sport;
-    p.dst = dst;
-    p.dport = dport;
-    p.proto = proto;
-    p.tcp_flags = flags;
-    return p;
-}
-
 class DnatTest : public ProgFixture {
 protected:
     void SetUp() override
@@ -390,19 +363,6 @@ TEST_F(DnatTest, HairpinToItselfRewritesTheSource)
 }
 
 // --- ICMP errors about translated flows ------------------------------------------
-
-// A quote as the datapath leaves it: addresses and ports translated, but the quoted
-// UDP checksum (which nobody checks) as it was.
-Bytes translated_quote(const Packet &original, Packet translated)
-{
-    const Bytes before = original.quoted();
-    Bytes after = translated.quoted();
-    const std::size_t l4 = original.l3 == L3::IPv4 ? 20 : 40;
-    if (original.proto == kUdp)
-        std::copy(before.begin() + static_cast<long>(l4) + 6, before.begin() + static_cast<long>(l4) + 8,
-                  after.begin() + static_cast<long>(l4) + 6);
-    return after;
-}
 
 // A router on the way reports that the backend's reply was too big: the error reaches
 // the backend, quoting its own packet (PMTU discovery keeps working).

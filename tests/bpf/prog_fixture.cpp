@@ -34,25 +34,22 @@ void ProgFixture::SetUp()
     ASSERT_EQ(setup_error, "") << "the test suite's setup failed";
     // Fresh map contents for every case: clear whatever the previous one left.
     maps = std::make_unique<MapSet>(MapSet::from_fds([](const char *name) { return progs->map_fd(name); }));
-    for (const auto &[k, v] : maps->endpoints.entries())
-        maps->endpoints.erase(k);
-    for (const auto &[k, v] : maps->ifaces.entries())
-        maps->ifaces.erase(k);
-    for (const auto &[k, v] : maps->tx_devs.entries())
-        maps->tx_devs.erase(k);
-    for (const auto &[k, v] : maps->dnat.entries())
-        maps->dnat.erase(k);
-    for (const auto &[k, v] : maps->ranges.entries())
-        maps->ranges.erase(k);
-    for (const auto &[k, v] : maps->backends.entries())
-        maps->backends.erase(k);
-    for (const auto &[k, v] : maps->local_addrs.entries())
-        maps->local_addrs.erase(k);
-    for (CtMap *ct : {&maps->ct, &maps->ct_new})
-        for (const auto &[k, v] : ct->entries())
-            ct->erase(k);
-    for (const auto &[k, v] : maps->marks.entries())
-        maps->marks.erase(k);
+    const auto erase_all = [](auto &map) {
+        for (const auto &[k, v] : map.entries())
+            map.erase(k);
+    };
+    erase_all(maps->endpoints);
+    erase_all(maps->ifaces);
+    erase_all(maps->tx_devs);
+    erase_all(maps->dnat);
+    erase_all(maps->ranges);
+    erase_all(maps->backends);
+    erase_all(maps->local_addrs);
+    erase_all(maps->ct);
+    erase_all(maps->ct_new);
+    erase_all(maps->marks);
+    erase_all(maps->masq);
+    erase_all(maps->masq_except);
     maps->config.upsert(0, fp_config{});
 }
 

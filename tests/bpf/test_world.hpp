@@ -2,6 +2,8 @@
 // endpoint E1 behind veth h1, E2 behind h2, a LAN behind uplink up0.
 #pragma once
 
+#include <algorithm>
+
 #include "packet.hpp"
 
 namespace fp::test {
@@ -44,6 +46,47 @@ inline Packet routed(Packet p, const MacAddr &via, const MacAddr &to)
     p.dst_mac = to;
     p.ttl--;
     return p;
+}
+
+// p as flatpath routes it out of the host to the LAN client behind up0 (the fixture's
+// route and permanent neighbour): up0's MAC to the client's, TTL down.
+inline Packet routed_to_lan(Packet p)
+{
+    p.src_mac = kUp0;
+    p.dst_mac = kLan;
+    p.ttl--;
+    return p;
+}
+
+// A packet sent by an endpoint (its own MAC to its gateway) from src:sport to dst:dport.
+inline Packet sent_by(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport,
+                      const IpAddr &dst, std::uint16_t dport, std::uint8_t proto = 6 /* TCP */,
+                      std::uint8_t flags = 0x12 /* SYN ACK */)
+{
+    Packet p;
+    p.src_mac = mac;
+    p.dst_mac = gw;
+    p.l3 = src.is_v4() ? L3::IPv4 : L3::IPv6;
+    p.src = src;
+    p.sport = sport;
+    p.dst = dst;
+    p.dport = dport;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    return p;
+}
+
+// A quote as the datapath leaves it: addresses and ports translated, but the quoted
+// UDP checksum (which nobody checks) as it was.
+inline Bytes translated_quote(const Packet &original, Packet translated)
+{
+    const Bytes before = original.quoted();
+    Bytes after = translated.quoted();
+    const std::size_t l4 = original.l3 == L3::IPv4 ? 20 : 40;
+    if (original.proto == 17 /* UDP */)
+        std::copy(before.begin() + static_cast<long>(l4) + 6, before.begin() + static_cast<long>(l4) + 8,
+                  after.begin() + static_cast<long>(l4) + 6);
+    return after;
 }
 
 } // namespace fp::test

@@ -180,8 +180,9 @@ TEST_F(MasqNetnsTest, FlowsOfTwoContainersNeverShareAPort)
 }
 
 // A LAN that does route to the containers reaches them directly while they are
-// masqueraded: their answers (a SYN-ACK, an echo reply, a UDP datagram back) belong to
-// flows the LAN began and leave with the container's own address, IPv4 and IPv6.
+// masqueraded: their answers (a SYN-ACK, an echo reply, a UDP datagram back, the port
+// unreachable and the RST of a closed port) belong to flows the LAN began and leave with
+// the container's own address, IPv4 and IPv6.
 TEST_F(MasqNetnsTest, AnswersToDirectConnectionsAreNotMasqueraded)
 {
     start();
@@ -195,6 +196,8 @@ TEST_F(MasqNetnsTest, AnswersToDirectConnectionsAreNotMasqueraded)
                   a->str() + " " + std::to_string(kTcpPort));
         EXPECT_EQ(udp_echo_source(c1().ns, {*a, kUdpPort}, topo->lan_ns(), {*a, kUdpPort}),
                   a->str() + " " + std::to_string(kUdpPort));
+        EXPECT_EQ(udp_refusal(topo->lan_ns(), {*a, 9999}), "Connection refused");
+        EXPECT_EQ(tcp_refusal(topo->lan_ns(), {*a, 9999}), "Connection refused");
     }
     EXPECT_EQ(masq_flows().size(), 0u) << masq_flows().dump();
 }

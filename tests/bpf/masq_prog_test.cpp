@@ -1,0 +1,197 @@
+// Egress masquerade on the production programs: a container's new flow to the LAN
+// leaves from the host's address of up0 and a port of the masquerade range, its replies
+// and the LAN's ICMP errors about it come back translated, a full range drops only new
+// flows, and what is no masqueraded flow (excepted destinations, answers to datagrams
+// that reached a container directly, ICMP errors about those) is left as it is.
+//
+// Map setup for every test: the world of prog_fixture.hpp (E1 10.0.0.1 / fd00::1 on h1,
+// E2 10.0.0.2 on h2, uplink up0 with 10.99.0.1 / fd99::1 and the LAN client .5 / ::5
+// behind it), the host's addresses, and masquerade rules for 10.0.0.0/24 and fd00::/64.
+#include <linux/pkt_cls.h>
+#include <arpa/inet.h>
+
+#include "prog_fixture.hpp"
+#include "test_world.hpp"
+
+namespace fp::test {
+namespace {
+
+constexpr std::uint8_t kTcp = 6, kUdp = 17, kSyn = 0x02, kAck = 0x10;
+constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT, kTcShot = TC_ACT_SHOT;
+constexpr std::uint32_t kRule4 = 1, kRule6 = 2;
+
+const IpAddr kHost4 = IpAddr::parse("10.99.0.1");
+const IpAddr kHost6 = IpAddr::parse("fd99::1");
+
+class MasqTest : public ProgFixture {
+protected:
+    void SetUp() override
+    {
+        ProgFixture::SetUp();
+        if (HasFatalFailure())
+            return;
+        add_two_endpoints_and_uplink();
+        for (const IpAddr &a : {kHost4, kHost6})
+            maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
+        maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{kRule4, 0});
+        maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{kRule6, 0});
+        ports(FP_MASQ_PORT_MIN_DEFAULT, FP_MASQ_PORT_MAX_DEFAULT);
+    }
+
+    void ports(std::uint16_t min, std::uint16_t max) { maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, min, max}); }
+
+    void expect(const RunResult &r, std::uint32_t verdict, const Packet &want)
+    {
+        EXPECT_EQ(r.retval, verdict);
+        const Bytes expected = want.bytes();
+        EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
+    }
+
+    // The host port a masqueraded flow of src:sport -> dst:dport was given (0 if none),
+    // from its original entry, which must say so.
+    std::uint16_t masq_port(const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint16_t dport,
+                            std::uint8_t proto)
+    {
+        const fp_ct_key key{src.raw(), dst.raw(), htons(sport), htons(dport), proto, FP_CT_ORIGINAL, {}};
+        auto e = maps->ct.lookup(key);
+        if (!e)
+            e = maps->ct_new.lookup(key);
+        if (!e || e->kind != FP_CT_KIND_MASQ)
+            return 0;
+        return ntohs(e->sport);
+    }
+
+    // A container's packet src:sport -> LAN .5 / ::5 : dport, sent through its gateway.
+    static Packet to_lan(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport,
+                         std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn)
+    {
+        return sent_by(mac, gw, src, sport, from_lan(src.is_v4() ? L3::IPv4 : L3::IPv6).src, dport, proto, flags);
+    }
+};
+
+// A container's TCP SYN to the LAN leaves up0 from the host's address and a port of the
+// range, routed by flatpath (up0's MAC to the client's, TTL down); the LAN's SYN-ACK to
+// that port reaches the container as the reply to its own packet, under XDP and tc.
+TEST_F(MasqTest, AFlowLeavesAsTheHostAndItsRepliesComeBack)
+{
+    for (const IpAddr &e1 : {IpAddr::parse("10.0.0.1"), IpAddr::parse("fd00::1")}) {
+        SCOPED_TRACE(e1.str());
+        const IpAddr &host = e1.is_v4() ? kHost4 : kHost6;
+        const Packet syn = to_lan(kC1, kH1, e1, 40000, 80);
+        const RunResult out = run_tc(Program::TcEndpoint, h1, syn.bytes());
+        const std::uint16_t port = masq_port(e1, 40000, syn.dst, 80, kTcp);
+        ASSERT_GE(port, FP_MASQ_PORT_MIN_DEFAULT) << "no masqueraded flow";
+        Packet want = routed_to_lan(syn);
+        want.src = host;
+        want.sport = port;
+        expect(out, kTcRedirect, want);
+
+        Packet synack = from_lan(e1.is_v4() ? L3::IPv4 : L3::IPv6);
+        synack.dst = host;
+        synack.sport = 80;
+        synack.dport = port;
+        synack.proto = kTcp;
+        synack.tcp_flags = kSyn | kAck;
+        Packet back = routed(synack, kH1, kC1);
+        back.dst = e1;
+        back.dport = 40000;
+        expect(run_xdp(up0, synack.bytes()), XDP_REDIRECT, back);
+        expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect, back);
+    }
+}
+
+// Two containers' flows from the same port to the same LAN server get two host ports; a
+// range of one port gives that destination one flow, the next new one is dropped and
+// counted while the first goes on, and another destination still gets the port.
+TEST_F(MasqTest, APortIsOneFlowsPerDestinationAndAFullRangeDropsNewFlowsOnly)
+{
+    const IpAddr e1 = IpAddr::parse("10.0.0.1"), e2 = IpAddr::parse("10.0.0.2");
+    run_tc(Program::TcEndpoint, h1, to_lan(kC1, kH1, e1, 40000, 53, kUdp).bytes());
+    run_tc(Program::TcEndpoint, h2, to_lan(kC2, kH2, e2, 40000, 53, kUdp).bytes());
+    const std::uint16_t p1 = masq_port(e1, 40000, from_lan().src, 53, kUdp);
+    const std::uint16_t p2 = masq_port(e2, 40000, from_lan().src, 53, kUdp);
+    EXPECT_NE(p1, 0);
+    EXPECT_NE(p2, 0);
+    EXPECT_NE(p1, p2);
+
+    ports(61000, 61000);
+    const Packet first = to_lan(kC1, kH1, e1, 41000, 80);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, first.bytes()).retval, kTcRedirect);
+    EXPECT_EQ(masq_port(e1, 41000, first.dst, 80, kTcp), 61000);
+    const std::uint64_t dropped = reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_MASQ_PORTS);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h2, to_lan(kC2, kH2, e2, 41000, 80).bytes()).retval, kTcShot);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_MASQ_PORTS), dropped + 1);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, to_lan(kC1, kH1, e1, 41000, 80, kTcp, kAck).bytes()).retval, kTcRedirect)
+        << "the established flow goes on";
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h2, to_lan(kC2, kH2, e2, 41000, 81).bytes()).retval, kTcRedirect);
+    EXPECT_EQ(masq_port(e2, 41000, first.dst, 81, kTcp), 61000);
+}
+
+// What is no new masqueraded flow goes to the stack as it is, with no entry: a
+// destination the rule excepts, one in a masqueraded subnet, a TCP packet that starts
+// no flow (an ACK of a connection flatpath never saw).
+TEST_F(MasqTest, WhatStartsNoMasqueradedFlowIsLeftAlone)
+{
+    maps->masq_except.upsert(fp_masq_except_key{32 + 96 + 24, kRule4, IpAddr::parse("10.99.0.0").raw()}, 1);
+    const IpAddr e1 = IpAddr::parse("10.0.0.1");
+    const Packet excepted = to_lan(kC1, kH1, e1, 40000, 80);
+    Packet own_subnet = excepted;
+    own_subnet.dst = IpAddr::parse("10.0.0.9");
+    const Packet stray_ack = to_lan(kC1, kH1, IpAddr::parse("fd00::1"), 40000, 80, kTcp, kAck);
+    for (const Packet *p : {&excepted, static_cast<const Packet *>(&own_subnet), &stray_ack}) {
+        SCOPED_TRACE(p->dst.str());
+        expect(run_tc(Program::TcEndpoint, h1, p->bytes()), kTcOk, *p);
+    }
+    EXPECT_TRUE(maps->ct.entries().empty());
+    EXPECT_TRUE(maps->ct_new.entries().empty());
+}
+
+// The LAN's port unreachable about a masqueraded datagram (sent to the host's address,
+// quoting what left the host) reaches the container, quoting what it sent.
+TEST_F(MasqTest, TheLansIcmpErrorAboutAMasqueradedDatagramReachesTheContainer)
+{
+    const IpAddr e1 = IpAddr::parse("10.0.0.1");
+    const Packet sent = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
+    run_tc(Program::TcEndpoint, h1, sent.bytes());
+    const std::uint16_t port = masq_port(e1, 40000, sent.dst, 53, kUdp);
+    ASSERT_NE(port, 0);
+    Packet left = routed_to_lan(sent);
+    left.src = kHost4;
+    left.sport = port;
+    Packet err = from_lan();
+    err.dst = kHost4;
+    err.proto = 1;
+    err.icmp_quote = left.quoted();
+    Packet want = routed(err, kH1, kC1);
+    want.dst = e1;
+    want.icmp_quote = translated_quote(left, routed_to_lan(sent));
+    expect(run_xdp(up0, err.bytes()), XDP_REDIRECT, want);
+}
+
+// A LAN that routes to the containers sends E1 a datagram directly (no translation) to
+// a closed port: E1's port unreachable, and its answer on an open one, leave as E1 sent
+// them, to the stack, untranslated (the marker that tells answers from new flows holds
+// no addresses to translate to).
+TEST_F(MasqTest, AnswersToADirectDatagramAreNotTranslated)
+{
+    for (const IpAddr &e1 : {IpAddr::parse("10.0.0.1"), IpAddr::parse("fd00::1")}) {
+        SCOPED_TRACE(e1.str());
+        Packet in = from_lan(e1.is_v4() ? L3::IPv4 : L3::IPv6);
+        in.dst = e1;
+        in.dport = 9999;
+        expect(run_xdp(up0, in.bytes()), XDP_REDIRECT, routed(in, kH1, kC1));
+        Packet err = sent_by(kC1, kH1, e1, 0, in.src, 0);
+        err.proto = e1.is_v4() ? 1 : 58;
+        err.icmp_type = e1.is_v4() ? 3 : 1;
+        err.icmp_code = e1.is_v4() ? 3 : 4;
+        err.icmp_quote = routed(in, kH1, kC1).quoted();
+        expect(run_tc(Program::TcEndpoint, h1, err.bytes()), kTcOk, err);
+        const Packet answer = sent_by(kC1, kH1, e1, 9999, in.src, in.sport, kUdp);
+        expect(run_tc(Program::TcEndpoint, h1, answer.bytes()), kTcOk, answer);
+    }
+    for (const auto &[key, e] : maps->ct_new.entries())
+        EXPECT_NE(e.kind, FP_CT_KIND_MASQ) << "a direct datagram's answer was masqueraded";
+}
+
+} // namespace
+} // namespace fp::test
