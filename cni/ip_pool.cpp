@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cni_error.hpp"
+#include "ip_prefix.hpp"
 
 namespace fp::cni {
 
@@ -18,19 +19,6 @@ IpAddr parse_addr(const std::string &text, const char *what)
 }
 
 } // namespace
-
-IpAddr with_host_bits(const IpAddr &a, int prefix128, bool ones)
-{
-    fp_addr raw = a.raw();
-    for (int bit = prefix128; bit < 128; ++bit) {
-        const std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
-        if (ones)
-            raw.b[bit / 8] |= mask;
-        else
-            raw.b[bit / 8] &= static_cast<std::uint8_t>(~mask);
-    }
-    return IpAddr::from_raw(raw);
-}
 
 int addr_compare(const IpAddr &a, const IpAddr &b)
 {
@@ -79,12 +67,12 @@ IpPool IpPool::parse(const std::string &subnet, const std::string &first, const 
         throw CniError(ErrorCode::InvalidConfig, "subnet '" + subnet + "' has a bad prefix length (1-" +
                                                      std::to_string(max - 2) + ")");
     p.prefix_ = prefix;
-    const int prefix128 = base.is_v4() ? prefix + 96 : prefix;
-    p.network_ = with_host_bits(base, prefix128, false);
+    const IpPrefix whole = IpPrefix::of(base, prefix);
+    p.network_ = whole.network;
     if (p.network_ != base)
         throw CniError(ErrorCode::InvalidConfig, "subnet '" + subnet + "' has host bits set (did you mean " +
                                                      p.network_.str() + "/" + std::to_string(prefix) + "?)");
-    const IpAddr broadcast = with_host_bits(base, prefix128, true);
+    const IpAddr broadcast = whole.last();
     p.first_ = first.empty() ? addr_add(p.network_, 1) : parse_addr(first, "rangeStart");
     // By default the range ends before the IPv4 broadcast address (IPv6 has none).
     p.last_ = last.empty() ? (base.is_v4() ? addr_minus_one(broadcast) : broadcast) : parse_addr(last, "rangeEnd");
@@ -122,8 +110,7 @@ bool IpPool::usable(const IpAddr &a) const
     if (!contains(a) || a == network_ || (gateway_ && a == *gateway_))
         return false;
     // The IPv4 broadcast address is never in [first, last] unless a rangeEnd names it.
-    const int prefix128 = network_.is_v4() ? prefix_ + 96 : prefix_;
-    return !(network_.is_v4() && a == with_host_bits(network_, prefix128, true));
+    return !(network_.is_v4() && a == IpPrefix::of(network_, prefix_).last());
 }
 
 IpAddr IpPool::next(const IpAddr &a) const

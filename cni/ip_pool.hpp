@@ -41,8 +41,6 @@ private:
 };
 
 // Address arithmetic on the 128-bit (IPv4-mapped) form.
-// a with the host bits (those after the first prefix128 bits) set to `ones`.
-IpAddr with_host_bits(const IpAddr &a, int prefix128, bool ones);
 IpAddr addr_add(const IpAddr &a, std::uint64_t n);
 IpAddr addr_minus_one(const IpAddr &a);
 int addr_compare(const IpAddr &a, const IpAddr &b);

@@ -11,6 +11,7 @@
 #include "cni_error.hpp"
 #include "file_lock.hpp"
 #include "ip_pool.hpp"
+#include "ip_prefix.hpp"
 #include "ipam_store.hpp"
 #include "net_config.hpp"
 #include "netlink.hpp"
@@ -26,15 +27,10 @@ namespace {
     throw CniError(ErrorCode::InvalidConfig, msg);
 }
 
-int prefix128(const IpAddr &a, int prefix_len)
-{
-    return a.is_v4() ? prefix_len + 96 : prefix_len;
-}
-
 // The subnet of prefix_len that addr is in.
 Subnet subnet_of(const IpAddr &addr, int prefix_len)
 {
-    return {with_host_bits(addr, prefix128(addr, prefix_len), false), prefix_len};
+    return {IpPrefix::of(addr, prefix_len).network, prefix_len};
 }
 
 // Another network's subnet as written there, host bits and all; nothing when it is none.
@@ -154,10 +150,7 @@ std::string Subnet::str() const
 
 bool Subnet::overlaps(const Subnet &other) const
 {
-    if (network.is_v4() != other.network.is_v4())
-        return false;
-    const int common = std::min(prefix_len, other.prefix_len);
-    return subnet_of(network, common).network == subnet_of(other.network, common).network;
+    return IpPrefix{network, prefix_len}.overlaps(IpPrefix{other.network, other.prefix_len});
 }
 
 std::vector<NetworkFile> read_networks(const std::string &dir, std::vector<std::string> *skipped)

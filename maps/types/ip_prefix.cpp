@@ -1,5 +1,6 @@
 #include "ip_prefix.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "error.hpp"
@@ -8,13 +9,15 @@ namespace fp {
 
 namespace {
 
-// addr with every bit after the first prefix128 ones cleared.
-fp_addr masked(const fp_addr &addr, int prefix128)
+// addr with every bit after the first prefix128 set to `ones`.
+IpAddr with_host_bits(const IpAddr &addr, int prefix128, bool ones)
 {
-    fp_addr out = addr;
-    for (int bit = prefix128; bit < 128; ++bit)
-        out.b[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
-    return out;
+    fp_addr out = addr.raw();
+    for (int bit = prefix128; bit < 128; ++bit) {
+        const auto mask = static_cast<std::uint8_t>(0x80u >> (bit % 8));
+        out.b[bit / 8] = static_cast<std::uint8_t>(ones ? out.b[bit / 8] | mask : out.b[bit / 8] & ~mask);
+    }
+    return IpAddr::from_raw(out);
 }
 
 } // namespace
@@ -39,12 +42,23 @@ IpPrefix IpPrefix::parse(std::string_view text)
 
 IpPrefix IpPrefix::of(const IpAddr &addr, int len)
 {
-    return {IpAddr::from_raw(masked(addr.raw(), addr.is_v4() ? 96 + len : len)), len};
+    return {with_host_bits(addr, addr.is_v4() ? 96 + len : len, false), len};
+}
+
+IpAddr IpPrefix::last() const
+{
+    return with_host_bits(network, len128(), true);
 }
 
 bool IpPrefix::contains(const IpAddr &a) const
 {
     return a.is_v4() == is_v4() && of(a, len).network == network;
+}
+
+bool IpPrefix::overlaps(const IpPrefix &other) const
+{
+    const int common = std::min(len, other.len);
+    return is_v4() == other.is_v4() && of(network, common) == of(other.network, common);
 }
 
 std::string IpPrefix::str() const

@@ -19,7 +19,9 @@ struct IpPrefix {
     static IpPrefix of(const IpAddr &addr, int len);
     bool is_v4() const { return network.is_v4(); }
     int len128() const { return is_v4() ? 96 + len : len; }
+    IpAddr last() const; // every host bit set (IPv4: the broadcast address)
     bool contains(const IpAddr &a) const;
+    bool overlaps(const IpPrefix &other) const; // one holds the other
     std::string str() const;
     friend bool operator==(const IpPrefix &, const IpPrefix &) = default;
     friend auto operator<=>(const IpPrefix &, const IpPrefix &) = default;

@@ -3,6 +3,7 @@
 
 #include "error.hpp"
 #include "ip_addr.hpp"
+#include "ip_prefix.hpp"
 #include "mac_addr.hpp"
 
 namespace fp {
@@ -63,6 +64,35 @@ TEST(MacAddr, KnowsMulticastAndZero)
     EXPECT_TRUE(MacAddr::parse("01:00:5e:00:00:01").is_multicast());
     EXPECT_FALSE(MacAddr::parse("02:00:00:00:00:01").is_multicast());
     EXPECT_TRUE(MacAddr().is_zero());
+}
+
+// A prefix is kept with its host bits cleared, in its own family's length; the LPM
+// tries see IPv4 on the mapped form (96 more bits).
+TEST(IpPrefix, ParsesAndRefusesHostBitsAndBadLengths)
+{
+    const IpPrefix p = IpPrefix::parse("10.88.0.0/16");
+    EXPECT_EQ(p.str(), "10.88.0.0/16");
+    EXPECT_EQ(p.len128(), 112);
+    EXPECT_EQ(IpPrefix::parse("fd88::/64").len128(), 64);
+    EXPECT_EQ(IpPrefix::of(IpAddr::parse("10.88.3.4"), 16), p);
+    for (const char *bad : {"10.88.0.1/16", "10.88.0.0/33", "10.88.0.0", "10.88.0.0/", "10.88.0.0/x", "fd88::/129"})
+        EXPECT_THROW(IpPrefix::parse(bad), Error) << bad;
+}
+
+TEST(IpPrefix, KnowsItsLastAddressAndWhatItHoldsOrOverlaps)
+{
+    EXPECT_EQ(IpPrefix::parse("10.88.0.0/16").last(), IpAddr::parse("10.88.255.255"));
+    EXPECT_EQ(IpPrefix::parse("10.88.0.0/31").last(), IpAddr::parse("10.88.0.1"));
+    EXPECT_EQ(IpPrefix::parse("fd88::/64").last(), IpAddr::parse("fd88::ffff:ffff:ffff:ffff"));
+    const IpPrefix p = IpPrefix::parse("10.88.0.0/16");
+    EXPECT_TRUE(p.contains(IpAddr::parse("10.88.200.1")));
+    EXPECT_FALSE(p.contains(IpAddr::parse("10.89.0.1")));
+    EXPECT_FALSE(p.contains(IpAddr::parse("fd88::1")));
+    EXPECT_TRUE(p.overlaps(IpPrefix::parse("10.88.7.0/24")));
+    EXPECT_TRUE(IpPrefix::parse("10.88.7.0/24").overlaps(p));
+    EXPECT_TRUE(p.overlaps(IpPrefix::parse("10.0.0.0/8")));
+    EXPECT_FALSE(p.overlaps(IpPrefix::parse("10.89.0.0/16")));
+    EXPECT_FALSE(IpPrefix::parse("0.0.0.0/0").overlaps(IpPrefix::parse("::/0"))) << "families never overlap";
 }
 
 } // namespace
