@@ -54,8 +54,7 @@ protected:
         if (HasFatalFailure())
             return;
         add_two_endpoints_and_uplink();
-        for (const IpAddr &a : {kHost4, kHost6})
-            maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
+        add_host_addresses();
         publish(kHost4, kTcp, 8080, kE1v4, 80);
         publish(kHost6, kTcp, 8080, kE1v6, 80);
         publish(IpAddr::parse("0.0.0.0"), kUdp, 5353, kE2v4, 53); // any IPv4 host address
@@ -73,14 +72,6 @@ protected:
     {
         maps->dnat.upsert(fp_dnat_key{host.raw(), htons(port), proto, 0}, fp_dnat_backend{backend.raw(), htons(bport), {}});
         maps->backends.upsert(fp_backend_key{backend.raw(), htons(bport), proto, 0}, 1);
-    }
-
-    // Runs the row's program and compares the whole output packet.
-    void expect(const RunResult &r, std::uint32_t verdict, const Packet &want)
-    {
-        EXPECT_EQ(r.retval, verdict);
-        const Bytes expected = want.bytes();
-        EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
     }
 
     static fp_ct_key ct_key(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,

@@ -31,21 +31,13 @@ protected:
         if (HasFatalFailure())
             return;
         add_two_endpoints_and_uplink();
-        for (const IpAddr &a : {kHost4, kHost6})
-            maps->local_addrs.upsert(fp_local_addr_key{a.raw()}, 1);
+        add_host_addresses();
         maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{kRule4, 0});
         maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{kRule6, 0});
         ports(FP_MASQ_PORT_MIN_DEFAULT, FP_MASQ_PORT_MAX_DEFAULT);
     }
 
     void ports(std::uint16_t min, std::uint16_t max) { maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, min, max}); }
-
-    void expect(const RunResult &r, std::uint32_t verdict, const Packet &want)
-    {
-        EXPECT_EQ(r.retval, verdict);
-        const Bytes expected = want.bytes();
-        EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
-    }
 
     // The host port a masqueraded flow of src:sport -> dst:dport was given (0 if none),
     // from its original entry, which must say so.

@@ -105,4 +105,17 @@ void ProgFixture::add_two_endpoints_and_uplink()
     add_uplink(up0);
 }
 
+void ProgFixture::add_host_addresses()
+{
+    for (const char *a : {"10.99.0.1", "fd99::1"})
+        maps->local_addrs.upsert(fp_local_addr_key{IpAddr::parse(a).raw()}, 1);
+}
+
+void ProgFixture::expect(const RunResult &r, std::uint32_t verdict, const Packet &want)
+{
+    EXPECT_EQ(r.retval, verdict);
+    const Bytes expected = want.bytes();
+    EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
+}
+
 } // namespace fp::test

@@ -40,6 +40,11 @@ protected:
     void add_uplink(const Dev &dev);
     // E1 (10.0.0.1, fd00::1) on h1 in slot 1, E2 (10.0.0.2, fd00::2) on h2 in slot 2, uplink up0.
     void add_two_endpoints_and_uplink();
+    // up0's addresses (10.99.0.1, fd99::1) as the host's own, as the loader lists them.
+    void add_host_addresses();
+    // The run's verdict is `verdict` and its output packet is want, byte for byte (a diff
+    // when not).
+    static void expect(const RunResult &r, std::uint32_t verdict, const Packet &want);
 
     static inline Dev h1, h2, up0, tun0;
     // Why the suite's setup failed; every test then fails with it (a fatal failure in
