@@ -64,6 +64,12 @@ nlohmann::json status_json(const CliContext &ctx)
     for (const auto &[key, rec] : maps.ifaces.entries())
         j["interfaces"].push_back(interface_json(root, key.ifindex, rec));
     j["endpoint_addresses"] = maps.endpoints.entries().size();
+    for (const auto &[hook, attached] : host_socket_hooks(root))
+        j["socket_hooks"][hook] = attached ? "attached" : "missing";
+    const fp_config cfg = maps.config.lookup(0).value_or(fp_config{});
+    j["published_entries"] = cfg.dnat_entries;
+    j["mark_rules"] = cfg.mark_rules;
+    j["masquerade"] = {{"rules", cfg.masq_rules}, {"ports", {cfg.masq_port_min, cfg.masq_port_max}}};
     return j;
 }
 
@@ -75,7 +81,22 @@ void print_status(const nlohmann::json &j)
     std::cout << "programs:   ";
     for (const auto &[name, id] : j["programs"].items())
         std::cout << name << " (id " << id << ")  ";
-    std::cout << "\nendpoints:  " << j["endpoint_addresses"] << " addresses\n\n";
+    std::cout << "\nendpoints:  " << j["endpoint_addresses"] << " addresses\n";
+    std::size_t hooks = 0, attached = 0;
+    std::string missing;
+    for (const auto &[hook, state] : j["socket_hooks"].items()) {
+        ++hooks;
+        attached += state == "attached" ? 1 : 0;
+        missing += state == "attached" ? "" : " " + hook;
+    }
+    // The hooks that take the host's own connections to published ports (localhost too).
+    std::cout << "sockets:    " << attached << " of " << hooks << " host socket hooks attached to the cgroup2 root"
+              << (missing.empty() ? "" : " (missing:" + missing + "; run `flatpath up` again)") << "\n";
+    std::cout << "published:  " << j["published_entries"] << " entries (dnat list)\n";
+    std::cout << "marks:      " << j["mark_rules"] << " rules (mark list)\n";
+    const auto &m = j["masquerade"];
+    std::cout << "masquerade: " << m["rules"] << " rules (masq list), ports " << m["ports"][0] << "-" << m["ports"][1]
+              << "\n\n";
     Table t({"IFACE", "IFINDEX", "ROLE", "TC", "XDP", "STATE"});
     for (const auto &i : j["interfaces"]) {
         // An uplink without XDP runs tc only: what auto picks on software devices.

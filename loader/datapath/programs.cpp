@@ -248,6 +248,21 @@ void LoadedPrograms::attach_host_sockets(const PinRoot &root) const
     }
 }
 
+std::vector<std::pair<std::string, bool>> host_socket_hooks(const PinRoot &root)
+{
+    std::vector<std::pair<std::string, bool>> out;
+    for (const char *name : kHostSocketHooks) {
+        const UniqueFd link(bpf_obj_get(root.prog_path(name).c_str()));
+        bpf_link_info info{};
+        __u32 len = sizeof info;
+        // A link whose cgroup went away stays pinned but has no cgroup any more.
+        const bool attached = link.get() >= 0 && bpf_obj_get_info_by_fd(link.get(), &info, &len) == 0 &&
+                              info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id != 0;
+        out.emplace_back(name, attached);
+    }
+    return out;
+}
+
 void remove_pins(const PinRoot &root)
 {
     for (const char *name : kHostSocketHooks)

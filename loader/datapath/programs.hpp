@@ -6,6 +6,8 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "map_fd.hpp"
 #include "unique_fd.hpp"
@@ -56,6 +58,10 @@ private:
     explicit LoadedPrograms(std::unique_ptr<Objects> objs);
     std::unique_ptr<Objects> objs_;
 };
+
+// The host's socket hooks and, for each, whether its pinned link under root is attached
+// to a cgroup now ("host_connect4", true): what `status` shows.
+std::vector<std::pair<std::string, bool>> host_socket_hooks(const PinRoot &root);
 
 // Removes every pin `up` made under root (programs, maps, directories). Missing pins are fine.
 void remove_pins(const PinRoot &root);

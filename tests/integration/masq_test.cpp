@@ -214,9 +214,9 @@ TEST_F(MasqNetnsTest, ClosedLanPortsAreRefusedNotSilent)
     EXPECT_EQ(tcp_refusal(c1().ns, {topo->lan_v6(), 9999}), "Connection refused");
 }
 
-// Masquerading makes no iptables or nft rule; removing a container's endpoint drops its
-// masqueraded flows and leaves the other container's; `masq del` drops the rest and stops
-// masquerading.
+// Masquerading makes no iptables or nft rule (status counts its rules and shows the
+// socket hooks); removing a container's endpoint drops its masqueraded flows and leaves
+// the other container's; `masq del` drops the rest and stops masquerading.
 TEST_F(MasqNetnsTest, FlowsGoWithTheirContainerAndNoFirewallRuleIsMade)
 {
     const std::string iptables_before = host({"iptables-save"}) + host({"ip6tables-save"});
@@ -228,6 +228,12 @@ TEST_F(MasqNetnsTest, FlowsGoWithTheirContainerAndNoFirewallRuleIsMade)
     EXPECT_EQ(masq_flows().size(), 2u) << masq_flows().dump();
     EXPECT_EQ(host({"iptables-save"}) + host({"ip6tables-save"}), iptables_before);
     EXPECT_EQ(host({"nft", "list", "ruleset"}), nft_before);
+    const nlohmann::json status = flatpath_json({"status", "--json"});
+    EXPECT_EQ(status["masquerade"], nlohmann::json::parse(R"({"rules": 2, "ports": [61000, 65535]})")) << status.dump();
+    EXPECT_EQ(status["socket_hooks"].size(), 8u);
+    for (const auto &[hook, state] : status["socket_hooks"].items())
+        EXPECT_EQ(state, "attached") << hook;
+    EXPECT_NE(flatpath({"status"}).find("8 of 8 host socket hooks attached"), std::string::npos);
 
     flatpath({"endpoint", "del", c1().v4.str(), c1().v6.str()});
     const nlohmann::json left = masq_flows();
@@ -236,6 +242,7 @@ TEST_F(MasqNetnsTest, FlowsGoWithTheirContainerAndNoFirewallRuleIsMade)
 
     EXPECT_NE(flatpath({"masq", "del", "10.91.0.0/24"}).find("1 flow(s) dropped"), std::string::npos);
     EXPECT_EQ(masq_flows().size(), 0u);
+    EXPECT_EQ(flatpath_json({"status", "--json"})["masquerade"]["rules"], 1);
     EXPECT_EQ(udp_send(topo->lan_ns(), topo->lan_v4(), kUdpPort, c2().ns, 5).peer, c2().v4.str())
         << "still masqueraded after masq del";
 }
