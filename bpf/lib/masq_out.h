@@ -165,9 +165,10 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 	e->dport = pkt->l4.dport;
 	e->flags = FP_CT_SNAT;
 	e->kind = FP_CT_KIND_MASQ;
-	fp_ct_touch(e, pkt, FP_CT_ORIGINAL, ctx_len(ctx), fp_ct_now());
-
 	__builtin_memset(a, 0, sizeof(*a));
+	a->now = fp_ct_now();
+	fp_ct_touch(e, pkt, FP_CT_ORIGINAL, ctx_len(ctx), a->now);
+
 	a->reply.saddr = pkt->dst;
 	a->reply.sport = pkt->l4.dport;
 	a->reply.daddr = pkt->src;
@@ -176,7 +177,6 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 	a->reply.kind = e->kind;
 	a->reply.expires_ns = e->expires_ns;
 	fp_ct_key_set(&a->rkey, &pkt->dst, &e->saddr, pkt->l4.dport, 0, pkt->l4.proto, FP_CT_REPLY);
-	a->now = fp_ct_now();
 	a->min = cfg->masq_port_min;
 	a->size = cfg->masq_port_max >= cfg->masq_port_min ? cfg->masq_port_max - cfg->masq_port_min + 1 : 0;
 	a->start = bpf_get_prandom_u32();
