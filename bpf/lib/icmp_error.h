@@ -52,6 +52,7 @@ static __always_inline int fp_parse_icmp_quote(const struct fp_pkt *pkt, struct 
 					       void *data_end)
 {
 	__u32 off = pkt->l4.off + FP_ICMP_ERROR_HEAD;
+	struct fp_icmp_head *echo;
 	__be16 *ports;
 
 	if (off > FP_L4_MAX_OFF)
@@ -86,17 +87,31 @@ static __always_inline int fp_parse_icmp_quote(const struct fp_pkt *pkt, struct 
 		if (fp_ipv6_skip_ext(data, data_end, &q->l4_off, &q->proto, &frag) < 0 || frag == FP_FRAG_LATER)
 			return -1;
 	}
-	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
-		return -1;
 	if (q->l4_off > FP_L4_MAX_OFF)
 		return -1;
 	off = q->l4_off;
 	asm volatile("%0 &= 0x1ff" : "+r"(off));
-	ports = data + off;
-	if ((void *)(ports + 2) > data_end)
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
+		ports = data + off;
+		if ((void *)(ports + 2) > data_end)
+			return -1;
+		q->sport = ports[0];
+		q->dport = ports[1];
+		return 0;
+	}
+	if (q->proto != (pkt->l3 == FP_L3_IPV4 ? IPPROTO_ICMP : FP_NEXTHDR_ICMPV6))
 		return -1;
-	q->sport = ports[0];
-	q->dport = ports[1];
+	/* A quoted echo (a masqueraded ping's, say a time exceeded on its way): its identifier
+	 * is its flow's port, on the requester's side, as lib/l4.h keys the echo itself. */
+	echo = data + off;
+	if ((void *)(echo + 1) > data_end)
+		return -1;
+	if (echo->type == (q->proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO))
+		q->sport = *(__be16 *)&echo->rest;
+	else if (echo->type == (q->proto == IPPROTO_ICMP ? FP_ICMP_ECHO_REPLY : FP_ICMPV6_ECHO_REPLY))
+		q->dport = *(__be16 *)&echo->rest;
+	else
+		return -1; /* an error about an error, or another message: no flow has it */
 	return 0;
 }
 
@@ -135,7 +150,11 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
 			return -FP_DROP_NAT;
 	}
 	if (port != quote_old_port) {
-		__u32 port_off = q->l4_off + (quote_side == FP_NAT_DEST ? 2 : 0);
+		/* A quoted echo's identifier: at the same place in a request and a reply. The
+		 * quote's own checksum is left as it was, as a quoted UDP one is: no receiver
+		 * checks what an error quotes. */
+		int echo = q->proto == IPPROTO_ICMP || q->proto == FP_NEXTHDR_ICMPV6;
+		__u32 port_off = q->l4_off + (echo ? 4 : quote_side == FP_NAT_DEST ? 2 : 0);
 
 		if (ctx_store_bytes(ctx, port_off, &port, 2) ||
 		    ctx_l4_csum_replace(ctx, icmp_csum, quote_old_port, port, 2))

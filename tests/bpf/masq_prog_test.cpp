@@ -160,6 +160,41 @@ TEST_F(MasqTest, TheLansIcmpErrorAboutAMasqueradedDatagramReachesTheContainer)
     expect(run_xdp(up0, err.bytes()), XDP_REDIRECT, want);
 }
 
+// A ping is masqueraded by its identifier (as its port): the request leaves from the host
+// with an identifier of the range, and a router's time exceeded about it (an ICMP
+// traceroute) reaches the container quoting its own request, IPv4 and IPv6.
+TEST_F(MasqTest, ATimeExceededAboutAMasqueradedPingReachesTheContainer)
+{
+    for (const IpAddr &e1 : {IpAddr::parse("10.0.0.1"), IpAddr::parse("fd00::1")}) {
+        SCOPED_TRACE(e1.str());
+        const bool v4 = e1.is_v4();
+        const IpAddr &host = v4 ? kHost4 : kHost6;
+        Packet ping = to_lan(kC1, kH1, e1, 0, 0, v4 ? 1 : 58);
+        ping.icmp_type = v4 ? 8 : 128;
+        ping.icmp_code = 0;
+        ping.icmp_rest = 0x12340001; // identifier 0x1234, sequence 1
+        const RunResult out = run_tc(Program::TcEndpoint, h1, ping.bytes());
+        const std::uint16_t id = masq_port(e1, 0x1234, ping.dst, 0, ping.proto);
+        ASSERT_GE(id, FP_MASQ_PORT_MIN_DEFAULT) << "no masqueraded ping";
+        Packet left = routed_to_lan(ping);
+        left.src = host;
+        left.icmp_rest = static_cast<std::uint32_t>(id) << 16 | 1;
+        expect(out, kTcRedirect, left);
+
+        Packet err = from_lan(v4 ? L3::IPv4 : L3::IPv6);
+        err.src = IpAddr::parse(v4 ? "10.99.0.254" : "fd99::fe"); // a router on the way
+        err.dst = host;
+        err.proto = ping.proto;
+        err.icmp_type = v4 ? 11 : 3; // time exceeded
+        err.icmp_code = 0;
+        err.icmp_quote = left.quoted();
+        Packet want = routed(err, kH1, kC1);
+        want.dst = e1;
+        want.icmp_quote = translated_quote(left, routed_to_lan(ping));
+        expect(run_xdp(up0, err.bytes()), XDP_REDIRECT, want);
+    }
+}
+
 // A LAN that routes to the containers sends E1 a datagram directly (no translation) to
 // a closed port: E1's port unreachable, and its answer on an open one, leave as E1 sent
 // them, to the stack, untranslated (the marker that tells answers from new flows holds

@@ -47,11 +47,15 @@ void set16(Bytes &b, std::size_t at, std::uint16_t v)
 Bytes l4_segment(const Packet &p, std::size_t *csum_at)
 {
     Bytes u;
-    if (p.icmp_quote) {
+    if (p.icmp_quote || p.proto == 1 || p.proto == 58) {
         u = {p.icmp_type, p.icmp_code, 0, 0, static_cast<std::uint8_t>(p.icmp_rest >> 24),
              static_cast<std::uint8_t>(p.icmp_rest >> 16), static_cast<std::uint8_t>(p.icmp_rest >> 8),
              static_cast<std::uint8_t>(p.icmp_rest)};
-        u.insert(u.end(), p.icmp_quote->begin(), p.icmp_quote->end());
+        if (p.icmp_quote)
+            u.insert(u.end(), p.icmp_quote->begin(), p.icmp_quote->end());
+        else
+            for (std::size_t i = 0; i < p.payload; ++i)
+                u.push_back(static_cast<std::uint8_t>('a' + i % 26));
         *csum_at = 2;
         return u;
     }
@@ -101,7 +105,7 @@ Bytes Packet::bytes() const
         set16(b, ip + 10, fold(sum16(&b[ip], 20)));
         // L4 checksum over the IPv4 pseudo-header (ICMP has none).
         std::uint32_t s = sum16(src.raw().b + 12, 4) + sum16(dst.raw().b + 12, 4) + proto + udp.size();
-        if (icmp_quote)
+        if (proto == 1)
             s = 0;
         if (!(proto == 17 && udp_no_checksum))
             set16(udp, csum_at, fold(sum16(udp.data(), udp.size(), s)));

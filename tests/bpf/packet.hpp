@@ -36,7 +36,9 @@ struct Packet {
     std::uint16_t dport = 5001;
     std::size_t payload = 32;                  // L4 payload bytes
     // An ICMP (v4: proto 1) or ICMPv6 (proto 58) error quoting these bytes (an IP header and
-    // the first bytes of its payload) instead of the TCP/UDP segment above.
+    // the first bytes of its payload) instead of the TCP/UDP segment above. proto 1 or 58
+    // without a quote: an ICMP message of icmp_type with icmp_rest (an echo's identifier
+    // and sequence) and the payload.
     std::optional<Bytes> icmp_quote;
     std::uint8_t icmp_type = 3;
     std::uint8_t icmp_code = 3;

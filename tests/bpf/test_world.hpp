@@ -76,16 +76,16 @@ inline Packet sent_by(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, 
     return p;
 }
 
-// A quote as the datapath leaves it: addresses and ports translated, but the quoted
-// UDP checksum (which nobody checks) as it was.
+// A quote as the datapath leaves it: addresses and ports translated, but the quoted UDP
+// or ICMP checksum (which nobody checks) as it was.
 inline Bytes translated_quote(const Packet &original, Packet translated)
 {
     const Bytes before = original.quoted();
     Bytes after = translated.quoted();
-    const std::size_t l4 = original.l3 == L3::IPv4 ? 20 : 40;
-    if (original.proto == 17 /* UDP */)
-        std::copy(before.begin() + static_cast<long>(l4) + 6, before.begin() + static_cast<long>(l4) + 8,
-                  after.begin() + static_cast<long>(l4) + 6);
+    const long csum = original.l3 == L3::IPv4 ? 20 : 40;
+    const long at = original.proto == 17 ? csum + 6 : original.proto == 1 || original.proto == 58 ? csum + 2 : -1;
+    if (at >= 0)
+        std::copy(before.begin() + at, before.begin() + at + 2, after.begin() + at);
     return after;
 }
 

@@ -713,7 +713,7 @@ private:
         if (!parse_quote(v, q))
             return 0;
         Found found = find(key(q.dst, q.src, q.dport, q.sport, q.proto, FP_CT_ORIGINAL));
-        if (!found.entry || !same(v.dst, q.src))
+        if (!found.entry || (found.entry->flags & FP_CT_DIRECT) || !same(v.dst, q.src))
             return 0;
         const fp_ct_entry e = *found.entry;
         rewrite_icmp(v, q, true, false, e.daddr, e.dport);
@@ -727,7 +727,9 @@ private:
         if (!parse_quote(v, q))
             return 0;
         Found found = find(key(q.dst, q.src, q.dport, q.sport, q.proto, FP_CT_REPLY));
-        if (!found.entry || (found.entry->flags & FP_CT_SNAT) || !same(v.src, q.dst))
+        // A marker (a SYN that reached the backend directly) is no flow: its answers, and
+        // errors about what it received, are the backend's own.
+        if (!found.entry || (found.entry->flags & (FP_CT_SNAT | FP_CT_DIRECT)) || !same(v.src, q.dst))
             return 0;
         const fp_ct_entry e = *found.entry;
         rewrite_icmp(v, q, false, true, e.saddr, e.sport);

@@ -214,6 +214,30 @@ TEST_F(MasqNetnsTest, ClosedLanPortsAreRefusedNotSilent)
     EXPECT_EQ(tcp_refusal(c1().ns, {topo->lan_v6(), 9999}), "Connection refused");
 }
 
+// A ping one hop too short (an ICMP traceroute's first probe past the LAN): the LAN,
+// routing on, answers the host's address with a time exceeded about the masqueraded
+// request, and the container's ping hears it from the router, IPv4 and IPv6.
+TEST_F(MasqNetnsTest, ATimeExceededReachesAMasqueradedPing)
+{
+    start();
+    masquerade();
+    // The LAN routes to a network beyond it, and the host sends that network there.
+    lab->in(topo->lan_ns(), {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    lab->in(topo->lan_ns(), {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
+    lab->in(topo->lan_ns(), {"ip", "route", "add", "198.51.100.0/24", "dev", "lan0"});
+    lab->in(topo->lan_ns(), {"ip", "-6", "route", "add", "2001:db8:100::/64", "dev", "lan0"});
+    host({"ip", "route", "add", "198.51.100.0/24", "via", topo->lan_v4().str()});
+    host({"ip", "-6", "route", "add", "2001:db8:100::/64", "via", topo->lan_v6().str()});
+    for (const char *beyond : {"198.51.100.1", "2001:db8:100::1"}) {
+        SCOPED_TRACE(beyond);
+        // TTL 2: the host's hop takes one, the LAN's would take the last.
+        const CommandResult r = run_command({"ip", "netns", "exec", c1().ns, "ping", "-c", "1", "-W", "3", "-t", "2", beyond});
+        EXPECT_NE(r.output.find("exceeded"), std::string::npos) << r.output; // "Time to live" / "Hop limit"
+        const std::string router = std::string(beyond).find(':') != std::string::npos ? topo->lan_v6().str() : topo->lan_v4().str();
+        EXPECT_NE(r.output.find("From " + router), std::string::npos) << r.output;
+    }
+}
+
 // Masquerading makes no iptables or nft rule (status counts its rules and shows the
 // socket hooks); removing a container's endpoint drops its masqueraded flows and leaves
 // the other container's; `masq del` drops the rest and stops masquerading.
