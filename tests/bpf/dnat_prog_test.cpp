@@ -74,21 +74,6 @@ protected:
         maps->backends.upsert(fp_backend_key{backend.raw(), htons(bport), proto, 0}, 1);
     }
 
-    static fp_ct_key ct_key(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
-                            fp_ct_dir dir)
-    {
-        return fp_ct_key{s.raw(), d.raw(), htons(sp), htons(dp), proto, static_cast<__u8>(dir), {}};
-    }
-
-    // The entry in whichever table holds it (a flow is in one: assured or new).
-    std::optional<fp_ct_entry> ct(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
-                                  fp_ct_dir dir)
-    {
-        const fp_ct_key key = ct_key(s, sp, d, dp, proto, dir);
-        auto e = maps->ct.lookup(key);
-        return e ? e : maps->ct_new.lookup(key);
-    }
-
     // Where the flow of the LAN client's port 40000 to host:port is: "assured", "new",
     // "split" (its entries in two tables: a bug) or "none".
     std::string flow_table(const IpAddr &host, std::uint16_t port, const IpAddr &backend, std::uint16_t bport,

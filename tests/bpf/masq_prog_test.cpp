@@ -44,10 +44,7 @@ protected:
     std::uint16_t masq_port(const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint16_t dport,
                             std::uint8_t proto)
     {
-        const fp_ct_key key{src.raw(), dst.raw(), htons(sport), htons(dport), proto, FP_CT_ORIGINAL, {}};
-        auto e = maps->ct.lookup(key);
-        if (!e)
-            e = maps->ct_new.lookup(key);
+        const auto e = ct(src, sport, dst, dport, proto, FP_CT_ORIGINAL);
         if (!e || e->kind != FP_CT_KIND_MASQ)
             return 0;
         return ntohs(e->sport);

@@ -1,5 +1,6 @@
 #include "prog_fixture.hpp"
 
+#include <arpa/inet.h>
 #include <linux/if_ether.h>
 
 #include "command.hpp"
@@ -116,6 +117,20 @@ void ProgFixture::expect(const RunResult &r, std::uint32_t verdict, const Packet
     EXPECT_EQ(r.retval, verdict);
     const Bytes expected = want.bytes();
     EXPECT_EQ(r.out, expected) << hex_diff(expected, r.out);
+}
+
+fp_ct_key ProgFixture::ct_key(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp,
+                              std::uint8_t proto, fp_ct_dir dir)
+{
+    return fp_ct_key{s.raw(), d.raw(), htons(sp), htons(dp), proto, static_cast<__u8>(dir), {}};
+}
+
+std::optional<fp_ct_entry> ProgFixture::ct(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp,
+                                           std::uint8_t proto, fp_ct_dir dir)
+{
+    const fp_ct_key key = ct_key(s, sp, d, dp, proto, dir);
+    auto e = maps->ct.lookup(key);
+    return e ? e : maps->ct_new.lookup(key);
 }
 
 } // namespace fp::test

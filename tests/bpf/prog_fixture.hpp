@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "flatpath_abi.h"
 #include "map_set.hpp"
@@ -45,6 +46,11 @@ protected:
     // The run's verdict is `verdict` and its output packet is want, byte for byte (a diff
     // when not).
     static void expect(const RunResult &r, std::uint32_t verdict, const Packet &want);
+    static fp_ct_key ct_key(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp, std::uint8_t proto,
+                            fp_ct_dir dir);
+    // The conntrack entry in whichever table holds it (a flow is in one: assured or new).
+    std::optional<fp_ct_entry> ct(const IpAddr &s, std::uint16_t sp, const IpAddr &d, std::uint16_t dp,
+                                  std::uint8_t proto, fp_ct_dir dir);
 
     static inline Dev h1, h2, up0, tun0;
     // Why the suite's setup failed; every test then fails with it (a fatal failure in
