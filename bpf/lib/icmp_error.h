@@ -101,18 +101,12 @@ static __always_inline int fp_parse_icmp_quote(const struct fp_pkt *pkt, struct 
 	}
 	if (q->proto != (pkt->l3 == FP_L3_IPV4 ? IPPROTO_ICMP : FP_NEXTHDR_ICMPV6))
 		return -1;
-	/* A quoted echo (a masqueraded ping's, say a time exceeded on its way): its identifier
-	 * is its flow's port, on the requester's side, as lib/l4.h keys the echo itself. */
+	/* A quoted echo (a masqueraded ping's, say a time exceeded on its way), keyed as the
+	 * echo itself is; an error about an error, or another message: no flow has it. */
 	echo = data + off;
 	if ((void *)(echo + 1) > data_end)
 		return -1;
-	if (echo->type == (q->proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO))
-		q->sport = *(__be16 *)&echo->rest;
-	else if (echo->type == (q->proto == IPPROTO_ICMP ? FP_ICMP_ECHO_REPLY : FP_ICMPV6_ECHO_REPLY))
-		q->dport = *(__be16 *)&echo->rest;
-	else
-		return -1; /* an error about an error, or another message: no flow has it */
-	return 0;
+	return fp_echo_ports(q->proto, echo, &q->sport, &q->dport) ? 0 : -1;
 }
 
 /*
@@ -150,11 +144,9 @@ static __always_inline int fp_icmp_error_rewrite(struct __ctx_buff *ctx, const s
 			return -FP_DROP_NAT;
 	}
 	if (port != quote_old_port) {
-		/* A quoted echo's identifier: at the same place in a request and a reply. The
-		 * quote's own checksum is left as it was, as a quoted UDP one is: no receiver
-		 * checks what an error quotes. */
-		int echo = q->proto == IPPROTO_ICMP || q->proto == FP_NEXTHDR_ICMPV6;
-		__u32 port_off = q->l4_off + (echo ? 4 : quote_side == FP_NAT_DEST ? 2 : 0);
+		/* The quote's own checksum is left as it was (a quoted UDP or echo one): no
+		 * receiver checks what an error quotes. */
+		__u32 port_off = q->l4_off + fp_port_offset(q->proto, quote_side == FP_NAT_DEST);
 
 		if (ctx_store_bytes(ctx, port_off, &port, 2) ||
 		    ctx_l4_csum_replace(ctx, icmp_csum, quote_old_port, port, 2))

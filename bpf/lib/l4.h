@@ -26,6 +26,34 @@ struct fp_icmp_head {
 	__be32 rest;
 };
 
+/*
+ * An echo's identifier is its flow's port, on the requester's side: a request carries it
+ * as its source port, a reply as its destination port, so that the two directions of a
+ * ping are keyed like those of TCP and UDP. proto is IPPROTO_ICMP or ICMPv6's; 1 when ih
+ * is an echo request or reply (and its port is set), 0 otherwise.
+ */
+static __always_inline int fp_echo_ports(__u8 proto, const struct fp_icmp_head *ih, __be16 *sport, __be16 *dport)
+{
+	if (ih->type == (proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO)) {
+		*sport = *(__be16 *)&ih->rest;
+		return 1;
+	}
+	if (ih->type == (proto == IPPROTO_ICMP ? FP_ICMP_ECHO_REPLY : FP_ICMPV6_ECHO_REPLY)) {
+		*dport = *(__be16 *)&ih->rest;
+		return 1;
+	}
+	return 0;
+}
+
+/* Where a side's port is in an L4 header: TCP and UDP source 0, destination 2; an ICMP
+ * echo's identifier, the same 4 for both sides. */
+static __always_inline __u32 fp_port_offset(__u8 proto, int dest)
+{
+	if (proto == IPPROTO_ICMP || proto == FP_NEXTHDR_ICMPV6)
+		return 4;
+	return dest ? 2 : 0;
+}
+
 #define FP_IPV6_MAX_EXT 4 /* extension headers walked before giving up on finding L4 */
 /* Transport headers further in than this are not parsed (they would be in a pile of
  * extension headers); it also gives the verifier a bound on the offset. */
@@ -85,13 +113,7 @@ static __always_inline int fp_parse_l4_header(struct fp_pkt *pkt, void *data, vo
 			return -FP_DROP_MALFORMED;
 		pkt->l4.icmp_type = ih->type;
 		pkt->l4.csum_off = pkt->l4.off + 2;
-		/* An echo's identifier is its flow's port, on the requester's side: a request
-		 * carries it as its source port, a reply as its destination port, so that the
-		 * two directions of a ping are keyed like those of TCP and UDP. */
-		if (ih->type == (pkt->l4.proto == IPPROTO_ICMP ? FP_ICMP_ECHO : FP_ICMPV6_ECHO))
-			pkt->l4.sport = *(__be16 *)&ih->rest;
-		else if (ih->type == (pkt->l4.proto == IPPROTO_ICMP ? FP_ICMP_ECHO_REPLY : FP_ICMPV6_ECHO_REPLY))
-			pkt->l4.dport = *(__be16 *)&ih->rest;
+		fp_echo_ports(pkt->l4.proto, ih, &pkt->l4.sport, &pkt->l4.dport);
 		return 0;
 	}
 	default:

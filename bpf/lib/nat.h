@@ -47,7 +47,7 @@ static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct f
 		}
 	}
 	if (port != old_port) {
-		__u32 off = pkt->l4.off + (icmp ? 4 : side == FP_NAT_DEST ? 2 : 0);
+		__u32 off = pkt->l4.off + fp_port_offset(pkt->l4.proto, side == FP_NAT_DEST);
 
 		if (ctx_store_bytes(ctx, off, &port, 2) ||
 		    ctx_l4_csum_replace(ctx, csum_off, old_port, port, 2 | l4_flags))
