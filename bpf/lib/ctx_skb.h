@@ -88,20 +88,25 @@ static __always_inline int ctx_oversized(struct __sk_buff *ctx)
 	return 0;
 }
 
+/* Every kind of local endpoint is reached from tc. */
+static __always_inline int ctx_delivers_to(__u8 kind)
+{
+	return kind == FP_EP_VETH || kind == FP_EP_TAP || kind == FP_EP_TUN;
+}
+
 /*
- * Hand the packet to an endpoint device. A veth's packets go straight into
- * the peer (the container side) with bpf_redirect_peer: no second pass
- * through the host's backlog queue. A tap is an ordinary device: transmit.
- * Returns a verdict, or a negative reason when this hook cannot deliver.
+ * Hand the packet to an endpoint device (a kind ctx_delivers_to() accepts). A veth's
+ * packets go straight into the peer (the container side) with bpf_redirect_peer: no
+ * second pass through the host's backlog queue. A tap is an ordinary device: transmit.
+ * So is a tun, and the redirect strips the Ethernet header for it (an L3 device).
+ * Returns the redirect verdict.
  */
 static __always_inline int ctx_redirect_endpoint(struct __sk_buff *ctx, const struct fp_endpoint *ep)
 {
 	(void)ctx;
 	if (ep->kind == FP_EP_VETH)
 		return (int)bpf_redirect_peer(ep->ifindex, 0);
-	if (ep->kind == FP_EP_TAP)
-		return (int)bpf_redirect(ep->ifindex, 0);
-	return -FP_PASS_KIND;
+	return (int)bpf_redirect(ep->ifindex, 0);
 }
 
 /*

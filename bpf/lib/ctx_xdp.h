@@ -75,17 +75,21 @@ static __always_inline int ctx_oversized(struct xdp_md *ctx)
 }
 
 /*
- * XDP can only redirect in bulk through a devmap; veth and tap devices both
- * take XDP frames (ndo_xdp_xmit). A tun endpoint needs its Ethernet header
- * removed first, which XDP cannot do for another device: the stack does it.
+ * XDP can only redirect in bulk through a devmap; veth and tap devices both take XDP
+ * frames (ndo_xdp_xmit). A tun endpoint needs its Ethernet header removed first, which
+ * XDP cannot do for another device: the frame goes on to tc, which delivers it.
  */
+static __always_inline int ctx_delivers_to(__u8 kind)
+{
+	return kind == FP_EP_VETH || kind == FP_EP_TAP;
+}
+
+/* Hand the frame to an endpoint device (a kind ctx_delivers_to() accepts). */
 static __always_inline int ctx_redirect_endpoint(struct xdp_md *ctx, const struct fp_endpoint *ep)
 {
 	long ret;
 
 	(void)ctx;
-	if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
-		return -FP_PASS_KIND;
 	ret = bpf_redirect_map(&fp_tx_devs, ep->ifindex, 0);
 	/* The loader fills fp_tx_devs before fp_endpoints and empties it after, so a miss
 	 * (XDP_ABORTED with flags 0) is a bug; the frame is already rewritten: drop it. */

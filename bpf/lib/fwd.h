@@ -84,14 +84,15 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
 	if (!ep)
 		return -FP_PASS_NO_ENDPOINT;
-	if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
+	if (!ctx_delivers_to(ep->kind))
 		return -FP_PASS_KIND;
 	if (src_zone && ep->zone && src_zone != ep->zone)
 		return -FP_PASS_OTHER_ZONE;
 	/* Addressed to the endpoint's own MAC, the frame was switched, not routed: two
 	 * containers on one bridge (bridge mode). It goes as it is, like the bridge would
-	 * send it. Anything addressed to a gateway is routed: MACs rewritten, TTL down. */
-	if (!fp_mac_equal(pkt->eth->h_dest, ep->mac)) {
+	 * send it. Anything addressed to a gateway is routed: MACs rewritten, TTL down; and
+	 * so is everything to a tun, which has no MAC to be switched to. */
+	if (ep->kind == FP_EP_TUN || !fp_mac_equal(pkt->eth->h_dest, ep->mac)) {
 		ret = fp_decrement_ttl(pkt);
 		if (ret < 0)
 			return ret;

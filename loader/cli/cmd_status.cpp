@@ -7,6 +7,7 @@
 #include "attach.hpp"
 #include "commands.hpp"
 #include "datapath.hpp"
+#include "interfaces.hpp"
 #include "netdev.hpp"
 #include "programs.hpp"
 #include "table.hpp"
@@ -32,8 +33,8 @@ nlohmann::json interface_json(const PinRoot &root, std::uint32_t ifindex, const 
     nlohmann::json j{{"ifindex", ifindex}, {"name", dev ? dev->name : ""}, {"role", role_name(rec.role)}};
     bool healthy = dev.has_value();
     if (rec.attached & FP_ATTACHED_TC_INGRESS) {
-        const Program p = rec.role == FP_ROLE_ENDPOINT ? Program::TcEndpoint : Program::TcUplink;
-        const bool present = dev && TcIngressAttachment::attached_prog_id(ifindex) == ProgFd::open_pinned(root, p).id();
+        const bool present = dev && TcIngressAttachment::attached_prog_id(ifindex) ==
+                                        ProgFd::open_pinned(root, tc_program(rec.role, *dev)).id();
         j["tc_ingress"] = present ? "attached" : "missing";
         healthy = healthy && present;
     }
@@ -58,7 +59,7 @@ nlohmann::json status_json(const CliContext &ctx)
     if (!root.is_up())
         return j;
     MapSet maps = ctx.open_maps(root);
-    for (Program p : {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint})
+    for (Program p : all_programs())
         j["programs"][program_name(p)] = ProgFd::open_pinned(root, p).id();
     j["interfaces"] = nlohmann::json::array();
     for (const auto &[key, rec] : maps.ifaces.entries())

@@ -25,13 +25,18 @@ __u8 created_clsact_bit(const TcIngressAttachment &tc, const std::optional<fp_if
 }
 } // namespace
 
+Program tc_program(std::uint32_t role, const NetDev &dev)
+{
+    if (role == FP_ROLE_ENDPOINT)
+        return dev.l2 ? Program::TcEndpoint : Program::TunEndpoint;
+    return dev.l2 ? Program::TcUplink : Program::L3Uplink;
+}
+
 std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> mode)
 {
     const auto prev = maps_.ifaces.lookup(iface_key(dev.ifindex));
     if (prev && prev->role != FP_ROLE_UPLINK)
         throw Error(dev.name + " is a registered endpoint; it cannot also be an uplink");
-    if (!dev.l2)
-        throw Error(dev.name + " has no Ethernet header; only L2 devices can be uplinks for now");
     if (prev && !mode)
         return dev.name + ": already an uplink, left as it is";
 
@@ -39,7 +44,7 @@ std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> 
     if (!plan.warning.empty())
         spdlog::warn("{}", plan.warning);
     const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
-    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcUplink);
+    const ProgFd tc = ProgFd::open_pinned(root_, tc_program(FP_ROLE_UPLINK, dev));
 
     // Another placement than the one recorded (off after native, generic after native...):
     // the old program goes first, and the record says so at once.
@@ -89,7 +94,7 @@ void Interfaces::attach_endpoint(const NetDev &dev)
     auto rec = maps_.ifaces.lookup(iface_key(dev.ifindex));
     if (!rec || rec->role != FP_ROLE_ENDPOINT)
         throw Error(dev.name + " has no endpoint; register one first (flatpath endpoint add IP --dev " + dev.name + " --mac MAC)");
-    const ProgFd tc = ProgFd::open_pinned(root_, Program::TcEndpoint);
+    const ProgFd tc = ProgFd::open_pinned(root_, tc_program(FP_ROLE_ENDPOINT, dev));
     auto guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
     rec->attached |= FP_ATTACHED_TC_INGRESS | created_clsact_bit(guard, rec);
     maps_.ifaces.upsert(iface_key(dev.ifindex), *rec);

@@ -11,8 +11,13 @@
 #include "map_set.hpp"
 #include "netdev.hpp"
 #include "pin_root.hpp"
+#include "programs.hpp"
 
 namespace fp {
+
+// The tc program for dev in role (FP_ROLE_UPLINK or FP_ROLE_ENDPOINT): an L3 device (tun,
+// WireGuard) gets the variant that gives its packets an Ethernet header first.
+Program tc_program(std::uint32_t role, const NetDev &dev);
 
 class Interfaces {
 public:

@@ -16,6 +16,8 @@
 #include "host_sockets.skel.h"
 #include "sockets.hpp"
 #include "tc_endpoint.skel.h"
+#include "tc_l3_uplink.skel.h"
+#include "tc_tun_endpoint.skel.h"
 #include "tc_uplink.skel.h"
 #include "xdp_uplink.skel.h"
 
@@ -27,7 +29,8 @@ constexpr std::array<const char *, 15> kMapNames = {
     FP_MAP_ENDPOINTS,   FP_MAP_IFACES,      FP_MAP_TX_DEVS,  FP_MAP_EP_STATS,    FP_MAP_REASONS,
     FP_MAP_DNAT,        FP_MAP_DNAT_RANGES, FP_MAP_BACKENDS, FP_MAP_LOCAL_ADDRS, FP_MAP_CT,
     FP_MAP_CT_NEW,      FP_MAP_MARKS,       FP_MAP_CONFIG,   FP_MAP_MASQ,        FP_MAP_MASQ_EXCEPT};
-constexpr std::array<Program, 3> kPrograms = {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint};
+constexpr std::array<Program, 5> kPrograms = {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint,
+                                              Program::TunEndpoint, Program::L3Uplink};
 // The host's socket hooks, attached to the cgroup2 root by `up`: each link is pinned
 // under the programs' directory by its program's name, and goes with its pin.
 constexpr std::array<const char *, 8> kHostSocketHooks = {"host_connect4",  "host_connect6",     "host_sendmsg4",
@@ -92,12 +95,19 @@ bool path_exists(const std::string &path)
 
 } // namespace
 
+std::span<const Program> all_programs()
+{
+    return kPrograms;
+}
+
 const char *program_name(Program p)
 {
     switch (p) {
     case Program::XdpUplink: return "xdp_uplink";
     case Program::TcUplink: return "from_uplink";
     case Program::TcEndpoint: return "from_container";
+    case Program::TunEndpoint: return "from_tun";
+    case Program::L3Uplink: return "from_l3_uplink";
     }
     return "?";
 }
@@ -107,6 +117,9 @@ ProgFd ProgFd::open_pinned(const PinRoot &root, Program p)
     const std::string path = root.prog_path(program_name(p));
     const int fd = bpf_obj_get(path.c_str());
     if (fd < 0) {
+        if (errno == ENOENT && root.is_up())
+            throw Error("the datapath at " + root.path() + " predates program " + program_name(p) +
+                        ": run `flatpath down` and `flatpath up` (tracked flows are lost)");
         if (errno == ENOENT)
             throw Error("the datapath is not up at " + root.path() + " (run: flatpath up)");
         throw_errno("open pinned program " + path, errno);
@@ -127,6 +140,8 @@ struct LoadedPrograms::Objects {
     SkelPtr<xdp_uplink> xdp = open_skeleton<xdp_uplink>("xdp_uplink");
     SkelPtr<tc_uplink> tcu = open_skeleton<tc_uplink>("tc_uplink");
     SkelPtr<tc_endpoint> tce = open_skeleton<tc_endpoint>("tc_endpoint");
+    SkelPtr<tc_tun_endpoint> tun = open_skeleton<tc_tun_endpoint>("tc_tun_endpoint");
+    SkelPtr<tc_l3_uplink> l3u = open_skeleton<tc_l3_uplink>("tc_l3_uplink");
     SkelPtr<host_sockets> hs = open_skeleton<host_sockets>("host_sockets");
     std::vector<UniqueFd> pinned_fds; // maps opened from pins (libbpf reuses a dup of each)
 };
@@ -163,6 +178,10 @@ LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from)
     load_skeleton(objs->tcu.get(), "tc_uplink");
     reuse_maps(objs->tce->obj, existing);
     load_skeleton(objs->tce.get(), "tc_endpoint");
+    reuse_maps(objs->tun->obj, existing);
+    load_skeleton(objs->tun.get(), "tc_tun_endpoint");
+    reuse_maps(objs->l3u->obj, existing);
+    load_skeleton(objs->l3u.get(), "tc_l3_uplink");
     // Only this namespace's sockets are translated: those are the host's.
     objs->hs->rodata->fp_host_netns_cookie = current_netns_cookie();
     reuse_maps(objs->hs->obj, existing);
@@ -176,6 +195,8 @@ int LoadedPrograms::prog_fd(Program p) const
     case Program::XdpUplink: return bpf_program__fd(objs_->xdp->progs.xdp_uplink);
     case Program::TcUplink: return bpf_program__fd(objs_->tcu->progs.from_uplink);
     case Program::TcEndpoint: return bpf_program__fd(objs_->tce->progs.from_container);
+    case Program::TunEndpoint: return bpf_program__fd(objs_->tun->progs.from_tun);
+    case Program::L3Uplink: return bpf_program__fd(objs_->l3u->progs.from_l3_uplink);
     }
     return -1;
 }

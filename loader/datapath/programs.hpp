@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,7 +16,13 @@
 
 namespace fp {
 
-enum class Program { XdpUplink, TcUplink, TcEndpoint };
+// Uplinks: XDP and tc, or tc alone on an L3 device (L3Uplink); endpoints: tc, the tun
+// variant (TunEndpoint) on an L3 device. The L3 variants give each packet an Ethernet
+// header first (bpf/lib/l3_dev.h).
+enum class Program { XdpUplink, TcUplink, TcEndpoint, TunEndpoint, L3Uplink };
+
+// Every packet program, in a fixed order.
+std::span<const Program> all_programs();
 
 // The name of the program's function, which is also its pin's file name.
 const char *program_name(Program p);
@@ -33,7 +40,7 @@ private:
     UniqueFd fd_;
 };
 
-// All four objects (the three packet hooks', the host sockets' hooks), loaded and
+// All the objects (the packet hooks', the host sockets' hooks), loaded and
 // holding their programs and maps. Maps are created by the first object (or taken from
 // existing pins) and reused by the others, so every program sees the same tables.
 class LoadedPrograms {

@@ -1,5 +1,7 @@
 #include "xdp_plan.hpp"
 
+#include "error.hpp"
+
 namespace fp {
 
 namespace {
@@ -23,6 +25,15 @@ std::string native_xdp_warning(const NetDev &dev, bool wired)
 XdpPlan plan_xdp(XdpMode mode, const NetDev &dev, bool wired)
 {
     XdpPlan p;
+    // XDP would see the IP header where it reads an Ethernet one, and could not add one
+    // for the veth it redirects to: tc does all of it there.
+    if (!dev.l2) {
+        if (mode == XdpMode::Native || mode == XdpMode::Generic)
+            throw Error(dev.name + " is an L3 device (no Ethernet header): XDP cannot run on it; use --xdp-mode "
+                        "auto or off (tc only)");
+        p.note = dev.name + ": tc only (an L3 device: no Ethernet header for XDP)";
+        return p;
+    }
     switch (mode) {
     case XdpMode::Off:
         p.note = dev.name + ": tc only (--xdp-mode off)";

@@ -399,7 +399,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_VLAN, 4, "pass_vlan", "VLAN-tagged frame: the stack (or a VLAN device) handles it") \
 	X(FP_PASS_LINK_LOCAL, 5, "pass_link_local", "IPv6 link-local or unspecified source (NDP, DAD) from a container") \
 	X(FP_PASS_IPV6_HOP_BY_HOP, 6, "pass_ipv6_hop_by_hop", "IPv6 hop-by-hop options: every router must see them") \
-	X(FP_PASS_KIND, 7, "pass_kind", "destination is a tun endpoint (not yet forwarded by the fast path)") \
+	X(FP_PASS_KIND, 7, "pass_kind", "XDP: the destination is a tun endpoint, whose frames need their Ethernet header stripped: tc delivers it") \
 	X(FP_PASS_NOT_FOR_HOST, 8, "pass_not_for_host", "uplink frame not addressed to the uplink's MAC (broadcast, multicast, other hosts)") \
 	X(FP_PASS_FRAGMENT, 9, "pass_fragment", "an IP fragment for no endpoint while ports are published (only a first fragment has ports): left to the stack") \
 	X(FP_PASS_ICMP_ERROR, 10, "pass_icmp_error", "an ICMP error about no flow flatpath translated") \

@@ -147,8 +147,15 @@ std::vector<Case> cases()
          FP_PASS_LINK_LOCAL, {}},
         {"from_container on a device with no endpoint drops", Hook::TcEndpoint, DevId::UP0,
          [] { auto p = from_e1(); p.l3 = L3::Arp; return p.bytes(); }, kTcShot, {}, FP_DROP_NOT_ENDPOINT, {}},
-        {"a tun endpoint is left to the stack for now", Hook::TcEndpoint, DevId::H1,
-         [] { auto p = from_e1(); p.dst = IpAddr::parse("10.0.0.3"); return p.bytes(); }, kTcOk, {}, FP_PASS_KIND, {}},
+        // A tun has no MACs (zero in its records): the redirect to it strips the header.
+        {"a container's packet to a tun endpoint is routed to the tun", Hook::TcEndpoint, DevId::H1,
+         [] { auto p = from_e1(); p.dst = IpAddr::parse("10.0.0.3"); return p.bytes(); }, kTcRedirect,
+         [] {
+             auto p = from_e1();
+             p.dst = IpAddr::parse("10.0.0.3");
+             return routed(p, MacAddr{}, MacAddr{}).bytes();
+         },
+         {}, 3},
 
         // from_uplink (tc ingress on up0)
         {"uplink tc: IPv4 to an endpoint is redirected", Hook::TcUplink, DevId::UP0,
@@ -211,7 +218,16 @@ std::vector<Case> cases()
              return b;
          },
          kTcShot, {}, FP_DROP_MALFORMED, {}},
-        {"XDP: a tun endpoint is left to the stack", Hook::Xdp, DevId::UP0,
+        {"uplink tc: a LAN packet to a tun endpoint is routed to the tun", Hook::TcUplink, DevId::UP0,
+         [] { auto p = from_lan(); p.dst = IpAddr::parse("10.0.0.3"); return p.bytes(); }, kTcRedirect,
+         [] {
+             auto p = from_lan();
+             p.dst = IpAddr::parse("10.0.0.3");
+             return routed(p, MacAddr{}, MacAddr{}).bytes();
+         },
+         {}, 3},
+        // Untouched (no TTL taken): tc, next, routes it.
+        {"XDP: a packet to a tun endpoint goes on to tc as it came", Hook::Xdp, DevId::UP0,
          [] { auto p = from_lan(); p.dst = IpAddr::parse("10.0.0.3"); return p.bytes(); }, XDP_PASS, {},
          FP_PASS_KIND, {}},
     };

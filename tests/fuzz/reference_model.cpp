@@ -272,12 +272,14 @@ private:
         const Endpoint *ep = w_.endpoint_of(v.dst);
         if (!ep)
             return kNoEndpoint;
-        if (ep->kind != FP_EP_VETH && ep->kind != FP_EP_TAP)
+        // XDP cannot strip a tun's Ethernet header: tc does.
+        const bool tun = ep->kind == FP_EP_TUN;
+        if (ep->kind == FP_EP_REMOTE || (tun && hook_ == Hook::XdpUplink))
             return -FP_PASS_KIND;
         if (src_zone && ep->zone && src_zone != ep->zone)
             return -FP_PASS_OTHER_ZONE;
-        // Switched to the endpoint's own MAC: delivered as it is; else routed.
-        if (!mac_is(f(), 0, ep->dev.peer_mac)) {
+        // Switched to the endpoint's own MAC: delivered as it is; else routed (always to a tun).
+        if (tun || !mac_is(f(), 0, ep->dev.peer_mac)) {
             const Step r = decrement_ttl(v);
             if (r < 0)
                 return r;
