@@ -8,6 +8,8 @@
 
 namespace fp::fuzz {
 
+using namespace fp::test; // checksums
+
 namespace {
 
 using test::Packet;

@@ -10,6 +10,8 @@
 
 namespace fp::fuzz {
 
+using namespace fp::test; // checksums
+
 std::string hook_name(Hook h)
 {
     switch (h) {

@@ -1,7 +1,7 @@
 // Internet checksums (RFC 1071) over frame bytes, and their incremental update
-// (RFC 1624) after some bytes changed: what the reference model uses to say
+// (RFC 1624) after some bytes changed: what the fuzzer's reference model uses to say
 // what a rewritten frame's checksum fields must hold, and what the invariants
-// use to check an output frame from scratch.
+// use to check an output frame from scratch, and what the tun tests check a packet with.
 #pragma once
 
 #include <cstddef>
@@ -9,9 +9,8 @@
 
 #include "packet.hpp"
 
-namespace fp::fuzz {
+namespace fp::test {
 
-using test::Bytes;
 
 // The 16-bit one's complement sum of n bytes (an odd last byte padded), added to acc.
 std::uint64_t sum_words(const std::uint8_t *p, std::size_t n, std::uint64_t acc = 0);
@@ -33,4 +32,4 @@ bool checksum_ok(const Bytes &f, std::size_t from, std::size_t to, std::uint64_t
 // transport segment of `length` bytes and protocol proto.
 std::uint64_t pseudo_header(const Bytes &f, std::size_t l3, std::uint8_t proto, std::size_t length);
 
-} // namespace fp::fuzz
+} // namespace fp::test

@@ -1,0 +1,326 @@
+// tun and tap devices in the fast path, with real descriptors (/dev/net/tun) held by the
+// test as a sandbox's userspace stack, a VPN peer or a VM monitor holds them: what the
+// test writes arrives on the device, where flatpath's tc program runs; what flatpath sends
+// to the device is what the test reads. The rows are the L3 <-> L2 conversions with exact
+// packets (built by the packet builder, checksums from scratch), in both directions,
+// IPv4 and IPv6, plain and translated; each also shows that flatpath carried it (counters)
+// and not the host's IP forwarding.
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "checksum.hpp"
+#include "error.hpp"
+#include "netdev.hpp"
+#include "netns_fixture.hpp"
+#include "netns_scope.hpp"
+#include "packet.hpp"
+#include "sockets.hpp"
+#include "test_world.hpp"
+#include "tun_device.hpp"
+
+namespace fp::test {
+namespace {
+
+constexpr int kArrivesMs = 2000; // a packet that must arrive
+constexpr int kAbsentMs = 300;   // how long a packet that must not arrive is waited for
+
+// Whether the IP packet at off is test traffic: TCP or UDP, maybe behind IPv6 extension
+// headers. What devices send by themselves once up (router solicitations, MLD reports
+// behind a hop-by-hop header, IGMP) and a container's ICMP answers are not.
+bool test_traffic(const Bytes &b, std::size_t off)
+{
+    if (b.size() < off + 20)
+        return false;
+    if (b[off] >> 4 == 4)
+        return b[off + 9] == IPPROTO_TCP || b[off + 9] == IPPROTO_UDP;
+    return b[off] >> 4 == 6 && b.size() >= off + 40 && b[off + 6] != 0 && b[off + 6] != IPPROTO_ICMPV6;
+}
+
+// Frames a device in a namespace receives, read with a packet socket bound to it.
+class FrameCapture {
+public:
+    FrameCapture(const std::string &netns, const std::string &dev)
+        : sock_(socket_in_netns(netns, AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL)))
+    {
+        sockaddr_ll at{};
+        at.sll_family = AF_PACKET;
+        at.sll_protocol = htons(ETH_P_ALL);
+        {
+            NetnsScope in(netns);
+            at.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
+        }
+        if (at.sll_ifindex == 0)
+            throw Error("no device " + dev + " in " + netns);
+        if (::bind(sock_.get(), reinterpret_cast<const sockaddr *>(&at), sizeof at) != 0)
+            throw_errno("bind a packet socket to " + dev, errno);
+    }
+
+    // The next test frame the device received within timeout_ms.
+    std::optional<Bytes> next(int timeout_ms)
+    {
+        Bytes buf(65536);
+        while (readable(sock_.get(), timeout_ms)) {
+            sockaddr_ll from{};
+            socklen_t len = sizeof from;
+            const ssize_t n = ::recvfrom(sock_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&from), &len);
+            if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING)
+                continue;
+            Bytes frame(buf.begin(), buf.begin() + n);
+            if (test_traffic(frame, ETH_HLEN))
+                return frame;
+        }
+        return std::nullopt;
+    }
+
+private:
+    Socket sock_;
+};
+
+// The next test packet the kernel sent to the device's descriptor holder within timeout_ms.
+std::optional<Bytes> next_packet(const TunDevice &dev, int timeout_ms, std::size_t l3_off = 0)
+{
+    while (auto p = dev.read_packet(timeout_ms))
+        if (test_traffic(*p, l3_off))
+            return p;
+    return std::nullopt;
+}
+
+// p without its Ethernet header: the packet a tun carries.
+Bytes l3_of(const Packet &p)
+{
+    const Bytes b = p.bytes();
+    return Bytes(b.begin() + ETH_HLEN, b.end());
+}
+
+MacAddr mac_of(const std::string &netns, const std::string &dev)
+{
+    NetnsScope in(netns);
+    return NetDev::by_name(dev).mac;
+}
+
+Packet udp(const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint16_t dport)
+{
+    Packet p;
+    p.l3 = src.is_v4() ? L3::IPv4 : L3::IPv6;
+    p.src = src;
+    p.dst = dst;
+    p.sport = sport;
+    p.dport = dport;
+    return p;
+}
+
+const IpAddr kTun4 = IpAddr::parse("10.91.0.31"), kTun6 = IpAddr::parse("fd91::31");
+const IpAddr kTwo4 = IpAddr::parse("10.91.0.32"), kTwo6 = IpAddr::parse("fd91::32");
+
+// The demo's world (lan, host with uplink0, containers c1 and c2) with the datapath up,
+// and a tun endpoint fptun1 (10.91.0.31, fd91::31) whose descriptor the test holds, routed
+// by the host as a user routes a sandbox's tun.
+class TunTest : public NetnsTest {
+protected:
+    void SetUp() override
+    {
+        NetnsTest::SetUp();
+        start();
+        tun1 = add_tun_endpoint("fptun1", kTun4, kTun6);
+    }
+
+    std::unique_ptr<TunDevice> add_tun_endpoint(const std::string &name, const IpAddr &v4, const IpAddr &v6,
+                                                bool packet_info = false)
+    {
+        auto dev = std::make_unique<TunDevice>(topo->host_ns(), name, TunMode::Tun, packet_info);
+        host({"ip", "link", "set", name, "up"});
+        host({"ip", "route", "add", v4.str() + "/32", "dev", name});
+        host({"ip", "-6", "route", "add", v6.str() + "/128", "dev", name});
+        flatpath({"endpoint", "add", v4.str(), v6.str(), "--dev", name});
+        return dev;
+    }
+
+    // A frame c1 sends to the host (its gateway): from its MAC to the host veth's.
+    Packet from_c1(Packet p) const
+    {
+        p.src_mac = c1().mac;
+        p.dst_mac = c1().host_mac;
+        return p;
+    }
+
+    std::unique_ptr<TunDevice> tun1;
+};
+
+// A sandbox's tun and a veth container exchange packets through flatpath alone: from the
+// tun, the packet gets an Ethernet header with the container's and the host veth's MACs
+// and its TTL/hop limit down (routed); to the tun, the header goes (the kernel strips it
+// on the redirect) and only the TTL changes. IPv6 also with an extension header chain.
+TEST_F(TunTest, PacketsBetweenATunAndAContainerAreRoutedInTheKernel)
+{
+    struct Row {
+        const char *what;
+        IpAddr tun, c1;
+        std::vector<std::uint8_t> ext;
+    };
+    const std::vector<Row> rows = {{"IPv4", kTun4, c1().v4, {}},
+                                   {"IPv6", kTun6, c1().v6, {}},
+                                   {"IPv6 with destination options twice", kTun6, c1().v6, {60, 60}}};
+    // Sockets take the datagrams: c1 answers none with a port unreachable.
+    const Socket s4 = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const Socket s6 = bound_socket_in_netns(c1().ns, c1().v6, 7001, SOCK_DGRAM);
+    for (const Row &row : rows) {
+        SCOPED_TRACE(row.what);
+        const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
+        const std::uint64_t to_c1 = delivered_to("fpc1"), to_tun = delivered_to("fptun1");
+
+        Packet out = udp(row.tun, 40000, row.c1, 7001);
+        out.ipv6_ext = row.ext;
+        FrameCapture at_c1(c1().ns, "eth0");
+        ASSERT_EQ(tun1->write_packet(l3_of(out)), 0);
+        const auto got = at_c1.next(kArrivesMs);
+        ASSERT_TRUE(got) << "nothing reached c1";
+        const Bytes want = routed(out, c1().host_mac, c1().mac).bytes();
+        EXPECT_EQ(*got, want) << hex_diff(want, *got);
+
+        Packet back = from_c1(udp(row.c1, 7001, row.tun, 40000));
+        back.ipv6_ext = row.ext;
+        send_frames(c1().ns, "eth0", {back.bytes()});
+        const auto read = next_packet(*tun1, kArrivesMs);
+        ASSERT_TRUE(read) << "nothing reached the tun";
+        const Bytes want_back = l3_of(routed(back, {}, {}));
+        EXPECT_EQ(*read, want_back) << hex_diff(want_back, *read);
+
+        EXPECT_EQ(delivered_to("fpc1") - to_c1, 1u);
+        EXPECT_EQ(delivered_to("fptun1") - to_tun, 1u);
+        EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
+    }
+}
+
+// Two tun endpoints reach each other: routed (TTL down), no Ethernet header on either side.
+TEST_F(TunTest, OneTunReachesAnother)
+{
+    const auto tun2 = add_tun_endpoint("fptun2", kTwo4, kTwo6);
+    for (const auto &[src, dst] : {std::pair{kTun4, kTwo4}, std::pair{kTun6, kTwo6}}) {
+        SCOPED_TRACE(dst.str());
+        const Packet p = udp(src, 40000, dst, 7001);
+        ASSERT_EQ(tun1->write_packet(l3_of(p)), 0);
+        const auto got = next_packet(*tun2, kArrivesMs);
+        ASSERT_TRUE(got) << "nothing reached fptun2";
+        const Bytes want = l3_of(routed(p, {}, {}));
+        EXPECT_EQ(*got, want) << hex_diff(want, *got);
+    }
+}
+
+// A tun has no MAC: what its holder writes must come from an address registered on that
+// very tun. Another tun's address and an unregistered one are dropped and counted; a
+// packet whose IP version is not the protocol the device gave (a tun with packet
+// information) is malformed. A tun without packet information refuses such a write itself.
+TEST_F(TunTest, ATunMaySendOnlyFromItsOwnAddresses)
+{
+    const auto tun2 = add_tun_endpoint("fptun2", kTwo4, kTwo6);
+    const auto tun3 = add_tun_endpoint("fptun3", IpAddr::parse("10.91.0.33"), IpAddr::parse("fd91::33"), true);
+    FrameCapture at_c1(c1().ns, "eth0");
+
+    const std::uint64_t spoofed = reason_count("drop_spoof_ip");
+    EXPECT_EQ(tun1->write_packet(l3_of(udp(IpAddr::parse("10.91.0.99"), 40000, c1().v4, 7001))), 0);
+    EXPECT_EQ(tun1->write_packet(l3_of(udp(kTwo4, 40000, c1().v4, 7001))), 0);
+    EXPECT_EQ(tun1->write_packet(l3_of(udp(kTwo6, 40000, c1().v6, 7001))), 0);
+    EXPECT_FALSE(at_c1.next(kAbsentMs)) << "a spoofed packet reached c1";
+    EXPECT_EQ(reason_count("drop_spoof_ip") - spoofed, 3u);
+
+    // Packet information: flags 0, then the protocol in network order.
+    const auto with_pi = [](std::uint16_t proto, const Bytes &l3) {
+        Bytes b = {0, 0, static_cast<std::uint8_t>(proto >> 8), static_cast<std::uint8_t>(proto)};
+        b.insert(b.end(), l3.begin(), l3.end());
+        return b;
+    };
+    const std::uint64_t malformed = reason_count("drop_malformed");
+    EXPECT_EQ(tun3->write_packet(with_pi(ETH_P_IP, l3_of(udp(IpAddr::parse("fd91::33"), 40000, c1().v6, 7001)))), 0);
+    EXPECT_FALSE(at_c1.next(kAbsentMs)) << "an IPv6 packet given as IPv4 reached c1";
+    EXPECT_EQ(reason_count("drop_malformed") - malformed, 1u);
+    // The same tun delivers what it labels right.
+    const Packet ok = udp(IpAddr::parse("10.91.0.33"), 40000, c1().v4, 7001);
+    EXPECT_EQ(tun3->write_packet(with_pi(ETH_P_IP, l3_of(ok))), 0);
+    const auto got = at_c1.next(kArrivesMs);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, routed(ok, c1().host_mac, c1().mac).bytes());
+
+    Bytes version5 = l3_of(udp(kTun4, 40000, c1().v4, 7001));
+    version5[0] = 0x55;
+    EXPECT_EQ(tun1->write_packet(version5), EINVAL) << "the tun driver takes a packet of no IP version";
+}
+
+// A published port whose backend is a tun endpoint: the LAN's datagram reaches the tun
+// with the LAN client's address and the backend's port; the tun's answer leaves the
+// uplink from the published address and port, routed to the client.
+TEST_F(TunTest, APublishedPortsBackendCanBeATun)
+{
+    flatpath({"dnat", "add", "udp", "5354", kTun4.str() + ":53", "--host-ip", "10.90.0.1"});
+    flatpath({"dnat", "add", "udp", "5354", "[" + kTun6.str() + "]:53", "--host-ip", "fd90::1"});
+    const MacAddr lan0 = mac_of(topo->lan_ns(), "lan0"), up0 = mac_of(topo->host_ns(), topo->uplink());
+    for (const auto &[published, client] : {std::pair{IpAddr::parse("10.90.0.1"), topo->lan_v4()},
+                                            std::pair{IpAddr::parse("fd90::1"), topo->lan_v6()}}) {
+        SCOPED_TRACE(published.str());
+        const IpAddr &backend = published.is_v4() ? kTun4 : kTun6;
+        Packet in = udp(client, 40000, published, 5354);
+        in.src_mac = lan0;
+        in.dst_mac = up0;
+        send_frames(topo->lan_ns(), "lan0", {in.bytes()});
+        const auto got = next_packet(*tun1, kArrivesMs);
+        ASSERT_TRUE(got) << "nothing reached the tun";
+        Packet want = routed(in, {}, {});
+        want.dst = backend;
+        want.dport = 53;
+        EXPECT_EQ(*got, l3_of(want)) << hex_diff(l3_of(want), *got);
+
+        FrameCapture at_lan(topo->lan_ns(), "lan0");
+        const Packet answer = udp(backend, 53, client, 40000);
+        ASSERT_EQ(tun1->write_packet(l3_of(answer)), 0);
+        const auto back = at_lan.next(kArrivesMs);
+        ASSERT_TRUE(back) << "the answer did not reach the LAN";
+        Packet want_back = routed(answer, up0, lan0);
+        want_back.src = published;
+        want_back.sport = 5354;
+        EXPECT_EQ(*back, want_back.bytes()) << hex_diff(want_back.bytes(), *back);
+    }
+}
+
+// The datagrams of a process holding a tun (a userspace stack) reach a real socket in a
+// container with their own source, and the socket's answer (sent by the container's stack
+// with checksum offload) reaches the process with checksums the kernel completed.
+TEST_F(TunTest, AProcessHoldingATunTalksToASocketInAContainer)
+{
+    for (const auto &[src, dst] : {std::pair{kTun4, c1().v4}, std::pair{kTun6, c1().v6}}) {
+        SCOPED_TRACE(dst.str());
+        const Socket server = bound_socket_in_netns(c1().ns, dst, 7001, SOCK_DGRAM);
+        Packet query = udp(src, 40000, dst, 7001);
+        query.payload = 5;
+        ASSERT_EQ(tun1->write_packet(l3_of(query)), 0);
+        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the socket got nothing";
+        char buf[64];
+        sockaddr_storage peer{};
+        socklen_t len = sizeof peer;
+        const ssize_t n = ::recvfrom(server.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len);
+        EXPECT_EQ(n, 5);
+        EXPECT_EQ(address_port_of(peer), src.str() + " 40000");
+
+        const std::string answer = "answer from the container";
+        ASSERT_EQ(::sendto(server.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr *>(&peer), len),
+                  static_cast<ssize_t>(answer.size()));
+        const auto got = next_packet(*tun1, kArrivesMs);
+        ASSERT_TRUE(got) << "the answer did not reach the tun";
+        const Bytes &p = *got;
+        const std::size_t l4 = src.is_v4() ? 20 : 40;
+        ASSERT_EQ(p.size(), l4 + 8 + answer.size());
+        EXPECT_EQ(std::string(p.begin() + l4 + 8, p.end()), answer);
+        EXPECT_EQ(load16(p, l4), 7001);
+        EXPECT_EQ(load16(p, l4 + 2), 40000);
+        if (src.is_v4()) {
+            EXPECT_TRUE(checksum_ok(p, 0, 20)) << "IPv4 header checksum";
+        }
+        EXPECT_TRUE(checksum_ok(p, l4, p.size(), pseudo_header(p, 0, IPPROTO_UDP, p.size() - l4))) << "UDP checksum";
+    }
+}
+
+} // namespace
+} // namespace fp::test
