@@ -25,8 +25,6 @@
 #include "reference_model.hpp"
 
 namespace fp::fuzz {
-
-using namespace fp::test; // checksums
 namespace {
 
 std::uint64_t coarse_now()

@@ -8,8 +8,6 @@
 
 namespace fp::fuzz {
 
-using namespace fp::test; // checksums
-
 namespace {
 
 using test::Packet;

@@ -10,8 +10,6 @@
 
 namespace fp::fuzz {
 
-using namespace fp::test; // checksums
-
 std::string hook_name(Hook h)
 {
     switch (h) {

@@ -20,6 +20,7 @@
 #include "netns_scope.hpp"
 #include "packet.hpp"
 #include "sockets.hpp"
+#include "tap_vm.hpp"
 #include "test_world.hpp"
 #include "tun_device.hpp"
 
@@ -114,6 +115,22 @@ Packet udp(const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint1
     return p;
 }
 
+// A datagram of `payload` to `to` from socket s, and the answer's text and sender.
+std::pair<std::string, std::string> exchange(const Socket &s, const IpAddr &to, std::uint16_t port,
+                                             const std::string &payload, int timeout_ms = kArrivesMs)
+{
+    const SockAddr sa = sockaddr_of(to, port);
+    if (::sendto(s.get(), payload.data(), payload.size(), 0, sa.ptr(), sa.len) != static_cast<ssize_t>(payload.size()))
+        throw_errno("send to " + to.str(), errno);
+    if (!readable(s.get(), timeout_ms))
+        return {"", ""};
+    char buf[256];
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const ssize_t n = ::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len);
+    return {std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))), address_port_of(peer)};
+}
+
 const IpAddr kTun4 = IpAddr::parse("10.91.0.31"), kTun6 = IpAddr::parse("fd91::31");
 const IpAddr kTwo4 = IpAddr::parse("10.91.0.32"), kTwo6 = IpAddr::parse("fd91::32");
 
@@ -148,8 +165,24 @@ protected:
         return p;
     }
 
+    // A tun whose descriptor the test holds as the VPN peer, addressed 10.99.0.1/24 and
+    // fd99::1/64 on the host and attached as an uplink.
+    std::unique_ptr<TunDevice> add_vpn_uplink(const std::string &name)
+    {
+        auto dev = std::make_unique<TunDevice>(topo->host_ns(), name, TunMode::Tun);
+        host({"ip", "addr", "add", "10.99.0.1/24", "dev", name});
+        host({"ip", "-6", "addr", "add", "fd99::1/64", "dev", name, "nodad"});
+        host({"ip", "link", "set", name, "up"});
+        const std::string said = flatpath({"attach", name, "--role", "uplink"});
+        EXPECT_NE(said.find("tc only (an L3 device"), std::string::npos) << said;
+        return dev;
+    }
+
     std::unique_ptr<TunDevice> tun1;
 };
+
+const IpAddr kVpnHost4 = IpAddr::parse("10.99.0.1"), kVpnHost6 = IpAddr::parse("fd99::1");
+const IpAddr kVpnPeer4 = IpAddr::parse("10.99.0.2"), kVpnPeer6 = IpAddr::parse("fd99::2");
 
 // A sandbox's tun and a veth container exchange packets through flatpath alone: from the
 // tun, the packet gets an Ethernet header with the container's and the host veth's MACs
@@ -320,6 +353,214 @@ TEST_F(TunTest, AProcessHoldingATunTalksToASocketInAContainer)
         }
         EXPECT_TRUE(checksum_ok(p, l4, p.size(), pseudo_header(p, 0, IPPROTO_UDP, p.size() - l4))) << "UDP checksum";
     }
+}
+
+// An L3 uplink (a VPN client's tun; WireGuard's stand-in): tc only, from_l3_uplink. What
+// the VPN side sends to a container, directly or to a published address, arrives with an
+// Ethernet header and the VPN client's own source; the container's reply to the published
+// port leaves through the tun from the published address (the kernel strips the header).
+TEST_F(TunTest, AnL3UplinkDeliversAndPublishesIntoContainers)
+{
+    const auto vpn = add_vpn_uplink("fpvpn0");
+    const nlohmann::json status = flatpath_json({"status", "--json"});
+    bool listed = false;
+    for (const auto &i : status["interfaces"]) {
+        if (i["name"] != "fpvpn0")
+            continue;
+        listed = true;
+        EXPECT_EQ(i["tc_ingress"], "attached");
+        EXPECT_FALSE(i.contains("xdp"));
+        EXPECT_TRUE(i["healthy"].get<bool>());
+    }
+    EXPECT_TRUE(listed) << status.dump();
+    flatpath({"dnat", "add", "udp", "5355", c1().v4.str() + ":7001", "--host-ip", kVpnHost4.str()});
+    flatpath({"dnat", "add", "udp", "5355", "[" + c1().v6.str() + "]:7001", "--host-ip", kVpnHost6.str()});
+    const Socket s4 = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const Socket s6 = bound_socket_in_netns(c1().ns, c1().v6, 7001, SOCK_DGRAM);
+
+    for (const auto &[peer, published] : {std::pair{kVpnPeer4, kVpnHost4}, std::pair{kVpnPeer6, kVpnHost6}}) {
+        const IpAddr &c1_addr = peer.is_v4() ? c1().v4 : c1().v6;
+        SCOPED_TRACE(c1_addr.str());
+        const std::uint64_t fwd_before = stack_forwarded(topo->host_ns());
+        const std::uint64_t to_c1 = delivered_to("fpc1");
+        FrameCapture at_c1(c1().ns, "eth0");
+
+        const Packet direct = udp(peer, 40000, c1_addr, 7001);
+        ASSERT_EQ(vpn->write_packet(l3_of(direct)), 0);
+        auto got = at_c1.next(kArrivesMs);
+        ASSERT_TRUE(got) << "the direct packet did not reach c1";
+        EXPECT_EQ(*got, routed(direct, c1().host_mac, c1().mac).bytes());
+
+        const Packet to_published = udp(peer, 40001, published, 5355);
+        ASSERT_EQ(vpn->write_packet(l3_of(to_published)), 0);
+        got = at_c1.next(kArrivesMs);
+        ASSERT_TRUE(got) << "the published port's packet did not reach c1";
+        Packet want = routed(to_published, c1().host_mac, c1().mac);
+        want.dst = c1_addr;
+        want.dport = 7001;
+        EXPECT_EQ(*got, want.bytes()) << hex_diff(want.bytes(), *got);
+
+        const Packet reply = from_c1(udp(c1_addr, 7001, peer, 40001));
+        send_frames(c1().ns, "eth0", {reply.bytes()});
+        const auto back = next_packet(*vpn, kArrivesMs);
+        ASSERT_TRUE(back) << "the reply did not reach the VPN side";
+        Packet want_back = routed(reply, {}, {});
+        want_back.src = published;
+        want_back.sport = 5355;
+        EXPECT_EQ(*back, l3_of(want_back)) << hex_diff(l3_of(want_back), *back);
+
+        EXPECT_EQ(delivered_to("fpc1") - to_c1, 2u);
+        EXPECT_EQ(stack_forwarded(topo->host_ns()) - fwd_before, 0u) << "the host stack forwarded them";
+    }
+}
+
+// Marked replies follow the host's policy routing, into a tun too: a published port's
+// reply carries its mark, and `ip rule fwmark` sends it out of the VPN tun although the
+// main table would route the LAN client through the LAN uplink.
+TEST_F(TunTest, AMarkedReplyLeavesThroughATunByPolicyRouting)
+{
+    const auto vpn = add_vpn_uplink("fpvpn0");
+    flatpath({"dnat", "add", "udp", "5356", c1().v4.str() + ":7001"});
+    flatpath({"mark", "add", "udp", "7001", "0x100/0xf00", "--ip", c1().v4.str()});
+    host({"ip", "rule", "add", "fwmark", "0x100/0xf00", "table", "100"});
+    host({"ip", "route", "add", "default", "dev", "fpvpn0", "table", "100"});
+    const Socket absorb = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const MacAddr lan0 = mac_of(topo->lan_ns(), "lan0"), up0 = mac_of(topo->host_ns(), topo->uplink());
+
+    Packet in = udp(topo->lan_v4(), 40000, IpAddr::parse("10.90.0.1"), 5356);
+    in.src_mac = lan0;
+    in.dst_mac = up0;
+    FrameCapture at_c1(c1().ns, "eth0");
+    send_frames(topo->lan_ns(), "lan0", {in.bytes()});
+    ASSERT_TRUE(at_c1.next(kArrivesMs)) << "the published port's packet did not reach c1";
+
+    FrameCapture at_lan(topo->lan_ns(), "lan0");
+    const Packet reply = from_c1(udp(c1().v4, 7001, topo->lan_v4(), 40000));
+    send_frames(c1().ns, "eth0", {reply.bytes()});
+    const auto back = next_packet(*vpn, kArrivesMs);
+    ASSERT_TRUE(back) << "the marked reply did not leave through the tun";
+    Packet want = routed(reply, {}, {});
+    want.src = IpAddr::parse("10.90.0.1");
+    want.sport = 5356;
+    EXPECT_EQ(*back, l3_of(want)) << hex_diff(l3_of(want), *back);
+    EXPECT_FALSE(at_lan.next(kAbsentMs)) << "the marked reply went to the LAN too";
+}
+
+// A subnet routed through a tun (a VPN's far side) is reachable from containers: the host
+// routes their datagrams into the tun; the far side's answers, arriving on the tun, reach
+// the container's socket through flatpath.
+TEST_F(TunTest, ASubnetRoutedThroughATunIsReachableFromContainers)
+{
+    const auto vpn = add_vpn_uplink("fpvpn0");
+    host({"ip", "route", "add", "198.18.0.0/24", "dev", "fpvpn0"});
+    const Socket s = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const IpAddr far = IpAddr::parse("198.18.0.5");
+    const std::string hello = "hello far side";
+    const SockAddr sa = sockaddr_of(far, 53);
+    ASSERT_EQ(::sendto(s.get(), hello.data(), hello.size(), 0, sa.ptr(), sa.len), static_cast<ssize_t>(hello.size()));
+    const auto out = next_packet(*vpn, kArrivesMs);
+    ASSERT_TRUE(out) << "nothing left through the tun";
+    const Bytes &p = *out;
+    ASSERT_EQ(p.size(), 28 + hello.size());
+    EXPECT_EQ(IpAddr::parse(std::to_string(p[12]) + "." + std::to_string(p[13]) + "." + std::to_string(p[14]) + "." +
+                            std::to_string(p[15])),
+              c1().v4)
+        << "the container's own source address";
+    EXPECT_TRUE(checksum_ok(p, 20, p.size(), pseudo_header(p, 0, IPPROTO_UDP, p.size() - 20)));
+
+    const std::uint64_t to_c1 = delivered_to("fpc1");
+    Packet answer = udp(far, 53, c1().v4, 7001);
+    answer.payload = 7;
+    ASSERT_EQ(vpn->write_packet(l3_of(answer)), 0);
+    ASSERT_TRUE(readable(s.get(), kArrivesMs)) << "the answer did not reach the container";
+    char buf[64];
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    EXPECT_EQ(::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len), 7);
+    EXPECT_EQ(address_port_of(peer), "198.18.0.5 53");
+    EXPECT_EQ(delivered_to("fpc1") - to_c1, 1u) << "flatpath did not deliver the answer";
+}
+
+// A tap stands for a VM's NIC: an L2 port not in a namespace. Frames between the "VM" and a
+// veth container are routed by flatpath both ways (exact frames); and with a guest that
+// answers (TapVm), a container's socket and the host's own socket exchange datagrams with
+// it (the host's through the stack, which asks ARP and NDP first).
+TEST_F(TunTest, ATapVmExchangesFramesWithAContainer)
+{
+    const MacAddr vm_mac = MacAddr::parse("02:fd:00:00:00:41");
+    const IpAddr vm4 = IpAddr::parse("10.91.0.41"), vm6 = IpAddr::parse("fd91::41");
+    const TunDevice tap(topo->host_ns(), "fptap1", TunMode::Tap);
+    host({"ip", "link", "set", "fptap1", "up"});
+    flatpath({"endpoint", "add", vm4.str(), vm6.str(), "--dev", "fptap1", "--mac", vm_mac.str()});
+    const MacAddr tap_mac = mac_of(topo->host_ns(), "fptap1");
+    const Socket s4 = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const Socket s6 = bound_socket_in_netns(c1().ns, c1().v6, 7001, SOCK_DGRAM);
+
+    for (const auto &[vm, c1_addr] : {std::pair{vm4, c1().v4}, std::pair{vm6, c1().v6}}) {
+        SCOPED_TRACE(vm.str());
+        FrameCapture at_c1(c1().ns, "eth0");
+        Packet out = udp(vm, 40000, c1_addr, 7001);
+        out.src_mac = vm_mac;
+        out.dst_mac = tap_mac; // the guest's gateway is the host's side of the tap
+        ASSERT_EQ(tap.write_packet(out.bytes()), 0);
+        const auto got = at_c1.next(kArrivesMs);
+        ASSERT_TRUE(got) << "nothing reached c1";
+        EXPECT_EQ(*got, routed(out, c1().host_mac, c1().mac).bytes());
+
+        const Packet back = from_c1(udp(c1_addr, 7001, vm, 40000));
+        send_frames(c1().ns, "eth0", {back.bytes()});
+        const auto read = next_packet(tap, kArrivesMs, ETH_HLEN);
+        ASSERT_TRUE(read) << "nothing reached the tap";
+        const Bytes want = routed(back, tap_mac, vm_mac).bytes();
+        EXPECT_EQ(*read, want) << hex_diff(want, *read);
+    }
+
+    const IpAddr guest4 = IpAddr::parse("10.91.0.42"), guest6 = IpAddr::parse("fd91::42");
+    const TapVm guest(topo->host_ns(), "fptap2", MacAddr::parse("02:fd:00:00:00:42"), {guest4, guest6});
+    host({"ip", "link", "set", "fptap2", "up"});
+    host({"ip", "route", "add", guest4.str() + "/32", "dev", "fptap2"});
+    host({"ip", "-6", "route", "add", guest6.str() + "/128", "dev", "fptap2"});
+    flatpath({"endpoint", "add", guest4.str(), guest6.str(), "--dev", "fptap2", "--mac", "02:fd:00:00:00:42"});
+    for (const IpAddr *g : {&guest4, &guest6}) {
+        SCOPED_TRACE(g->str());
+        const std::uint64_t to_guest = delivered_to("fptap2");
+        const Socket from_c1 = bound_socket_in_netns(c1().ns, g->is_v4() ? c1().v4 : c1().v6, 7002, SOCK_DGRAM);
+        const auto [text, from] = exchange(from_c1, *g, 7, "ping the guest");
+        EXPECT_EQ(text, "ping the guest");
+        EXPECT_EQ(from, g->str() + " 7");
+        EXPECT_EQ(delivered_to("fptap2") - to_guest, 1u) << "flatpath did not deliver it";
+
+        const Socket from_host = bound_socket_in_netns(topo->host_ns(), g->is_v4() ? IpAddr::parse("0.0.0.0")
+                                                                                 : IpAddr::parse("::"),
+                                                       0, SOCK_DGRAM);
+        const auto [host_text, host_from] = exchange(from_host, *g, 9, "from the host", 6000);
+        EXPECT_EQ(host_text, "from the host");
+        EXPECT_EQ(host_from, g->str() + " 9");
+    }
+    EXPECT_GE(guest.neighbour_answers(), 2u) << "the host's stack asked ARP and NDP";
+}
+
+// Bad tun/tap input: one clear line each, nothing changed.
+TEST_F(TunTest, BadTunAndTapInputIsRefusedAndChangesNothing)
+{
+    const TunDevice vpn(topo->host_ns(), "fpvpn0", TunMode::Tun);
+    const TunDevice tap(topo->host_ns(), "fptap9", TunMode::Tap);
+    const TunDevice tun(topo->host_ns(), "fptun9", TunMode::Tun);
+    for (const char *dev : {"fpvpn0", "fptap9", "fptun9"})
+        host({"ip", "link", "set", dev, "up"});
+    const auto state = [&] {
+        return flatpath({"status", "--json"}) + flatpath({"endpoint", "list", "--json"}) +
+               host({"tc", "qdisc", "show"}) + host({"ip", "link", "show", "fpvpn0"});
+    };
+    for (const char *mode : {"native", "generic"}) {
+        expect_refused_keeping({"attach", "fpvpn0", "--role", "uplink", "--xdp-mode", mode},
+                               "fpvpn0 is an L3 device (no Ethernet header): XDP cannot run on it", state);
+        expect_refused_keeping({"up", "--uplink", "fpvpn0", "--xdp-mode", mode}, "fpvpn0 is an L3 device", state);
+    }
+    expect_refused_keeping({"endpoint", "add", "10.91.0.50", "--dev", "fptun9", "--mac", "02:fd:00:00:00:50"},
+                           "fptun9 is a tun device (no Ethernet header): --mac does not apply", state);
+    expect_refused_keeping({"endpoint", "add", "10.91.0.51", "--dev", "fptap9"},
+                           "fptap9 is a tap device: --mac (the container's MAC) is required", state);
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-namespace fp::test {
+namespace fp {
 
 std::uint64_t sum_words(const std::uint8_t *p, std::size_t n, std::uint64_t acc)
 {
@@ -58,4 +58,4 @@ std::uint64_t pseudo_header(const Bytes &f, std::size_t l3, std::uint8_t proto, 
     return sum_words(&f[l3 + 8], 32) + proto + length;
 }
 
-} // namespace fp::test
+} // namespace fp

@@ -1,15 +1,16 @@
-// Internet checksums (RFC 1071) over frame bytes, and their incremental update
-// (RFC 1624) after some bytes changed: what the fuzzer's reference model uses to say
-// what a rewritten frame's checksum fields must hold, and what the invariants
-// use to check an output frame from scratch, and what the tun tests check a packet with.
+// Internet checksums (RFC 1071) over packet bytes, and their incremental update (RFC 1624)
+// after some bytes changed: what the lab's crafted answers are made with (tap_vm.hpp), what
+// the fuzzer's reference model says a rewritten frame's checksum fields must hold, and what
+// the tests check a packet from scratch with.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
-#include "packet.hpp"
+namespace fp {
 
-namespace fp::test {
+using Bytes = std::vector<std::uint8_t>;
 
 
 // The 16-bit one's complement sum of n bytes (an odd last byte padded), added to acc.
@@ -32,4 +33,4 @@ bool checksum_ok(const Bytes &f, std::size_t from, std::size_t to, std::uint64_t
 // transport segment of `length` bytes and protocol proto.
 std::uint64_t pseudo_header(const Bytes &f, std::size_t l3, std::uint8_t proto, std::size_t length);
 
-} // namespace fp::test
+} // namespace fp
