@@ -21,6 +21,7 @@
 #include "podman_fixture.hpp"
 #include "runtime_api.hpp"
 #include "sockets.hpp"
+#include "udp_tunnel.hpp"
 
 namespace fp::test {
 namespace {
@@ -442,6 +443,36 @@ TEST_F(DaemonTest, MarkedRepliesTakeTheirGatewayWithLooseRpFilterWhereDoctorSays
         lab->in(host, {"sysctl", "-qw", fix});
     EXPECT_NE(get_from_wan().find("hello-from-flatpath"), std::string::npos)
         << "the first connection, through the marked route, with no warm-up";
+}
+
+// The label-driven gateway on a VPN gateway whose VPN side is an L3 device (WireGuard's
+// stand-in: a tun fed by a tun-over-UDP tunnel from the VPN client's namespace). The
+// daemon, told the tun is an uplink, publishes the labelled port on the host's addresses,
+// the tun's among them; the VPN client fetches the page through the tunnel (strict
+// rp_filter, no warm-up), the server sees the client's own address, the replies go back
+// into the tunnel, and flatpath delivered the requests.
+TEST_F(DaemonTest, LabelsPublishToAVpnClientBehindATunUplink)
+{
+    const std::string vpnc = lab->add_netns("vpnc");
+    lab->add_veth(host, "underlay0", MacAddr::parse("02:fd:00:00:02:01"), vpnc, "underlay0",
+                  MacAddr::parse("02:fd:00:00:02:02"));
+    lab->in(host, {"ip", "addr", "add", "10.60.0.1/30", "dev", "underlay0"});
+    lab->in(vpnc, {"ip", "addr", "add", "10.60.0.2/30", "dev", "underlay0"});
+    const UdpTunnel tunnel({host, "wg0", IpAddr::parse("10.60.0.1")}, {vpnc, "wg0", IpAddr::parse("10.60.0.2")}, 51820);
+    for (const auto &[ns, addr] : {std::pair{host, "10.70.0.1/24"}, std::pair{vpnc, "10.70.0.2/24"}}) {
+        lab->in(ns, {"ip", "addr", "add", addr, "dev", "wg0"});
+        lab->in(ns, {"ip", "link", "set", "wg0", "up"});
+    }
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags({"--uplink", "wg0"})));
+    const std::string web = run_labelled("web", "80", {"httpd", "-f", "-vv", "-p", "80", "-h", "/www"});
+    ASSERT_TRUE(eventually([&] { return published("80", web); })) << daemon->log();
+    const std::string dev = endpoint_dev(web);
+    const std::uint64_t before = delivered_to(dev);
+
+    EXPECT_EQ(fetch_from(vpnc, "http://10.70.0.1/index.html"), "hello-from-flatpath\n");
+    EXPECT_NE(podman({"logs", "web"}).find("10.70.0.2"), std::string::npos) << "the server saw the VPN client's address";
+    EXPECT_GT(delivered_to(dev), before) << "the fast path delivered the request";
+    EXPECT_GT(tunnel.carried(), 0u);
 }
 
 } // namespace

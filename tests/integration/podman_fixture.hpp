@@ -161,12 +161,14 @@ protected:
     }
 
     // The body a LAN client gets for url, retried until the server listens ("" if never).
-    std::string fetch_from_lan(const std::string &url)
+    std::string fetch_from_lan(const std::string &url) { return fetch_from(lan, url); }
+    // The same for a client in namespace ns.
+    std::string fetch_from(const std::string &ns, const std::string &url)
     {
         std::string body;
         eventually([&] {
             const CommandResult r =
-                run_command({"ip", "netns", "exec", lan, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
+                run_command({"ip", "netns", "exec", ns, "timeout", "5", "/bin/busybox", "wget", "-qO-", url});
             body = r.status == 0 ? r.output : "";
             return !body.empty();
         });
