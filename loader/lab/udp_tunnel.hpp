@@ -3,13 +3,13 @@
 // side's thread relays what its tun transmits into its socket, and what its socket
 // receives into its tun: what WireGuard does in the kernel and VPN clients do in user
 // space. The tuns are L3 devices with WireGuard's device type and flags.
+// Each side's relay is a FrameRelay between its tun and its connected socket.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
-#include <thread>
 
+#include "frame_relay.hpp"
 #include "ip_addr.hpp"
 #include "sockets.hpp"
 #include "tun_device.hpp"
@@ -24,21 +24,15 @@ public:
         IpAddr underlay;  // the address in netns that carries the datagrams
     };
     UdpTunnel(const End &a, const End &b, std::uint16_t port);
-    UdpTunnel(const UdpTunnel &) = delete;
-    UdpTunnel &operator=(const UdpTunnel &) = delete;
-    ~UdpTunnel(); // stops relaying; the tuns go with their descriptors
 
-    // Packets carried so far, both ways.
-    std::uint64_t carried() const { return carried_; }
+    // Packets carried so far, both ways, by both ends.
+    std::uint64_t carried() const { return relay_a_.carried() + relay_b_.carried(); }
 
 private:
-    void relay(const TunDevice &tun, const Socket &sock);
-
+    // Declared in this order so that the relays stop before the descriptors close.
     TunDevice tun_a_, tun_b_;
     Socket sock_a_, sock_b_;
-    std::atomic<bool> stop_{false};
-    std::atomic<std::uint64_t> carried_{0};
-    std::thread thread_a_, thread_b_;
+    FrameRelay relay_a_, relay_b_;
 };
 
 } // namespace fp
