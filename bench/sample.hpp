@@ -37,9 +37,18 @@ inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules
 inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one published port", "ms", false};
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
 
+inline constexpr Metric kTunTapRate{"tuntap_packet_rate",
+                                    "tun/tap: 64-byte UDP packets the descriptor holder writes, reaching the container",
+                                    "Mpps", true};
+inline constexpr Metric kTunTapThroughput{"tuntap_tcp_throughput",
+                                          "tun/tap: TCP throughput from the VM / sandbox / VPN client to the container",
+                                          "Gbit/s", true};
+inline constexpr Metric kTunTapLatencyP50{"tuntap_latency_p50",
+                                          "tun/tap: UDP request/response latency p50 (sockperf, one way)", "us", false};
+
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
-                                                kBulkLoad, kCniAdd, kCniDel};
+                                                kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50};
 
 struct Sample {
     std::string metric;    // Metric::id

@@ -121,6 +121,13 @@ std::vector<TargetCheck> check_targets(const Results &r)
         c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
     c.ratio(kCniAdd, "flatpath-cni", "bridge+portmap", 1, false, kCniAddVsBridge);
     c.at_least(kFloodSurvivors, "F-tc", 1, 2); // issue 12: a flood never removes an established flow
+    // Issue 15: flatpath at least as fast as the relay the tools use and the kernel's routing.
+    for (const auto &[fast, base] : {std::pair{"tap flatpath", "tap relay"}, std::pair{"tap flatpath", "tap route"},
+                                     std::pair{"tun flatpath", "tun route"}, std::pair{"vpn flatpath", "vpn iptables"}}) {
+        c.ratio(kTunTapRate, fast, base, 1, true, kAtLeastBaseline);
+        c.ratio(kTunTapThroughput, fast, base, 1, true, kAtLeastBaseline);
+        c.ratio(kTunTapLatencyP50, fast, base, 1, false, kAtLeastBaseline);
+    }
     return c.take();
 }
 
