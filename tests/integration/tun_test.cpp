@@ -283,6 +283,42 @@ TEST_F(TunTest, ATunMaySendOnlyFromItsOwnAddresses)
     EXPECT_EQ(tun1->write_packet(version5), EINVAL) << "the tun driver takes a packet of no IP version";
 }
 
+// What a tun sends to the host itself is left to the stack, and the Ethernet header
+// flatpath gave it does not get in the way: a host socket receives the datagram (IPv4,
+// IPv6, and an IPv4 packet with options, which the stack must process), and the host's
+// answer reaches the tun's holder.
+TEST_F(TunTest, WhatATunSendsToTheHostReachesTheHostsSockets)
+{
+    for (const auto &[src, host_addr] : {std::pair{kTun4, IpAddr::parse("10.90.0.1")},
+                                         std::pair{kTun6, IpAddr::parse("fd90::1")}}) {
+        SCOPED_TRACE(host_addr.str());
+        const Socket server = bound_socket_in_netns(topo->host_ns(), host_addr, 7009, SOCK_DGRAM);
+        const Packet p = udp(src, 40000, host_addr, 7009);
+        const std::uint64_t passed = reason_count("pass_no_endpoint");
+        ASSERT_EQ(tun1->write_packet(l3_of(p)), 0);
+        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the host's socket got nothing";
+        char buf[64];
+        sockaddr_storage peer{};
+        socklen_t len = sizeof peer;
+        EXPECT_EQ(::recvfrom(server.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len), 32);
+        EXPECT_EQ(address_port_of(peer), src.str() + " 40000");
+        EXPECT_GE(reason_count("pass_no_endpoint") - passed, 1u);
+        ASSERT_EQ(::sendto(server.get(), "back", 4, 0, reinterpret_cast<sockaddr *>(&peer), len), 4);
+        const auto answer = next_packet(*tun1, kArrivesMs);
+        ASSERT_TRUE(answer) << "the host's answer did not reach the tun";
+        EXPECT_EQ(answer->size(), (src.is_v4() ? 20u : 40u) + 8 + 4);
+
+        if (!src.is_v4())
+            continue;
+        const std::uint64_t options = reason_count("pass_ip_options");
+        const Bytes frame = with_ipv4_options(p);
+        ASSERT_EQ(tun1->write_packet(Bytes(frame.begin() + 14, frame.end())), 0);
+        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the packet with options did not arrive";
+        EXPECT_EQ(::recv(server.get(), buf, sizeof buf, 0), 32);
+        EXPECT_EQ(reason_count("pass_ip_options") - options, 1u);
+    }
+}
+
 // A published port whose backend is a tun endpoint: the LAN's datagram reaches the tun
 // with the LAN client's address and the backend's port; the tun's answer leaves the
 // uplink from the published address and port, routed to the client.
