@@ -88,6 +88,21 @@ static __always_inline int ctx_oversized(struct __sk_buff *ctx)
 	return 0;
 }
 
+/*
+ * Whether an IP packet of l3_len bytes is larger than ifindex's MTU. A GSO aggregate
+ * leaves as segments: those are what is checked (its IP length is the aggregate's).
+ */
+static __always_inline int ctx_exceeds_mtu(struct __sk_buff *ctx, __u32 ifindex, __u32 l3_len)
+{
+	__u32 len = l3_len;
+
+	if (ctx->gso_size) {
+		len = 0;
+		return bpf_check_mtu(ctx, ifindex, &len, 0, BPF_MTU_CHK_SEGS) != BPF_MTU_CHK_RET_SUCCESS;
+	}
+	return bpf_check_mtu(ctx, ifindex, &len, 0, 0) != BPF_MTU_CHK_RET_SUCCESS;
+}
+
 /* Every kind of local endpoint is reached from tc. */
 static __always_inline int ctx_delivers_to(__u8 kind)
 {

@@ -74,6 +74,15 @@ static __always_inline int ctx_oversized(struct xdp_md *ctx)
 	return bpf_check_mtu(ctx, 0, &mtu, 0, 0) != BPF_MTU_CHK_RET_SUCCESS;
 }
 
+/* Whether an IP packet of l3_len bytes is larger than ifindex's MTU (an XDP frame is never
+ * an aggregate). */
+static __always_inline int ctx_exceeds_mtu(struct xdp_md *ctx, __u32 ifindex, __u32 l3_len)
+{
+	__u32 len = l3_len;
+
+	return bpf_check_mtu(ctx, ifindex, &len, 0, 0) != BPF_MTU_CHK_RET_SUCCESS;
+}
+
 /*
  * XDP can only redirect in bulk through a devmap; veth and tap devices both take XDP
  * frames (ndo_xdp_xmit). A tun endpoint needs its Ethernet header removed first, which

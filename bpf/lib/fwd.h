@@ -65,6 +65,27 @@ static __always_inline int fp_decrement_ttl(struct fp_pkt *pkt)
 	return 0;
 }
 
+/* The IP packet's own length (header included), as a device's MTU counts it. */
+static __always_inline __u32 fp_l3_len(const struct fp_pkt *pkt)
+{
+	if (pkt->l3 == FP_L3_IPV4)
+		return bpf_ntohs(pkt->ip4->tot_len);
+	return bpf_ntohs(pkt->ip6->payload_len) + sizeof(struct ipv6hdr);
+}
+
+/*
+ * Whether pkt is larger than the endpoint device's MTU. A router does not send such a
+ * packet: it fragments it or tells the sender (and a tun's reader may not even take it).
+ * No endpoint device has an MTU below IPv6's minimum, 1280 (the loader refuses them), so
+ * only larger packets pay for the helper, which reads the device's MTU as it is now.
+ */
+static __always_inline int fp_too_big_for(struct __ctx_buff *ctx, const struct fp_pkt *pkt, __u32 ifindex)
+{
+	__u32 len = fp_l3_len(pkt);
+
+	return len > FP_MIN_ENDPOINT_MTU && ctx_exceeds_mtu(ctx, ifindex, len);
+}
+
 /*
  * Deliver a parsed IP packet to the local endpoint that owns its destination.
  * src_zone: the sending endpoint's zone (0 from uplinks, for translated packets, and
@@ -88,6 +109,8 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 		return -FP_PASS_KIND;
 	if (src_zone && ep->zone && src_zone != ep->zone)
 		return -FP_PASS_OTHER_ZONE;
+	if (fp_too_big_for(ctx, pkt, ep->ifindex))
+		return -FP_PASS_MTU;
 	/* Addressed to the endpoint's own MAC, the frame was switched, not routed: two
 	 * containers on one bridge (bridge mode). It goes as it is, like the bridge would
 	 * send it. Anything addressed to a gateway is routed: MACs rewritten, TTL down; and

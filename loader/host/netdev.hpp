@@ -18,6 +18,7 @@ struct NetDev {
     MacAddr mac;        // zero for devices without one (tun)
     std::string type;   // rtnetlink kind: "veth", "tun", "bridge", ... ("" for physical)
     bool l2 = true;     // has an Ethernet header (false for tun)
+    std::uint32_t mtu = 0;
     std::uint32_t master = 0; // the bridge (or other master) it is enslaved to, 0 for none
     std::uint32_t link = 0;   // IFLA_LINK: a veth's peer's ifindex (in the peer's namespace), 0 for none
 

@@ -112,6 +112,7 @@ NetDev from_link(rtnl_link *link)
     if (const char *type = rtnl_link_get_type(link))
         dev.type = type;
     dev.l2 = rtnl_link_get_arptype(link) == ARPHRD_ETHER;
+    dev.mtu = rtnl_link_get_mtu(link);
     dev.master = static_cast<std::uint32_t>(rtnl_link_get_master(link));
     dev.link = static_cast<std::uint32_t>(rtnl_link_get_link(link));
     if (nl_addr *addr = rtnl_link_get_addr(link); addr && nl_addr_get_len(addr) == 6)

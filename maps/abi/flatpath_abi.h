@@ -79,6 +79,10 @@ FP_STATIC_ASSERT(sizeof(union fp_addr) == 16, "fp_addr is 16 bytes");
 
 /* ---- endpoints ---------------------------------------------------------- */
 
+/* Endpoint devices have at least IPv6's minimum MTU (the loader refuses others): the
+ * datapath compares only longer packets with a device's MTU. */
+#define FP_MIN_ENDPOINT_MTU 1280
+
 enum fp_ep_kind {
 	FP_EP_VETH = 1,   /* host side of a veth; peer is in a container netns */
 	FP_EP_TAP = 2,    /* L2 tap device in the host netns */
@@ -408,6 +412,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_GSO, 13, "pass_gso", "XDP: a frame larger than the uplink's MTU (an aggregated skb under generic XDP): tc takes it") \
 	X(FP_PASS_IP_OPTIONS, 14, "pass_ip_options", "IPv4 header options (record route, router alert): the stack processes them, as a router must") \
 	X(FP_PASS_MASQ_NO_UPLINK, 15, "pass_masq_no_uplink", "a masqueraded subnet's packet that the host routes out of an interface flatpath is not attached to: the stack forwards it untranslated (attach the uplink)") \
+	X(FP_PASS_MTU, 16, "pass_mtu", "larger than the MTU of the endpoint device it is for (a VPN tun's 1420): the stack fragments it or answers with fragmentation needed / packet too big, as a router must") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device, or one arrived on an uplink from a local container's address") \
 	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \

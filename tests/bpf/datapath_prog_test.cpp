@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "command.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -324,6 +325,43 @@ TEST_F(ProgFixture, EndpointsOfTwoZonesAreLeftToTheStack)
         << "from a zone-less sender";
     r = run_xdp(up0, from_lan(L3::IPv4).bytes());
     EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_REDIRECT)) << "uplinks reach every zone";
+}
+
+// A router sends nothing larger than the next link's MTU: a packet longer than the
+// endpoint device's MTU goes to the stack unchanged (pass_mtu; the stack fragments it or
+// answers with fragmentation needed / packet too big), from tc and XDP, IPv4 and IPv6;
+// one of exactly the MTU is delivered.
+TEST_F(ProgFixture, PacketsLargerThanTheEndpointsMtuGoToTheStack)
+{
+    add_two_endpoints_and_uplink();
+    run_checked({"ip", "link", "set", "h1", "mtu", "1400"});
+    run_checked({"ip", "link", "set", "h2", "mtu", "1400"});
+    struct Restore {
+        ~Restore()
+        {
+            run_command({"ip", "link", "set", "h1", "mtu", "1500"});
+            run_command({"ip", "link", "set", "h2", "mtu", "1500"});
+        }
+    } restore;
+    for (const L3 l3 : {L3::IPv4, L3::IPv6}) {
+        SCOPED_TRACE(l3 == L3::IPv4 ? "IPv4" : "IPv6");
+        const std::size_t headers = (l3 == L3::IPv4 ? 20 : 40) + 8;
+        Packet big = from_e1(l3);
+        big.payload = 1401 - headers;
+        const std::uint64_t tc_before = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU);
+        expect(run_tc(Program::TcEndpoint, h1, big.bytes()), kTcOk, big);
+        EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU), tc_before + 1);
+
+        Packet fits = big;
+        fits.payload = 1400 - headers;
+        expect(run_tc(Program::TcEndpoint, h1, fits.bytes()), kTcRedirect, routed(fits, kH2, kC2));
+
+        Packet from_outside = from_lan(l3);
+        from_outside.payload = 1401 - headers;
+        const std::uint64_t xdp_before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_MTU);
+        expect(run_xdp(up0, from_outside.bytes()), XDP_PASS, from_outside);
+        EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_MTU), xdp_before + 1);
+    }
 }
 
 TEST_F(ProgFixture, TapEndpointIsReachedByRedirect)

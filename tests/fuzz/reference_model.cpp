@@ -264,6 +264,7 @@ private:
     }
 
     static constexpr Step kNoEndpoint = -FP_PASS_NO_ENDPOINT;
+    static constexpr std::size_t kDeviceMtu = 1500;
 
     Step forward_local(const View &v, std::uint32_t src_zone)
     {
@@ -278,6 +279,9 @@ private:
             return -FP_PASS_KIND;
         if (src_zone && ep->zone && src_zone != ep->zone)
             return -FP_PASS_OTHER_ZONE;
+        // Every device of the fuzzer's world has the default MTU.
+        if (v.ip_end - kEth > kDeviceMtu)
+            return -FP_PASS_MTU;
         // Switched to the endpoint's own MAC: delivered as it is; else routed (always to a tun).
         if (tun || !mac_is(f(), 0, ep->dev.peer_mac)) {
             const Step r = decrement_ttl(v);

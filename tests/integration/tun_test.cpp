@@ -229,6 +229,55 @@ TEST_F(TunTest, PacketsBetweenATunAndAContainerAreRoutedInTheKernel)
     }
 }
 
+// A tun's MTU holds as a router's next link does (a VPN tun has 1420): a container's
+// datagram too large for it with DF set gets "fragmentation needed" from the host, and the
+// container's socket learns the path MTU; without DF the host fragments it into the tun.
+// Smaller packets go on through flatpath.
+TEST_F(TunTest, ATunsMtuHoldsLikeARoutersNextLink)
+{
+    host({"ip", "link", "set", "fptun1", "mtu", "1420"});
+    const Socket s = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const SockAddr to = sockaddr_of(kTun4, 40000);
+    ASSERT_EQ(::connect(s.get(), to.ptr(), to.len), 0);
+    const int dont = IP_PMTUDISC_DONT, pmtudisc_do = IP_PMTUDISC_DO;
+    const std::string big(1450, 'x');
+
+    // Without DF (and before the container knows the path's MTU): fragmented by the host.
+    const std::uint64_t too_big = reason_count("pass_mtu");
+    ASSERT_EQ(::setsockopt(s.get(), IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof dont), 0);
+    ASSERT_EQ(::send(s.get(), big.data(), big.size(), 0), static_cast<ssize_t>(big.size()));
+    std::size_t carried = 0, pieces = 0;
+    while (const auto piece = tun1->read_packet(kAbsentMs)) {
+        if ((*piece)[0] >> 4 != 4 || (*piece)[9] != IPPROTO_UDP)
+            continue;
+        EXPECT_LE(piece->size(), 1420u);
+        carried += piece->size() - 20;
+        ++pieces;
+    }
+    EXPECT_EQ(pieces, 2u) << "the host fragments it";
+    EXPECT_EQ(carried, big.size() + 8);
+
+    // With DF: "fragmentation needed", which the container's socket reports and learns from.
+    ASSERT_EQ(::setsockopt(s.get(), IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc_do, sizeof pmtudisc_do), 0);
+    ASSERT_EQ(::send(s.get(), big.data(), big.size(), 0), static_cast<ssize_t>(big.size()));
+    EXPECT_FALSE(next_packet(*tun1, kAbsentMs)) << "a packet larger than the tun's MTU reached it";
+    EXPECT_EQ(reason_count("pass_mtu") - too_big, 2u);
+    int err = 0, mtu = 0;
+    socklen_t len = sizeof err;
+    ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    EXPECT_EQ(err, EMSGSIZE) << "no fragmentation needed reached the container";
+    len = sizeof mtu;
+    ASSERT_EQ(::getsockopt(s.get(), IPPROTO_IP, IP_MTU, &mtu, &len), 0);
+    EXPECT_EQ(mtu, 1420) << "the container did not learn the path MTU";
+
+    const std::uint64_t to_tun = delivered_to("fptun1");
+    ASSERT_EQ(::send(s.get(), big.data(), 1392, 0), 1392);
+    const auto fits = next_packet(*tun1, kArrivesMs);
+    ASSERT_TRUE(fits);
+    EXPECT_EQ(fits->size(), 1420u);
+    EXPECT_EQ(delivered_to("fptun1") - to_tun, 1u);
+}
+
 // Two tun endpoints reach each other: routed (TTL down), no Ethernet header on either side.
 TEST_F(TunTest, OneTunReachesAnother)
 {
@@ -576,7 +625,8 @@ TEST_F(TunTest, ATapVmExchangesFramesWithAContainer)
     EXPECT_GE(guest.neighbour_answers(), 2u) << "the host's stack asked ARP and NDP";
 }
 
-// Bad tun/tap input: one clear line each, nothing changed.
+// Bad tun/tap input: one clear line each, nothing changed. (An MTU below 1280 is refused
+// because the datapath compares only longer packets with a device's MTU.)
 TEST_F(TunTest, BadTunAndTapInputIsRefusedAndChangesNothing)
 {
     const TunDevice vpn(topo->host_ns(), "fpvpn0", TunMode::Tun);
@@ -597,6 +647,9 @@ TEST_F(TunTest, BadTunAndTapInputIsRefusedAndChangesNothing)
                            "fptun9 is a tun device (no Ethernet header): --mac does not apply", state);
     expect_refused_keeping({"endpoint", "add", "10.91.0.51", "--dev", "fptap9"},
                            "fptap9 is a tap device: --mac (the container's MAC) is required", state);
+    host({"ip", "link", "set", "fptun9", "mtu", "1000"});
+    expect_refused_keeping({"endpoint", "add", "10.91.0.52", "--dev", "fptun9"},
+                           "fptun9 has MTU 1000: an endpoint device needs at least 1280 (IPv6's minimum)", state);
 }
 
 } // namespace

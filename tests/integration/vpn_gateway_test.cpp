@@ -11,7 +11,8 @@
 // side (8080 -> 7001) and a published port reached from the provider side (8443 -> 7443)
 // whose replies carry mark 0x2. The provider's router knows only its own links and the VPN
 // client only its tunnel: a transfer that completes proves its replies left the right way.
-// Every sender keeps its default offloads.
+// Every sender keeps its default offloads; the tunnel has WireGuard's MTU (1420), below
+// the container's, so the container's TSO aggregates into it are checked as segments.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -42,7 +43,7 @@ protected:
         for (const auto &[ns, host] : {std::pair{gw, "1"}, std::pair{vpnclient, "2"}}) {
             lab->in(ns, {"ip", "addr", "add", std::string("10.70.0.") + host + "/24", "dev", "wg0"});
             lab->in(ns, {"ip", "-6", "addr", "add", std::string("fd70::") + host + "/64", "dev", "wg0", "nodad"});
-            lab->in(ns, {"ip", "link", "set", "wg0", "up"});
+            lab->in(ns, {"ip", "link", "set", "wg0", "mtu", "1420", "up"}); // WireGuard's default
         }
         provlan = add_provider();
         lab->in(gw, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
