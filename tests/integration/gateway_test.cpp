@@ -17,22 +17,20 @@
 
 #include "command.hpp"
 #include "error.hpp"
-#include "lab.hpp"
+#include "gateway_fixture.hpp"
 #include "topology.hpp"
 #include "traffic.hpp"
 
 namespace fp::test {
 namespace {
 
-class GatewayTest : public ::testing::Test {
+class GatewayTest : public GatewayFixture {
 protected:
     void SetUp() override
     {
-        lab = std::make_unique<Lab>("g");
-        gw = lab->add_netns("gw");
-        vpnlan = add_side("vpn", "vpn0", "10.70.0", "192.0.2");
-        provlan = add_side("prov", "prov0", "10.80.0", "198.51.100");
-        lab->in(gw, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        make_gateway("g");
+        vpnlan = add_side("vpn", "vpn0", "10.70.0", "192.0.2", "192.0.2.10", 1);
+        provlan = add_side("prov", "prov0", "10.80.0", "198.51.100", "198.51.100.20", 2);
         lab->in(gw, {"ip", "route", "add", "default", "via", "10.70.0.2"});
         lab->in(gw, {"ip", "route", "add", "default", "via", "10.80.0.2", "table", "200"});
         lab->in(gw, {"ip", "rule", "add", "fwmark", "0x2/0xff", "lookup", "200"});
@@ -46,42 +44,7 @@ protected:
         flatpath({"dnat", "add", "udp", "8443", c1.v4.str() + ":7443", "--host-ip", "10.80.0.1"});
     }
 
-    // A router namespace on the gateway's uplink and a client namespace behind it; returns the client's.
-    std::string add_side(const std::string &name, const std::string &uplink, const std::string &link_net,
-                         const std::string &lan_net)
-    {
-        const std::string router = lab->add_netns(name);
-        const std::string client = lab->add_netns(name + "lan");
-        lab->add_veth(gw, uplink, MacAddr::parse("02:fc:00:00:" + std::string(name == "vpn" ? "01" : "02") + ":01"),
-                      router, "wan", MacAddr::parse("02:fc:00:00:" + std::string(name == "vpn" ? "01" : "02") + ":02"));
-        lab->add_veth(router, "lan", MacAddr::parse("02:fc:00:00:" + std::string(name == "vpn" ? "03" : "04") + ":01"),
-                      client, "eth0",
-                      MacAddr::parse("02:fc:00:00:" + std::string(name == "vpn" ? "03" : "04") + ":02"));
-        lab->in(gw, {"ip", "addr", "add", link_net + ".1/24", "dev", uplink});
-        lab->in(router, {"ip", "addr", "add", link_net + ".2/24", "dev", "wan"});
-        lab->in(router, {"ip", "addr", "add", lan_net + ".1/24", "dev", "lan"});
-        lab->in(router, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
-        const std::string client_ip = lan_net + (name == "vpn" ? ".10" : ".20");
-        lab->in(client, {"ip", "addr", "add", client_ip + "/24", "dev", "eth0"});
-        lab->in(client, {"ip", "route", "add", "default", "via", lan_net + ".1"});
-        return client;
-    }
-
-    std::string flatpath(const std::vector<std::string> &args)
-    {
-        std::vector<std::string> argv = {"ip", "netns", "exec", gw, FLATPATH_BIN, "--pin-root", lab->pin_root()};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_checked(argv);
-    }
-
-    std::uint64_t tx_packets(const std::string &dev)
-    {
-        const auto j = nlohmann::json::parse(lab->in(gw, {"ip", "-s", "-j", "link", "show", dev}));
-        return j[0]["stats64"]["tx"]["packets"].get<std::uint64_t>();
-    }
-
-    std::unique_ptr<Lab> lab;
-    std::string gw, vpnlan, provlan;
+    std::string vpnlan, provlan;
     Container c1;
     const IpAddr vpn_client = IpAddr::parse("192.0.2.10");
     const IpAddr prov_client = IpAddr::parse("198.51.100.20");

@@ -115,20 +115,34 @@ Packet udp(const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint1
     return p;
 }
 
-// A datagram of `payload` to `to` from socket s, and the answer's text and sender.
-std::pair<std::string, std::string> exchange(const Socket &s, const IpAddr &to, std::uint16_t port,
-                                             const std::string &payload, int timeout_ms = kArrivesMs)
+// A datagram socket s received within timeout_ms (size -1 when none came), and its sender.
+struct Datagram {
+    ssize_t size = -1;
+    std::string text;
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    std::string from() const { return size < 0 ? "" : address_port_of(peer); }
+};
+
+Datagram receive(const Socket &s, int timeout_ms = kArrivesMs)
+{
+    Datagram d;
+    if (!readable(s.get(), timeout_ms))
+        return d;
+    char buf[2048];
+    d.size = ::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&d.peer), &d.peer_len);
+    d.text.assign(buf, static_cast<std::size_t>(std::max<ssize_t>(d.size, 0)));
+    return d;
+}
+
+// A datagram of `payload` to `to` from socket s, and the answer.
+Datagram exchange(const Socket &s, const IpAddr &to, std::uint16_t port, const std::string &payload,
+                  int timeout_ms = kArrivesMs)
 {
     const SockAddr sa = sockaddr_of(to, port);
     if (::sendto(s.get(), payload.data(), payload.size(), 0, sa.ptr(), sa.len) != static_cast<ssize_t>(payload.size()))
         throw_errno("send to " + to.str(), errno);
-    if (!readable(s.get(), timeout_ms))
-        return {"", ""};
-    char buf[256];
-    sockaddr_storage peer{};
-    socklen_t len = sizeof peer;
-    const ssize_t n = ::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len);
-    return {std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))), address_port_of(peer)};
+    return receive(s, timeout_ms);
 }
 
 const IpAddr kTun4 = IpAddr::parse("10.91.0.31"), kTun6 = IpAddr::parse("fd91::31");
@@ -345,14 +359,11 @@ TEST_F(TunTest, WhatATunSendsToTheHostReachesTheHostsSockets)
         const Packet p = udp(src, 40000, host_addr, 7009);
         const std::uint64_t passed = reason_count("pass_no_endpoint");
         ASSERT_EQ(tun1->write_packet(l3_of(p)), 0);
-        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the host's socket got nothing";
-        char buf[64];
-        sockaddr_storage peer{};
-        socklen_t len = sizeof peer;
-        EXPECT_EQ(::recvfrom(server.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len), 32);
-        EXPECT_EQ(address_port_of(peer), src.str() + " 40000");
+        const Datagram got = receive(server);
+        ASSERT_EQ(got.size, 32) << "the host's socket got nothing";
+        EXPECT_EQ(got.from(), src.str() + " 40000");
         EXPECT_GE(reason_count("pass_no_endpoint") - passed, 1u);
-        ASSERT_EQ(::sendto(server.get(), "back", 4, 0, reinterpret_cast<sockaddr *>(&peer), len), 4);
+        ASSERT_EQ(::sendto(server.get(), "back", 4, 0, reinterpret_cast<const sockaddr *>(&got.peer), got.peer_len), 4);
         const auto answer = next_packet(*tun1, kArrivesMs);
         ASSERT_TRUE(answer) << "the host's answer did not reach the tun";
         EXPECT_EQ(answer->size(), (src.is_v4() ? 20u : 40u) + 8 + 4);
@@ -362,8 +373,7 @@ TEST_F(TunTest, WhatATunSendsToTheHostReachesTheHostsSockets)
         const std::uint64_t options = reason_count("pass_ip_options");
         const Bytes frame = with_ipv4_options(p);
         ASSERT_EQ(tun1->write_packet(Bytes(frame.begin() + 14, frame.end())), 0);
-        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the packet with options did not arrive";
-        EXPECT_EQ(::recv(server.get(), buf, sizeof buf, 0), 32);
+        EXPECT_EQ(receive(server).size, 32) << "the packet with options did not arrive";
         EXPECT_EQ(reason_count("pass_ip_options") - options, 1u);
     }
 }
@@ -414,16 +424,13 @@ TEST_F(TunTest, AProcessHoldingATunTalksToASocketInAContainer)
         Packet query = udp(src, 40000, dst, 7001);
         query.payload = 5;
         ASSERT_EQ(tun1->write_packet(l3_of(query)), 0);
-        ASSERT_TRUE(readable(server.get(), kArrivesMs)) << "the socket got nothing";
-        char buf[64];
-        sockaddr_storage peer{};
-        socklen_t len = sizeof peer;
-        const ssize_t n = ::recvfrom(server.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len);
-        EXPECT_EQ(n, 5);
-        EXPECT_EQ(address_port_of(peer), src.str() + " 40000");
+        const Datagram got_query = receive(server);
+        EXPECT_EQ(got_query.size, 5) << "the socket got nothing";
+        EXPECT_EQ(got_query.from(), src.str() + " 40000");
 
         const std::string answer = "answer from the container";
-        ASSERT_EQ(::sendto(server.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr *>(&peer), len),
+        ASSERT_EQ(::sendto(server.get(), answer.data(), answer.size(), 0,
+                           reinterpret_cast<const sockaddr *>(&got_query.peer), got_query.peer_len),
                   static_cast<ssize_t>(answer.size()));
         const auto got = next_packet(*tun1, kArrivesMs);
         ASSERT_TRUE(got) << "the answer did not reach the tun";
@@ -557,12 +564,9 @@ TEST_F(TunTest, ASubnetRoutedThroughATunIsReachableFromContainers)
     Packet answer = udp(far, 53, c1().v4, 7001);
     answer.payload = 7;
     ASSERT_EQ(vpn->write_packet(l3_of(answer)), 0);
-    ASSERT_TRUE(readable(s.get(), kArrivesMs)) << "the answer did not reach the container";
-    char buf[64];
-    sockaddr_storage peer{};
-    socklen_t len = sizeof peer;
-    EXPECT_EQ(::recvfrom(s.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&peer), &len), 7);
-    EXPECT_EQ(address_port_of(peer), "198.18.0.5 53");
+    const Datagram got = receive(s);
+    EXPECT_EQ(got.size, 7) << "the answer did not reach the container";
+    EXPECT_EQ(got.from(), "198.18.0.5 53");
     EXPECT_EQ(delivered_to("fpc1") - to_c1, 1u) << "flatpath did not deliver the answer";
 }
 
@@ -610,17 +614,17 @@ TEST_F(TunTest, ATapVmExchangesFramesWithAContainer)
         SCOPED_TRACE(g->str());
         const std::uint64_t to_guest = delivered_to("fptap2");
         const Socket from_c1 = bound_socket_in_netns(c1().ns, g->is_v4() ? c1().v4 : c1().v6, 7002, SOCK_DGRAM);
-        const auto [text, from] = exchange(from_c1, *g, 7, "ping the guest");
-        EXPECT_EQ(text, "ping the guest");
-        EXPECT_EQ(from, g->str() + " 7");
+        const Datagram echo = exchange(from_c1, *g, 7, "ping the guest");
+        EXPECT_EQ(echo.text, "ping the guest");
+        EXPECT_EQ(echo.from(), g->str() + " 7");
         EXPECT_EQ(delivered_to("fptap2") - to_guest, 1u) << "flatpath did not deliver it";
 
         const Socket from_host = bound_socket_in_netns(topo->host_ns(), g->is_v4() ? IpAddr::parse("0.0.0.0")
                                                                                  : IpAddr::parse("::"),
                                                        0, SOCK_DGRAM);
-        const auto [host_text, host_from] = exchange(from_host, *g, 9, "from the host", 6000);
-        EXPECT_EQ(host_text, "from the host");
-        EXPECT_EQ(host_from, g->str() + " 9");
+        const Datagram host_echo = exchange(from_host, *g, 9, "from the host", 6000);
+        EXPECT_EQ(host_echo.text, "from the host");
+        EXPECT_EQ(host_echo.from(), g->str() + " 9");
     }
     EXPECT_GE(guest.neighbour_answers(), 2u) << "the host's stack asked ARP and NDP";
 }

@@ -18,8 +18,7 @@
 
 #include <memory>
 
-#include "command.hpp"
-#include "lab.hpp"
+#include "gateway_fixture.hpp"
 #include "topology.hpp"
 #include "traffic.hpp"
 #include "udp_tunnel.hpp"
@@ -27,12 +26,11 @@
 namespace fp::test {
 namespace {
 
-class VpnGatewayTest : public ::testing::Test {
+class VpnGatewayTest : public GatewayFixture {
 protected:
     void SetUp() override
     {
-        lab = std::make_unique<Lab>("v");
-        gw = lab->add_netns("gw");
+        make_gateway("v");
         vpnclient = lab->add_netns("vpnc");
         lab->add_veth(gw, "underlay0", MacAddr::parse("02:fe:00:00:01:01"), vpnclient, "underlay0",
                       MacAddr::parse("02:fe:00:00:01:02"));
@@ -45,8 +43,7 @@ protected:
             lab->in(ns, {"ip", "-6", "addr", "add", std::string("fd70::") + host + "/64", "dev", "wg0", "nodad"});
             lab->in(ns, {"ip", "link", "set", "wg0", "mtu", "1420", "up"}); // WireGuard's default
         }
-        provlan = add_provider();
-        lab->in(gw, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        provlan = add_side("prov", "prov0", "10.80.0", "198.51.100", "198.51.100.20", 2);
         lab->in(gw, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
         lab->in(gw, {"ip", "route", "add", "default", "dev", "wg0"});
         lab->in(gw, {"ip", "-6", "route", "add", "default", "dev", "wg0"});
@@ -69,35 +66,6 @@ protected:
         lab.reset();
     }
 
-    // The provider's router and a client behind it; returns the client's namespace.
-    std::string add_provider()
-    {
-        const std::string router = lab->add_netns("prov");
-        const std::string client = lab->add_netns("provlan");
-        lab->add_veth(gw, "prov0", MacAddr::parse("02:fe:00:00:02:01"), router, "wan", MacAddr::parse("02:fe:00:00:02:02"));
-        lab->add_veth(router, "lan", MacAddr::parse("02:fe:00:00:03:01"), client, "eth0",
-                      MacAddr::parse("02:fe:00:00:03:02"));
-        lab->in(gw, {"ip", "addr", "add", "10.80.0.1/24", "dev", "prov0"});
-        lab->in(router, {"ip", "addr", "add", "10.80.0.2/24", "dev", "wan"});
-        lab->in(router, {"ip", "addr", "add", "198.51.100.1/24", "dev", "lan"});
-        lab->in(router, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
-        lab->in(client, {"ip", "addr", "add", "198.51.100.20/24", "dev", "eth0"});
-        lab->in(client, {"ip", "route", "add", "default", "via", "198.51.100.1"});
-        return client;
-    }
-
-    std::string flatpath(const std::vector<std::string> &args)
-    {
-        std::vector<std::string> argv = {"ip", "netns", "exec", gw, FLATPATH_BIN, "--pin-root", lab->pin_root()};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return run_checked(argv);
-    }
-
-    std::uint64_t tx_packets(const std::string &dev)
-    {
-        const auto j = nlohmann::json::parse(lab->in(gw, {"ip", "-s", "-j", "link", "show", dev}));
-        return j[0]["stats64"]["tx"]["packets"].get<std::uint64_t>();
-    }
     std::uint64_t delivered_to_c1()
     {
         const nlohmann::json stats = nlohmann::json::parse(flatpath({"stats", "--json"})); // outlives the loop
@@ -107,9 +75,8 @@ protected:
         return 0;
     }
 
-    std::unique_ptr<Lab> lab;
     std::unique_ptr<UdpTunnel> tunnel;
-    std::string gw, vpnclient, provlan;
+    std::string vpnclient, provlan;
     Container c1;
 };
 
