@@ -449,8 +449,9 @@ TEST_F(TunTest, AProcessHoldingATunTalksToASocketInAContainer)
 
 // An L3 uplink (a VPN client's tun; WireGuard's stand-in): tc only, from_l3_uplink. What
 // the VPN side sends to a container, directly or to a published address, arrives with an
-// Ethernet header and the VPN client's own source; the container's reply to the published
-// port leaves through the tun from the published address (the kernel strips the header).
+// Ethernet header and the VPN client's own source (IPv6 behind an extension header chain);
+// the container's reply to the published port leaves through the tun from the published
+// address (the kernel strips the header).
 TEST_F(TunTest, AnL3UplinkDeliversAndPublishesIntoContainers)
 {
     const auto vpn = add_vpn_uplink("fpvpn0");
@@ -483,7 +484,9 @@ TEST_F(TunTest, AnL3UplinkDeliversAndPublishesIntoContainers)
         ASSERT_TRUE(got) << "the direct packet did not reach c1";
         EXPECT_EQ(*got, routed(direct, c1().host_mac, c1().mac).bytes());
 
-        const Packet to_published = udp(peer, 40001, published, 5355);
+        Packet to_published = udp(peer, 40001, published, 5355);
+        if (!peer.is_v4())
+            to_published.ipv6_ext = {60, 43}; // destination options, then a routing header
         ASSERT_EQ(vpn->write_packet(l3_of(to_published)), 0);
         got = at_c1.next(kArrivesMs);
         ASSERT_TRUE(got) << "the published port's packet did not reach c1";
@@ -573,7 +576,8 @@ TEST_F(TunTest, ASubnetRoutedThroughATunIsReachableFromContainers)
 // A tap stands for a VM's NIC: an L2 port not in a namespace. Frames between the "VM" and a
 // veth container are routed by flatpath both ways (exact frames); and with a guest that
 // answers (TapVm), a container's socket and the host's own socket exchange datagrams with
-// it (the host's through the stack, which asks ARP and NDP first).
+// it (the host's through the stack, which asks ARP and NDP first), and so does a LAN client
+// through a port published with the guest as its backend.
 TEST_F(TunTest, ATapVmExchangesFramesWithAContainer)
 {
     const MacAddr vm_mac = MacAddr::parse("02:fd:00:00:00:41");
@@ -627,6 +631,16 @@ TEST_F(TunTest, ATapVmExchangesFramesWithAContainer)
         EXPECT_EQ(host_echo.from(), g->str() + " 9");
     }
     EXPECT_GE(guest.neighbour_answers(), 2u) << "the host's stack asked ARP and NDP";
+
+    // The guest as a published port's backend: the LAN's datagram reaches it with the
+    // client's address, its echo comes back from the published address.
+    flatpath({"dnat", "add", "udp", "5357", guest4.str() + ":7"});
+    const Socket lan = bound_socket_in_netns(topo->lan_ns(), topo->lan_v4(), 0, SOCK_DGRAM);
+    const std::uint64_t to_guest = delivered_to("fptap2");
+    const Datagram published = exchange(lan, IpAddr::parse("10.90.0.1"), 5357, "to the published guest");
+    EXPECT_EQ(published.text, "to the published guest");
+    EXPECT_EQ(published.from(), "10.90.0.1 5357");
+    EXPECT_EQ(delivered_to("fptap2") - to_guest, 1u);
 }
 
 // Bad tun/tap input: one clear line each, nothing changed. (An MTU below 1280 is refused
