@@ -20,7 +20,7 @@ namespace {
 constexpr std::size_t kMaxPacket = 65536;
 } // namespace
 
-TunDevice::TunDevice(const std::string &netns, const std::string &name, TunMode mode, bool packet_info) : name_(name)
+TunDevice::TunDevice(const std::string &netns, const std::string &name, TunMode mode, TunOptions options) : name_(name)
 {
     if (name.empty() || name.size() >= IFNAMSIZ)
         throw Error("'" + name + "' is not a valid interface name");
@@ -30,7 +30,8 @@ TunDevice::TunDevice(const std::string &netns, const std::string &name, TunMode 
     if (fd_.get() < 0)
         throw_errno("open /dev/net/tun", errno);
     ifreq ifr{};
-    ifr.ifr_flags = static_cast<short>((mode == TunMode::Tun ? IFF_TUN : IFF_TAP) | (packet_info ? 0 : IFF_NO_PI));
+    ifr.ifr_flags = static_cast<short>((mode == TunMode::Tun ? IFF_TUN : IFF_TAP) | (options.packet_info ? 0 : IFF_NO_PI) |
+                                       (options.vnet_hdr ? IFF_VNET_HDR : 0));
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
     if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0)
         throw_errno("create " + std::string(mode == TunMode::Tun ? "tun" : "tap") + " device " + name, errno);

@@ -18,12 +18,19 @@ enum class TunMode {
     Tap, // IFF_TAP: L2, Ethernet frames
 };
 
+struct TunOptions {
+    // Every packet carries the 4-byte packet information header (flags, protocol) that
+    // IFF_NO_PI leaves out.
+    bool packet_info = false;
+    // Every packet carries a virtio-net header (IFF_VNET_HDR, 10 bytes): what userspace VPN
+    // clients use to hand the kernel segmentation offload super-packets.
+    bool vnet_hdr = false;
+};
+
 class TunDevice {
 public:
     // Creates device `name` in network namespace netns (down; the caller configures it).
-    // packet_info: every packet carries the 4-byte packet information header (flags,
-    // protocol) that IFF_NO_PI leaves out.
-    TunDevice(const std::string &netns, const std::string &name, TunMode mode, bool packet_info = false);
+    TunDevice(const std::string &netns, const std::string &name, TunMode mode, TunOptions options = {});
 
     const std::string &name() const { return name_; }
     int fd() const { return fd_.get(); }
