@@ -74,16 +74,23 @@ static __always_inline __u32 fp_l3_len(const struct fp_pkt *pkt)
 }
 
 /*
- * Whether pkt is larger than the endpoint device's MTU. A router does not send such a
- * packet: it fragments it or tells the sender (and a tun's reader may not even take it).
- * No endpoint device has an MTU below IPv6's minimum, 1280 (the loader refuses them), so
- * only larger packets pay for the helper, which reads the device's MTU as it is now.
+ * Whether pkt is larger than the MTU of ifindex (an endpoint's device, an uplink). A router
+ * does not send such a packet: it fragments it or tells the sender (and a tun's reader may
+ * not even take it). No device flatpath sends to has an MTU below IPv6's minimum, 1280 (the
+ * loader refuses them), so only larger packets pay for the helper, which reads the device's
+ * MTU as it is now.
  */
 static __always_inline int fp_too_big_for(struct __ctx_buff *ctx, const struct fp_pkt *pkt, __u32 ifindex)
 {
 	__u32 len = fp_l3_len(pkt);
 
-	return len > FP_MIN_ENDPOINT_MTU && ctx_exceeds_mtu(ctx, ifindex, len);
+	return len > FP_MIN_MTU && ctx_exceeds_mtu(ctx, ifindex, len);
+}
+
+/* Whether a router must not fragment pkt: IPv4 with DF, and all IPv6 (only its sender may). */
+static __always_inline int fp_must_not_fragment(const struct fp_pkt *pkt)
+{
+	return pkt->l3 == FP_L3_IPV6 || (pkt->ip4->frag_off & bpf_htons(0x4000));
 }
 
 /*

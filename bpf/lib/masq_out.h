@@ -34,6 +34,18 @@ static __always_inline int fp_masq_exempt(const union fp_addr *dst, __u32 rule_i
 	return bpf_map_lookup_elem(&fp_masq, &net) || bpf_map_lookup_elem(&fp_masq_except, &except);
 }
 
+/*
+ * A masqueraded packet larger than its route's MTU. One that must not be fragmented goes to
+ * the stack as the container sent it: the stack answers as a router does ("fragmentation
+ * needed", "packet too big") and sends nothing on. One a router would fragment after
+ * translating is dropped: flatpath cannot fragment, and the stack would send it on
+ * untranslated, with the container's own address.
+ */
+static __always_inline int fp_masq_too_big(const struct fp_pkt *pkt)
+{
+	return fp_must_not_fragment(pkt) ? -FP_PASS_MTU : -FP_DROP_FRAG_NEEDED;
+}
+
 /* The port search's state while a new flow looks for a free masquerade port (in
  * fp_masq_scratch, where bpf_loop's callback reads it). */
 struct fp_masq_alloc {
@@ -147,7 +159,9 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 		return 0;
 	__builtin_memset(p, 0, sizeof(*p));
 	*route = fp_fib_lookup(ctx, pkt, p, FP_FIB_LOOKUP_SRC);
-	/* To the host itself, unreachable, too big: the stack answers the container. */
+	if (*route == BPF_FIB_LKUP_RET_FRAG_NEEDED && (!out_ifindex || p->ifindex == out_ifindex))
+		return fp_masq_too_big(pkt);
+	/* To the host itself, unreachable: the stack answers the container. */
 	if (!fp_fib_forwards(*route) || (out_ifindex && p->ifindex != out_ifindex))
 		return 0;
 	out.ifindex = p->ifindex;
@@ -243,6 +257,8 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 		/* A known flow: routed as the container's packet, like its first one. */
 		__builtin_memset(&s->route, 0, sizeof(s->route));
 		route = fp_fib_lookup(ctx, pkt, &s->route, 0);
+		if (route == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			return fp_masq_too_big(pkt);
 		if (!fp_fib_forwards(route))
 			return -FP_PASS_NO_ROUTE;
 	}

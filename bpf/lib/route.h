@@ -31,12 +31,15 @@
 /*
  * The host's route for pkt, with the packet's mark (policy routing); flags: 0 or
  * FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
- * device's MTU, which knows a GSO aggregate leaves as segments (an IP length it would
- * compare with the MTU is the whole aggregate's).
+ * device's MTU (BPF_FIB_LKUP_RET_FRAG_NEEDED when it is larger), which knows a GSO
+ * aggregate leaves as segments (an IP length it would compare with the MTU is the whole
+ * aggregate's).
  */
 static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p,
 					  __u32 flags)
 {
+	long ret;
+
 	p->ifindex = ctx->ingress_ifindex;
 	if (pkt->l3 == FP_L3_IPV4) {
 		p->family = FP_AF_INET;
@@ -49,7 +52,14 @@ static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp
 		__builtin_memcpy(p->ipv6_dst, pkt->dst.w, 16);
 	}
 	*(__u32 *)p->smac = ctx->mark;
-	return bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK | flags);
+	ret = bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK | flags);
+	/* The kernel judges the skb with the output device's own header length, which for an
+	 * L3 device (a tun) is 0: the 14 bytes of Ethernet header the packet has here count as
+	 * IP, and a packet of nearly the MTU is called too big. Judge its IP length instead. The
+	 * route (ifindex, MACs) is complete: that check runs after a successful lookup. */
+	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED && !ctx_exceeds_mtu(ctx, p->ifindex, fp_l3_len(pkt)))
+		ret = BPF_FIB_LKUP_RET_SUCCESS;
+	return ret;
 }
 
 static __always_inline int fp_fib_forwards(long ret)

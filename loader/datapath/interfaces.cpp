@@ -37,6 +37,7 @@ std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> 
     const auto prev = maps_.ifaces.lookup(iface_key(dev.ifindex));
     if (prev && prev->role != FP_ROLE_UPLINK)
         throw Error(dev.name + " is a registered endpoint; it cannot also be an uplink");
+    require_min_mtu(dev, "an uplink");
     if (prev && !mode)
         return dev.name + ": already an uplink, left as it is";
 

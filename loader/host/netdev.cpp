@@ -67,6 +67,13 @@ bool receives_from_wire(const NetDev &dev)
     return ok && info.bus_info[0] != '\0';
 }
 
+void require_min_mtu(const NetDev &dev, const std::string &what)
+{
+    if (dev.mtu < FP_MIN_MTU)
+        throw Error(dev.name + " has MTU " + std::to_string(dev.mtu) + ": " + what + " needs at least " +
+                    std::to_string(FP_MIN_MTU) + " (IPv6's minimum)");
+}
+
 fp_ep_kind NetDev::endpoint_kind() const
 {
     if (type == "veth")

@@ -32,6 +32,10 @@ struct NetDev {
     fp_ep_kind endpoint_kind() const;
 };
 
+// Throws unless dev's MTU is at least FP_MIN_MTU: the datapath compares only longer packets
+// with a device's MTU (bpf/lib/fwd.h). what: "an endpoint device", "an uplink".
+void require_min_mtu(const NetDev &dev, const std::string &what);
+
 // True for a NIC's own device, the only kind that receives frames from a wire: no
 // rtnetlink kind (veth, tun, bridge, vxlan, bond... all have one) and a bus that its
 // driver names to ethtool (PCI, virtio). Loopback and software devices are false.

@@ -51,10 +51,7 @@ void check_spec(const EndpointSpec &spec, const NetDev &dev, fp_ep_kind kind)
         if (std::find(host.begin(), host.end(), a) != host.end())
             throw Error(a.str() + " is an address of this host: it cannot be an endpoint's");
     }
-    // The datapath compares only longer packets with the device's MTU (bpf/lib/fwd.h).
-    if (dev.mtu < FP_MIN_ENDPOINT_MTU)
-        throw Error(dev.name + " has MTU " + std::to_string(dev.mtu) + ": an endpoint device needs at least " +
-                    std::to_string(FP_MIN_ENDPOINT_MTU) + " (IPv6's minimum)");
+    require_min_mtu(dev, "an endpoint device");
     if (kind == FP_EP_TUN && spec.mac)
         throw Error(dev.name + " is a tun device (no Ethernet header): --mac does not apply");
     if (kind != FP_EP_TUN) {

@@ -79,9 +79,9 @@ FP_STATIC_ASSERT(sizeof(union fp_addr) == 16, "fp_addr is 16 bytes");
 
 /* ---- endpoints ---------------------------------------------------------- */
 
-/* Endpoint devices have at least IPv6's minimum MTU (the loader refuses others): the
- * datapath compares only longer packets with a device's MTU. */
-#define FP_MIN_ENDPOINT_MTU 1280
+/* Endpoint devices and uplinks have at least IPv6's minimum MTU (the loader refuses
+ * others): the datapath compares only longer packets with a device's MTU. */
+#define FP_MIN_MTU 1280
 
 enum fp_ep_kind {
 	FP_EP_VETH = 1,   /* host side of a veth; peer is in a container netns */
@@ -412,7 +412,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_GSO, 13, "pass_gso", "XDP: a frame larger than the uplink's MTU (an aggregated skb under generic XDP): tc takes it") \
 	X(FP_PASS_IP_OPTIONS, 14, "pass_ip_options", "IPv4 header options (record route, router alert): the stack processes them, as a router must") \
 	X(FP_PASS_MASQ_NO_UPLINK, 15, "pass_masq_no_uplink", "a masqueraded subnet's packet that the host routes out of an interface flatpath is not attached to: the stack forwards it untranslated (attach the uplink)") \
-	X(FP_PASS_MTU, 16, "pass_mtu", "larger than the MTU of the endpoint device it is for (a VPN tun's 1420): the stack fragments it or answers with fragmentation needed / packet too big, as a router must") \
+	X(FP_PASS_MTU, 16, "pass_mtu", "larger than the MTU of the device it goes to (an endpoint's; a masqueraded flow's route out, when it must not be fragmented): the stack fragments it or answers with fragmentation needed / packet too big, as a router must") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device, or one arrived on an uplink from a local container's address") \
 	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \
@@ -425,7 +425,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_V4_MAPPED, 41, "drop_v4_mapped", "an IPv6 packet with an IPv4-mapped address (::ffff:0:0/96), which never travels on a link (RFC 4291): it would pass for IPv4") \
 	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address") \
 	X(FP_DROP_BACKEND_OPTIONS, 43, "drop_backend_options", "a published backend's packet with IPv4 options: the stack would send it on with the backend's own address (flatpath translates no packet with options)") \
-	X(FP_DROP_MASQ_PORTS, 44, "drop_masq_ports", "a new masqueraded flow found no free port in the masquerade range for its destination (all taken): dropped, established flows go on")
+	X(FP_DROP_MASQ_PORTS, 44, "drop_masq_ports", "a new masqueraded flow found no free port in the masquerade range for its destination (all taken): dropped, established flows go on") \
+	X(FP_DROP_FRAG_NEEDED, 45, "drop_frag_needed", "a masqueraded IPv4 packet without DF larger than its route's MTU: a router would fragment it after translating, which flatpath cannot, and the stack would send it on untranslated")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {

@@ -607,6 +607,68 @@ TEST_F(TunTest, ASubnetRoutedThroughATunIsReachableFromContainers)
     EXPECT_EQ(delivered_to("fpc1") - to_c1, 1u) << "flatpath did not deliver the answer";
 }
 
+// Containers' flows out through a VPN tun (MTU 1420, WireGuard's) are masqueraded in BPF; a
+// datagram too large for the tun with DF set is not translated but answered by the host
+// ("fragmentation needed": the container's socket learns the path MTU), and the smaller
+// ones that follow leave masqueraded, one of exactly the MTU too; one without DF is dropped
+// (drop_frag_needed), never sent on untranslated.
+TEST_F(TunTest, AMasqueradedFlowIntoASmallerTunLearnsThePathMtu)
+{
+    const auto vpn = add_vpn_uplink("fpvpn0");
+    host({"ip", "link", "set", "fpvpn0", "mtu", "1420"});
+    host({"ip", "route", "add", "198.18.0.0/24", "dev", "fpvpn0"});
+    flatpath({"masq", "add", "10.91.0.0/24", "--out", "fpvpn0"});
+    const Socket s = bound_socket_in_netns(c1().ns, c1().v4, 7001, SOCK_DGRAM);
+    const SockAddr to = sockaddr_of(IpAddr::parse("198.18.0.5"), 53);
+    ASSERT_EQ(::connect(s.get(), to.ptr(), to.len), 0);
+    const int pmtudisc_do = IP_PMTUDISC_DO;
+    ASSERT_EQ(::setsockopt(s.get(), IPPROTO_IP, IP_MTU_DISCOVER, &pmtudisc_do, sizeof pmtudisc_do), 0);
+    const auto source_of = [](const Bytes &p) {
+        return std::to_string(p[12]) + "." + std::to_string(p[13]) + "." + std::to_string(p[14]) + "." +
+               std::to_string(p[15]);
+    };
+
+    ASSERT_EQ(::send(s.get(), "hello", 5, 0), 5);
+    const auto first = next_packet(*vpn, kArrivesMs);
+    ASSERT_TRUE(first) << "nothing left through the tun";
+    EXPECT_EQ(source_of(*first), "10.99.0.1") << "masqueraded to the tun's address";
+
+    const std::string big(1450, 'x');
+    const std::uint64_t too_big = reason_count("pass_mtu");
+    ASSERT_EQ(::send(s.get(), big.data(), big.size(), 0), static_cast<ssize_t>(big.size()));
+    EXPECT_FALSE(next_packet(*vpn, kAbsentMs)) << "a packet larger than the tun's MTU went into it";
+    EXPECT_EQ(reason_count("pass_mtu") - too_big, 1u);
+    int err = 0, mtu = 0;
+    socklen_t len = sizeof err;
+    ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    EXPECT_EQ(err, EMSGSIZE) << "no fragmentation needed reached the container";
+    len = sizeof mtu;
+    ASSERT_EQ(::getsockopt(s.get(), IPPROTO_IP, IP_MTU, &mtu, &len), 0);
+    EXPECT_EQ(mtu, 1420);
+
+    // Exactly the MTU: leaves masqueraded (the kernel's own check, which counts the 14 bytes
+    // of Ethernet header as IP on a tun, once sent such packets to the stack untranslated).
+    ASSERT_EQ(::send(s.get(), big.data(), 1392, 0), 1392);
+    const auto fits = next_packet(*vpn, kArrivesMs);
+    ASSERT_TRUE(fits);
+    EXPECT_EQ(fits->size(), 1420u);
+    EXPECT_EQ(source_of(*fits), "10.99.0.1");
+
+    // Without DF, to a destination whose path MTU the container does not know: a router
+    // would fragment after translating; flatpath drops it rather than let the stack send it
+    // on with the container's address.
+    const Socket other = bound_socket_in_netns(c1().ns, c1().v4, 7002, SOCK_DGRAM);
+    const int dont = IP_PMTUDISC_DONT;
+    ASSERT_EQ(::setsockopt(other.get(), IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof dont), 0);
+    const SockAddr far = sockaddr_of(IpAddr::parse("198.18.0.6"), 53);
+    ASSERT_EQ(::sendto(other.get(), "first", 5, 0, far.ptr(), far.len), 5);
+    ASSERT_TRUE(next_packet(*vpn, kArrivesMs));
+    const std::uint64_t dropped = reason_count("drop_frag_needed");
+    ASSERT_EQ(::sendto(other.get(), big.data(), big.size(), 0, far.ptr(), far.len), static_cast<ssize_t>(big.size()));
+    EXPECT_FALSE(next_packet(*vpn, kAbsentMs)) << "something of the datagram left, translated or not";
+    EXPECT_EQ(reason_count("drop_frag_needed") - dropped, 1u);
+}
+
 // A tap stands for a VM's NIC: an L2 port not in a namespace. Frames between the "VM" and a
 // veth container are routed by flatpath both ways (exact frames); and with a guest that
 // answers (TapVm), a container's socket and the host's own socket exchange datagrams with
@@ -702,6 +764,8 @@ TEST_F(TunTest, BadTunAndTapInputIsRefusedAndChangesNothing)
     host({"ip", "link", "set", "fptun9", "mtu", "1000"});
     expect_refused_keeping({"endpoint", "add", "10.91.0.52", "--dev", "fptun9"},
                            "fptun9 has MTU 1000: an endpoint device needs at least 1280 (IPv6's minimum)", state);
+    expect_refused_keeping({"attach", "fptun9", "--role", "uplink"},
+                           "fptun9 has MTU 1000: an uplink needs at least 1280 (IPv6's minimum)", state);
 }
 
 } // namespace
