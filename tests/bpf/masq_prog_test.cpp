@@ -10,6 +10,7 @@
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 
+#include "command.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -215,6 +216,49 @@ TEST_F(MasqTest, AnswersToADirectDatagramAreNotTranslated)
     }
     for (const auto &[key, e] : maps->ct_new.entries())
         EXPECT_NE(e.kind, FP_CT_KIND_MASQ) << "a direct datagram's answer was masqueraded";
+}
+
+// A masqueraded packet larger than its route's MTU (up0 at 1400 here): one that must not
+// be fragmented (IPv4 with DF, IPv6) goes to the stack as the container sent it (pass_mtu:
+// it answers the container, no flow is made); IPv4 without DF is dropped (drop_frag_needed:
+// the stack would fragment it and send the pieces untranslated); one of the MTU leaves
+// masqueraded.
+TEST_F(MasqTest, APacketTooBigForItsRouteIsAnsweredOrDroppedNeverSentUntranslated)
+{
+    run_checked({"ip", "link", "set", "up0", "mtu", "1400"});
+    struct Restore {
+        ~Restore() { run_command({"ip", "link", "set", "up0", "mtu", "1500"}); }
+    } restore;
+    for (const IpAddr &e1 : {IpAddr::parse("10.0.0.1"), IpAddr::parse("fd00::1")}) {
+        SCOPED_TRACE(e1.str());
+        const std::size_t headers = (e1.is_v4() ? 20 : 40) + 8;
+        Packet big = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
+        big.payload = 1420 - headers;
+        const std::uint64_t answered = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU);
+        expect(run_tc(Program::TcEndpoint, h1, big.bytes()), kTcOk, big);
+        EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU), answered + 1);
+        EXPECT_EQ(masq_port(e1, 40000, big.dst, 53, kUdp), 0) << "a flow was made for it";
+
+        if (e1.is_v4()) {
+            Packet no_df = big;
+            no_df.ipv4_frag = 0;
+            const std::uint64_t dropped = reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_FRAG_NEEDED);
+            EXPECT_EQ(run_tc(Program::TcEndpoint, h1, no_df.bytes()).retval, kTcShot);
+            EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_FRAG_NEEDED), dropped + 1);
+        }
+
+        Packet fits = big;
+        fits.payload = 1400 - headers;
+        const RunResult out = run_tc(Program::TcEndpoint, h1, fits.bytes());
+        const std::uint16_t port = masq_port(e1, 40000, fits.dst, 53, kUdp);
+        ASSERT_GE(port, FP_MASQ_PORT_MIN_DEFAULT) << "no masqueraded flow";
+        Packet want = routed_to_lan(fits);
+        want.src = e1.is_v4() ? kHost4 : kHost6;
+        want.sport = port;
+        expect(out, kTcRedirect, want);
+        // The flow known now, a larger packet of it is answered the same way.
+        expect(run_tc(Program::TcEndpoint, h1, big.bytes()), kTcOk, big);
+    }
 }
 
 } // namespace
