@@ -145,6 +145,19 @@ Datagram exchange(const Socket &s, const IpAddr &to, std::uint16_t port, const s
     return receive(s, timeout_ms);
 }
 
+// Socket s (connected) was told "fragmentation needed" (its pending EMSGSIZE) and knows the
+// path's MTU now.
+void expect_told_path_mtu(const Socket &s, int mtu)
+{
+    int err = 0, learned = 0;
+    socklen_t len = sizeof err;
+    ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    EXPECT_EQ(err, EMSGSIZE) << "no fragmentation needed reached the container";
+    len = sizeof learned;
+    ASSERT_EQ(::getsockopt(s.get(), IPPROTO_IP, IP_MTU, &learned, &len), 0);
+    EXPECT_EQ(learned, mtu) << "the container did not learn the path MTU";
+}
+
 const IpAddr kTun4 = IpAddr::parse("10.91.0.31"), kTun6 = IpAddr::parse("fd91::31");
 const IpAddr kTwo4 = IpAddr::parse("10.91.0.32"), kTwo6 = IpAddr::parse("fd91::32");
 
@@ -276,13 +289,7 @@ TEST_F(TunTest, ATunsMtuHoldsLikeARoutersNextLink)
     ASSERT_EQ(::send(s.get(), big.data(), big.size(), 0), static_cast<ssize_t>(big.size()));
     EXPECT_FALSE(next_packet(*tun1, kAbsentMs)) << "a packet larger than the tun's MTU reached it";
     EXPECT_EQ(reason_count("pass_mtu") - too_big, 2u);
-    int err = 0, mtu = 0;
-    socklen_t len = sizeof err;
-    ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    EXPECT_EQ(err, EMSGSIZE) << "no fragmentation needed reached the container";
-    len = sizeof mtu;
-    ASSERT_EQ(::getsockopt(s.get(), IPPROTO_IP, IP_MTU, &mtu, &len), 0);
-    EXPECT_EQ(mtu, 1420) << "the container did not learn the path MTU";
+    expect_told_path_mtu(s, 1420);
 
     const std::uint64_t to_tun = delivered_to("fptun1");
     ASSERT_EQ(::send(s.get(), big.data(), 1392, 0), 1392);
@@ -638,13 +645,7 @@ TEST_F(TunTest, AMasqueradedFlowIntoASmallerTunLearnsThePathMtu)
     ASSERT_EQ(::send(s.get(), big.data(), big.size(), 0), static_cast<ssize_t>(big.size()));
     EXPECT_FALSE(next_packet(*vpn, kAbsentMs)) << "a packet larger than the tun's MTU went into it";
     EXPECT_EQ(reason_count("pass_mtu") - too_big, 1u);
-    int err = 0, mtu = 0;
-    socklen_t len = sizeof err;
-    ASSERT_EQ(::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    EXPECT_EQ(err, EMSGSIZE) << "no fragmentation needed reached the container";
-    len = sizeof mtu;
-    ASSERT_EQ(::getsockopt(s.get(), IPPROTO_IP, IP_MTU, &mtu, &len), 0);
-    EXPECT_EQ(mtu, 1420);
+    expect_told_path_mtu(s, 1420);
 
     // Exactly the MTU: leaves masqueraded (the kernel's own check, which counts the 14 bytes
     // of Ethernet header as IP on a tun, once sent such packets to the stack untranslated).
