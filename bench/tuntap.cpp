@@ -1,7 +1,6 @@
 #include "tuntap.hpp"
 
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -93,14 +92,6 @@ TunTapTestbed::TunTapTestbed(TunTapBed bed, const BenchBinaries &bins)
     }
 }
 
-TunTapTestbed::~TunTapTestbed()
-{
-    relays_.clear(); // before the descriptors they copy between close
-    for (const int fd : unix_pair_)
-        if (fd >= 0)
-            ::close(fd);
-}
-
 // The peer namespace `name`, its only interface (eth0, a tap, or tun0), the host's side of it
 // (host_dev) and the relay between them. host_cidr: the host side's address, the peer's
 // gateway ("" for none).
@@ -121,7 +112,7 @@ void TunTapTestbed::build_peer(TunMode mode, const std::string &name, const std:
     lab_->in(peer_ns_, {"ip", "link", "set", peer_dev, "up"});
     lab_->in(host_ns_, {"ip", "link", "set", host_dev, "up"});
     if (tap)
-        host_side_mac_ = mac_of(host_ns_, host_dev);
+        writer_dst_mac_ = mac_of(host_ns_, host_dev);
     if (!host_cidr.empty()) {
         const std::string gateway = host_cidr.substr(0, host_cidr.find('/'));
         lab_->in(host_ns_, {"ip", "addr", "add", host_cidr, "dev", host_dev});
@@ -129,7 +120,7 @@ void TunTapTestbed::build_peer(TunMode mode, const std::string &name, const std:
         if (tap) {
             lab_->in(host_ns_, {"ip", "neigh", "add", peer_addr_.str(), "lladdr", kPeerMac.str(), "dev", host_dev, "nud",
                                 "permanent"});
-            lab_->in(peer_ns_, {"ip", "neigh", "add", gateway, "lladdr", host_side_mac_.str(), "dev", peer_dev, "nud",
+            lab_->in(peer_ns_, {"ip", "neigh", "add", gateway, "lladdr", writer_dst_mac_.str(), "dev", peer_dev, "nud",
                                 "permanent"});
         }
         lab_->in(peer_ns_, {"ip", "route", "add", "default", "via", gateway});
@@ -178,15 +169,18 @@ void TunTapTestbed::build_relayed_container()
         lab_->in(host_ns_, {"ip", "link", "set", dev, "master", "br0"});
     for (const char *dev : {"br0", "ctap0"})
         lab_->in(host_ns_, {"ip", "link", "set", dev, "up"});
-    host_side_mac_ = mac_of(container_ns_, "eth0"); // the writer's frames go to the container
-    lab_->in(peer_ns_, {"ip", "neigh", "add", "10.95.0.3", "lladdr", host_side_mac_.str(), "dev", "eth0", "nud",
+    writer_dst_mac_ = mac_of(container_ns_, "eth0"); // the writer's frames go to the container
+    lab_->in(peer_ns_, {"ip", "neigh", "add", "10.95.0.3", "lladdr", writer_dst_mac_.str(), "dev", "eth0", "nud",
                         "permanent"});
     lab_->in(container_ns_, {"ip", "neigh", "add", peer_addr_.str(), "lladdr", kPeerMac.str(), "dev", "eth0", "nud",
                              "permanent"});
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, unix_pair_) != 0)
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
         throw_errno("make the relay's unix socket pair", errno);
-    relays_.push_back(std::make_unique<FrameRelay>(inside.fd(), unix_pair_[0]));
-    relays_.push_back(std::make_unique<FrameRelay>(unix_pair_[1], port.fd()));
+    unix_pair_[0].reset(pair[0]);
+    unix_pair_[1].reset(pair[1]);
+    relays_.push_back(std::make_unique<FrameRelay>(inside.fd(), unix_pair_[0].get()));
+    relays_.push_back(std::make_unique<FrameRelay>(unix_pair_[1].get(), port.fd()));
 }
 
 void TunTapTestbed::flatpath(const std::vector<std::string> &args) const
@@ -205,7 +199,7 @@ double TunTapTestbed::packet_rate(double seconds)
     p.dport = kFloodPort;
     p.payload = 18; // a 60-byte frame: 64 on a wire
     p.src_mac = kPeerMac;
-    p.dst_mac = host_side_mac_;
+    p.dst_mac = writer_dst_mac_;
     test::Bytes packet = p.bytes();
     if (!is_tap(bed_))
         packet.erase(packet.begin(), packet.begin() + 14);

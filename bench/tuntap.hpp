@@ -30,6 +30,7 @@
 #include "sample.hpp"
 #include "testbed.hpp"
 #include "tun_device.hpp"
+#include "unique_fd.hpp"
 
 namespace fp::bench {
 
@@ -45,7 +46,6 @@ public:
     TunTapTestbed(TunTapBed bed, const BenchBinaries &bins);
     TunTapTestbed(const TunTapTestbed &) = delete;
     TunTapTestbed &operator=(const TunTapTestbed &) = delete;
-    ~TunTapTestbed();
 
     const std::string &container_ns() const { return container_ns_; }
     const std::string &peer_ns() const { return peer_ns_; }
@@ -67,13 +67,14 @@ private:
     std::unique_ptr<Lab> lab_;
     std::string host_ns_, container_ns_, peer_ns_;
     IpAddr peer_addr_, target_;
-    MacAddr peer_mac_;
     std::string flatpath_bin_;
-    std::vector<std::unique_ptr<TunDevice>> devices_; // every tap/tun, their descriptors held here
-    int unix_pair_[2] = {-1, -1};                     // the relay bed's socket pair
-    std::vector<std::unique_ptr<FrameRelay>> relays_; // stopped before the descriptors close
-    const TunDevice *host_side_ = nullptr;            // where the packet-rate writer writes
-    MacAddr host_side_mac_;                           // the frames' destination (taps)
+    // The descriptors (every tap and tun, the relay bed's socket pair), then the relays
+    // between them: declared after them, the relays stop before they close.
+    std::vector<std::unique_ptr<TunDevice>> devices_;
+    UniqueFd unix_pair_[2];
+    std::vector<std::unique_ptr<FrameRelay>> relays_;
+    const TunDevice *host_side_ = nullptr; // where the packet-rate writer writes
+    MacAddr writer_dst_mac_;               // its frames' destination MAC (taps)
 };
 
 // Every metric for one bed.

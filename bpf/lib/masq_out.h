@@ -159,10 +159,12 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 		return 0;
 	__builtin_memset(p, 0, sizeof(*p));
 	*route = fp_fib_lookup(ctx, pkt, p, FP_FIB_LOOKUP_SRC);
-	if (*route == BPF_FIB_LKUP_RET_FRAG_NEEDED && (!out_ifindex || p->ifindex == out_ifindex))
+	if (out_ifindex && p->ifindex != out_ifindex)
+		return 0;
+	if (*route == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return fp_masq_too_big(pkt);
 	/* To the host itself, unreachable: the stack answers the container. */
-	if (!fp_fib_forwards(*route) || (out_ifindex && p->ifindex != out_ifindex))
+	if (!fp_fib_forwards(*route))
 		return 0;
 	out.ifindex = p->ifindex;
 	iface = bpf_map_lookup_elem(&fp_ifaces, &out);

@@ -12,7 +12,6 @@ namespace fp {
 
 using Bytes = std::vector<std::uint8_t>;
 
-
 // The 16-bit one's complement sum of n bytes (an odd last byte padded), added to acc.
 std::uint64_t sum_words(const std::uint8_t *p, std::size_t n, std::uint64_t acc = 0);
 // acc folded to 16 bits.

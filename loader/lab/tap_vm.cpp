@@ -101,7 +101,6 @@ Bytes TapVm::answer(const Bytes &frame)
         ours(&frame[kEth + 16], true)) {
         swap_range(f, kEth + 12, kEth + 16, 4);
         swap_range(f, kEth + 20, kEth + 22, 2);
-        ++echoed_;
         return f;
     }
     if (type != ETH_P_IPV6 || frame.size() < kEth + 48)
@@ -115,7 +114,6 @@ Bytes TapVm::answer(const Bytes &frame)
     if (next == IPPROTO_UDP) {
         swap_range(f, kEth + 8, kEth + 24, 16);
         swap_range(f, kEth + 40, kEth + 42, 2);
-        ++echoed_;
         return f;
     }
     return {};

@@ -26,7 +26,7 @@ public:
     TapVm &operator=(const TapVm &) = delete;
     ~TapVm(); // stops answering; the tap goes with its descriptor
 
-    std::uint64_t echoed() const { return echoed_; }
+    // ARP replies and neighbour advertisements sent so far.
     std::uint64_t neighbour_answers() const { return neighbour_answers_; }
 
 private:
@@ -40,7 +40,7 @@ private:
     MacAddr mac_;
     std::vector<IpAddr> addrs_;
     std::atomic<bool> stop_{false};
-    std::atomic<std::uint64_t> echoed_{0}, neighbour_answers_{0};
+    std::atomic<std::uint64_t> neighbour_answers_{0};
     std::thread thread_;
 };
 

@@ -8,7 +8,6 @@
 
 #include <functional>
 
-#include "command.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -334,15 +333,7 @@ TEST_F(ProgFixture, EndpointsOfTwoZonesAreLeftToTheStack)
 TEST_F(ProgFixture, PacketsLargerThanTheEndpointsMtuGoToTheStack)
 {
     add_two_endpoints_and_uplink();
-    run_checked({"ip", "link", "set", "h1", "mtu", "1400"});
-    run_checked({"ip", "link", "set", "h2", "mtu", "1400"});
-    struct Restore {
-        ~Restore()
-        {
-            run_command({"ip", "link", "set", "h1", "mtu", "1500"});
-            run_command({"ip", "link", "set", "h2", "mtu", "1500"});
-        }
-    } restore;
+    const ScopedMtu h1_mtu("h1", 1400), h2_mtu("h2", 1400);
     for (const L3 l3 : {L3::IPv4, L3::IPv6}) {
         SCOPED_TRACE(l3 == L3::IPv4 ? "IPv4" : "IPv6");
         const std::size_t headers = (l3 == L3::IPv4 ? 20 : 40) + 8;

@@ -10,7 +10,6 @@
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 
-#include "command.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -225,10 +224,7 @@ TEST_F(MasqTest, AnswersToADirectDatagramAreNotTranslated)
 // masqueraded.
 TEST_F(MasqTest, APacketTooBigForItsRouteIsAnsweredOrDroppedNeverSentUntranslated)
 {
-    run_checked({"ip", "link", "set", "up0", "mtu", "1400"});
-    struct Restore {
-        ~Restore() { run_command({"ip", "link", "set", "up0", "mtu", "1500"}); }
-    } restore;
+    const ScopedMtu up0_mtu("up0", 1400);
     for (const IpAddr &e1 : {IpAddr::parse("10.0.0.1"), IpAddr::parse("fd00::1")}) {
         SCOPED_TRACE(e1.str());
         const std::size_t headers = (e1.is_v4() ? 20 : 40) + 8;

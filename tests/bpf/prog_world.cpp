@@ -66,6 +66,16 @@ TestRun test_run(int prog_fd, bool xdp, std::uint32_t ifindex, const Bytes &in)
     return r;
 }
 
+ScopedMtu::ScopedMtu(std::string dev, unsigned mtu) : dev_(std::move(dev))
+{
+    run_checked({"ip", "link", "set", dev_, "mtu", std::to_string(mtu)});
+}
+
+ScopedMtu::~ScopedMtu()
+{
+    run_command({"ip", "link", "set", dev_, "mtu", "1500"});
+}
+
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac)
 {
     run_checked({"ip", "link", "add", name, "address", mac.str(), "type", "veth", "peer", "name", peer, "address",

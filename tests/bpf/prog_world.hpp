@@ -48,6 +48,18 @@ struct TestRun {
 // skb's (ifindex sets skb->dev, ingress_ifindex skb_iif, where routing starts from).
 TestRun test_run(int prog_fd, bool xdp, std::uint32_t ifindex, const Bytes &in);
 
+// Device dev's MTU set to mtu for the scope, and back to the default 1500 after it, pass or fail.
+class ScopedMtu {
+public:
+    ScopedMtu(std::string dev, unsigned mtu);
+    ScopedMtu(const ScopedMtu &) = delete;
+    ScopedMtu &operator=(const ScopedMtu &) = delete;
+    ~ScopedMtu();
+
+private:
+    std::string dev_;
+};
+
 // A veth pair in the current namespace, both ends up.
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac);
 
