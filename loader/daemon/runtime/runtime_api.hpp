@@ -20,9 +20,6 @@ public:
 
     const std::string &socket_path() const { return socket_; }
 
-    // text percent-encoded for a URL's path or query (libcurl's escaping).
-    static std::string escape(const std::string &text);
-
     // GET path ("/v4.0.0/libpod/containers/json"): the body. Throws fp::Error naming the
     // socket, the path and the HTTP status or transport error.
     std::string get(const std::string &path) const;

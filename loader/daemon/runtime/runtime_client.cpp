@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "error.hpp"
+#include "http_transport.hpp"
 
 namespace fp {
 
@@ -45,7 +46,7 @@ std::string RuntimeClient::describe() const
 std::vector<std::string> RuntimeClient::running_with_label(const std::string &label, const std::string &value) const
 {
     const nlohmann::json filters = {{"label", {label + "=" + value}}};
-    const nlohmann::json list = api_.get_json(prefix() + "/containers/json?filters=" + RuntimeApi::escape(filters.dump()));
+    const nlohmann::json list = api_.get_json(prefix() + "/containers/json?filters=" + url_escape(filters.dump()));
     std::vector<std::string> ids;
     for (const auto &c : list) {
         // The runtime filtered already; check again so that a runtime ignoring the filter
@@ -62,7 +63,7 @@ std::vector<std::string> RuntimeClient::running_with_label(const std::string &la
 
 std::optional<ContainerInfo> RuntimeClient::inspect(const std::string &id) const
 {
-    const auto j = api_.get_json_unless_missing(prefix() + "/containers/" + RuntimeApi::escape(id) + "/json");
+    const auto j = api_.get_json_unless_missing(prefix() + "/containers/" + url_escape(id) + "/json");
     if (!j)
         return std::nullopt;
     return parse_container_inspect(*j);

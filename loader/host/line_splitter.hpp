@@ -1,7 +1,7 @@
-// Cuts a byte stream into lines, for the container runtime's event stream (one JSON
-// object per line, arriving in arbitrary chunks). A line longer than the limit is
-// dropped whole (up to its newline) and counted, so that one bad line can neither
-// exhaust memory nor desynchronise the lines after it.
+// Cuts a byte stream into lines, for HTTP streams of one JSON object per line that
+// arrive in arbitrary chunks (the container runtime's events, etcd's watches). A line
+// longer than the limit is dropped whole (up to its newline) and counted, so that one
+// bad line can neither exhaust memory nor desynchronise the lines after it.
 #pragma once
 
 #include <cstddef>
