@@ -25,6 +25,7 @@ MapSet assemble(const TakeFd &take)
         one<MarkMap>(take, FP_MAP_MARKS),
         one<ConfigMap>(take, FP_MAP_CONFIG),
         one<MasqMap>(take, FP_MAP_MASQ),          one<MasqExceptMap>(take, FP_MAP_MASQ_EXCEPT),
+        one<ClusterMap>(take, FP_MAP_CLUSTER),
     };
 }
 

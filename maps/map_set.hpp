@@ -26,6 +26,7 @@ using MarkMap = KeyedMap<fp_mark_key, fp_mark>;
 using ConfigMap = KeyedMap<std::uint32_t, fp_config>; // one element, index 0
 using MasqMap = KeyedMap<fp_masq_key, fp_masq_rule>;            // LPM trie
 using MasqExceptMap = KeyedMap<fp_masq_except_key, std::uint8_t>; // LPM trie
+using ClusterMap = KeyedMap<fp_cluster_key, fp_cluster_dest>;      // LPM trie
 
 inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
 inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
@@ -46,6 +47,7 @@ struct MapSet {
     ConfigMap config;
     MasqMap masq;
     MasqExceptMap masq_except;
+    ClusterMap cluster;
 
     // Opens the maps pinned under pin_root; throws naming the first missing one.
     static MapSet open_pinned(const std::string &pin_root);

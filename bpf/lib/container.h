@@ -2,8 +2,9 @@
 /*
  * What an endpoint sends (tc only: replies and masqueraded flows are routed here):
  * checked against the endpoint's registration, then a translated flow's reply, a
- * local endpoint's packet, a hairpin or a masqueraded flow. from_container runs it on
- * a veth or a tap, from_tun on a tun once the packet has an Ethernet header (l3_dev.h).
+ * local endpoint's packet, another host's container's (cluster.h), a hairpin or a
+ * masqueraded flow. from_container runs it on a veth or a tap, from_tun on a tun once
+ * the packet has an Ethernet header (l3_dev.h).
  */
 #ifndef FP_LIB_CONTAINER_H
 #define FP_LIB_CONTAINER_H
@@ -21,6 +22,7 @@
 #include "mark.h"
 #include "route.h"
 #include "masq_out.h"
+#include "cluster.h"
 
 /*
  * IPv4 options go to the stack, which processes them as a router must. A published
@@ -95,6 +97,8 @@ static __always_inline int fp_handle_from_container(struct __sk_buff *ctx)
 	ret = fp_forward_local(ctx, &pkt, zone);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
+	if (fp_cluster_lookup(cfg, &pkt.dst))
+		return fp_forward_cluster(ctx, &pkt);
 	/* Hairpin (a port published on a host address), or out of the host, masqueraded. */
 	return fp_translate_from_container(ctx, &pkt, cfg);
 }

@@ -141,6 +141,17 @@ struct {
 	__type(value, __u8);
 } fp_masq_except SEC(".maps");
 
+/* Written by the daemon's cluster member from etcd (the cluster network, the other hosts'
+ * subnets); read by from_container for what is no local endpoint. Pinned: routes across
+ * hosts go on while the daemon restarts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_CLUSTER);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fp_cluster_key);
+	__type(value, struct fp_cluster_dest);
+} fp_cluster SEC(".maps");
+
 /* Written by the loader with every DNAT, mark and masquerade change (and the port range
  * at up); read by every hook first, to
  * skip the lookups of features nobody uses. */

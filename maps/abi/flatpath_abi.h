@@ -43,6 +43,7 @@
 #define FP_MAP_CONFIG "fp_config"
 #define FP_MAP_MASQ "fp_masq"
 #define FP_MAP_MASQ_EXCEPT "fp_masq_except"
+#define FP_MAP_CLUSTER "fp_cluster"
 
 /* Program pins live in this sub-directory of the pin root. */
 #define FP_PIN_PROGS_DIR "progs"
@@ -62,6 +63,7 @@
 #define FP_MAX_MARKS 65536          /* mark rules */
 #define FP_MAX_MASQ 1024            /* masqueraded source subnets */
 #define FP_MAX_MASQ_EXCEPT 4096     /* destinations excepted from them, all rules together */
+#define FP_MAX_CLUSTER 16384        /* cluster networks and other hosts' subnets */
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -357,6 +359,29 @@ FP_STATIC_ASSERT(sizeof(struct fp_masq_except_key) == 24, "masq except key size"
 /* Free ports tried for a new flow before it is dropped (drop_masq_ports). */
 #define FP_MASQ_PORT_TRIES 64
 
+/* ---- cluster (multi-host) ------------------------------------------------ */
+
+/*
+ * fp_cluster (LPM trie): a destination prefix of the cluster network -> how it is
+ * reached. A container's packet to no local endpoint whose destination is here is
+ * routed with its own addresses (never masqueraded): hosts of a cluster reach each
+ * other's containers directly. The cluster network itself has an entry with no peer;
+ * each other host's subnet one with that host's address. host-gw: the host's route to
+ * the subnet (via the peer, written with the entry) says the next hop.
+ */
+struct fp_cluster_key {
+	__u32 prefixlen; /* of addr: IPv4 as IPv4-mapped, so a /24 is 96 + 24 */
+	union fp_addr addr;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_cluster_key) == 20, "cluster key size");
+
+struct fp_cluster_dest {
+	union fp_addr peer; /* the host whose subnet it is (its public address); zero: none */
+	__u32 flags;        /* none yet: 0 */
+	__u32 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_cluster_dest) == 24, "cluster dest size");
+
 /* ---- configuration ------------------------------------------------------ */
 
 /*
@@ -372,8 +397,10 @@ struct fp_config {
 	__u32 masq_rules;     /* entries in fp_masq: 0 means no masquerade work at all */
 	__u16 masq_port_min;  /* the masquerade port range, host order (set by up) */
 	__u16 masq_port_max;
+	__u32 cluster_dests;  /* entries in fp_cluster: 0 means no cluster lookup */
+	__u32 pad;
 };
-FP_STATIC_ASSERT(sizeof(struct fp_config) == 24, "config size");
+FP_STATIC_ASSERT(sizeof(struct fp_config) == 32, "config size");
 
 /* ---- counters ----------------------------------------------------------- */
 
@@ -413,6 +440,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_IP_OPTIONS, 14, "pass_ip_options", "IPv4 header options (record route, router alert): the stack processes them, as a router must") \
 	X(FP_PASS_MASQ_NO_UPLINK, 15, "pass_masq_no_uplink", "a masqueraded subnet's packet that the host routes out of an interface flatpath is not attached to: the stack forwards it untranslated (attach the uplink)") \
 	X(FP_PASS_MTU, 16, "pass_mtu", "larger than the MTU of the device it goes to (an endpoint's; a masqueraded flow's route out, when it must not be fragmented): the stack fragments it or answers with fragmentation needed / packet too big, as a router must") \
+	X(FP_PASS_CLUSTER_NO_ROUTE, 17, "pass_cluster_no_route", "a packet to another host's container (the cluster network) that the host's routes do not forward from here (no host has that subnet, too big, unreachable): the stack routes or answers it, untranslated") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device, or one arrived on an uplink from a local container's address") \
 	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \

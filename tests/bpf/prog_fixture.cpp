@@ -51,6 +51,7 @@ void ProgFixture::SetUp()
     erase_all(maps->marks);
     erase_all(maps->masq);
     erase_all(maps->masq_except);
+    erase_all(maps->cluster);
     maps->config.upsert(0, fp_config{});
 }
 

@@ -76,6 +76,16 @@ ScopedMtu::~ScopedMtu()
     run_command({"ip", "link", "set", dev_, "mtu", "1500"});
 }
 
+ScopedRoute::ScopedRoute(std::string prefix, const std::string &via) : prefix_(std::move(prefix))
+{
+    run_checked({"ip", "route", "add", prefix_, "via", via});
+}
+
+ScopedRoute::~ScopedRoute()
+{
+    run_command({"ip", "route", "del", prefix_});
+}
+
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac)
 {
     run_checked({"ip", "link", "add", name, "address", mac.str(), "type", "veth", "peer", "name", peer, "address",

@@ -60,6 +60,18 @@ private:
     std::string dev_;
 };
 
+// A route of the prog world ("10.1.17.0/24 via 10.99.0.5") for as long as it lives.
+class ScopedRoute {
+public:
+    ScopedRoute(std::string prefix, const std::string &via);
+    ScopedRoute(const ScopedRoute &) = delete;
+    ScopedRoute &operator=(const ScopedRoute &) = delete;
+    ~ScopedRoute();
+
+private:
+    std::string prefix_;
+};
+
 // A veth pair in the current namespace, both ends up.
 Dev make_veth(const std::string &name, const MacAddr &mac, const std::string &peer, const MacAddr &peer_mac);
 

@@ -108,7 +108,7 @@ const std::vector<Layout> &layouts()
          sizeof(fp_config),
          {FIELD(fp_config, dnat_entries), FIELD(fp_config, dnat_any), FIELD(fp_config, range_sets),
           FIELD(fp_config, mark_rules), FIELD(fp_config, masq_rules), FIELD(fp_config, masq_port_min),
-          FIELD(fp_config, masq_port_max)}},
+          FIELD(fp_config, masq_port_max), FIELD(fp_config, cluster_dests), FIELD(fp_config, pad)}},
         {"fp_masq_key", BTF_KIND_STRUCT, sizeof(fp_masq_key), {FIELD(fp_masq_key, prefixlen), FIELD(fp_masq_key, addr)}},
         {"fp_masq_rule",
          BTF_KIND_STRUCT,
@@ -119,6 +119,11 @@ const std::vector<Layout> &layouts()
          sizeof(fp_masq_except_key),
          {FIELD(fp_masq_except_key, prefixlen), FIELD(fp_masq_except_key, rule_id),
           FIELD(fp_masq_except_key, addr)}},
+        {"fp_cluster_key", BTF_KIND_STRUCT, sizeof(fp_cluster_key), {FIELD(fp_cluster_key, prefixlen), FIELD(fp_cluster_key, addr)}},
+        {"fp_cluster_dest",
+         BTF_KIND_STRUCT,
+         sizeof(fp_cluster_dest),
+         {FIELD(fp_cluster_dest, peer), FIELD(fp_cluster_dest, flags), FIELD(fp_cluster_dest, pad)}},
     };
     return all;
 }
