@@ -196,8 +196,13 @@ std::vector<Route> Netlink::routes() const
         Route route;
         route.dst = *to;
         route.prefix_len = static_cast<int>(nl_addr_get_prefixlen(dst));
-        if (rtnl_route_get_nnexthops(r) > 0)
-            route.ifindex = static_cast<std::uint32_t>(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+        route.protocol = rtnl_route_get_protocol(r);
+        if (rtnl_route_get_nnexthops(r) > 0) {
+            rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+            route.ifindex = static_cast<std::uint32_t>(rtnl_route_nh_get_ifindex(nh));
+            if (nl_addr *gw = rtnl_route_nh_get_gateway(nh))
+                route.gateway = ip_of(gw);
+        }
         out.push_back(route);
     }
     return out;
@@ -336,7 +341,7 @@ void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_le
     rtnl_route_set_dst(r.get(), d.get());
     rtnl_route_set_table(r.get(), opts.table);
     rtnl_route_set_priority(r.get(), opts.metric);
-    rtnl_route_set_protocol(r.get(), RTPROT_BOOT);
+    rtnl_route_set_protocol(r.get(), opts.protocol);
     rtnl_route_set_scope(r.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
     rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
@@ -352,6 +357,41 @@ void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_le
         fail("cannot add route to " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev +
                  (opts.table != RT_TABLE_MAIN ? " in table " + std::to_string(opts.table) : ""),
              err);
+}
+
+void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts)
+{
+    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
+    AddrPtr d = nl_address(dst, prefix_len);
+    rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
+    rtnl_route_set_dst(r.get(), d.get());
+    rtnl_route_set_table(r.get(), opts.table);
+    rtnl_route_set_priority(r.get(), opts.metric);
+    rtnl_route_set_protocol(r.get(), opts.protocol);
+    rtnl_route_set_scope(r.get(), RT_SCOPE_UNIVERSE);
+    rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    AddrPtr gw = nl_address(gateway, gateway.is_v4() ? 32 : 128);
+    rtnl_route_nh_set_gateway(nh, gw.get());
+    rtnl_route_add_nexthop(r.get(), nh);
+    if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
+        fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " via " + gateway.str(), err);
+}
+
+bool Netlink::delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol)
+{
+    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
+    AddrPtr d = nl_address(dst, prefix_len);
+    rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
+    rtnl_route_set_dst(r.get(), d.get());
+    rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
+    rtnl_route_set_protocol(r.get(), protocol);
+    rtnl_route_set_scope(r.get(), RT_SCOPE_NOWHERE); // any scope
+    const int err = rtnl_route_delete(sock_, r.get(), 0);
+    if (err == -NLE_OBJ_NOTFOUND)
+        return false;
+    if (err < 0)
+        fail("cannot remove the route to " + dst.str() + "/" + std::to_string(prefix_len), err);
+    return true;
 }
 
 namespace {

@@ -23,6 +23,7 @@ struct RouteOptions {
     std::uint32_t table = 254; // RT_TABLE_MAIN
     std::uint32_t metric = 0;
     bool onlink = false; // the gateway is on the link, whatever the table says
+    std::uint8_t protocol = 3; // RTPROT_BOOT; a program's own number marks the routes it owns
 };
 
 // A route of the main table (what `ip route` lists).
@@ -30,6 +31,8 @@ struct Route {
     IpAddr dst;
     int prefix_len = 0; // 0: a default route
     std::uint32_t ifindex = 0;
+    std::optional<IpAddr> gateway;
+    std::uint8_t protocol = 0;
 };
 
 class Netlink {
@@ -67,6 +70,10 @@ public:
     // A route to dst/prefix_len on dev, through gateway if given, else on-link.
     void add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway,
                    const RouteOptions &opts = {});
+    // ip route replace dst/prefix_len via gateway (the device is the one the gateway is on).
+    void replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts);
+    // Removes the main table's route to dst/prefix_len of that protocol; false when there is none.
+    bool delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol);
     // ip rule add from ADDR/32 (or /128) lookup table priority priority.
     void add_source_rule(const IpAddr &from, std::uint32_t table, std::uint32_t priority);
     // Removes that rule (whatever its table); returns false when it was not there.

@@ -1,0 +1,129 @@
+#include "cluster_table.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "config_counts.hpp"
+#include "datapath_lock.hpp"
+#include "error.hpp"
+#include "netlink.hpp"
+
+namespace fp {
+
+namespace {
+
+fp_cluster_key key_of(const IpPrefix &p)
+{
+    return fp_cluster_key{static_cast<__u32>(p.len128()), p.network.raw()};
+}
+
+IpPrefix prefix_of(const fp_cluster_key &k)
+{
+    const IpAddr a = IpAddr::from_raw(k.addr);
+    return IpPrefix::of(a, a.is_v4() ? static_cast<int>(k.prefixlen) - 96 : static_cast<int>(k.prefixlen));
+}
+
+bool no_peer(const fp_cluster_dest &d)
+{
+    return std::all_of(std::begin(d.peer.b), std::end(d.peer.b), [](std::uint8_t b) { return b == 0; });
+}
+
+RouteOptions cluster_route()
+{
+    RouteOptions o;
+    o.protocol = kClusterRouteProtocol;
+    return o;
+}
+
+} // namespace
+
+void ClusterTable::recount()
+{
+    const auto n = static_cast<__u32>(maps_.cluster.entries().size());
+    adjust_config(maps_, [n](fp_config &c) { c.cluster_dests = n; });
+}
+
+std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
+{
+    if (peer.subnet.is_v4() != peer.peer.is_v4())
+        return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
+    maps_.cluster.upsert(key_of(peer.subnet), fp_cluster_dest{peer.peer.raw(), 0, 0});
+    try {
+        Netlink().replace_gateway_route(peer.subnet.network, peer.subnet.len, peer.peer, cluster_route());
+    } catch (const Error &e) {
+        return {e.what()};
+    }
+    return {};
+}
+
+void ClusterTable::remove_locked(const IpPrefix &subnet)
+{
+    maps_.cluster.erase(key_of(subnet));
+    Netlink().delete_route(subnet.network, subnet.len, kClusterRouteProtocol);
+}
+
+std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
+{
+    DatapathLock lock(root_);
+    std::set<IpPrefix> wanted;
+    std::vector<std::string> problems;
+    for (const IpPrefix &net : picture.networks) {
+        maps_.cluster.upsert(key_of(net), fp_cluster_dest{});
+        wanted.insert(net);
+    }
+    for (const PeerSubnet &p : picture.peers) {
+        if (wanted.contains(p.subnet)) {
+            problems.push_back("subnet " + p.subnet.str() + " is leased twice (or is a whole cluster network)");
+            continue;
+        }
+        const auto more = put_locked(p);
+        problems.insert(problems.end(), more.begin(), more.end());
+        wanted.insert(p.subnet);
+    }
+    for (const auto &[key, dest] : maps_.cluster.entries())
+        if (!wanted.contains(prefix_of(key)))
+            maps_.cluster.erase(key);
+    // Routes of ours for subnets no host has any more (also those a crash left behind).
+    Netlink nl;
+    for (const Route &r : nl.routes())
+        if (r.protocol == kClusterRouteProtocol && !wanted.contains(IpPrefix::of(r.dst, r.prefix_len)))
+            nl.delete_route(r.dst, r.prefix_len, kClusterRouteProtocol);
+    recount();
+    return problems;
+}
+
+std::vector<std::string> ClusterTable::put(const PeerSubnet &peer)
+{
+    DatapathLock lock(root_);
+    auto problems = put_locked(peer);
+    recount();
+    return problems;
+}
+
+void ClusterTable::remove(const IpPrefix &subnet)
+{
+    DatapathLock lock(root_);
+    remove_locked(subnet);
+    recount();
+}
+
+void ClusterTable::clear()
+{
+    set(ClusterPicture{});
+}
+
+ClusterPicture ClusterTable::list() const
+{
+    ClusterPicture out;
+    for (const auto &[key, dest] : maps_.cluster.entries()) {
+        if (no_peer(dest))
+            out.networks.push_back(prefix_of(key));
+        else
+            out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer)});
+    }
+    std::sort(out.networks.begin(), out.networks.end());
+    std::sort(out.peers.begin(), out.peers.end(), [](const PeerSubnet &a, const PeerSubnet &b) { return a.subnet < b.subnet; });
+    return out;
+}
+
+} // namespace fp

@@ -1,0 +1,59 @@
+// What this host knows of the cluster, in the datapath and the host's routes: the
+// cluster networks (never masqueraded) and each other host's subnet with the host that
+// has it. host-gw: a subnet's route goes via its host's address, owned by flatpath
+// (protocol kClusterRouteProtocol, so that `ip route` shows whose they are and nothing
+// else's routes are touched). The cluster member sets the whole picture at once after
+// each listing of etcd and changes single subnets as the watch reports them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ip_prefix.hpp"
+#include "map_set.hpp"
+#include "pin_root.hpp"
+
+namespace fp {
+
+// `ip route` shows these routes with "proto 241".
+inline constexpr std::uint8_t kClusterRouteProtocol = 241;
+
+struct PeerSubnet {
+    IpPrefix subnet;
+    IpAddr peer; // the host's address of the subnet's family
+    bool operator==(const PeerSubnet &) const = default;
+};
+
+struct ClusterPicture {
+    std::vector<IpPrefix> networks; // the cluster network of each family
+    std::vector<PeerSubnet> peers;  // the other hosts' subnets
+};
+
+class ClusterTable {
+public:
+    ClusterTable(const PinRoot &root, MapSet &maps) : root_(root), maps_(maps) {}
+
+    // Makes the map and the routes say exactly `picture`: what is missing is added, what
+    // differs is replaced, the rest (a host that left) removed. A route the kernel refuses
+    // (no link to the peer yet) is reported in the returned list and its subnet is still
+    // written to the map, so that packets to it are never masqueraded.
+    std::vector<std::string> set(const ClusterPicture &picture);
+    // One subnet added or changed (a watch event); problems as set's.
+    std::vector<std::string> put(const PeerSubnet &peer);
+    // One subnet gone.
+    void remove(const IpPrefix &subnet);
+    // Everything: the map's entries and flatpath's cluster routes (the daemon left the cluster).
+    void clear();
+    ClusterPicture list() const;
+
+private:
+    std::vector<std::string> put_locked(const PeerSubnet &peer);
+    void remove_locked(const IpPrefix &subnet);
+    void recount();
+
+    const PinRoot &root_;
+    MapSet &maps_;
+};
+
+} // namespace fp
