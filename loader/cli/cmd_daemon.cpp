@@ -5,9 +5,110 @@
 
 #include "commands.hpp"
 #include "daemon.hpp"
+#include "error.hpp"
 #include "port_spec.hpp"
 
 namespace fp {
+
+namespace {
+
+// The cluster member's flags as typed, checked in the callback.
+struct ClusterFlags {
+    std::string network, network6, public_ip, public_ipv6;
+    int subnet_len = 0;
+};
+
+// Flannel's flags keep Flannel's environment names (FLANNELD_*), so that its unit files
+// and environments drive flatpath unchanged.
+void add_cluster_flags(CLI::App &d, DaemonOptions &opts, ClusterFlags &f)
+{
+    const char *group = "Cluster (multi-host, docs/cluster.md)";
+    d.add_option("--etcd-endpoints", opts.cluster.etcd_endpoints,
+                 "join the cluster on these etcd endpoints (http://IP:2379,...): lease a subnet for this host, "
+                 "route to the other hosts' subnets (default: no cluster)")
+        ->envname("FLANNELD_ETCD_ENDPOINTS")
+        ->delimiter(',')
+        ->group(group);
+    d.add_option("--etcd-prefix", opts.cluster.prefix, "the key prefix of the cluster's records (Flannel's layout)")
+        ->envname("FLANNELD_ETCD_PREFIX")
+        ->capture_default_str()
+        ->group(group);
+    d.add_option("--cluster-network", f.network,
+                 "the IPv4 cluster network (10.1.0.0/16): written to PREFIX/config when etcd has none; must match "
+                 "it when it has one (default: take it from etcd)")
+        ->envname("FLATPATH_CLUSTER_NETWORK")
+        ->group(group);
+    d.add_option("--cluster-network6", f.network6, "the IPv6 cluster network, for dual stack (fd10::/56)")
+        ->envname("FLATPATH_CLUSTER_NETWORK6")
+        ->group(group);
+    d.add_option("--subnet-len", f.subnet_len, "the prefix length of each host's subnet (default 24), as --cluster-network")
+        ->envname("FLATPATH_SUBNET_LEN")
+        ->check(CLI::Range(1, 30))
+        ->group(group);
+    d.add_option("--public-ip", f.public_ip,
+                 "the address the other hosts reach this one at (default: the address of the default route's device)")
+        ->envname("FLANNELD_PUBLIC_IP")
+        ->group(group);
+    d.add_option("--public-ipv6", f.public_ipv6, "the IPv6 address the other hosts reach this one at (dual stack)")
+        ->envname("FLANNELD_PUBLIC_IPV6")
+        ->group(group);
+    d.add_option("--lease-ttl", opts.cluster.lease_ttl_s,
+                 "seconds a host's subnet lease outlives its last renewal: how long a dead host's routes stay")
+        ->envname("FLATPATH_LEASE_TTL")
+        ->capture_default_str()
+        ->group(group);
+    d.add_option("--subnet-file", opts.cluster.subnet_file, "where the lease is written in Flannel's subnet.env format")
+        ->envname("FLANNELD_SUBNET_FILE")
+        ->capture_default_str()
+        ->group(group);
+    d.add_option("--ip-masq", opts.cluster.ip_masq,
+                 "FLANNEL_IPMASQ in the subnet file: whether containers' traffic out of the cluster is masqueraded")
+        ->envname("FLANNELD_IP_MASQ")
+        ->capture_default_str()
+        ->group(group);
+}
+
+void apply_cluster_flags(const ClusterFlags &f, ClusterOptions &c)
+{
+    const auto prefix = [](const std::string &text, const char *flag) -> std::optional<IpPrefix> {
+        if (text.empty())
+            return std::nullopt;
+        try {
+            return IpPrefix::parse(text);
+        } catch (const Error &e) {
+            throw Error(std::string(flag) + ": " + e.what());
+        }
+    };
+    const auto addr = [](const std::string &text, const char *flag) -> std::optional<IpAddr> {
+        if (text.empty())
+            return std::nullopt;
+        try {
+            return IpAddr::parse(text);
+        } catch (const Error &e) {
+            throw Error(std::string(flag) + ": " + e.what());
+        }
+    };
+    c.cluster_network = prefix(f.network, "--cluster-network");
+    c.cluster_network6 = prefix(f.network6, "--cluster-network6");
+    c.public_ip = addr(f.public_ip, "--public-ip");
+    c.public_ipv6 = addr(f.public_ipv6, "--public-ipv6");
+    if (c.cluster_network && !c.cluster_network->is_v4())
+        throw Error("--cluster-network " + f.network + ": must be IPv4 (IPv6 goes to --cluster-network6)");
+    if (c.cluster_network6 && c.cluster_network6->is_v4())
+        throw Error("--cluster-network6 " + f.network6 + ": must be IPv6");
+    if (c.public_ip && !c.public_ip->is_v4())
+        throw Error("--public-ip " + f.public_ip + ": must be IPv4 (IPv6 goes to --public-ipv6)");
+    if (c.public_ipv6 && c.public_ipv6->is_v4())
+        throw Error("--public-ipv6 " + f.public_ipv6 + ": must be IPv6");
+    if (f.subnet_len)
+        c.subnet_len = f.subnet_len;
+    if (c.cluster_network && c.subnet_len && *c.subnet_len < c.cluster_network->len)
+        throw Error("--subnet-len " + std::to_string(*c.subnet_len) + " is shorter than --cluster-network " + f.network);
+    if (c.etcd_endpoints.empty() && (c.cluster_network || c.public_ip))
+        throw Error("--cluster-network and --public-ip need --etcd-endpoints");
+}
+
+} // namespace
 
 void add_daemon_command(CLI::App &app, CliContext &ctx)
 {
@@ -20,6 +121,7 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
     auto opts = std::make_shared<DaemonOptions>();
     auto mark = std::make_shared<std::string>();
     auto mode = std::make_shared<std::string>();
+    auto cluster = std::make_shared<ClusterFlags>();
     opts->run_dir = "/run/flatpath";
     d->add_option("--runtime-api", opts->runtime_api,
                   "the runtime's API socket (default: /run/podman/podman.sock if it exists, else /var/run/docker.sock); "
@@ -66,7 +168,9 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
     d->add_flag("--remove-datapath-on-exit", opts->remove_datapath_on_exit,
                 "on SIGTERM/SIGINT also remove what the daemon added, and the datapath if nothing else uses it "
                 "(default: leave it all, so traffic keeps flowing until the next daemon takes over)");
-    d->callback([&ctx, opts, mark, mode] {
+    add_cluster_flags(*d, *opts, *cluster);
+    d->callback([&ctx, opts, mark, mode, cluster] {
+        apply_cluster_flags(*cluster, opts->cluster);
         if (!mark->empty())
             opts->policy.published_port_mark = parse_mark(*mark);
         if (opts->runtime_api.starts_with("unix://"))

@@ -107,6 +107,11 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
         spdlog::info("uplink {}", note);
     MapSet maps = MapSet::open_pinned(root.path());
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
+    std::unique_ptr<ClusterMember> cluster;
+    if (!opts.cluster.etcd_endpoints.empty()) {
+        cluster = std::make_unique<ClusterMember>(root, maps, opts.cluster, g_stop);
+        cluster->start(); // in the background: an etcd out of reach never holds up the local datapath
+    }
     RuntimeFollower follower(root, opts, maps, records, g_stop);
     auto housekeeping = std::make_unique<Housekeeping>(root, maps, follower.health(), std::chrono::seconds(5));
     // The collectors read the maps and the follower's health: serving stops before those
@@ -128,6 +133,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
 
     spdlog::info("stopping");
     metrics.reset();
+    cluster.reset();
     housekeeping.reset();
     int status = 0;
     try {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "attach.hpp"
+#include "cluster_member.hpp"
 #include "container_plan.hpp"
 #include "pin_root.hpp"
 
@@ -31,6 +32,7 @@ struct DaemonOptions {
     std::optional<XdpMode> xdp_mode; // none: as `flatpath up` without --xdp-mode
     std::string run_dir; // the daemon's lock and its records of what it added
     bool remove_datapath_on_exit = false;
+    ClusterOptions cluster; // its etcd_endpoints empty: no cluster member
 };
 
 // Runs until SIGTERM or SIGINT; returns the process's exit status. Throws for what stops

@@ -165,7 +165,7 @@ std::optional<MacAddr> Netlink::link_mac(const std::string &name) const
     return dev && dev->mac != MacAddr{} ? std::optional(dev->mac) : std::nullopt;
 }
 
-std::vector<IpAddr> Netlink::addresses() const
+std::vector<IpAddr> Netlink::addresses(std::uint32_t ifindex) const
 {
     nl_cache *raw = nullptr;
     if (rtnl_addr_alloc_cache(sock_, &raw) != 0)
@@ -173,7 +173,10 @@ std::vector<IpAddr> Netlink::addresses() const
     NlPtr<nl_cache, nl_cache_free> cache(raw);
     std::vector<IpAddr> out;
     for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-        nl_addr *local = rtnl_addr_get_local(reinterpret_cast<rtnl_addr *>(o));
+        auto *addr = reinterpret_cast<rtnl_addr *>(o);
+        if (ifindex && static_cast<std::uint32_t>(rtnl_addr_get_ifindex(addr)) != ifindex)
+            continue;
+        nl_addr *local = rtnl_addr_get_local(addr);
         if (const auto a = local ? ip_of(local) : std::nullopt; a && nl_addr_get_len(local) != 0)
             out.push_back(*a);
     }

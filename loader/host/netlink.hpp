@@ -49,8 +49,9 @@ public:
     bool link_exists(const std::string &name) const { return link(name).has_value(); }
     std::optional<MacAddr> link_mac(const std::string &name) const;
     std::optional<std::uint32_t> link_index(const std::string &name) const;
-    // Every IPv4 and IPv6 address of every interface of the namespace.
-    std::vector<IpAddr> addresses() const;
+    // Every IPv4 and IPv6 address of every interface of the namespace (of one, when
+    // ifindex is given), in the kernel's order (a device's primary address first).
+    std::vector<IpAddr> addresses(std::uint32_t ifindex = 0) const;
     // Every IPv4 and IPv6 unicast route of the main table.
     std::vector<Route> routes() const;
 

@@ -41,13 +41,19 @@ Container add_routed_container(Lab &lab, const std::string &host_ns, const std::
                                const std::function<void(const std::string &)> &say)
 {
     const std::string id = std::to_string(10 + n);
+    return add_routed_container(lab, host_ns, name, n, IpAddr::parse("10.91.0." + id), IpAddr::parse("fd91::" + id), say);
+}
+
+Container add_routed_container(Lab &lab, const std::string &host_ns, const std::string &name, int n, const IpAddr &v4,
+                               const IpAddr &v6, const std::function<void(const std::string &)> &say)
+{
     Container c{name,
                 lab.add_netns(name),
                 "fp" + name,
                 MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":02"),
                 MacAddr::parse("02:fb:00:00:0" + std::to_string(n) + ":01"),
-                IpAddr::parse("10.91.0." + id),
-                IpAddr::parse("fd91::" + id)};
+                v4,
+                v6};
     if (say)
         say("container " + name + ": eth0 " + c.v4.str() + ", " + c.v6.str() + " <-> host " + c.host_if);
     lab.add_veth(c.ns, "eth0", c.mac, host_ns, c.host_if, c.host_mac);

@@ -34,6 +34,9 @@ struct Container {
 // routed mode, as described above. say (may be empty) is told what is made.
 Container add_routed_container(Lab &lab, const std::string &host_ns, const std::string &name, int n,
                                const std::function<void(const std::string &)> &say);
+// The same with the container's addresses given (one of a cluster host's subnet).
+Container add_routed_container(Lab &lab, const std::string &host_ns, const std::string &name, int n, const IpAddr &v4,
+                               const IpAddr &v6, const std::function<void(const std::string &)> &say);
 
 class Topology {
 public:

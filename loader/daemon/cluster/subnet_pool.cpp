@@ -73,6 +73,12 @@ bool SubnetPool::holds(const IpPrefix &subnet) const
     return i >= first_ && i < first_ + count_;
 }
 
+std::uint64_t SubnetPool::index_of(const IpPrefix &subnet) const
+{
+    const int index_bits = std::min(len_ - network_.len, 20);
+    return bits_of(subnet.network, len_ - index_bits, index_bits) - first_;
+}
+
 std::optional<IpPrefix> SubnetPool::pick_free(const std::set<IpPrefix> &taken, std::mt19937_64 &rng) const
 {
     std::vector<std::uint64_t> free;

@@ -24,6 +24,8 @@ public:
     IpPrefix at(std::uint64_t index) const;
     // A subnet of the pool's length inside its range.
     bool holds(const IpPrefix &subnet) const;
+    // The position of a subnet the pool holds.
+    std::uint64_t index_of(const IpPrefix &subnet) const;
     // A subnet of the pool that is not in taken, chosen at random; nullopt when all are.
     std::optional<IpPrefix> pick_free(const std::set<IpPrefix> &taken, std::mt19937_64 &rng) const;
 

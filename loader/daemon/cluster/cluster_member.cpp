@@ -1,0 +1,331 @@
+#include "cluster_member.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "error.hpp"
+#include "netlink.hpp"
+#include "subnet_env.hpp"
+#include "subnet_leaser.hpp"
+
+namespace fp {
+
+namespace {
+
+std::int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The peers a record stands for: its IPv4 subnet, and its IPv6 one when it has a host address for it.
+std::vector<PeerSubnet> peers_of(const SubnetRecord &r)
+{
+    std::vector<PeerSubnet> out{{r.subnet, r.public_ip}};
+    if (r.ipv6_subnet && r.public_ipv6)
+        out.push_back({*r.ipv6_subnet, *r.public_ipv6});
+    return out;
+}
+
+} // namespace
+
+ClusterMember::ClusterMember(const PinRoot &root, MapSet &maps, ClusterOptions opts, const std::atomic<bool> &stop)
+    : root_(root), table_(root, maps), opts_(std::move(opts)), stop_(stop)
+{
+    if (opts_.lease_ttl_s < 5)
+        throw Error("--lease-ttl " + std::to_string(opts_.lease_ttl_s) + ": at least 5 seconds (etcd's keep-alives need the room)");
+    EtcdClient check(opts_.etcd_endpoints); // refuses nonsense endpoints before anything starts
+}
+
+ClusterMember::~ClusterMember()
+{
+    closing_ = true;
+    interrupt_ = true;
+    if (runner_.joinable())
+        runner_.join();
+    if (keeper_.joinable())
+        keeper_.join();
+}
+
+void ClusterMember::start()
+{
+    runner_ = std::thread([this] { run(); });
+    keeper_ = std::thread([this] { keep_alive_loop(); });
+}
+
+bool ClusterMember::stopping() const
+{
+    return stop_ || closing_;
+}
+
+std::optional<SubnetRecord> ClusterMember::lease() const
+{
+    std::lock_guard<std::mutex> g(mu_);
+    return own_;
+}
+
+IpAddr ClusterMember::public_ip() const
+{
+    if (opts_.public_ip)
+        return *opts_.public_ip;
+    // Flannel's default: the address of the interface the default route goes out of.
+    Netlink nl;
+    for (const Route &r : nl.routes())
+        if (r.dst.is_v4() && r.prefix_len == 0 && r.ifindex)
+            for (const IpAddr &a : nl.addresses(r.ifindex))
+                if (a.is_v4())
+                    return a;
+    throw Error("no default route with an IPv4 address to take this host's public address from: give --public-ip");
+}
+
+ClusterConfig ClusterMember::load_config(const EtcdClient &etcd) const
+{
+    const std::string key = opts_.prefix + "/config";
+    auto kv = etcd.get(key);
+    if (!kv) {
+        if (!opts_.cluster_network)
+            throw Error("etcd has no " + key + " and no --cluster-network was given to write one");
+        ClusterConfig c;
+        c.network = opts_.cluster_network;
+        c.ipv6_network = opts_.cluster_network6;
+        c.subnet_len = opts_.subnet_len.value_or(c.network->len >= 24 ? c.network->len + 1 : 24);
+        ClusterConfig::parse(c.dump()); // the same checks as a config read from etcd
+        if (etcd.create(key, c.dump()))
+            spdlog::info("cluster: wrote {} = {}", key, c.dump());
+        kv = etcd.get(key); // ours, or the one another host wrote first
+        if (!kv)
+            throw Error(key + " vanished right after it was written");
+    }
+    const ClusterConfig config = ClusterConfig::parse(kv->value);
+    if (opts_.cluster_network && config.network != opts_.cluster_network)
+        throw Error(key + " says the cluster network is " + (config.network ? config.network->str() : "(none)") +
+                    ", --cluster-network says " + opts_.cluster_network->str());
+    if (opts_.subnet_len && config.subnet_len != *opts_.subnet_len)
+        throw Error(key + " says SubnetLen " + std::to_string(config.subnet_len) + ", --subnet-len says " +
+                    std::to_string(*opts_.subnet_len));
+    if (!config.network)
+        throw Error(key + ": an IPv6-only cluster is not in Flannel's layout (its subnet keys start with IPv4)");
+    if (config.backend != ClusterBackend::HostGw)
+        throw Error(key + ": backend " + std::string(backend_name(config.backend)) + " is not supported yet (host-gw is)");
+    return config;
+}
+
+void ClusterMember::write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const
+{
+    SubnetEnv env;
+    env.network = config.network;
+    env.subnet = own.subnet;
+    env.ipv6_network = config.ipv6_network;
+    env.ipv6_subnet = own.ipv6_subnet;
+    env.ip_masq = opts_.ip_masq;
+    // host-gw adds no header: containers get the MTU of the device the peers are reached by.
+    env.mtu = 1500;
+    Netlink nl;
+    for (const Route &r : nl.routes())
+        if (r.dst.is_v4() && r.prefix_len > 0 && IpPrefix::of(own.public_ip, r.prefix_len) == IpPrefix::of(r.dst, r.prefix_len) && r.ifindex)
+            if (const auto dev = nl.link(r.ifindex))
+                env.mtu = dev->mtu;
+    env.write(opts_.subnet_file);
+}
+
+void ClusterMember::apply_listing(const EtcdClient &etcd, const ClusterConfig &config, std::int64_t &revision)
+{
+    const EtcdRange range = etcd.get_prefix(opts_.prefix + "/subnets/");
+    std::vector<std::string> skipped;
+    const std::vector<SubnetRecord> records = read_subnets(range, config, skipped);
+    for (const std::string &s : skipped)
+        spdlog::warn("cluster: skipped {}", s);
+    health_.skipped_records += skipped.size();
+    ClusterPicture picture;
+    picture.networks.push_back(*config.network);
+    if (config.ipv6_network)
+        picture.networks.push_back(*config.ipv6_network);
+    const std::optional<SubnetRecord> own = lease();
+    bool own_seen = false;
+    for (const SubnetRecord &r : records) {
+        if (own && r.subnet == own->subnet) {
+            own_seen = true;
+            continue;
+        }
+        for (const PeerSubnet &p : peers_of(r))
+            picture.peers.push_back(p);
+    }
+    for (const std::string &p : table_.set(picture)) {
+        spdlog::warn("cluster: {}", p);
+        health_.route_problems++;
+    }
+    health_.peers = picture.peers.size();
+    health_.resyncs++;
+    revision = range.revision + 1;
+    if (own && !own_seen) {
+        lease_lost_ = true;
+        throw Error("this host's subnet " + own->subnet.str() + " is no longer in etcd: leasing again");
+    }
+    spdlog::info("cluster: {} subnets of other hosts, as of etcd revision {}", picture.peers.size(), range.revision);
+}
+
+bool ClusterMember::apply_events(const ClusterConfig &config, const std::vector<EtcdEvent> &events)
+{
+    const std::optional<SubnetRecord> own = lease();
+    for (const EtcdEvent &e : events) {
+        health_.events++;
+        try {
+            if (e.deleted) {
+                const auto [subnet, subnet6] = parse_subnet_key(e.kv.key);
+                if (own && subnet == own->subnet)
+                    return false;
+                table_.remove(subnet);
+                if (subnet6)
+                    table_.remove(*subnet6);
+                spdlog::info("cluster: subnet {} left", subnet.str());
+                continue;
+            }
+            std::vector<std::string> skipped;
+            for (const SubnetRecord &r : read_subnets(EtcdRange{{e.kv}, 0}, config, skipped)) {
+                if (own && r.subnet == own->subnet)
+                    continue;
+                for (const PeerSubnet &p : peers_of(r))
+                    for (const std::string &problem : table_.put(p)) {
+                        spdlog::warn("cluster: {}", problem);
+                        health_.route_problems++;
+                    }
+                spdlog::info("cluster: subnet {} is at {}", r.subnet.str(), r.public_ip.str());
+            }
+            for (const std::string &why : skipped)
+                spdlog::warn("cluster: skipped {}", why);
+            health_.skipped_records += skipped.size();
+        } catch (const Error &err) {
+            spdlog::warn("cluster: skipped an event: {}", err.what());
+            health_.skipped_records++;
+        }
+    }
+    health_.peers = table_.list().peers.size();
+    health_.last_event_ms = now_ms();
+    return true;
+}
+
+void ClusterMember::session(const EtcdClient &etcd)
+{
+    const ClusterConfig config = load_config(etcd);
+    LeaseRequest req;
+    req.prefix = opts_.prefix;
+    req.public_ip = public_ip();
+    req.public_ipv6 = opts_.public_ipv6;
+    req.ttl_s = opts_.lease_ttl_s;
+    if (const auto own = lease())
+        req.previous = own->subnet;
+    else if (std::filesystem::exists(opts_.subnet_file)) {
+        try {
+            req.previous = SubnetEnv::read(opts_.subnet_file).subnet;
+        } catch (const Error &e) {
+            spdlog::warn("cluster: the previous subnet is not known: {}", e.what());
+        }
+    }
+    std::vector<std::string> skipped;
+    const HostLease l = SubnetLeaser(etcd, config).acquire(req, skipped);
+    for (const std::string &s : skipped)
+        spdlog::warn("cluster: skipped {}", s);
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        own_ = l.record;
+    }
+    lease_lost_ = false;
+    lease_ttl_ = l.ttl;
+    lease_id_ = l.record.lease;
+    health_.lease_expires_ms = now_ms() + l.ttl * 1000;
+    spdlog::info("cluster: {} subnet {}{} at {} (etcd lease {:x}, TTL {} s)", l.reused ? "kept" : "leased", l.record.subnet.str(),
+                 l.record.ipv6_subnet ? " and " + l.record.ipv6_subnet->str() : "", l.record.public_ip.str(), l.record.lease, l.ttl);
+    write_subnet_env(config, l.record);
+    health_.connected = true;
+
+    std::int64_t revision = 0;
+    apply_listing(etcd, config, revision);
+    while (!stopping() && !lease_lost_) {
+        interrupt_ = false;
+        const EtcdWatchEnd end = etcd.watch_prefix(
+            opts_.prefix + "/subnets/", revision,
+            [&](const std::vector<EtcdEvent> &events, std::int64_t) {
+                if (apply_events(config, events))
+                    return true;
+                lease_lost_ = true;
+                return false;
+            },
+            &interrupt_);
+        revision = end.next_revision;
+        switch (end.why) {
+        case EtcdWatchEnd::Why::Compacted:
+            spdlog::warn("cluster: the watch fell behind etcd's compaction ({}): listing again", end.detail);
+            apply_listing(etcd, config, revision);
+            break;
+        case EtcdWatchEnd::Why::Stopped:
+            break; // stopping, or the lease was lost: the loop's condition says which
+        case EtcdWatchEnd::Why::Lost:
+            throw Error("the watch ended: " + end.detail);
+        }
+    }
+    if (lease_lost_)
+        spdlog::warn("cluster: this host's lease is gone (etcd was out of reach longer than its TTL?): leasing again");
+}
+
+void ClusterMember::run()
+{
+    struct Done {
+        std::atomic<bool> &done;
+        ~Done() { done = true; }
+    } done{runner_done_};
+    const EtcdClient etcd(opts_.etcd_endpoints);
+    std::chrono::milliseconds backoff(250);
+    while (!stopping()) {
+        try {
+            session(etcd);
+            backoff = std::chrono::milliseconds(250);
+        } catch (const Error &e) {
+            health_.connected = false;
+            spdlog::warn("cluster: {} (etcd {}); again in {} ms", e.what(), etcd.current_endpoint(), backoff.count());
+            for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping(); waited += std::chrono::milliseconds(100))
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
+        }
+    }
+    health_.connected = false;
+}
+
+void ClusterMember::keep_alive_loop()
+{
+    const EtcdClient etcd(opts_.etcd_endpoints, 2);
+    std::int64_t next_ms = 0, renewing = 0;
+    while (!runner_done_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        // Said again on every tick: a watch started just after one telling still ends.
+        if (stopping() || lease_lost_)
+            interrupt_ = true;
+        if (stopping())
+            continue;
+        const std::int64_t lease = lease_id_;
+        if (!lease || lease_lost_)
+            continue;
+        if (lease != renewing) { // a new lease: its first renewal a third of its TTL from now
+            renewing = lease;
+            next_ms = now_ms() + lease_ttl_ * 1000 / 3;
+            continue;
+        }
+        if (now_ms() < next_ms)
+            continue;
+        try {
+            const std::int64_t ttl = etcd.keep_alive(lease);
+            if (ttl <= 0) {
+                lease_id_ = 0;
+                lease_lost_ = true;
+                interrupt_ = true;
+                continue;
+            }
+            health_.lease_expires_ms = now_ms() + ttl * 1000;
+            next_ms = now_ms() + ttl * 1000 / 3;
+        } catch (const Error &e) {
+            spdlog::debug("cluster: lease renewal failed: {}", e.what());
+            next_ms = now_ms() + 1000; // etcd out of reach: again in a second
+        }
+    }
+}
+
+} // namespace fp

@@ -1,0 +1,154 @@
+// The cluster on three hosts (cluster_fixture.hpp): each daemon leases a subnet of its
+// own in etcd and routes to the others' (host-gw, flatpath's own routes); containers on
+// different hosts reach each other with their own addresses through the fast path; a
+// host that dies loses its subnet everywhere after the lease TTL; an etcd restart loses
+// no route; what etcd holds that is wrong is skipped.
+#include <signal.h>
+
+#include "cluster_fixture.hpp"
+#include "etcd_client.hpp"
+#include "netns_scope.hpp"
+#include "traffic.hpp"
+
+namespace fp::test {
+namespace {
+
+class ClusterTest : public ClusterFixture {
+protected:
+    // Starts a, b and c and waits until each routes to the other two's subnets.
+    void start_all()
+    {
+        for (auto &[name, h] : hosts)
+            envs[name] = start(h);
+        for (auto &[name, h] : hosts)
+            ASSERT_TRUE(eventually([&] { return routes(h) == expected_routes(name); }, 15))
+                << "host " << name << " routes: " << joined(routes(h)) << "\n" << h.daemon->log();
+    }
+    std::set<std::string> expected_routes(const std::string &of) const
+    {
+        std::set<std::string> want;
+        for (const auto &[name, h] : hosts)
+            if (name != of && envs.contains(name)) {
+                want.insert(route_to(envs.at(name), h));
+                want.insert(route_to(envs.at(name), h, true));
+            }
+        return want;
+    }
+    static std::string joined(const std::set<std::string> &s)
+    {
+        std::string out;
+        for (const auto &x : s)
+            out += "[" + x + "] ";
+        return out;
+    }
+    EtcdClient store() const { return EtcdClient({etcd->url()}); }
+
+    std::map<std::string, SubnetEnv> envs;
+};
+
+// Scenario: three hosts get three distinct subnets of the cluster network, written to
+// their subnet.env as Flannel writes it; each routes to the other two via their
+// addresses; the layout in etcd is Flannel's (config, one key per subnet, PublicIP).
+TEST_F(ClusterTest, EachHostLeasesItsOwnSubnetAndRoutesToTheOthers)
+{
+    start_all();
+    std::set<IpPrefix> subnets;
+    for (const auto &[name, env] : envs) {
+        ASSERT_TRUE(env.subnet && env.ipv6_subnet);
+        EXPECT_TRUE(IpPrefix::parse("10.50.0.0/16").contains(env.subnet->network));
+        EXPECT_EQ(env.subnet->len, 24);
+        EXPECT_EQ(env.network, IpPrefix::parse("10.50.0.0/16"));
+        EXPECT_TRUE(env.ip_masq);
+        subnets.insert(*env.subnet);
+    }
+    EXPECT_EQ(subnets.size(), 3u);
+    NetnsScope in(etcd_ns);
+    const auto config = store().get("/coreos.com/network/config");
+    ASSERT_TRUE(config);
+    EXPECT_NE(config->value.find("\"Network\":\"10.50.0.0/16\""), std::string::npos) << config->value;
+    const auto b = store().get("/coreos.com/network/subnets/" + envs["b"].subnet->network.str() + "-24&" +
+                               envs["b"].ipv6_subnet->network.str() + "-64");
+    ASSERT_TRUE(b) << "b's key in Flannel's dual-stack form";
+    EXPECT_NE(b->value.find("\"PublicIP\":\"192.168.77.2\""), std::string::npos) << b->value;
+    EXPECT_NE(b->lease, 0) << "under an etcd lease";
+}
+
+// Scenario: a container on a reaches the containers on b and c (TCP, UDP, ping, IPv4 and
+// IPv6); each server sees the client's own address; a's and b's stacks forwarded none
+// of it (the fast path carried it both ways), and b's endpoint counted it.
+TEST_F(ClusterTest, ContainersOnDifferentHostsReachEachOtherWithTheirOwnAddresses)
+{
+    start_all();
+    const Container ca = add_container(hosts["a"], 4);
+    const Container cb = add_container(hosts["b"], 5);
+    const Container cc = add_container(hosts["c"], 6);
+    const std::uint64_t a_fwd = stack_forwarded(hosts["a"].ns), b_fwd = stack_forwarded(hosts["b"].ns);
+    for (const Container *to : {&cb, &cc}) {
+        for (const auto &[client, server] : {std::pair{ca.v4, to->v4}, std::pair{ca.v6, to->v6}}) {
+            SCOPED_TRACE(client.str() + " -> " + server.str());
+            const Received tcp = tcp_transfer(to->ns, SockTarget{server, 5001}, ca.ns, SockTarget{server, 5001}, 1 << 20);
+            EXPECT_EQ(tcp.bytes, 1u << 20);
+            EXPECT_EQ(tcp.peer, client.str());
+            const Received udp = udp_send(to->ns, server, 5002, ca.ns, 50);
+            EXPECT_EQ(udp.messages, 50u);
+            EXPECT_EQ(udp.peer, client.str());
+            lab->in(ca.ns, {"ping", "-c", "2", "-i", "0.2", "-W", "2", server.str()});
+        }
+    }
+    EXPECT_EQ(stack_forwarded(hosts["a"].ns), a_fwd) << "a's stack forwarded container traffic";
+    EXPECT_EQ(stack_forwarded(hosts["b"].ns), b_fwd) << "b's stack forwarded container traffic";
+    const auto stats = hosts["b"].daemon->flatpath_json({"stats"});
+    std::uint64_t to_cb = 0;
+    for (const auto &e : stats["endpoints"])
+        if (e["dev"] == cb.host_if)
+            to_cb = e["to_bytes"].get<std::uint64_t>();
+    EXPECT_GE(to_cb, 2u << 20) << "both transfers delivered by b's uplink program: " << stats.dump();
+}
+
+// Scenario: c's daemon killed (-9, no goodbye): a and b keep c's routes while its lease
+// lives, and drop them once the TTL has passed; c's own subnet.env stays, and a c
+// restarted later takes its old subnet back.
+TEST_F(ClusterTest, ADeadHostsSubnetGoesAfterItsLeaseTtl)
+{
+    start_all();
+    const SubnetEnv old_c = envs["c"];
+    hosts["c"].daemon->stop(SIGKILL);
+    envs.erase("c");
+    for (const char *name : {"a", "b"})
+        EXPECT_TRUE(eventually([&] { return routes(hosts[name]) == expected_routes(name); }, kLeaseTtl + 10))
+            << name << ": " << joined(routes(hosts[name]));
+    envs["c"] = start(hosts["c"]);
+    EXPECT_EQ(envs["c"].subnet, old_c.subnet) << "its previous subnet, free again, taken back";
+    for (const char *name : {"a", "b"})
+        EXPECT_TRUE(eventually([&] { return routes(hosts[name]) == expected_routes(name); }, 15));
+}
+
+// Scenario: etcd killed: every route stays; a Flannel host's lease written straight into
+// etcd after its restart shows up as a route on every flatpath host (they reconnected and
+// watch again); a malformed record and one outside the cluster network change nothing.
+TEST_F(ClusterTest, AnEtcdRestartLosesNoRouteAndFlannelsLeasesBecomeRoutes)
+{
+    start_all();
+    etcd->kill();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    for (auto &[name, h] : hosts)
+        EXPECT_EQ(routes(h), expected_routes(name)) << "host " << name << " lost routes while etcd was down";
+    etcd->start();
+    {
+        NetnsScope in(etcd_ns);
+        const EtcdClient s = store();
+        s.put("/coreos.com/network/subnets/10.50.200.0-24",
+              R"({"PublicIP":"192.168.77.9","PublicIPv6":null,"BackendType":"host-gw","BackendData":null})", s.grant(60));
+        s.put("/coreos.com/network/subnets/10.50.201.0-24", R"({"PublicIP":)");
+        s.put("/coreos.com/network/subnets/10.99.0.0-24", R"({"PublicIP":"192.168.77.8","BackendType":"host-gw"})");
+    }
+    for (auto &[name, h] : hosts) {
+        std::set<std::string> want = expected_routes(name);
+        want.insert("10.50.200.0/24 via 192.168.77.9");
+        EXPECT_TRUE(eventually([&] { return routes(h) == want; }, 20)) << "host " << name << ": " << joined(routes(h));
+    }
+    EXPECT_NE(hosts["a"].daemon->log().find("outside the cluster network"), std::string::npos);
+}
+
+} // namespace
+} // namespace fp::test
