@@ -76,9 +76,11 @@ void run_script(const char *which, const std::string &script)
 
 // What --remove-datapath-on-exit takes down: the daemon's entries always; the whole
 // datapath only when nothing else (the CNI plugin, an operator) still uses it.
-void take_down(const PinRoot &root, MapSet &maps, RuntimeFollower &follower)
+void take_down(const PinRoot &root, MapSet &maps, RuntimeFollower &follower, bool cluster)
 {
     follower.remove_all();
+    if (cluster)
+        ClusterTable(root, maps).clear(); // the peers' subnets and their routes
     const bool others = !maps.endpoints.entries().empty() || !maps.dnat.entries().empty() ||
                         !maps.ranges.entries().empty() || !maps.marks.entries().empty();
     if (others) {
@@ -94,6 +96,8 @@ void take_down(const PinRoot &root, MapSet &maps, RuntimeFollower &follower)
 int run_daemon(const PinRoot &root, const DaemonOptions &opts)
 {
     require_root();
+    if (!opts.cluster.etcd_endpoints.empty())
+        check_cluster_options(opts.cluster);
     const FileLock instance = instance_lock(opts.run_dir);
     std::unique_ptr<MetricsEndpoint> metrics;
     if (!opts.metrics_listen.empty())
@@ -143,7 +147,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
         status = 1;
     }
     if (opts.remove_datapath_on_exit)
-        take_down(root, maps, follower);
+        take_down(root, maps, follower, !opts.cluster.etcd_endpoints.empty());
     return status;
 }
 

@@ -8,6 +8,7 @@
 #include "cluster_fixture.hpp"
 #include "etcd_client.hpp"
 #include "netns_scope.hpp"
+#include "subnet_leaser.hpp"
 #include "traffic.hpp"
 
 namespace fp::test {
@@ -147,7 +148,88 @@ TEST_F(ClusterTest, AnEtcdRestartLosesNoRouteAndFlannelsLeasesBecomeRoutes)
         want.insert("10.50.200.0/24 via 192.168.77.9");
         EXPECT_TRUE(eventually([&] { return routes(h) == want; }, 20)) << "host " << name << ": " << joined(routes(h));
     }
-    EXPECT_NE(hosts["a"].daemon->log().find("outside the cluster network"), std::string::npos);
+    for (const char *said : {"outside the cluster network", "10.50.201.0-24': not JSON"})
+        EXPECT_TRUE(eventually([&] { return hosts["a"].daemon->log().find(said) != std::string::npos; }, 5))
+            << said << ":\n" << hosts["a"].daemon->log();
+}
+
+// Scenario: four hosts race for a cluster network of two subnets: two win, each a
+// different subnet, and two are told that every subnet is leased; etcd holds two keys.
+TEST_F(ClusterTest, HostsRacingForSubnetsNeverShareOne)
+{
+    NetnsScope in(etcd_ns);
+    const ClusterConfig config = ClusterConfig::parse(
+        R"({"Network":"10.60.0.0/16","SubnetMin":"10.60.1.0","SubnetMax":"10.60.2.0","Backend":{"Type":"host-gw"}})");
+    std::vector<std::optional<HostLease>> won(4);
+    std::vector<std::string> lost(4);
+    std::vector<std::thread> racers;
+    for (int i = 0; i < 4; ++i)
+        racers.emplace_back([&, i] {
+            NetnsScope there(etcd_ns);
+            const EtcdClient s = store();
+            LeaseRequest req;
+            req.prefix = "/race";
+            req.public_ip = IpAddr::parse("192.168.77." + std::to_string(100 + i));
+            std::vector<std::string> skipped;
+            try {
+                won[i] = SubnetLeaser(s, config).acquire(req, skipped);
+            } catch (const Error &e) {
+                lost[i] = e.what();
+            }
+        });
+    for (auto &t : racers)
+        t.join();
+    std::set<IpPrefix> subnets;
+    int winners = 0;
+    for (int i = 0; i < 4; ++i) {
+        if (won[i]) {
+            ++winners;
+            subnets.insert(won[i]->record.subnet);
+        } else {
+            EXPECT_NE(lost[i].find("every subnet of the cluster network 10.60.0.0/16 is leased"), std::string::npos) << lost[i];
+        }
+    }
+    EXPECT_EQ(winners, 2);
+    EXPECT_EQ(subnets.size(), 2u);
+    EXPECT_EQ(store().get_prefix("/race/subnets/").kvs.size(), 2u);
+}
+
+// Scenario: etcd is down when a's daemon starts: the daemon starts anyway (the local
+// datapath is up and takes endpoints), says it retries, and leases a subnet once etcd
+// is back.
+TEST_F(ClusterTest, AnUnreachableEtcdAtStartDelaysOnlyTheLease)
+{
+    etcd->kill();
+    ClusterHost &a = hosts["a"];
+    a.daemon->start(member_flags(a));
+    EXPECT_TRUE(a.daemon->flatpath_json({"status"})["up"]);
+    EXPECT_TRUE(eventually([&] { return a.daemon->log().find("again in") != std::string::npos; }, 10)) << a.daemon->log();
+    EXPECT_NE(a.daemon->log().find("192.168.77.10:2379"), std::string::npos) << "the error names the endpoint";
+    EXPECT_FALSE(std::filesystem::exists(a.subnet_file()));
+    etcd->start();
+    EXPECT_TRUE(eventually([&] { return std::filesystem::exists(a.subnet_file()); }, 20)) << a.daemon->log();
+}
+
+// Scenario: nonsense cluster flags stop the daemon before it touches anything, each with
+// one line naming the flag.
+TEST_F(ClusterTest, BadClusterFlagsAreRefused)
+{
+    ClusterHost &a = hosts["a"];
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+        {{"--etcd-endpoints", "192.168.77.10:2379"}, "not an http:// or https:// URL"},
+        {{"--etcd-endpoints", etcd->url(), "--cluster-network", "10.50.0.1/16"}, "--cluster-network: '10.50.0.1/16' has host bits set"},
+        {{"--etcd-endpoints", etcd->url(), "--cluster-network", "fd50::/56"}, "must be IPv4"},
+        {{"--etcd-endpoints", etcd->url(), "--public-ip", "fd77::1"}, "--public-ip fd77::1: must be IPv4"},
+        {{"--etcd-endpoints", etcd->url(), "--lease-ttl", "1"}, "at least 5 seconds"},
+        {{"--cluster-network", "10.50.0.0/16"}, "need --etcd-endpoints"},
+    };
+    for (const auto &[flags, said] : bad) {
+        std::vector<std::string> argv = a.daemon->argv(flags);
+        const CommandResult r = run_command(argv);
+        EXPECT_NE(r.status, 0) << r.output;
+        EXPECT_NE(r.output.find(said), std::string::npos) << r.output;
+    }
+    EXPECT_FALSE(std::filesystem::exists(a.pin_root)) << "nothing was set up";
 }
 
 } // namespace

@@ -29,12 +29,17 @@ std::vector<PeerSubnet> peers_of(const SubnetRecord &r)
 
 } // namespace
 
+void check_cluster_options(const ClusterOptions &opts)
+{
+    if (opts.lease_ttl_s < 5)
+        throw Error("--lease-ttl " + std::to_string(opts.lease_ttl_s) + ": at least 5 seconds (etcd's keep-alives need the room)");
+    const EtcdClient check(opts.etcd_endpoints); // refuses endpoints that are no URLs
+}
+
 ClusterMember::ClusterMember(const PinRoot &root, MapSet &maps, ClusterOptions opts, const std::atomic<bool> &stop)
     : root_(root), table_(root, maps), opts_(std::move(opts)), stop_(stop)
 {
-    if (opts_.lease_ttl_s < 5)
-        throw Error("--lease-ttl " + std::to_string(opts_.lease_ttl_s) + ": at least 5 seconds (etcd's keep-alives need the room)");
-    EtcdClient check(opts_.etcd_endpoints); // refuses nonsense endpoints before anything starts
+    check_cluster_options(opts_);
 }
 
 ClusterMember::~ClusterMember()

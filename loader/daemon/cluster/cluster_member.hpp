@@ -37,6 +37,10 @@ struct ClusterOptions {
     bool ip_masq = true;                          // FLANNEL_IPMASQ in subnet.env
 };
 
+// Throws fp::Error for options no member can run with (endpoints that are no URLs, a TTL
+// too short): the daemon checks them before it sets anything up.
+void check_cluster_options(const ClusterOptions &opts);
+
 // What the member knows, for metrics and `flatpath cluster status` (through the daemon's
 // state file). Written by the member's threads, read by anyone.
 struct ClusterHealth {
