@@ -406,9 +406,18 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
             for (const IpAddr &a : addrs)
                 if (maps.endpoints.lookup(endpoint_key(a)))
                     Endpoints(root, maps).remove(a);
-            if (cfg.ip_masq)
-                for (const IpPrefix &subnet : masq_subnets(cfg, addrs))
+            if (cfg.ip_masq) {
+                std::vector<IpPrefix> subnets = masq_subnets(cfg, addrs);
+                // A subnet file gone before DEL names no pool: the rules that hold the
+                // container's addresses are its network's.
+                if (cfg.pools.empty() && !cfg.delegated_ipam())
+                    for (const MasqRule &rule : MasqRules(root, maps).list())
+                        for (const IpAddr &a : addrs)
+                            if (rule.source.contains(a))
+                                subnets.push_back(rule.source);
+                for (const IpPrefix &subnet : subnets)
                     MasqRules(root, maps).remove_unused(subnet);
+            }
             if (req && !removed.empty())
                 hand_over_ports(*req, maps, dnat, removed, addrs);
         });

@@ -8,6 +8,7 @@
 #include "error.hpp"
 #include "flatpath_abi.h"
 #include "port_spec.hpp"
+#include "subnet_env.hpp"
 
 namespace fp::cni {
 
@@ -122,6 +123,32 @@ NetConfig NetConfig::parse(const Request &req)
             invalid("give either \"ipam\" or \"subnet\"/\"ranges\", not both");
     }
 
+    // "subnetFile": the subnets (and MTU, masquerade) of a subnet.env, Flannel's or `flatpath
+    // daemon`'s: this host's lease of a cluster network.
+    std::optional<SubnetEnv> lease;
+    if (c.contains("subnetFile")) {
+        if (c.contains("subnet") || c.contains("ranges") || n.delegated_ipam())
+            invalid("give either \"subnetFile\" or \"subnet\"/\"ranges\"/\"ipam\", not both");
+        const std::string path = string_at(c, "subnetFile");
+        if (path.empty() || path[0] != '/')
+            invalid("\"subnetFile\" must be an absolute path (/run/flannel/subnet.env)");
+        try {
+            lease = SubnetEnv::read(path);
+        } catch (const Error &e) {
+            // No lease yet (the daemon is still starting): the runtime may try again. DEL
+            // needs no addresses to undo what ADD did.
+            if (req.command == Command::Add || req.command == Command::Check)
+                throw CniError(ErrorCode::TryAgainLater, e.what());
+        }
+        if (lease) {
+            if (lease->subnet)
+                add_pool(n.pools, IpPool::parse(lease->subnet->str()));
+            if (lease->ipv6_subnet)
+                add_pool(n.pools, IpPool::parse(lease->ipv6_subnet->str()));
+            n.ip_masq = lease->ip_masq;
+            n.mtu = lease->mtu;
+        }
+    }
     if (c.contains("subnet"))
         add_pool(n.pools, IpPool::parse(string_at(c, "subnet")));
     if (c.contains("ranges")) {
@@ -135,8 +162,8 @@ NetConfig NetConfig::parse(const Request &req)
                                             string_at(r, "gateway")));
         }
     }
-    if (n.pools.empty() && !n.delegated_ipam())
-        invalid("no addresses to hand out: set \"subnet\", \"ranges\" or \"ipam\"");
+    if (n.pools.empty() && !n.delegated_ipam() && !(c.contains("subnetFile") && !lease))
+        invalid("no addresses to hand out: set \"subnet\", \"ranges\", \"subnetFile\" or \"ipam\"");
     if (n.bridge_mode && n.delegated_ipam())
         throw CniError(ErrorCode::UnsupportedField, "bridge mode with delegated \"ipam\" is not supported yet");
     // In bridge mode the bridge is the containers' gateway: the range's "gateway", else its
@@ -146,6 +173,8 @@ NetConfig NetConfig::parse(const Request &req)
             if (!p.gateway())
                 p = p.with_gateway(p.first());
 
+    if (c.contains("ipMasq") && lease)
+        invalid("\"ipMasq\" comes from the subnet file's FLANNEL_IPMASQ: give one or the other");
     if (c.contains("ipMasq")) {
         if (!c["ipMasq"].is_boolean())
             invalid("\"ipMasq\" must be true or false");

@@ -17,6 +17,7 @@
 #include "demo.hpp"
 #include "lab.hpp"
 #include "missing_tool.hpp"
+#include "subnet_env.hpp"
 #include "traffic.hpp"
 
 namespace fp::test {
@@ -458,6 +459,63 @@ TEST_F(CniTest, DualStackRangesAndMtu)
     del("id-d1", c1);
     del("id-d2", c2);
     EXPECT_EQ(residue().find("lease"), std::string::npos);
+}
+
+// Scenario: "subnetFile" takes the addresses, MTU and masquerade of a subnet.env (this
+// host's cluster lease, as Flannel or `flatpath daemon` writes it): both families from
+// its subnets, the MTU on the container's link, a masquerade rule only when FLANNEL_IPMASQ
+// says so. With no file yet, ADD says "try again later" (11) and leaves nothing; DEL
+// works without it.
+TEST_F(CniTest, TakesItsSubnetFromASubnetFile)
+{
+    const std::string file = state + "/flannel/subnet.env";
+    SubnetEnv lease;
+    lease.network = IpPrefix::parse("10.78.0.0/16");
+    lease.subnet = IpPrefix::parse("10.78.5.0/24");
+    lease.ipv6_network = IpPrefix::parse("fd78::/56");
+    lease.ipv6_subnet = IpPrefix::parse("fd78:0:0:5::/64");
+    lease.mtu = 1450;
+    lease.ip_masq = false;
+    nlohmann::json cfg = config;
+    cfg.erase("subnet");
+    cfg["subnetFile"] = file;
+
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    const CommandResult early = cni(env("ADD", "id-s1", c1), cfg.dump());
+    EXPECT_EQ(early.status, 1) << early.output;
+    EXPECT_EQ(nlohmann::json::parse(early.output.substr(0, early.output.find('\n')))["code"], 11) << early.output;
+    EXPECT_EQ(residue(), baseline);
+
+    lease.write(file);
+    const nlohmann::json r1 = add("id-s1", c1, cfg);
+    ASSERT_EQ(r1["ips"].size(), 2u);
+    EXPECT_TRUE(IpPrefix::parse("10.78.5.0/24").contains(IpAddr::parse(r1["ips"][0]["address"].get<std::string>().substr(0, 9))))
+        << r1.dump();
+    EXPECT_TRUE(r1["ips"][1]["address"].get<std::string>().starts_with("fd78:0:0:5::")) << r1.dump();
+    EXPECT_NE(lab->in(c1, {"ip", "link", "show", "eth0"}).find("mtu 1450"), std::string::npos);
+    const auto masq = [&] {
+        return nlohmann::json::parse(run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(),
+                                                  "masq", "list", "--json"}));
+    };
+    EXPECT_TRUE(masq().empty()) << "FLANNEL_IPMASQ=false: " << masq().dump();
+
+    lease.ip_masq = true;
+    lease.write(file);
+    add("id-s2", c2, cfg);
+    EXPECT_FALSE(masq().empty()) << "FLANNEL_IPMASQ=true";
+
+    cfg["ipMasq"] = false;
+    const CommandResult both = cni(env("ADD", "id-s3", c2, "eth1"), cfg.dump());
+    EXPECT_NE(both.output.find("\"ipMasq\" comes from the subnet file"), std::string::npos) << both.output;
+
+    std::filesystem::remove(file);
+    cfg.erase("ipMasq");
+    for (const auto &[id, ns] : {std::pair{"id-s1", c1}, std::pair{"id-s2", c2}}) {
+        const CommandResult r = cni(env("DEL", id, ns), cfg.dump());
+        EXPECT_EQ(r.status, 0) << r.output;
+    }
+    EXPECT_EQ(residue().find("lease"), std::string::npos);
+    EXPECT_TRUE(masq().empty()) << "the rule went with the network's last container: " << masq().dump();
 }
 
 // Addresses from Debian's host-local, found through CNI_PATH: ADD gets one, DEL (with the
