@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cluster_metrics.hpp"
 #include "command.hpp"
 #include "datapath.hpp"
 #include "error.hpp"
@@ -113,7 +114,9 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     const DaemonRecords records(opts.run_dir + "/daemon/containers");
     std::unique_ptr<ClusterMember> cluster;
     if (!opts.cluster.etcd_endpoints.empty()) {
-        cluster = std::make_unique<ClusterMember>(root, maps, opts.cluster, g_stop);
+        ClusterOptions cluster_opts = opts.cluster;
+        cluster_opts.status_file = opts.run_dir + "/cluster.json";
+        cluster = std::make_unique<ClusterMember>(root, maps, cluster_opts, g_stop);
         cluster->start(); // in the background: an etcd out of reach never holds up the local datapath
     }
     RuntimeFollower follower(root, opts, maps, records, g_stop);
@@ -130,6 +133,8 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
             return ConntrackFill{health.ct_entries.load(), health.ct_new_entries.load()};
         }));
         metrics->add(std::make_shared<HealthMetrics>(health));
+        if (cluster)
+            metrics->add(std::make_shared<ClusterMetrics>(cluster->health()));
         spdlog::info("metrics on {} (port {})", opts.metrics_listen, metrics->port());
     }
 

@@ -74,6 +74,45 @@ TEST_F(ClusterTest, EachHostLeasesItsOwnSubnetAndRoutesToTheOthers)
     EXPECT_NE(b->lease, 0) << "under an etcd lease";
 }
 
+// Scenario: an operator on host a sees the cluster: `cluster status` (connected, a's
+// subnet, a live lease), `cluster hosts` (the three leases in etcd), `cluster routes` (the
+// two networks and the four peer subnets, each with its route) and the metrics.
+TEST_F(ClusterTest, TheOperatorSeesTheClusterFromHostA)
+{
+    start_all();
+    ClusterHost &a = hosts["a"];
+    const auto cli = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> argv = {"nsenter", "--net=/run/netns/" + a.ns, FLATPATH_BIN, "--pin-root", a.pin_root};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back("--json");
+        return nlohmann::json::parse(run_checked(argv));
+    };
+    ASSERT_TRUE(eventually([&] { return cli({"cluster", "status", "--run-dir", a.daemon->run_dir()})["peers"] == 4; }, 10));
+    const auto status = cli({"cluster", "status", "--run-dir", a.daemon->run_dir()});
+    EXPECT_TRUE(status["connected"].get<bool>());
+    EXPECT_EQ(status["subnet"], envs["a"].subnet->str());
+    EXPECT_GT(status["lease_expires_unix"].get<std::int64_t>(), 0);
+    const auto known = cli({"cluster", "hosts", "--etcd-endpoints", etcd->url()});
+    ASSERT_EQ(known.size(), 3u) << known.dump();
+    std::set<std::string> ips;
+    for (const auto &h : known) {
+        ips.insert(h["public_ip"]);
+        EXPECT_GT(h["ttl"].get<int>(), 0);
+    }
+    EXPECT_EQ(ips, (std::set<std::string>{"192.168.77.1", "192.168.77.2", "192.168.77.3"}));
+    const auto table = cli({"cluster", "routes"});
+    int networks = 0, routed = 0;
+    for (const auto &r : table) {
+        networks += r.contains("cluster_network");
+        routed += r.value("routed", false);
+    }
+    EXPECT_EQ(networks, 2) << table.dump();
+    EXPECT_EQ(routed, 4) << table.dump();
+    EXPECT_EQ(a.daemon->metric("flatpath_cluster_connected"), 1);
+    EXPECT_EQ(a.daemon->metric("flatpath_cluster_peers"), 4);
+    EXPECT_GT(a.daemon->metric("flatpath_cluster_lease_ttl_seconds"), 0);
+}
+
 // Scenario: a container on a reaches the containers on b and c (TCP, UDP, ping, IPv4 and
 // IPv6); each server sees the client's own address; a's and b's stacks forwarded none
 // of it (the fast path carried it both ways), and b's endpoint counted it.

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "netlink.hpp"
@@ -25,6 +27,11 @@ std::vector<PeerSubnet> peers_of(const SubnetRecord &r)
     if (r.ipv6_subnet && r.public_ipv6)
         out.push_back({*r.ipv6_subnet, *r.public_ipv6});
     return out;
+}
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 } // namespace
@@ -61,6 +68,44 @@ void ClusterMember::start()
 bool ClusterMember::stopping() const
 {
     return stop_ || closing_;
+}
+
+void ClusterMember::write_status() const
+{
+    if (opts_.status_file.empty())
+        return;
+    std::lock_guard<std::mutex> g(mu_);
+    nlohmann::json j = {{"connected", health_.connected.load()},
+                        {"etcd", etcd_at_},
+                        {"prefix", opts_.prefix},
+                        {"peers", health_.peers.load()},
+                        {"resyncs", health_.resyncs.load()},
+                        {"events", health_.events.load()},
+                        {"skipped_records", health_.skipped_records.load()},
+                        {"route_problems", health_.route_problems.load()},
+                        {"written_unix", unix_now()}};
+    const std::int64_t left_ms = health_.lease_expires_ms - now_ms();
+    if (own_) {
+        j["subnet"] = own_->subnet.str();
+        if (own_->ipv6_subnet)
+            j["ipv6_subnet"] = own_->ipv6_subnet->str();
+        j["public_ip"] = own_->public_ip.str();
+        j["lease"] = own_->lease;
+        j["lease_expires_unix"] = unix_now() + std::max<std::int64_t>(left_ms, 0) / 1000;
+    }
+    if (health_.last_event_ms)
+        j["last_event_unix"] = unix_now() - (now_ms() - health_.last_event_ms) / 1000;
+    const std::string tmp = opts_.status_file + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::trunc);
+        f << j.dump() << "\n";
+        if (!f) {
+            spdlog::warn("cluster: cannot write {}", tmp);
+            return;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, opts_.status_file, ec);
 }
 
 std::optional<SubnetRecord> ClusterMember::lease() const
@@ -167,6 +212,7 @@ void ClusterMember::apply_listing(const EtcdClient &etcd, const ClusterConfig &c
         throw Error("this host's subnet " + own->subnet.str() + " is no longer in etcd: leasing again");
     }
     spdlog::info("cluster: {} subnets of other hosts, as of etcd revision {}", picture.peers.size(), range.revision);
+    write_status();
 }
 
 bool ClusterMember::apply_events(const ClusterConfig &config, const std::vector<EtcdEvent> &events)
@@ -206,6 +252,7 @@ bool ClusterMember::apply_events(const ClusterConfig &config, const std::vector<
     }
     health_.peers = table_.list().peers.size();
     health_.last_event_ms = now_ms();
+    write_status();
     return true;
 }
 
@@ -242,6 +289,10 @@ void ClusterMember::session(const EtcdClient &etcd)
                  l.record.ipv6_subnet ? " and " + l.record.ipv6_subnet->str() : "", l.record.public_ip.str(), l.record.lease, l.ttl);
     write_subnet_env(config, l.record);
     health_.connected = true;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        etcd_at_ = etcd.current_endpoint();
+    }
 
     std::int64_t revision = 0;
     apply_listing(etcd, config, revision);
@@ -286,6 +337,7 @@ void ClusterMember::run()
             backoff = std::chrono::milliseconds(250);
         } catch (const Error &e) {
             health_.connected = false;
+            write_status();
             spdlog::warn("cluster: {} (etcd {}); again in {} ms", e.what(), etcd.current_endpoint(), backoff.count());
             for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping(); waited += std::chrono::milliseconds(100))
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -326,6 +378,7 @@ void ClusterMember::keep_alive_loop()
             }
             health_.lease_expires_ms = now_ms() + ttl * 1000;
             next_ms = now_ms() + ttl * 1000 / 3;
+            write_status();
         } catch (const Error &e) {
             spdlog::debug("cluster: lease renewal failed: {}", e.what());
             next_ms = now_ms() + 1000; // etcd out of reach: again in a second

@@ -35,6 +35,7 @@ struct ClusterOptions {
     std::int64_t lease_ttl_s = 60;
     std::string subnet_file = "/run/flannel/subnet.env";
     bool ip_masq = true;                          // FLANNEL_IPMASQ in subnet.env
+    std::string status_file;                      // where the member's state is written ("": nowhere)
 };
 
 // Throws fp::Error for options no member can run with (endpoints that are no URLs, a TTL
@@ -81,6 +82,8 @@ private:
     void write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const;
     IpAddr public_ip() const;
     bool stopping() const;
+    // The member's state as `flatpath cluster status` shows it, written atomically.
+    void write_status() const;
 
     const PinRoot &root_;
     ClusterTable table_;
@@ -93,7 +96,8 @@ private:
     std::atomic<bool> lease_lost_{false};
     std::atomic<std::int64_t> lease_id_{0}; // the lease the keep-alive thread renews (0: none)
     std::atomic<std::int64_t> lease_ttl_{0};
-    mutable std::mutex mu_;
+    mutable std::mutex mu_;        // own_, and the status file's writes
+    std::string etcd_at_;           // the endpoint that answered last (under mu_)
     std::optional<SubnetRecord> own_;
     std::thread runner_, keeper_;
 };
