@@ -49,7 +49,15 @@ std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
         return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
     maps_.cluster.upsert(key_of(peer.subnet), fp_cluster_dest{peer.peer.raw(), 0, 0});
     try {
-        Netlink().replace_gateway_route(peer.subnet.network, peer.subnet.len, peer.peer, cluster_route());
+        Netlink nl;
+        // A route of the same prefix that is not flatpath's (the operator's, a VPN's) is
+        // left alone: replacing it would take its traffic away.
+        for (const Route &r : nl.routes())
+            if (r.protocol != kClusterRouteProtocol && IpPrefix::of(r.dst, r.prefix_len) == peer.subnet)
+                return {"subnet " + peer.subnet.str() + " of host " + peer.peer.str() +
+                        ": the host has a route of its own to it (proto " + std::to_string(r.protocol) +
+                        "), left as it is; flatpath does not route it"};
+        nl.replace_gateway_route(peer.subnet.network, peer.subnet.len, peer.peer, cluster_route());
     } catch (const Error &e) {
         return {e.what()};
     }

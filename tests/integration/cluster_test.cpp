@@ -192,6 +192,28 @@ TEST_F(ClusterTest, AnEtcdRestartLosesNoRouteAndFlannelsLeasesBecomeRoutes)
             << said << ":\n" << hosts["a"].daemon->log();
 }
 
+// Scenario: records that would misroute are not routed: a subnet the host already routes
+// itself (an operator's static route stays as it was), and a subnet naming this host's own
+// address that is not its lease (routed via itself it would loop; the others route it).
+TEST_F(ClusterTest, WhatWouldMisrouteIsLeftAlone)
+{
+    start_all();
+    ClusterHost &a = hosts["a"];
+    lab->in(a.ns, {"ip", "route", "add", "10.50.250.0/24", "via", "192.168.77.3", "proto", "static"});
+    {
+        NetnsScope in(etcd_ns);
+        const EtcdClient s = store();
+        s.put("/coreos.com/network/subnets/10.50.250.0-24", R"({"PublicIP":"192.168.77.2","BackendType":"host-gw"})");
+        s.put("/coreos.com/network/subnets/10.50.251.0-24", R"({"PublicIP":"192.168.77.1","BackendType":"host-gw"})");
+    }
+    EXPECT_TRUE(eventually([&] { return routes(hosts["b"]).contains("10.50.251.0/24 via 192.168.77.1"); }, 10));
+    EXPECT_TRUE(eventually([&] { return a.daemon->log().find("10.50.250.0/24 of host 192.168.77.2: the host has a route of its own") != std::string::npos; }, 10))
+        << a.daemon->log();
+    EXPECT_NE(a.daemon->log().find("subnet 10.50.251.0/24 names this host"), std::string::npos) << a.daemon->log();
+    EXPECT_EQ(routes(a), expected_routes("a"));
+    EXPECT_NE(lab->in(a.ns, {"ip", "route", "show", "10.50.250.0/24"}).find("via 192.168.77.3 dev eth0 proto static"), std::string::npos);
+}
+
 // Scenario: four hosts race for a cluster network of two subnets: two win, each a
 // different subnet, and two are told that every subnet is leased; etcd holds two keys.
 TEST_F(ClusterTest, HostsRacingForSubnetsNeverShareOne)

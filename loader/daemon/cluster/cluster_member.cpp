@@ -29,6 +29,22 @@ std::vector<PeerSubnet> peers_of(const SubnetRecord &r)
     return out;
 }
 
+enum class Whose { Own, Stale, Peer };
+
+// A record is this host's lease, an old lease of this host (its address, another subnet:
+// routed via ourselves it would loop, so it is left to expire), or another host's.
+Whose whose(const SubnetRecord &r, const std::optional<SubnetRecord> &own)
+{
+    if (own && r.subnet == own->subnet)
+        return Whose::Own;
+    if (own && r.public_ip == own->public_ip) {
+        spdlog::warn("cluster: subnet {} names this host ({}) but is not its lease: not routed", r.subnet.str(),
+                     r.public_ip.str());
+        return Whose::Stale;
+    }
+    return Whose::Peer;
+}
+
 std::int64_t unix_now()
 {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -193,10 +209,10 @@ void ClusterMember::apply_listing(const EtcdClient &etcd, const ClusterConfig &c
     const std::optional<SubnetRecord> own = lease();
     bool own_seen = false;
     for (const SubnetRecord &r : records) {
-        if (own && r.subnet == own->subnet) {
-            own_seen = true;
+        const Whose w = whose(r, own);
+        own_seen |= w == Whose::Own;
+        if (w != Whose::Peer)
             continue;
-        }
         for (const PeerSubnet &p : peers_of(r))
             picture.peers.push_back(p);
     }
@@ -233,7 +249,7 @@ bool ClusterMember::apply_events(const ClusterConfig &config, const std::vector<
             }
             std::vector<std::string> skipped;
             for (const SubnetRecord &r : read_subnets(EtcdRange{{e.kv}, 0}, config, skipped)) {
-                if (own && r.subnet == own->subnet)
+                if (whose(r, own) != Whose::Peer)
                     continue;
                 for (const PeerSubnet &p : peers_of(r))
                     for (const std::string &problem : table_.put(p)) {
