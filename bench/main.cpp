@@ -25,6 +25,7 @@
 #include "rx_sink.hpp"
 #include "testbed.hpp"
 #include "traffic_metrics.hpp"
+#include "cluster_bed.hpp"
 #include "tuntap.hpp"
 
 namespace fp::bench {
@@ -182,6 +183,7 @@ int run_bench(const Options &o)
         if (o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), config_name(c)) != o.configs.end())
             configs.push_back(c);
     const bool tuntap = o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), "tuntap") != o.configs.end();
+    const bool cluster = o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), "cluster") != o.configs.end();
     const int per_n = static_cast<int>(configs.size()) + 1; // + the bulk load
     // Written first, so that a run's tables can be made again from its samples (--report).
     const std::string about = about_this_run(o);
@@ -189,7 +191,8 @@ int run_bench(const Options &o)
     std::ofstream(o.out + "/about.md") << about;
     const int floods = static_cast<int>(std::count_if(configs.begin(), configs.end(),
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
-    const int beds = tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0;
+    const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
+                     (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
     Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + floods + beds + 1) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
@@ -221,10 +224,14 @@ int run_bench(const Options &o)
             results.add({kFloodRate.id, config_name(c), 1, run, f.flows_per_second / 1000, ""});
             step_done();
         }
-        for (int b = 0; b < beds; ++b) {
-            const TunTapBed bed = kAllTunTapBeds[static_cast<std::size_t>(b)];
+        for (TunTapBed bed : tuntap ? kAllTunTapBeds : std::vector<TunTapBed>{}) {
             progress.say("run " + std::to_string(run) + ", " + tuntap_name(bed) + ": tun/tap");
             results.add(measure_tuntap(bed, bins, run, o.seconds));
+            step_done();
+        }
+        for (ClusterBed bed : cluster ? kAllClusterBeds : std::vector<ClusterBed>{}) {
+            progress.say("run " + std::to_string(run) + ", " + cluster_bed_name(bed) + ": across hosts");
+            results.add(measure_cluster(bed, bins, run, o.seconds));
             step_done();
         }
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
@@ -267,8 +274,9 @@ int main(int argc, char **argv)
     app.add_option("--seconds", o.seconds, "length of each network measurement")->check(CLI::Range(0.2, 60.0));
     app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
     app.add_option("--configs", o.configs,
-                   "only these configurations (B0, B1, F-tc, F-xdp, and tuntap: the tun/tap beds); default all")
-        ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp", "tuntap"}));
+                   "only these configurations (B0, B1, F-tc, F-xdp; tuntap: the tun/tap beds; cluster: the "
+                   "multi-host beds); default all")
+        ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp", "tuntap", "cluster"}));
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")

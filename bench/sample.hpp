@@ -46,9 +46,23 @@ inline constexpr Metric kTunTapThroughput{"tuntap_tcp_throughput",
 inline constexpr Metric kTunTapLatencyP50{"tuntap_latency_p50",
                                           "tun/tap: UDP request/response latency p50 (sockperf, one way)", "us", false};
 
+inline constexpr Metric kClusterThroughput{"cluster_tcp_throughput",
+                                           "across hosts: TCP throughput container -> container (iperf3, one stream)",
+                                           "Gbit/s", true};
+inline constexpr Metric kClusterLatencyP50{"cluster_latency_p50",
+                                           "across hosts: UDP request/response latency p50 (sockperf, one way)", "us", false};
+inline constexpr Metric kClusterConnectRate{"cluster_connect_rate", "across hosts: new TCP connections per second",
+                                            "conn/s", true};
+inline constexpr Metric kClusterRouteP50{"cluster_route_p50",
+                                         "across hosts: a subnet lease written to etcd until its route on a peer, p50",
+                                         "ms", false};
+inline constexpr Metric kClusterRouteP99{"cluster_route_p99", "the same, p99", "ms", false};
+
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
-                                                kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50};
+                                                kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
+                                                kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
+                                                kClusterRouteP99};
 
 struct Sample {
     std::string metric;    // Metric::id

@@ -332,19 +332,32 @@ void Netlink::add_address(const std::string &dev, const IpAddr &addr, int prefix
         fail("cannot add address " + addr.str() + " to " + dev, err);
 }
 
-void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway,
-                        const RouteOptions &opts)
+namespace {
+
+using RoutePtr = NlPtr<rtnl_route, rtnl_route_put>;
+
+// A route message for dst/prefix_len with opts' table, metric and protocol (no next hop yet).
+RoutePtr route_to(const IpAddr &dst, int prefix_len, const RouteOptions &opts)
 {
-    const auto index = link_index(dev);
-    if (!index)
-        throw Error("no link " + dev + " to route through");
-    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
+    RoutePtr r(rtnl_route_alloc());
     AddrPtr d = nl_address(dst, prefix_len);
     rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
     rtnl_route_set_dst(r.get(), d.get());
     rtnl_route_set_table(r.get(), opts.table);
     rtnl_route_set_priority(r.get(), opts.metric);
     rtnl_route_set_protocol(r.get(), opts.protocol);
+    return r;
+}
+
+} // namespace
+
+void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_len, const std::optional<IpAddr> &gateway,
+                        const RouteOptions &opts)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw Error("no link " + dev + " to route through");
+    const RoutePtr r = route_to(dst, prefix_len, opts);
     rtnl_route_set_scope(r.get(), gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
     rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
@@ -364,13 +377,7 @@ void Netlink::add_route(const std::string &dev, const IpAddr &dst, int prefix_le
 
 void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts)
 {
-    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
-    AddrPtr d = nl_address(dst, prefix_len);
-    rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
-    rtnl_route_set_dst(r.get(), d.get());
-    rtnl_route_set_table(r.get(), opts.table);
-    rtnl_route_set_priority(r.get(), opts.metric);
-    rtnl_route_set_protocol(r.get(), opts.protocol);
+    const RoutePtr r = route_to(dst, prefix_len, opts);
     rtnl_route_set_scope(r.get(), RT_SCOPE_UNIVERSE);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
     AddrPtr gw = nl_address(gateway, gateway.is_v4() ? 32 : 128);
@@ -382,12 +389,9 @@ void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpA
 
 bool Netlink::delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol)
 {
-    NlPtr<rtnl_route, rtnl_route_put> r(rtnl_route_alloc());
-    AddrPtr d = nl_address(dst, prefix_len);
-    rtnl_route_set_family(r.get(), dst.is_v4() ? AF_INET : AF_INET6);
-    rtnl_route_set_dst(r.get(), d.get());
-    rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
-    rtnl_route_set_protocol(r.get(), protocol);
+    RouteOptions main;
+    main.protocol = protocol;
+    const RoutePtr r = route_to(dst, prefix_len, main);
     rtnl_route_set_scope(r.get(), RT_SCOPE_NOWHERE); // any scope
     const int err = rtnl_route_delete(sock_, r.get(), 0);
     if (err == -NLE_OBJ_NOTFOUND)

@@ -9,6 +9,7 @@
 // fd10::/56 with the peer's subnets 10.1.17.0/24 and fd10:0:0:11::/64.
 #include <linux/pkt_cls.h>
 
+#include "config_counts.hpp"
 #include "ip_prefix.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
@@ -33,13 +34,12 @@ protected:
             return;
         add_two_endpoints_and_uplink();
         add_host_addresses();
-        maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{1, 0});
-        maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{2, 0});
+        add_masquerade_rules();
         for (const char *network : {"10.1.0.0/16", "fd10::/56"})
             maps->cluster.upsert(cluster_key(network), fp_cluster_dest{});
         maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), 0, 0});
         maps->cluster.upsert(cluster_key("fd10:0:0:11::/64"), fp_cluster_dest{IpAddr::parse("fd99::5").raw(), 0, 0});
-        maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, FP_MASQ_PORT_MIN_DEFAULT, FP_MASQ_PORT_MAX_DEFAULT, 4, 0});
+        adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 4; });
     }
 };
 
@@ -71,7 +71,7 @@ TEST_F(ClusterTest, WithoutARouteItGoesToTheStackUntranslated)
 
     for (const auto &[key, dest] : maps->cluster.entries())
         maps->cluster.erase(key);
-    maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, FP_MASQ_PORT_MIN_DEFAULT, FP_MASQ_PORT_MAX_DEFAULT, 0, 0});
+    adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 0; });
     const Packet syn = sent_by(kC1, kH1, IpAddr::parse("10.0.0.1"), 40001, IpAddr::parse("10.1.17.9"), 80, 6, 0x02);
     const RunResult out = run_tc(Program::TcEndpoint, h1, syn.bytes());
     EXPECT_EQ(out.retval, kTcRedirect);

@@ -32,9 +32,7 @@ protected:
             return;
         add_two_endpoints_and_uplink();
         add_host_addresses();
-        maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{kRule4, 0});
-        maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{kRule6, 0});
-        ports(FP_MASQ_PORT_MIN_DEFAULT, FP_MASQ_PORT_MAX_DEFAULT);
+        add_masquerade_rules(); // kRule4, kRule6
     }
 
     void ports(std::uint16_t min, std::uint16_t max) { maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, min, max}); }

@@ -4,6 +4,7 @@
 #include <linux/if_ether.h>
 
 #include "command.hpp"
+#include "config_counts.hpp"
 #include "test_world.hpp"
 #include "error.hpp"
 #include "counters.hpp"
@@ -111,6 +112,17 @@ void ProgFixture::add_host_addresses()
 {
     for (const char *a : {"10.99.0.1", "fd99::1"})
         maps->local_addrs.upsert(fp_local_addr_key{IpAddr::parse(a).raw()}, 1);
+}
+
+void ProgFixture::add_masquerade_rules()
+{
+    maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{1, 0});
+    maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{2, 0});
+    adjust_config(*maps, [](fp_config &c) {
+        c.masq_rules = 2;
+        c.masq_port_min = FP_MASQ_PORT_MIN_DEFAULT;
+        c.masq_port_max = FP_MASQ_PORT_MAX_DEFAULT;
+    });
 }
 
 void ProgFixture::expect(const RunResult &r, std::uint32_t verdict, const Packet &want)

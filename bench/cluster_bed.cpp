@@ -1,0 +1,231 @@
+#include "cluster_bed.hpp"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "command.hpp"
+#include "error.hpp"
+#include "etcd_client.hpp"
+#include "netlink.hpp"
+#include "netns_scope.hpp"
+#include "subnet_env.hpp"
+#include "topology.hpp"
+#include "traffic_metrics.hpp"
+
+namespace fp::bench {
+
+namespace {
+
+const char *kEtcdIp = "192.168.78.10";
+
+std::string host_ip(int n)
+{
+    return "192.168.78." + std::to_string(n);
+}
+
+IpAddr fifth(const IpPrefix &p)
+{
+    fp_addr raw = p.network.raw();
+    raw.b[15] = static_cast<std::uint8_t>(raw.b[15] + 5);
+    return IpAddr::from_raw(raw);
+}
+
+bool has_route(const std::string &netns, const IpPrefix &dst)
+{
+    NetnsScope in(netns);
+    for (const Route &r : Netlink().routes())
+        if (IpPrefix::of(r.dst, r.prefix_len) == dst)
+            return true;
+    return false;
+}
+
+void wait_for(const std::function<bool()> &cond, const std::string &what)
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() > until)
+            throw Error("cluster bed: " + what + " did not happen within 30 s");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+} // namespace
+
+const char *cluster_bed_name(ClusterBed b)
+{
+    switch (b) {
+    case ClusterBed::Route: return "x-route";
+    case ClusterBed::Bridge: return "x-bridge";
+    case ClusterBed::Flatpath: return "x-flatpath";
+    }
+    return "?";
+}
+
+ClusterTestbed::ClusterTestbed(ClusterBed bed, const BenchBinaries &bins)
+    : bed_(bed), flatpath_bin_(bins.flatpath), lab_(std::make_unique<Lab>("x"))
+{
+    char tmpl[] = "/tmp/flatpath-bench-cluster.XXXXXX";
+    if (!::mkdtemp(tmpl))
+        throw_errno("make a directory for the cluster bed", errno);
+    dir_ = tmpl;
+    sw_ = lab_->add_netns("sw");
+    lab_->in(sw_, {"ip", "link", "add", "br0", "type", "bridge"});
+    lab_->in(sw_, {"ip", "link", "set", "br0", "up"});
+    ha_ = lab_->add_netns("ha");
+    hb_ = lab_->add_netns("hb");
+    wire(ha_, 1);
+    wire(hb_, 2);
+    if (bed == ClusterBed::Flatpath) {
+        store_ns_ = lab_->add_netns("store");
+        wire(store_ns_, 10);
+        etcd_ = std::make_unique<EtcdServer>(store_ns_, kEtcdIp, 2379, dir_ + "/etcd");
+        build_flatpath_host(ha_, 1);
+        build_flatpath_host(hb_, 2);
+    } else {
+        build_kernel_host(ha_, 1, bed == ClusterBed::Bridge);
+        build_kernel_host(hb_, 2, bed == ClusterBed::Bridge);
+    }
+}
+
+ClusterTestbed::~ClusterTestbed()
+{
+    daemons_.clear(); // SIGTERM, before their namespaces go
+    etcd_.reset();
+    lab_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+void ClusterTestbed::wire(const std::string &ns, int n)
+{
+    const std::string hex = (n < 10 ? "0" : "") + std::to_string(n);
+    lab_->add_veth(ns, "eth0", MacAddr::parse("02:78:00:00:00:" + hex), sw_, "p" + hex, MacAddr::parse("02:78:00:00:01:" + hex));
+    lab_->in(sw_, {"ip", "link", "set", "p" + hex, "master", "br0"});
+    lab_->in(ns, {"ip", "addr", "add", host_ip(n) + "/24", "dev", "eth0"});
+    lab_->in(ns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+}
+
+std::string ClusterTestbed::container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge)
+{
+    const std::string name = "c" + std::to_string(n);
+    if (!bridge) {
+        const Container c = add_routed_container(*lab_, host_ns, name, n, v4, IpAddr::parse("fd50::" + std::to_string(n)), {});
+        return c.ns;
+    }
+    // Podman's bridge network: the container on the host's bridge, the bridge its gateway.
+    const std::string ns = lab_->add_netns(name);
+    lab_->add_veth(ns, "eth0", MacAddr::parse("02:78:00:00:02:0" + std::to_string(n)), host_ns, "veth" + name,
+                   MacAddr::parse("02:78:00:00:03:0" + std::to_string(n)));
+    lab_->in(host_ns, {"ip", "link", "set", "veth" + name, "master", "cni0"});
+    lab_->in(ns, {"ip", "addr", "add", v4.str() + "/24", "dev", "eth0"});
+    lab_->in(ns, {"ip", "route", "add", "default", "via", "10.50." + std::to_string(n) + ".1"});
+    return ns;
+}
+
+void ClusterTestbed::build_kernel_host(const std::string &ns, int n, bool bridge)
+{
+    const int peer = 3 - n;
+    const std::string own = "10.50." + std::to_string(n) + ".0/24";
+    if (bridge) {
+        lab_->in(ns, {"ip", "link", "add", "cni0", "type", "bridge"});
+        lab_->in(ns, {"ip", "addr", "add", "10.50." + std::to_string(n) + ".1/24", "dev", "cni0"});
+        lab_->in(ns, {"ip", "link", "set", "cni0", "up"});
+        // Flannel's and the bridge plugin's rules: forward the cluster's traffic, masquerade
+        // only what leaves it.
+        lab_->in(ns, {"iptables", "-A", "FORWARD", "-s", "10.50.0.0/16", "-j", "ACCEPT"});
+        lab_->in(ns, {"iptables", "-A", "FORWARD", "-d", "10.50.0.0/16", "-j", "ACCEPT"});
+        lab_->in(ns, {"iptables", "-t", "nat", "-A", "POSTROUTING", "-s", own, "!", "-d", "10.50.0.0/16", "-j", "MASQUERADE"});
+    }
+    const std::string ns_c = container_for(ns, n, IpAddr::parse("10.50." + std::to_string(n) + ".5"), bridge);
+    lab_->in(ns, {"ip", "route", "add", "10.50." + std::to_string(peer) + ".0/24", "via", host_ip(peer)});
+    (n == 1 ? client_ns_ : server_ns_) = ns_c;
+    if (n == 2)
+        server_addr_ = IpAddr::parse("10.50.2.5");
+}
+
+void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
+{
+    const std::string host_dir = dir_ + "/h" + std::to_string(n);
+    std::filesystem::create_directories(host_dir);
+    const std::string pin_root = std::filesystem::path(lab_->pin_root()).parent_path() / ("h" + std::to_string(n));
+    const std::string subnet_file = host_dir + "/subnet.env";
+    daemons_.push_back(std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "daemon",
+                                 "--run-dir", host_dir + "/run", "--runtime-api", host_dir + "/no-runtime.sock",
+                                 "--uplink", "eth0", "--etcd-endpoints", etcd_->url(), "--cluster-network",
+                                 "10.50.0.0/16", "--public-ip", host_ip(n), "--subnet-file", subnet_file},
+        host_dir + "/daemon.log"));
+    wait_for([&] { return std::filesystem::exists(subnet_file); }, "host " + std::to_string(n) + "'s lease");
+    const IpPrefix subnet = *SubnetEnv::read(subnet_file).subnet;
+    const std::string ns_c = container_for(ns, n, fifth(subnet), false);
+    run_checked({"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "endpoint", "add",
+                 fifth(subnet).str(), "fd50::" + std::to_string(n), "--dev", "fpc" + std::to_string(n), "--mac",
+                 "02:fb:00:00:0" + std::to_string(n) + ":02"});
+    if (n == 1) {
+        client_ns_ = ns_c;
+        return;
+    }
+    server_ns_ = ns_c;
+    server_addr_ = fifth(subnet);
+    // Each host routes to the other's subnet before anything is measured.
+    const IpPrefix a_subnet = *SubnetEnv::read(dir_ + "/h1/subnet.env").subnet;
+    wait_for([&] { return has_route(ha_, subnet) && has_route(hb_, a_subnet); }, "the hosts' routes");
+}
+
+std::vector<double> ClusterTestbed::route_delays(int count)
+{
+    std::vector<double> out;
+    for (int i = 0; i < count; ++i) {
+        const IpPrefix subnet = IpPrefix::parse("10.50." + std::to_string(100 + i) + ".0/24");
+        const std::string key = "/coreos.com/network/subnets/10.50." + std::to_string(100 + i) + ".0-24";
+        const auto start = std::chrono::steady_clock::now();
+        {
+            NetnsScope in(store_ns_);
+            EtcdClient({etcd_->url()}).put(key, "{\"PublicIP\":\"192.168.78." + std::to_string(100 + i) +
+                                                    "\",\"BackendType\":\"host-gw\"}");
+        }
+        NetnsScope in(hb_);
+        const Netlink nl;
+        for (;;) {
+            bool found = false;
+            for (const Route &r : nl.routes())
+                found |= IpPrefix::of(r.dst, r.prefix_len) == subnet;
+            if (found)
+                break;
+            if (std::chrono::steady_clock::now() - start > std::chrono::seconds(10))
+                throw Error("cluster bed: no route to " + subnet.str() + " on hb within 10 s");
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        out.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    return out;
+}
+
+std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, int run, double seconds)
+{
+    ClusterTestbed tb(bed, bins);
+    const std::string name = cluster_bed_name(bed);
+    std::vector<Sample> out;
+    out.push_back({kClusterThroughput.id, name, 1, run, iperf_gbits(tb.server_ns(), tb.client_ns(), tb.server_addr(), seconds), ""});
+    out.push_back({kClusterLatencyP50.id, name, 1, run,
+                   sockperf_latency(tb.server_ns(), tb.client_ns(), tb.server_addr(), seconds).p50_us, ""});
+    out.push_back({kClusterConnectRate.id, name, 1, run, connect_rate(tb.server_ns(), tb.client_ns(), tb.server_addr(), seconds), ""});
+    if (bed == ClusterBed::Flatpath) {
+        const std::vector<double> delays = tb.route_delays(seconds < 1 ? 10 : 50);
+        out.push_back({kClusterRouteP50.id, name, 1, run, percentile(delays, 0.5), ""});
+        out.push_back({kClusterRouteP99.id, name, 1, run, percentile(delays, 0.99), ""});
+    }
+    return out;
+}
+
+} // namespace fp::bench

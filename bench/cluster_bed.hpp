@@ -1,0 +1,66 @@
+// The multi-host comparison (issue 16): containers on two hosts (namespaces ha and hb on
+// one shared link, a bridge in namespace sw), each host's containers in a subnet of the
+// cluster network 10.50.0.0/16, a container on each, in a bed of their own each way:
+//
+//   x-route     the kernel's own routing with the routes flatpath would install (Flannel
+//               host-gw's datapath): routed-mode veths, "10.50.2.0/24 via hb", no flatpath
+//   x-bridge    how a Flannel host-gw host with Podman's bridge network does it: each
+//               host's containers on a Linux bridge (the gateway .1), iptables FORWARD
+//               accepts and MASQUERADE for traffic leaving the cluster
+//   x-flatpath  a real etcd and `flatpath daemon --etcd-endpoints` on each host: leases,
+//               routes and forwarding by flatpath, containers as endpoints
+//
+// Measured from the container on ha to the one on hb: TCP throughput, UDP
+// request/response latency, new connections per second; and on x-flatpath the time from
+// a subnet lease written to etcd to its route on the other host (p50, p99).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "background_process.hpp"
+#include "etcd_server.hpp"
+#include "ip_addr.hpp"
+#include "lab.hpp"
+#include "sample.hpp"
+#include "testbed.hpp"
+
+namespace fp::bench {
+
+enum class ClusterBed { Route, Bridge, Flatpath };
+const char *cluster_bed_name(ClusterBed b);
+inline const std::vector<ClusterBed> kAllClusterBeds = {ClusterBed::Route, ClusterBed::Bridge, ClusterBed::Flatpath};
+
+class ClusterTestbed {
+public:
+    ClusterTestbed(ClusterBed bed, const BenchBinaries &bins);
+    ClusterTestbed(const ClusterTestbed &) = delete;
+    ClusterTestbed &operator=(const ClusterTestbed &) = delete;
+    ~ClusterTestbed();
+
+    const std::string &client_ns() const { return client_ns_; }
+    const std::string &server_ns() const { return server_ns_; }
+    const IpAddr &server_addr() const { return server_addr_; }
+    // x-flatpath: `count` leases of made-up hosts written into etcd one at a time, each
+    // timed until hb has its route (ms, in order).
+    std::vector<double> route_delays(int count);
+
+private:
+    void wire(const std::string &ns, int n);
+    void build_kernel_host(const std::string &ns, int n, bool bridge);
+    void build_flatpath_host(const std::string &ns, int n);
+    std::string container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge);
+
+    ClusterBed bed_;
+    std::string flatpath_bin_;
+    std::unique_ptr<Lab> lab_;
+    std::string dir_, sw_, ha_, hb_, client_ns_, server_ns_, store_ns_;
+    IpAddr server_addr_;
+    std::unique_ptr<EtcdServer> etcd_;
+    std::vector<std::unique_ptr<BackgroundProcess>> daemons_;
+};
+
+std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, int run, double seconds);
+
+} // namespace fp::bench
