@@ -167,6 +167,7 @@ void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
         host_dir + "/daemon.log"));
     wait_for([&] { return std::filesystem::exists(subnet_file); }, "host " + std::to_string(n) + "'s lease");
     const IpPrefix subnet = *SubnetEnv::read(subnet_file).subnet;
+    leased_.push_back(subnet);
     const std::string ns_c = container_for(ns, n, fifth(subnet), false);
     run_checked({"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "endpoint", "add",
                  fifth(subnet).str(), "fd50::" + std::to_string(n), "--dev", "fpc" + std::to_string(n), "--mac",
@@ -185,8 +186,10 @@ void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
 std::vector<double> ClusterTestbed::route_delays(int count)
 {
     std::vector<double> out;
-    for (int i = 0; i < count; ++i) {
+    for (int i = 0; static_cast<int>(out.size()) < count; ++i) {
         const IpPrefix subnet = IpPrefix::parse("10.50." + std::to_string(100 + i) + ".0/24");
+        if (std::find(leased_.begin(), leased_.end(), subnet) != leased_.end())
+            continue; // a real host's: made-up leases go elsewhere
         const std::string key = "/coreos.com/network/subnets/10.50." + std::to_string(100 + i) + ".0-24";
         const auto start = std::chrono::steady_clock::now();
         {

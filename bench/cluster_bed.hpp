@@ -22,6 +22,7 @@
 #include "background_process.hpp"
 #include "etcd_server.hpp"
 #include "ip_addr.hpp"
+#include "ip_prefix.hpp"
 #include "lab.hpp"
 #include "sample.hpp"
 #include "testbed.hpp"
@@ -57,6 +58,7 @@ private:
     std::unique_ptr<Lab> lab_;
     std::string dir_, sw_, ha_, hb_, client_ns_, server_ns_, store_ns_;
     IpAddr server_addr_;
+    std::vector<IpPrefix> leased_; // x-flatpath: the hosts' subnets
     std::unique_ptr<EtcdServer> etcd_;
     std::vector<std::unique_ptr<BackgroundProcess>> daemons_;
 };

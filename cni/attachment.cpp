@@ -157,6 +157,43 @@ std::string host_veth_name(const std::string &container_id, const std::string &i
     return buf;
 }
 
+// A LAN network's addresses must be of the uplink's own subnet (else nobody on the LAN
+// would ask for them) and never the host's own.
+void check_lan(const Netlink &host, const NetConfig &cfg)
+{
+    const auto uplink = host.link(cfg.lan_uplink);
+    if (!uplink)
+        throw CniError(ErrorCode::InvalidConfig, "\"lanUplink\" " + cfg.lan_uplink + " is no interface of the host");
+    const std::vector<IpAddr> own = host.addresses(uplink->ifindex);
+    for (const IpPool &p : cfg.pools) {
+        const IpPrefix subnet = IpPrefix::of(p.network(), p.prefix_len());
+        if (std::none_of(own.begin(), own.end(), [&](const IpAddr &a) { return subnet.contains(a); }))
+            throw CniError(ErrorCode::InvalidConfig, "\"lanUplink\" " + cfg.lan_uplink + " has no address in " +
+                                                         subnet.str() + ": the range must be part of its LAN's subnet");
+        for (const IpAddr &a : own)
+            if (p.usable(a))
+                throw CniError(ErrorCode::InvalidConfig, "the range of " + subnet.str() + " holds " + cfg.lan_uplink +
+                                                             "'s own address " + a.str() + ": narrow it (rangeStart, rangeEnd)");
+    }
+}
+
+// The host answers for the container's addresses on the LAN uplink: a proxy neighbour
+// entry each (IPv6 needs the uplink's proxy_ndp, which then stays on, as forwarding does).
+void answer_on_lan(Netlink &host, const NetConfig &cfg, const std::vector<IpAddr> &addrs, Rollback &undo)
+{
+    for (const IpAddr &a : addrs) {
+        if (!a.is_v4()) {
+            const std::string knob = "net.ipv6.conf." + cfg.lan_uplink + ".proxy_ndp";
+            if (sysctl_read(knob) == "0") {
+                sysctl_write(knob, "1");
+                undo.push(knob, [knob] { sysctl_write(knob, "0"); });
+            }
+        }
+        host.add_proxy_neighbour(cfg.lan_uplink, a);
+        undo.push("proxy neighbour " + a.str(), [&host, &cfg, a] { host.delete_proxy_neighbour(cfg.lan_uplink, a); });
+    }
+}
+
 nlohmann::json add(const Request &req, const NetConfig &cfg)
 {
     const std::string host_if = host_veth_name(req.container_id, req.ifname);
@@ -166,6 +203,8 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         throw CniError(ErrorCode::InterfaceExists, "an interface named " + req.ifname + " already exists in " + req.netns);
     if (host.link_exists(host_if))
         throw CniError(ErrorCode::InterfaceExists, "the host interface " + host_if + " for this container exists already");
+    if (!cfg.lan_uplink.empty())
+        check_lan(host, cfg);
     for (const IpAddr &r : cfg.requested_ips) {
         bool fits = cfg.delegated_ipam(); // the IPAM plugin judges its own requests
         for (const IpPool &p : cfg.pools)
@@ -257,6 +296,8 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
             undo.push(knob, [knob] { sysctl_write(knob, "0"); });
         }
     }
+    if (!cfg.lan_uplink.empty())
+        answer_on_lan(host, cfg, addrs, undo);
     maybe_fail("host");
 
     // Up is idempotent and attaches the uplinks that are not attached yet (a network added
@@ -422,6 +463,12 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
                 hand_over_ports(*req, maps, dnat, removed, addrs);
         });
     }
+    if (!cfg.lan_uplink.empty())
+        attempt([&] {
+            Netlink host;
+            for (const IpAddr &a : addrs)
+                host.delete_proxy_neighbour(cfg.lan_uplink, a);
+        });
     attempt([&] { Netlink().delete_link(host_veth_name(container_id, ifname)); });
     if (cfg.delegated_ipam()) {
         if (req)

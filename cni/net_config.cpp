@@ -173,6 +173,18 @@ NetConfig NetConfig::parse(const Request &req)
             if (!p.gateway())
                 p = p.with_gateway(p.first());
 
+    // "lanUplink": the containers' addresses are the LAN's own (the range is part of the
+    // uplink's subnet), and the host answers ARP and neighbour solicitations for them there:
+    // LAN hosts reach them directly, by address, with no route and no NAT.
+    if (c.contains("lanUplink")) {
+        n.lan_uplink = string_at(c, "lanUplink");
+        if (n.lan_uplink.empty() || n.lan_uplink.size() > 15 || n.lan_uplink.find('/') != std::string::npos)
+            invalid("\"lanUplink\" must be an interface name (at most 15 characters)");
+        if (n.bridge_mode || n.delegated_ipam() || lease)
+            invalid("\"lanUplink\" takes its addresses from \"subnet\" or \"ranges\" in routed mode (not a bridge, "
+                    "an \"ipam\" plugin or a subnet file)");
+        n.ip_masq = false; // LAN addresses are reachable as they are: nothing to translate
+    }
     if (c.contains("ipMasq") && lease)
         invalid("\"ipMasq\" comes from the subnet file's FLANNEL_IPMASQ: give one or the other");
     if (c.contains("ipMasq")) {
@@ -194,6 +206,10 @@ NetConfig NetConfig::parse(const Request &req)
             n.uplinks.push_back(u);
         }
     }
+    // The LAN uplink is attached with the others: what LAN hosts send the containers is
+    // delivered by its program.
+    if (!n.lan_uplink.empty() && std::find(n.uplinks.begin(), n.uplinks.end(), n.lan_uplink) == n.uplinks.end())
+        n.uplinks.push_back(n.lan_uplink);
     if (c.contains("xdpMode")) {
         try {
             n.xdp_mode = parse_xdp_mode(string_at(c, "xdpMode"));

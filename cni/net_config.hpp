@@ -32,6 +32,7 @@ struct NetConfig {
     std::uint32_t mtu = 0;                  // 0: the kernel's default
     bool ip_masq = true;                    // "ipMasq": flows out of the host leave masqueraded (as Podman's bridge)
     std::vector<std::string> uplinks;       // attached when the plugin brings the datapath up
+    std::string lan_uplink;                 // "lanUplink": the containers are on this uplink's LAN (proxy ARP/NDP)
     std::optional<XdpMode> xdp_mode;        // "xdpMode" for those; none: an attached uplink is left alone
     std::string pin_root;                   // "pinRoot", else the default (never the environment)
     std::string state_dir;                  // "stateDir", else the default: IPAM leases live under it

@@ -453,6 +453,48 @@ void Netlink::add_permanent_neighbour(const std::string &dev, const IpAddr &addr
         fail("cannot add neighbour " + addr.str() + " on " + dev, err);
 }
 
+namespace {
+
+using NeighPtr = NlPtr<rtnl_neigh, rtnl_neigh_put>;
+
+// A proxy neighbour entry for addr on ifindex (NTF_PROXY: no link-layer address).
+NeighPtr proxy_entry(std::uint32_t ifindex, const IpAddr &addr)
+{
+    NeighPtr n(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(ifindex));
+    rtnl_neigh_set_family(n.get(), addr.is_v4() ? AF_INET : AF_INET6);
+    AddrPtr dst = nl_address(addr, addr.is_v4() ? 32 : 128);
+    rtnl_neigh_set_dst(n.get(), dst.get());
+    rtnl_neigh_set_flags(n.get(), NTF_PROXY);
+    return n;
+}
+
+} // namespace
+
+void Netlink::add_proxy_neighbour(const std::string &dev, const IpAddr &addr)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw Error("no link " + dev + " to answer for " + addr.str() + " on");
+    const NeighPtr n = proxy_entry(*index, addr);
+    if (const int err = rtnl_neigh_add(sock_, n.get(), NLM_F_CREATE); err < 0)
+        fail("cannot answer for " + addr.str() + " on " + dev + " (proxy neighbour)", err);
+}
+
+bool Netlink::delete_proxy_neighbour(const std::string &dev, const IpAddr &addr)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        return false; // the device went, and its entries with it
+    const NeighPtr n = proxy_entry(*index, addr);
+    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)
+        return false;
+    if (err < 0)
+        fail("cannot stop answering for " + addr.str() + " on " + dev, err);
+    return true;
+}
+
 void Netlink::enable_gro(const std::string &dev)
 {
     if (const int err = fp::enable_gro(ioctl_fd_.get(), dev))

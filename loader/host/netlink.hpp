@@ -80,6 +80,12 @@ public:
     // Removes that rule (whatever its table); returns false when it was not there.
     bool delete_source_rule(const IpAddr &from, std::uint32_t priority);
     void add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac);
+    // ip neigh add proxy ADDR dev DEV: the kernel answers ARP (IPv6: neighbour solicitations,
+    // with proxy_ndp on) for addr on dev when it routes addr elsewhere. An entry already
+    // there is kept (the kernel does not tell the two apart).
+    void add_proxy_neighbour(const std::string &dev, const IpAddr &addr);
+    // Removes that entry; false when it was not there.
+    bool delete_proxy_neighbour(const std::string &dev, const IpAddr &addr);
     // GRO on: a veth receiving XDP-redirected frames drops them without it (or an XDP program).
     void enable_gro(const std::string &dev);
 

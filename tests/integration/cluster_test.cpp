@@ -16,9 +16,16 @@ namespace {
 
 class ClusterTest : public ClusterFixture {
 protected:
-    // Starts a, b and c and waits until each routes to the other two's subnets.
-    void start_all()
+    // Starts a, b and c and waits until each routes to the other two's subnets. narrow:
+    // the cluster's config is written first, its hosts leasing from 10.50.1.0-10.50.99.0
+    // only, so that the subnets a test writes itself (100 and up) are nobody's.
+    void start_all(bool narrow = false)
     {
+        if (narrow) {
+            NetnsScope in(etcd_ns);
+            store().put("/coreos.com/network/config", R"({"Network":"10.50.0.0/16","SubnetMax":"10.50.99.0","EnableIPv6":true,)"
+                                                      R"("IPv6Network":"fd50::/56","Backend":{"Type":"host-gw"}})");
+        }
         for (auto &[name, h] : hosts)
             envs[name] = start(h);
         for (auto &[name, h] : hosts)
@@ -168,7 +175,7 @@ TEST_F(ClusterTest, ADeadHostsSubnetGoesAfterItsLeaseTtl)
 // watch again); a malformed record and one outside the cluster network change nothing.
 TEST_F(ClusterTest, AnEtcdRestartLosesNoRouteAndFlannelsLeasesBecomeRoutes)
 {
-    start_all();
+    start_all(true);
     etcd->kill();
     std::this_thread::sleep_for(std::chrono::seconds(3));
     for (auto &[name, h] : hosts)
@@ -197,7 +204,7 @@ TEST_F(ClusterTest, AnEtcdRestartLosesNoRouteAndFlannelsLeasesBecomeRoutes)
 // address that is not its lease (routed via itself it would loop; the others route it).
 TEST_F(ClusterTest, WhatWouldMisrouteIsLeftAlone)
 {
-    start_all();
+    start_all(true);
     ClusterHost &a = hosts["a"];
     lab->in(a.ns, {"ip", "route", "add", "10.50.250.0/24", "via", "192.168.77.3", "proto", "static"});
     {
