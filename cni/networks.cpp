@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cni_error.hpp"
+#include "error.hpp"
 #include "file_lock.hpp"
 #include "ip_pool.hpp"
 #include "ip_prefix.hpp"
@@ -207,6 +208,35 @@ std::vector<std::string> default_route_interfaces()
     return out;
 }
 
+std::pair<std::string, LanRange> parse_lan_range(const std::string &text)
+{
+    const auto colon = text.find(':'), dash = text.rfind('-');
+    if (colon == std::string::npos || dash == std::string::npos || dash < colon)
+        invalid("--lan-subnet '" + text + "': want UPLINK:FIRST-LAST, e.g. eth0:192.168.1.200-192.168.1.220");
+    const std::string dev = text.substr(0, colon);
+    IpAddr first, last;
+    try {
+        first = IpAddr::parse(text.substr(colon + 1, dash - colon - 1));
+        last = IpAddr::parse(text.substr(dash + 1));
+    } catch (const Error &e) {
+        invalid("--lan-subnet '" + text + "': " + e.what());
+    }
+    if (first.is_v4() != last.is_v4() || last < first)
+        invalid("--lan-subnet '" + text + "': FIRST and LAST of one family, FIRST not after LAST");
+    const Netlink nl;
+    const auto link = nl.link(dev);
+    if (!link)
+        invalid("--lan-subnet '" + text + "': " + dev + " is no interface of the host");
+    for (const Route &r : nl.routes())
+        if (r.ifindex == link->ifindex && !r.gateway && r.prefix_len > 0) {
+            const IpPrefix on_link = IpPrefix::of(r.dst, r.prefix_len);
+            if (on_link.contains(first) && on_link.contains(last))
+                return {dev, LanRange{Subnet{on_link.network, on_link.len}, first, last}};
+        }
+    invalid("--lan-subnet '" + text + "': no subnet on " + dev + "'s link holds " + first.str() + "-" + last.str() +
+            " (the range must be part of the LAN " + dev + " is on)");
+}
+
 std::optional<Subnet> free_subnet(bool v4, const std::vector<AddressUser> &users)
 {
     const auto taken = [&](const Subnet &s) {
@@ -227,13 +257,19 @@ nlohmann::json conflist_of(const NetworkSpec &spec, const std::string &bridge)
     nlohmann::json ranges = nlohmann::json::array();
     for (const Subnet &s : spec.subnets)
         ranges.push_back(nlohmann::json::array({{{"subnet", s.str()}}}));
+    for (const LanRange &r : spec.lan_ranges)
+        ranges.push_back(nlohmann::json::array(
+            {{{"subnet", r.subnet.str()}, {"rangeStart", r.first.str()}, {"rangeEnd", r.last.str()}}}));
     nlohmann::json plugin = {{"type", "flatpath-cni"}, {"mode", spec.bridge_mode ? "bridge" : "routed"}};
     if (spec.bridge_mode)
         plugin["bridge"] = bridge;
     plugin["ranges"] = ranges;
     if (!spec.uplinks.empty())
         plugin["uplinks"] = spec.uplinks;
-    plugin["ipMasq"] = spec.ip_masq;
+    if (!spec.lan_uplink.empty())
+        plugin["lanUplink"] = spec.lan_uplink; // the plugin then masquerades nothing
+    else
+        plugin["ipMasq"] = spec.ip_masq;
     if (!spec.pin_root.empty())
         plugin["pinRoot"] = spec.pin_root;
     if (!spec.state_dir.empty())
@@ -280,6 +316,22 @@ std::string create_network(const std::string &dir, NetworkSpec spec, const std::
         for (const AddressUser &u : users)
             if (u.subnet.overlaps(s))
                 invalid("subnet " + s.str() + " overlaps " + u.subnet.str() + ", which " + u.who + " uses");
+    }
+    // A LAN network's subnet is the LAN's, which the host's uplink address is in by design:
+    // only other networks may not overlap it.
+    for (const LanRange &r : spec.lan_ranges) {
+        bool &family = r.subnet.network.is_v4() ? v4 : v6;
+        if (family)
+            invalid("two " + std::string(r.subnet.network.is_v4() ? "IPv4" : "IPv6") + " LAN ranges: one of each family at most");
+        family = true;
+        for (const NetworkFile &n : networks)
+            for (const Subnet &s : n.subnets)
+                if (s.overlaps(r.subnet))
+                    invalid("LAN subnet " + r.subnet.str() + " overlaps " + s.str() + ", which " + who_is(n) + " uses");
+    }
+    if (!spec.lan_ranges.empty()) {
+        write_atomically(path, conflist_of(spec, free_bridge(networks)).dump(2) + "\n");
+        return path.string();
     }
     const auto pick = [&](bool want_v4) {
         const auto s = free_subnet(want_v4, users);

@@ -54,6 +54,12 @@ std::vector<AddressUser> host_address_users();
 // once): where containers' traffic leaves the host, and where its replies arrive.
 std::vector<std::string> default_route_interfaces();
 
+// A LAN network's addresses: first-last of the LAN's own subnet.
+struct LanRange {
+    Subnet subnet;
+    IpAddr first, last;
+};
+
 struct NetworkSpec {
     std::string name;
     std::vector<Subnet> subnets; // none: pick one (IPv4, and IPv6 with ipv6)
@@ -63,7 +69,13 @@ struct NetworkSpec {
     bool ip_masq = true;   // "ipMasq"
     std::string pin_root;  // "": the plugin's default
     std::string state_dir; // "": the plugin's default
+    std::string lan_uplink;           // "lanUplink": the containers are on this uplink's LAN
+    std::vector<LanRange> lan_ranges; // with lan_uplink, instead of subnets
 };
+
+// "eth0:192.168.1.200-192.168.1.220" (--lan-subnet): the range, and the LAN subnet of the
+// uplink that holds it (its on-link route). Throws CniError naming what is wrong.
+std::pair<std::string, LanRange> parse_lan_range(const std::string &text);
 
 // The first free /24 of 10.90.0.0/16 (IPv4) or /64 of fd90::/48 (IPv6) that no user has.
 // Not Podman's own pool (10.89.0.0/16): Podman 4 does not see a flatpath network's subnet

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "error.hpp"
 #include "flatpath_abi.h"
 #include "joined.hpp"
 #include "listing.hpp"
@@ -36,6 +37,7 @@ void add_network_command(CLI::App &app, CliContext &ctx)
     auto spec = std::make_shared<cni::NetworkSpec>();
     auto subnets = std::make_shared<std::vector<std::string>>();
     auto mode = std::make_shared<std::string>("routed");
+    auto lan = std::make_shared<std::vector<std::string>>();
     auto *create = net->add_subcommand(
         "create", "write NAME.conflist: Podman then knows the network by NAME (podman run --network NAME)");
     create->add_option("NAME", spec->name, "the network's name")->required();
@@ -56,18 +58,34 @@ void add_network_command(CLI::App &app, CliContext &ctx)
                      "do not masquerade the containers' flows out of the host (\"ipMasq\": false): the network "
                      "beyond must route the subnet back to this host");
     create->add_flag("--ipv6", spec->ipv6, "give the network an IPv6 subnet too");
+    create->add_option("--lan-subnet", *lan,
+                       "UPLINK:FIRST-LAST: containers take addresses FIRST-LAST of the LAN UPLINK is on, and the host "
+                       "answers ARP/NDP for them there, so the LAN reaches them by address with no route and no NAT; "
+                       "one IPv4 and one IPv6 range at most, instead of --subnet");
     create->add_option("--state-dir", spec->state_dir,
                        "where the plugin keeps the network's address leases (default: /var/lib/flatpath); a pin "
                        "root other than the default (--pin-root, $FLATPATH_PIN_ROOT) is written into the network too");
-    create->callback([&ctx, dir, spec, subnets, mode] {
+    create->callback([&ctx, dir, spec, subnets, mode, lan] {
         // The plugin reads no environment: a pin root other than the default goes in the file.
         const std::string pins = ctx.pin_root().path();
         spec->pin_root = pins == FP_PIN_ROOT_DEFAULT ? "" : pins;
         for (const std::string &s : *subnets)
             spec->subnets.push_back(cni::Subnet::parse(s));
         spec->bridge_mode = *mode == "bridge";
+        for (const std::string &l : *lan) {
+            const auto [uplink, range] = cni::parse_lan_range(l);
+            if (!spec->lan_uplink.empty() && spec->lan_uplink != uplink)
+                throw Error("--lan-subnet: one LAN uplink per network (" + spec->lan_uplink + " and " + uplink + ")");
+            spec->lan_uplink = uplink;
+            spec->lan_ranges.push_back(range);
+        }
+        if (!lan->empty() && (!subnets->empty() || spec->bridge_mode || spec->ipv6))
+            throw Error("--lan-subnet gives the network its addresses in routed mode: not with --subnet, --ipv6 or --mode bridge");
         if (spec->uplinks.empty())
             spec->uplinks = cni::default_route_interfaces();
+        if (!spec->lan_uplink.empty() &&
+            std::find(spec->uplinks.begin(), spec->uplinks.end(), spec->lan_uplink) == spec->uplinks.end())
+            spec->uplinks.push_back(spec->lan_uplink);
         const std::string path = cni::create_network(*dir, *spec, cni::host_address_users());
         std::cout << "network " << spec->name << " created: " << path << "\n";
     });

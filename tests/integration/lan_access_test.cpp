@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "command.hpp"
@@ -150,6 +151,41 @@ TEST_F(LanAccessTest, NothingAnswersForAnAddressNoContainerHas)
     EXPECT_EQ(proxies(hosts[0]), "") << "proxy entries left behind";
     lab->in(client, {"ip", "neigh", "flush", "dev", "eth0"});
     EXPECT_NE(run_command({"ip", "netns", "exec", client, "ping", "-c", "1", "-W", "2", a1.str()}).status, 0);
+}
+
+// Scenario: `flatpath network create --lan-subnet` writes such a network (the uplink's LAN
+// subnet found from its link, the ranges, the uplink attached); a container added with it
+// answers the LAN client. A range on no subnet of the uplink's link is refused.
+TEST_F(LanAccessTest, NetworkCreateWritesALanNetwork)
+{
+    const LanHost &h = hosts[0];
+    const std::string confdir = dir + "/net.d";
+    const auto flatpath = [&](const std::vector<std::string> &args) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", h.ns, FLATPATH_BIN, "--pin-root", h.pin_root, "network",
+                                         "--config-dir", confdir};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv);
+    };
+    const CommandResult made = flatpath({"create", "lanet", "--state-dir", h.state, "--lan-subnet",
+                                         "eth0:192.168.60.120-192.168.60.129", "--lan-subnet", "eth0:fd60::120-fd60::129"});
+    ASSERT_EQ(made.status, 0) << made.output;
+    std::ifstream in(confdir + "/lanet.conflist");
+    const auto list = nlohmann::json::parse(in);
+    nlohmann::json cfg = list["plugins"][0];
+    EXPECT_EQ(cfg["lanUplink"], "eth0");
+    EXPECT_EQ(cfg["ranges"][0][0]["subnet"], "192.168.60.0/24");
+    EXPECT_EQ(cfg["ranges"][1][0]["rangeEnd"], "fd60::129");
+    EXPECT_FALSE(cfg.contains("ipMasq"));
+    cfg["cniVersion"] = list["cniVersion"];
+    cfg["name"] = list["name"];
+    const std::string c1 = lab->add_netns("c1");
+    const CommandResult r = cni(h, "ADD", "id-made", c1, cfg);
+    ASSERT_EQ(r.status, 0) << r.output;
+    lab->in(client, {"ping", "-c", "1", "-W", "3", "192.168.60.120"});
+    const CommandResult bad = flatpath({"create", "lanbad", "--lan-subnet", "eth0:10.9.0.1-10.9.0.5"});
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("no subnet on eth0's link holds 10.9.0.1-10.9.0.5"), std::string::npos) << bad.output;
+    EXPECT_FALSE(std::filesystem::exists(confdir + "/lanbad.conflist"));
 }
 
 // Scenario: a range outside the uplink's subnet, one holding the host's own address and an
