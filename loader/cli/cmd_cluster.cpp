@@ -68,6 +68,7 @@ void add_status(CLI::App &cluster)
 struct HostRow {
     SubnetRecord record;
     std::optional<std::int64_t> ttl;
+    std::size_t endpoints = 0; // the host's endpoint records (flatpath hosts)
 };
 
 void add_hosts(CLI::App &cluster)
@@ -76,7 +77,7 @@ void add_hosts(CLI::App &cluster)
     auto prefix = std::make_shared<std::string>("/coreos.com/network");
     auto json = std::make_shared<bool>(false);
     auto *h = cluster.add_subcommand("hosts", "every host's subnet lease in etcd (Flannel's hosts too): subnet, "
-                                              "address, backend, seconds the lease has left");
+                                              "address, backend, seconds the lease has left, endpoints recorded");
     h->add_option("--etcd-endpoints", *endpoints, "etcd's client URLs")
         ->envname("FLANNELD_ETCD_ENDPOINTS")
         ->delimiter(',')
@@ -93,10 +94,16 @@ void add_hosts(CLI::App &cluster)
         std::vector<HostRow> rows;
         for (const SubnetRecord &r : read_subnets(etcd.get_prefix(*prefix + "/subnets/"), config, skipped))
             rows.push_back({r, r.lease ? etcd.time_to_live(r.lease) : std::nullopt});
+        for (const EtcdKeyValue &kv : etcd.get_prefix(*prefix + "/flatpath/endpoints/").kvs) {
+            const auto j = nlohmann::json::parse(kv.value, nullptr, false);
+            for (HostRow &row : rows)
+                if (j.is_object() && j.value("Host", std::string()) == row.record.public_ip.str())
+                    row.endpoints++;
+        }
         for (const std::string &s : skipped)
             std::cerr << "skipped " << s << "\n";
         print_listing<HostRow>(std::cout, rows, *json,
-                               {{"SUBNET", "IPV6 SUBNET", "HOST", "BACKEND", "TTL"},
+                               {{"SUBNET", "IPV6 SUBNET", "HOST", "BACKEND", "TTL", "ENDPOINTS"},
                                 [](const HostRow &r) {
                                     nlohmann::json j = {{"subnet", r.record.subnet.str()},
                                                         {"public_ip", r.record.public_ip.str()},
@@ -106,6 +113,7 @@ void add_hosts(CLI::App &cluster)
                                     if (r.record.public_ipv6)
                                         j["public_ipv6"] = r.record.public_ipv6->str();
                                     j["ttl"] = r.ttl ? nlohmann::json(*r.ttl) : nlohmann::json(nullptr);
+                                    j["endpoints"] = r.endpoints;
                                     return j;
                                 },
                                 [](const HostRow &r) {
@@ -113,7 +121,7 @@ void add_hosts(CLI::App &cluster)
                                         r.record.subnet.str(), r.record.ipv6_subnet ? r.record.ipv6_subnet->str() : "-",
                                         r.record.public_ip.str() + (r.record.public_ipv6 ? " " + r.record.public_ipv6->str() : ""),
                                         std::string(backend_name(r.record.backend)),
-                                        r.ttl ? std::to_string(*r.ttl) + " s" : "none"};
+                                        r.ttl ? std::to_string(*r.ttl) + " s" : "none", std::to_string(r.endpoints)};
                                 }});
     });
 }

@@ -120,6 +120,33 @@ TEST_F(ClusterTest, TheOperatorSeesTheClusterFromHostA)
     EXPECT_GT(a.daemon->metric("flatpath_cluster_lease_ttl_seconds"), 0);
 }
 
+// Scenario: each host records its endpoints of the cluster networks in etcd, under its
+// lease (<prefix>/flatpath/endpoints/ADDR: the host and its subnet), within a second of
+// their registration; a removed endpoint's record goes; `cluster hosts` counts them.
+TEST_F(ClusterTest, EndpointRecordsFollowTheContainers)
+{
+    start_all();
+    const Container ca = add_container(hosts["a"], 4);
+    const std::string dir = "/coreos.com/network/flatpath/endpoints/";
+    const auto records = [&] {
+        NetnsScope in(etcd_ns);
+        return store().get_prefix(dir).kvs;
+    };
+    ASSERT_TRUE(eventually([&] { return records().size() == 2; }, 5));
+    for (const EtcdKeyValue &kv : records()) {
+        EXPECT_TRUE(kv.key == dir + ca.v4.str() || kv.key == dir + ca.v6.str()) << kv.key;
+        EXPECT_EQ(nlohmann::json::parse(kv.value)["Host"], "192.168.77.1") << kv.value;
+        EXPECT_NE(kv.lease, 0);
+    }
+    const auto known = nlohmann::json::parse(run_checked({"nsenter", "--net=/run/netns/" + hosts["a"].ns, FLATPATH_BIN,
+                                                          "cluster", "hosts", "--etcd-endpoints", etcd->url(), "--json"}));
+    for (const auto &h : known)
+        EXPECT_EQ(h["endpoints"], h["public_ip"] == "192.168.77.1" ? 2 : 0) << known.dump();
+    run_checked({"nsenter", "--net=/run/netns/" + hosts["a"].ns, FLATPATH_BIN, "--pin-root", hosts["a"].pin_root,
+                 "endpoint", "del", ca.v4.str()});
+    EXPECT_TRUE(eventually([&] { return records().size() == 1; }, 5));
+}
+
 // Scenario: a container on a reaches the containers on b and c (TCP, UDP, ping, IPv4 and
 // IPv6); each server sees the client's own address; a's and b's stacks forwarded none
 // of it (the fast path carried it both ways), and b's endpoint counted it.

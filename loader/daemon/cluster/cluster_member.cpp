@@ -60,7 +60,7 @@ void check_cluster_options(const ClusterOptions &opts)
 }
 
 ClusterMember::ClusterMember(const PinRoot &root, MapSet &maps, ClusterOptions opts, const std::atomic<bool> &stop)
-    : root_(root), table_(root, maps), opts_(std::move(opts)), stop_(stop)
+    : root_(root), maps_(maps), table_(root, maps), opts_(std::move(opts)), stop_(stop)
 {
     check_cluster_options(opts_);
 }
@@ -99,6 +99,7 @@ void ClusterMember::write_status() const
                         {"events", health_.events.load()},
                         {"skipped_records", health_.skipped_records.load()},
                         {"route_problems", health_.route_problems.load()},
+                        {"endpoint_records", health_.endpoint_records.load()},
                         {"written_unix", unix_now()}};
     const std::int64_t left_ms = health_.lease_expires_ms - now_ms();
     if (own_) {
@@ -296,6 +297,7 @@ void ClusterMember::session(const EtcdClient &etcd)
     {
         std::lock_guard<std::mutex> g(mu_);
         own_ = l.record;
+        config_ = config;
     }
     lease_lost_ = false;
     lease_ttl_ = l.ttl;
@@ -363,10 +365,49 @@ void ClusterMember::run()
     health_.connected = false;
 }
 
+void ClusterMember::sync_endpoint_records(const EtcdClient &etcd, std::int64_t lease)
+{
+    std::optional<SubnetRecord> own;
+    std::optional<ClusterConfig> config;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        own = own_;
+        config = config_;
+    }
+    if (!own || !config)
+        return;
+    if (lease != recorded_lease_) { // a new lease: the old one's records went with it
+        recorded_.clear();
+        recorded_lease_ = lease;
+    }
+    std::set<IpAddr> now;
+    for (const auto &[key, ep] : maps_.endpoints.entries()) {
+        const IpAddr a = IpAddr::from_raw(key.addr);
+        const auto &net = a.is_v4() ? config->network : config->ipv6_network;
+        if (ep.kind != FP_EP_REMOTE && net && net->contains(a))
+            now.insert(a);
+    }
+    const std::string dir = opts_.prefix + "/flatpath/endpoints/";
+    for (const IpAddr &a : now)
+        if (!recorded_.contains(a)) {
+            const nlohmann::json value = {{"Host", own->public_ip.str()}, {"Subnet", own->subnet.str()}};
+            etcd.put(dir + a.str(), value.dump(), lease);
+            recorded_.insert(a);
+        }
+    for (auto it = recorded_.begin(); it != recorded_.end();)
+        if (!now.contains(*it)) {
+            etcd.erase(dir + it->str());
+            it = recorded_.erase(it);
+        } else {
+            ++it;
+        }
+    health_.endpoint_records = recorded_.size();
+}
+
 void ClusterMember::keep_alive_loop()
 {
     const EtcdClient etcd(opts_.etcd_endpoints, 2);
-    std::int64_t next_ms = 0, renewing = 0;
+    std::int64_t next_ms = 0, renewing = 0, next_sync_ms = 0;
     while (!runner_done_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         // Said again on every tick: a watch started just after one telling still ends.
@@ -377,6 +418,14 @@ void ClusterMember::keep_alive_loop()
         const std::int64_t lease = lease_id_;
         if (!lease || lease_lost_)
             continue;
+        if (now_ms() >= next_sync_ms) { // once a second: a new container's record within one
+            next_sync_ms = now_ms() + 1000;
+            try {
+                sync_endpoint_records(etcd, lease);
+            } catch (const Error &e) {
+                spdlog::debug("cluster: endpoint records: {}", e.what()); // again on the next round
+            }
+        }
         if (lease != renewing) { // a new lease: its first renewal a third of its TTL from now
             renewing = lease;
             next_ms = now_ms() + lease_ttl_ * 1000 / 3;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,7 @@ struct ClusterHealth {
     std::atomic<std::uint64_t> events{0};          // watch events applied
     std::atomic<std::uint64_t> skipped_records{0}; // malformed or outside the network
     std::atomic<std::uint64_t> route_problems{0};
+    std::atomic<std::uint64_t> endpoint_records{0}; // this host's endpoints recorded in etcd
     std::atomic<std::int64_t> last_event_ms{0};    // steady-clock ms of the last watch event
 };
 
@@ -84,8 +86,12 @@ private:
     bool stopping() const;
     // The member's state as `flatpath cluster status` shows it, written atomically.
     void write_status() const;
+    // This host's endpoints in the cluster networks, each a record under the lease
+    // (<prefix>/flatpath/endpoints/<address>: the host and its subnet); what went is deleted.
+    void sync_endpoint_records(const EtcdClient &etcd, std::int64_t lease);
 
     const PinRoot &root_;
+    MapSet &maps_;
     ClusterTable table_;
     ClusterOptions opts_;
     const std::atomic<bool> &stop_;
@@ -99,6 +105,9 @@ private:
     mutable std::mutex mu_;        // own_, and the status file's writes
     std::string etcd_at_;           // the endpoint that answered last (under mu_)
     std::optional<SubnetRecord> own_;
+    std::set<IpAddr> recorded_;                    // the keeper's: records written under recorded_lease_
+    std::int64_t recorded_lease_ = 0;
+    std::optional<ClusterConfig> config_;          // under mu_: the config of the session that holds the lease
     std::thread runner_, keeper_;
 };
 
