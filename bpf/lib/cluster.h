@@ -5,9 +5,11 @@
  * own addresses, never masqueraded: each host of the cluster reaches the others'
  * containers directly, and they see who sent it. host-gw: the host's route to a peer's
  * subnet goes via that peer's address (the cluster member writes it with the entry), so
- * the route lookup gives the next hop and flatpath transmits to it; the receiving
- * host's uplink program delivers to its container. What the routes do not forward from
- * here goes to the stack, untranslated.
+ * the route lookup gives the next hop and flatpath transmits to it. vxlan: the packet
+ * goes to the peer's tunnel MAC through the collect-metadata tunnel device, with the peer
+ * as the tunnel's remote end (the device encapsulates). Either way the receiving host's
+ * uplink program (on its tunnel device, for vxlan) delivers to its container. What the
+ * routes do not forward from here goes to the stack, untranslated.
  */
 #ifndef FP_LIB_CLUSTER_H
 #define FP_LIB_CLUSTER_H
@@ -29,12 +31,40 @@ static __always_inline const struct fp_cluster_dest *fp_cluster_lookup(const str
 	return bpf_map_lookup_elem(&fp_cluster, &key);
 }
 
-/* pkt is for the cluster network: transmitted where the host routes it. */
-static __always_inline int fp_forward_cluster(struct __sk_buff *ctx, struct fp_pkt *pkt)
+/* vxlan: routed (TTL down) into the tunnel device, addressed to the peer's tunnel MAC.
+ * Larger than the tunnel's MTU: to the stack, whose route to the subnet is on the tunnel
+ * device, so that it answers as a router (fragmentation needed, packet too big). */
+static __always_inline int fp_tunnel_out(struct __sk_buff *ctx, struct fp_pkt *pkt, const struct fp_cluster_dest *d)
+{
+	struct bpf_tunnel_key key = {};
+	int err;
+
+	if (fp_too_big_for(ctx, pkt, d->tunnel_ifindex))
+		return -FP_PASS_MTU;
+	err = fp_decrement_ttl(pkt);
+	if (err < 0)
+		return err;
+	/* This host's MAC (the container's gateway) becomes the source. */
+	__builtin_memcpy(pkt->eth->h_source, pkt->eth->h_dest, 6);
+	__builtin_memcpy(pkt->eth->h_dest, d->peer_mac, 6);
+	key.remote_ipv4 = bpf_ntohl(d->peer.w[3]); /* host order; the peer is IPv4 (Flannel's PublicIP) */
+	key.tunnel_id = d->vni;
+	key.tunnel_ttl = 64;
+	/* No outer UDP checksum, as Flannel's vxlan sends (the inner packet has its own). */
+	if (bpf_skb_set_tunnel_key(ctx, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
+		return -FP_DROP_INTERNAL;
+	return (int)bpf_redirect(d->tunnel_ifindex, 0);
+}
+
+/* pkt is for the cluster network: tunnelled to its host, or transmitted where the host
+ * routes it. */
+static __always_inline int fp_forward_cluster(struct __sk_buff *ctx, struct fp_pkt *pkt, const struct fp_cluster_dest *d)
 {
 	struct bpf_fib_lookup p = {};
 	long ret;
 
+	if (d->tunnel_ifindex)
+		return fp_tunnel_out(ctx, pkt, d);
 	ret = fp_fib_lookup(ctx, pkt, &p, 0);
 	if (!fp_fib_forwards(ret))
 		return -FP_PASS_CLUSTER_NO_ROUTE;

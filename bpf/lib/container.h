@@ -42,6 +42,7 @@ static __always_inline int fp_options_from_backend(struct __sk_buff *ctx, struct
 static __always_inline int fp_handle_from_container(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg;
+	const struct fp_cluster_dest *dest;
 	struct fp_pkt pkt;
 	__u32 slot = 0, zone = 0;
 	int parsed, checked = 0, ret;
@@ -97,8 +98,9 @@ static __always_inline int fp_handle_from_container(struct __sk_buff *ctx)
 	ret = fp_forward_local(ctx, &pkt, zone);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
-	if (fp_cluster_lookup(cfg, &pkt.dst))
-		return fp_forward_cluster(ctx, &pkt);
+	dest = fp_cluster_lookup(cfg, &pkt.dst);
+	if (dest)
+		return fp_forward_cluster(ctx, &pkt, dest);
 	/* Hairpin (a port published on a host address), or out of the host, masqueraded. */
 	return fp_translate_from_container(ctx, &pkt, cfg);
 }

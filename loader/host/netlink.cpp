@@ -7,6 +7,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -262,6 +263,21 @@ bool Netlink::ensure_bridge(const std::string &name)
     return true;
 }
 
+bool Netlink::ensure_vxlan(const std::string &name, std::uint16_t port, std::uint32_t mtu)
+{
+    if (link_exists(name))
+        return false;
+    LinkPtr link(rtnl_link_vxlan_alloc());
+    rtnl_link_set_name(link.get(), name.c_str());
+    rtnl_link_set_mtu(link.get(), mtu);
+    rtnl_link_vxlan_set_port(link.get(), port);
+    rtnl_link_vxlan_set_learning(link.get(), 0);
+    rtnl_link_vxlan_set_collect_metadata(link.get(), 1);
+    if (const int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+        fail("cannot create vxlan device " + name, err);
+    return true;
+}
+
 void Netlink::set_master(const std::string &dev, const std::string &master)
 {
     const auto master_index = link_index(master);
@@ -385,6 +401,20 @@ void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpA
     rtnl_route_add_nexthop(r.get(), nh);
     if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
         fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " via " + gateway.str(), err);
+}
+
+void Netlink::replace_device_route(const IpAddr &dst, int prefix_len, const std::string &dev, const RouteOptions &opts)
+{
+    const auto index = link_index(dev);
+    if (!index)
+        throw Error("no link " + dev + " to route " + dst.str() + "/" + std::to_string(prefix_len) + " through");
+    const RoutePtr r = route_to(dst, prefix_len, opts);
+    rtnl_route_set_scope(r.get(), RT_SCOPE_LINK);
+    rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
+    rtnl_route_add_nexthop(r.get(), nh);
+    if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
+        fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev, err);
 }
 
 bool Netlink::delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol)

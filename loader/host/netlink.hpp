@@ -61,6 +61,9 @@ public:
     void set_up(const std::string &name);
     // Creates a Linux bridge unless a link of that name exists; returns whether it did.
     bool ensure_bridge(const std::string &name);
+    // Creates a collect-metadata ("external") vxlan device on UDP port, with that MTU, no
+    // learning, unless a link of that name exists; returns whether it did.
+    bool ensure_vxlan(const std::string &name, std::uint16_t port, std::uint32_t mtu);
     void set_master(const std::string &dev, const std::string &master);
     // Adds the address unless the device has it; returns whether it did.
     bool ensure_address(const std::string &dev, const IpAddr &addr, int prefix_len);
@@ -73,6 +76,8 @@ public:
                    const RouteOptions &opts = {});
     // ip route replace dst/prefix_len via gateway (the device is the one the gateway is on).
     void replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts);
+    // ip route replace dst/prefix_len dev dev (on the link).
+    void replace_device_route(const IpAddr &dst, int prefix_len, const std::string &dev, const RouteOptions &opts);
     // Removes the main table's route to dst/prefix_len of that protocol; false when there is none.
     bool delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol);
     // ip rule add from ADDR/32 (or /128) lookup table priority priority.

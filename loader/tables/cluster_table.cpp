@@ -45,9 +45,17 @@ void ClusterTable::recount()
 
 std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
 {
-    if (peer.subnet.is_v4() != peer.peer.is_v4())
+    if (!peer.tunnel && peer.subnet.is_v4() != peer.peer.is_v4())
         return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
-    maps_.cluster.upsert(key_of(peer.subnet), fp_cluster_dest{peer.peer.raw(), 0, 0});
+    if (peer.tunnel && !peer.peer.is_v4())
+        return {"subnet " + peer.subnet.str() + ": a vxlan peer's address must be IPv4, not " + peer.peer.str()};
+    fp_cluster_dest dest{peer.peer.raw(), 0, 0, {}, {}};
+    if (peer.tunnel) {
+        dest.vni = peer.tunnel->vni;
+        dest.tunnel_ifindex = peer.tunnel->ifindex;
+        std::copy(peer.tunnel->peer_mac.bytes().begin(), peer.tunnel->peer_mac.bytes().end(), dest.peer_mac);
+    }
+    maps_.cluster.upsert(key_of(peer.subnet), dest);
     try {
         Netlink nl;
         // A route of the same prefix that is not flatpath's (the operator's, a VPN's) is
@@ -57,7 +65,15 @@ std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
                 return {"subnet " + peer.subnet.str() + " of host " + peer.peer.str() +
                         ": the host has a route of its own to it (proto " + std::to_string(r.protocol) +
                         "), left as it is; flatpath does not route it"};
-        nl.replace_gateway_route(peer.subnet.network, peer.subnet.len, peer.peer, cluster_route());
+        if (!peer.tunnel) {
+            nl.replace_gateway_route(peer.subnet.network, peer.subnet.len, peer.peer, cluster_route());
+        } else {
+            const auto dev = nl.link(peer.tunnel->ifindex);
+            if (!dev)
+                return {"subnet " + peer.subnet.str() + ": the tunnel device (ifindex " +
+                        std::to_string(peer.tunnel->ifindex) + ") is gone"};
+            nl.replace_device_route(peer.subnet.network, peer.subnet.len, dev->name, cluster_route());
+        }
     } catch (const Error &e) {
         return {e.what()};
     }
@@ -126,8 +142,11 @@ ClusterPicture ClusterTable::list() const
     for (const auto &[key, dest] : maps_.cluster.entries()) {
         if (no_peer(dest))
             out.networks.push_back(prefix_of(key));
+        else if (!dest.tunnel_ifindex)
+            out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer), std::nullopt});
         else
-            out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer)});
+            out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer),
+                                 Tunnel{dest.tunnel_ifindex, dest.vni, MacAddr::from(dest.peer_mac)}});
     }
     std::sort(out.networks.begin(), out.networks.end());
     std::sort(out.peers.begin(), out.peers.end(), [](const PeerSubnet &a, const PeerSubnet &b) { return a.subnet < b.subnet; });

@@ -3,7 +3,10 @@
 // has it. host-gw: a subnet's route goes via its host's address, owned by flatpath
 // (protocol kClusterRouteProtocol, so that `ip route` shows whose they are and nothing
 // else's routes are touched). The cluster member sets the whole picture at once after
-// each listing of etcd and changes single subnets as the watch reports them.
+// each listing of etcd and changes single subnets as the watch reports them. vxlan: the
+// route goes on the tunnel device (the datapath tunnels; the route makes the stack answer
+// for what it cannot carry, a packet too big for the tunnel, instead of sending it
+// elsewhere).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "ip_prefix.hpp"
+#include "mac_addr.hpp"
 #include "map_set.hpp"
 #include "pin_root.hpp"
 
@@ -19,9 +23,18 @@ namespace fp {
 // `ip route` shows these routes with "proto 241".
 inline constexpr std::uint8_t kClusterRouteProtocol = 241;
 
+// vxlan: how a peer's subnet is reached through this host's tunnel device.
+struct Tunnel {
+    std::uint32_t ifindex = 0; // the collect-metadata vxlan device
+    std::uint32_t vni = 0;
+    MacAddr peer_mac;          // the peer's tunnel device (Flannel's VtepMAC)
+    bool operator==(const Tunnel &) const = default;
+};
+
 struct PeerSubnet {
     IpPrefix subnet;
-    IpAddr peer; // the host's address of the subnet's family
+    IpAddr peer;                  // host-gw: the host's address of the subnet's family; vxlan: its IPv4 address
+    std::optional<Tunnel> tunnel; // none: host-gw
     bool operator==(const PeerSubnet &) const = default;
 };
 

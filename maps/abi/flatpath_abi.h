@@ -367,7 +367,9 @@ FP_STATIC_ASSERT(sizeof(struct fp_masq_except_key) == 24, "masq except key size"
  * routed with its own addresses (never masqueraded): hosts of a cluster reach each
  * other's containers directly. The cluster network itself has an entry with no peer;
  * each other host's subnet one with that host's address. host-gw: the host's route to
- * the subnet (via the peer, written with the entry) says the next hop.
+ * the subnet (via the peer, written with the entry) says the next hop. vxlan: the packet
+ * goes to the peer's tunnel MAC through the tunnel device, with the peer as the tunnel's
+ * remote end.
  */
 struct fp_cluster_key {
 	__u32 prefixlen; /* of addr: IPv4 as IPv4-mapped, so a /24 is 96 + 24 */
@@ -376,11 +378,13 @@ struct fp_cluster_key {
 FP_STATIC_ASSERT(sizeof(struct fp_cluster_key) == 20, "cluster key size");
 
 struct fp_cluster_dest {
-	union fp_addr peer; /* the host whose subnet it is (its public address); zero: none */
-	__u32 flags;        /* none yet: 0 */
-	__u32 pad;
+	union fp_addr peer;   /* the host whose subnet it is (its public address); zero: none */
+	__u32 vni;            /* vxlan: the tunnel's VNI */
+	__u32 tunnel_ifindex; /* vxlan: the collect-metadata device to send through; 0: host-gw */
+	__u8 peer_mac[6];     /* vxlan: the peer's tunnel device MAC (Flannel's VtepMAC) */
+	__u8 pad[2];
 };
-FP_STATIC_ASSERT(sizeof(struct fp_cluster_dest) == 24, "cluster dest size");
+FP_STATIC_ASSERT(sizeof(struct fp_cluster_dest) == 32, "cluster dest size");
 
 /* ---- configuration ------------------------------------------------------ */
 

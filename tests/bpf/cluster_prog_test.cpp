@@ -57,6 +57,31 @@ TEST_F(ClusterTest, AnotherHostsContainerIsReachedWithTheContainersOwnAddress)
     EXPECT_TRUE(maps->ct_new.entries().empty());
 }
 
+// vxlan: a packet to a peer's subnet through the tunnel device (here up0) is addressed to
+// the peer's tunnel MAC from the host's, routed, untranslated; one larger than the tunnel's
+// MTU goes to the stack as it came (pass_mtu), whose route is on the tunnel device.
+TEST_F(ClusterTest, ATunnelledSubnetGoesToThePeersTunnelMac)
+{
+    const MacAddr vtep = MacAddr::parse("02:77:77:00:00:01");
+    fp_cluster_dest d{IpAddr::parse("192.168.82.2").raw(), 7, up0.ifindex, {}, {}};
+    std::copy(vtep.bytes().begin(), vtep.bytes().end(), d.peer_mac);
+    maps->cluster.upsert(cluster_key("10.1.18.0/24"), d);
+    const Packet syn = sent_by(kC1, kH1, IpAddr::parse("10.0.0.1"), 40000, IpAddr::parse("10.1.18.9"), 80, 6, 0x02);
+    Packet want = syn;
+    want.src_mac = kH1;
+    want.dst_mac = vtep;
+    want.ttl--;
+    expect(run_tc(Program::TcEndpoint, h1, syn.bytes()), kTcRedirect, want);
+    EXPECT_TRUE(maps->ct_new.entries().empty());
+
+    const ScopedMtu small("up0", 1300);
+    Packet big = syn;
+    big.payload = 1400;
+    const std::uint64_t before = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU);
+    expect(run_tc(Program::TcEndpoint, h1, big.bytes()), kTcOk, big);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_MTU), before + 1);
+}
+
 // Without the cluster's entries the same packet is masqueraded: the row above passes
 // because of them. With only the cluster network known (no host has 10.1.99.0/24, no
 // route), it goes to the stack as it is, counted.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "datapath.hpp"
 #include "netlink.hpp"
 #include "subnet_env.hpp"
 #include "subnet_leaser.hpp"
@@ -20,14 +21,20 @@ std::int64_t now_ms()
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The peers a record stands for: its IPv4 subnet, and its IPv6 one when it has a host address for it.
-std::vector<PeerSubnet> peers_of(const SubnetRecord &r)
+// The MTU of the device this host's public address is on (the peers are reached there).
+std::uint32_t public_mtu(const IpAddr &public_ip)
 {
-    std::vector<PeerSubnet> out{{r.subnet, r.public_ip}};
-    if (r.ipv6_subnet && r.public_ipv6)
-        out.push_back({*r.ipv6_subnet, *r.public_ipv6});
-    return out;
+    const Netlink nl;
+    for (const Route &r : nl.routes())
+        if (r.dst.is_v4() == public_ip.is_v4() && r.prefix_len > 0 && r.ifindex && !r.gateway &&
+            IpPrefix::of(r.dst, r.prefix_len).contains(public_ip))
+            if (const auto dev = nl.link(r.ifindex))
+                return dev->mtu;
+    return 1500;
 }
+
+// vxlan over IPv4 adds 50 bytes: outer IPv4 (20), UDP (8), VXLAN (8), inner Ethernet (14).
+constexpr std::uint32_t kVxlanOverhead = 50;
 
 enum class Whose { Own, Stale, Peer };
 
@@ -172,9 +179,55 @@ ClusterConfig ClusterMember::load_config(const EtcdClient &etcd) const
                     std::to_string(*opts_.subnet_len));
     if (!config.network)
         throw Error(key + ": an IPv6-only cluster is not in Flannel's layout (its subnet keys start with IPv4)");
-    if (config.backend != ClusterBackend::HostGw)
-        throw Error(key + ": backend " + std::string(backend_name(config.backend)) + " is not supported yet (host-gw is)");
     return config;
+}
+
+std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const ClusterConfig &config) const
+{
+    if (r.backend != config.backend) {
+        spdlog::warn("cluster: subnet {} of {} uses backend {}, the cluster {}: not routed", r.subnet.str(),
+                     r.public_ip.str(), backend_name(r.backend), backend_name(config.backend));
+        return {};
+    }
+    if (config.backend == ClusterBackend::HostGw) {
+        std::vector<PeerSubnet> out{{r.subnet, r.public_ip, std::nullopt}};
+        if (r.ipv6_subnet && r.public_ipv6)
+            out.push_back({*r.ipv6_subnet, *r.public_ipv6, std::nullopt});
+        return out;
+    }
+    // vxlan: both families through the IPv4 tunnel to the peer's PublicIP.
+    std::optional<MacAddr> mac;
+    try {
+        if (r.backend_data.is_object() && r.backend_data.contains("VtepMAC") && r.backend_data["VtepMAC"].is_string())
+            mac = MacAddr::parse(r.backend_data["VtepMAC"].get<std::string>());
+    } catch (const Error &) {
+    }
+    if (!mac || !tunnel_) {
+        spdlog::warn("cluster: subnet {} of {}: no usable BackendData.VtepMAC: not routed", r.subnet.str(), r.public_ip.str());
+        return {};
+    }
+    const Tunnel t{tunnel_->ifindex, config.vni, *mac};
+    std::vector<PeerSubnet> out{{r.subnet, r.public_ip, t}};
+    if (r.ipv6_subnet)
+        out.push_back({*r.ipv6_subnet, r.public_ip, t});
+    return out;
+}
+
+// vxlan: the collect-metadata device flatpath.VNI, made unless it exists, up and attached
+// as an uplink (tc: what arrives through the tunnel is delivered by from_uplink); its MAC
+// is this host's VtepMAC. The device stays when the daemon stops, so traffic goes on.
+void ClusterMember::ensure_tunnel(const ClusterConfig &config, const IpAddr &public_ip)
+{
+    const std::string name = "flatpath." + std::to_string(config.vni);
+    Netlink nl;
+    if (nl.ensure_vxlan(name, config.vxlan_port, public_mtu(public_ip) - kVxlanOverhead))
+        spdlog::info("cluster: made vxlan device {} (VNI {}, UDP {})", name, config.vni, config.vxlan_port);
+    nl.set_up(name);
+    const auto dev = nl.link(name);
+    if (!dev)
+        throw Error("the vxlan device " + name + " vanished");
+    datapath_up(root_, UpOptions{{name}, XdpMode::Off, false});
+    tunnel_ = Tunnel{dev->ifindex, config.vni, dev->mac};
 }
 
 void ClusterMember::write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const
@@ -185,13 +238,9 @@ void ClusterMember::write_subnet_env(const ClusterConfig &config, const SubnetRe
     env.ipv6_network = config.ipv6_network;
     env.ipv6_subnet = own.ipv6_subnet;
     env.ip_masq = opts_.ip_masq;
-    // host-gw adds no header: containers get the MTU of the device the peers are reached by.
-    env.mtu = 1500;
-    Netlink nl;
-    for (const Route &r : nl.routes())
-        if (r.dst.is_v4() && r.prefix_len > 0 && IpPrefix::of(own.public_ip, r.prefix_len) == IpPrefix::of(r.dst, r.prefix_len) && r.ifindex)
-            if (const auto dev = nl.link(r.ifindex))
-                env.mtu = dev->mtu;
+    // host-gw adds no header: containers get the MTU of the device the peers are reached by;
+    // vxlan takes its header off that.
+    env.mtu = public_mtu(own.public_ip) - (config.backend == ClusterBackend::Vxlan ? kVxlanOverhead : 0);
     env.write(opts_.subnet_file);
 }
 
@@ -214,7 +263,7 @@ void ClusterMember::apply_listing(const EtcdClient &etcd, const ClusterConfig &c
         own_seen |= w == Whose::Own;
         if (w != Whose::Peer)
             continue;
-        for (const PeerSubnet &p : peers_of(r))
+        for (const PeerSubnet &p : peers_of(r, config))
             picture.peers.push_back(p);
     }
     for (const std::string &p : table_.set(picture)) {
@@ -252,7 +301,7 @@ bool ClusterMember::apply_events(const ClusterConfig &config, const std::vector<
             for (const SubnetRecord &r : read_subnets(EtcdRange{{e.kv}, 0}, config, skipped)) {
                 if (whose(r, own) != Whose::Peer)
                     continue;
-                for (const PeerSubnet &p : peers_of(r))
+                for (const PeerSubnet &p : peers_of(r, config))
                     for (const std::string &problem : table_.put(p)) {
                         spdlog::warn("cluster: {}", problem);
                         health_.route_problems++;
@@ -279,6 +328,10 @@ void ClusterMember::session(const EtcdClient &etcd)
     LeaseRequest req;
     req.prefix = opts_.prefix;
     req.public_ip = public_ip();
+    if (config.backend == ClusterBackend::Vxlan) {
+        ensure_tunnel(config, req.public_ip);
+        req.backend_data = {{"VNI", config.vni}, {"VtepMAC", tunnel_->peer_mac.str()}};
+    }
     req.public_ipv6 = opts_.public_ipv6;
     req.ttl_s = opts_.lease_ttl_s;
     if (const auto own = lease())

@@ -82,6 +82,10 @@ private:
     // A watch batch: peers' subnets added, changed, gone; false when this host's own record went.
     bool apply_events(const ClusterConfig &config, const std::vector<EtcdEvent> &events);
     void write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const;
+    // The subnets a peer's record stands for, as this host reaches them (nothing for a
+    // record of another backend, or a vxlan one without a VtepMAC: logged).
+    std::vector<PeerSubnet> peers_of(const SubnetRecord &r, const ClusterConfig &config) const;
+    void ensure_tunnel(const ClusterConfig &config, const IpAddr &public_ip);
     IpAddr public_ip() const;
     bool stopping() const;
     // The member's state as `flatpath cluster status` shows it, written atomically.
@@ -108,6 +112,7 @@ private:
     std::set<IpAddr> recorded_;                    // the keeper's: records written under recorded_lease_
     std::int64_t recorded_lease_ = 0;
     std::optional<ClusterConfig> config_;          // under mu_: the config of the session that holds the lease
+    std::optional<Tunnel> tunnel_;                 // vxlan: this host's device (peer_mac: its own MAC)
     std::thread runner_, keeper_;
 };
 

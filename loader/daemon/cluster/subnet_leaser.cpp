@@ -30,7 +30,7 @@ std::optional<HostLease> SubnetLeaser::try_create(const LeaseRequest &req, const
                                                   const std::optional<IpPrefix> &ipv6_subnet)
 {
     HostLease l;
-    l.record = SubnetRecord{subnet, ipv6_subnet, req.public_ip, req.public_ipv6, config_.backend, nullptr, 0};
+    l.record = SubnetRecord{subnet, ipv6_subnet, req.public_ip, req.public_ipv6, config_.backend, req.backend_data, 0};
     l.key = req.prefix + "/subnets/" + subnet_key(subnet, ipv6_subnet);
     l.record.lease = etcd_.grant(req.ttl_s);
     if (!etcd_.create(l.key, subnet_value(l.record), l.record.lease)) {
@@ -64,6 +64,7 @@ HostLease SubnetLeaser::acquire(const LeaseRequest &req, std::vector<std::string
                 continue;
             HostLease l{r, req.prefix + "/subnets/" + subnet_key(r.subnet, r.ipv6_subnet), *ttl, true};
             l.record.public_ipv6 = req.public_ipv6;
+            l.record.backend_data = req.backend_data; // a remade tunnel device has a new MAC
             etcd_.put(l.key, subnet_value(l.record), r.lease);
             etcd_.keep_alive(r.lease);
             return l;

@@ -28,6 +28,7 @@ struct LeaseRequest {
     IpAddr public_ip;
     std::optional<IpAddr> public_ipv6;
     std::optional<IpPrefix> previous;         // the IPv4 subnet this host had (subnet.env)
+    nlohmann::json backend_data;              // the record's BackendData (vxlan: VNI, VtepMAC)
     std::int64_t ttl_s = 60;
 };
 
