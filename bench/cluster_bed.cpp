@@ -67,6 +67,8 @@ const char *cluster_bed_name(ClusterBed b)
     case ClusterBed::Route: return "x-route";
     case ClusterBed::Bridge: return "x-bridge";
     case ClusterBed::Flatpath: return "x-flatpath";
+    case ClusterBed::VxlanRoute: return "x-vxlan-route";
+    case ClusterBed::VxlanFlatpath: return "x-vxlan-flatpath";
     }
     return "?";
 }
@@ -85,15 +87,20 @@ ClusterTestbed::ClusterTestbed(ClusterBed bed, const BenchBinaries &bins)
     hb_ = lab_->add_netns("hb");
     wire(ha_, 1);
     wire(hb_, 2);
-    if (bed == ClusterBed::Flatpath) {
+    if (bed == ClusterBed::Flatpath || bed == ClusterBed::VxlanFlatpath) {
         store_ns_ = lab_->add_netns("store");
         wire(store_ns_, 10);
         etcd_ = std::make_unique<EtcdServer>(store_ns_, kEtcdIp, 2379, dir_ + "/etcd");
+        if (bed == ClusterBed::VxlanFlatpath) {
+            NetnsScope in(store_ns_);
+            EtcdClient({etcd_->url()}).put("/coreos.com/network/config",
+                                           R"({"Network":"10.50.0.0/16","Backend":{"Type":"vxlan","VNI":1}})");
+        }
         build_flatpath_host(ha_, 1);
         build_flatpath_host(hb_, 2);
     } else {
-        build_kernel_host(ha_, 1, bed == ClusterBed::Bridge);
-        build_kernel_host(hb_, 2, bed == ClusterBed::Bridge);
+        build_kernel_host(ha_, 1);
+        build_kernel_host(hb_, 2);
     }
 }
 
@@ -132,8 +139,9 @@ std::string ClusterTestbed::container_for(const std::string &host_ns, int n, con
     return ns;
 }
 
-void ClusterTestbed::build_kernel_host(const std::string &ns, int n, bool bridge)
+void ClusterTestbed::build_kernel_host(const std::string &ns, int n)
 {
+    const bool bridge = bed_ == ClusterBed::Bridge;
     const int peer = 3 - n;
     const std::string own = "10.50." + std::to_string(n) + ".0/24";
     if (bridge) {
@@ -147,7 +155,21 @@ void ClusterTestbed::build_kernel_host(const std::string &ns, int n, bool bridge
         lab_->in(ns, {"iptables", "-t", "nat", "-A", "POSTROUTING", "-s", own, "!", "-d", "10.50.0.0/16", "-j", "MASQUERADE"});
     }
     const std::string ns_c = container_for(ns, n, IpAddr::parse("10.50." + std::to_string(n) + ".5"), bridge);
-    lab_->in(ns, {"ip", "route", "add", "10.50." + std::to_string(peer) + ".0/24", "via", host_ip(peer)});
+    const std::string peer_subnet = "10.50." + std::to_string(peer) + ".0";
+    if (bed_ == ClusterBed::VxlanRoute) {
+        // Flannel's vxlan: the device has the subnet's .0, the peer's subnet is routed to the
+        // peer's .0 on it, whose MAC (a neighbour entry) the FDB sends to the peer's address.
+        const auto vtep = [](int h) { return "02:78:00:00:0a:0" + std::to_string(h); };
+        lab_->in(ns, {"ip", "link", "add", "vx0", "address", vtep(n), "mtu", "1450", "type", "vxlan", "id", "1", "dstport",
+                      "8472", "local", host_ip(n), "nolearning"});
+        lab_->in(ns, {"ip", "addr", "add", "10.50." + std::to_string(n) + ".0/32", "dev", "vx0"});
+        lab_->in(ns, {"ip", "link", "set", "vx0", "up"});
+        lab_->in(ns, {"ip", "route", "add", peer_subnet + "/24", "via", peer_subnet, "dev", "vx0", "onlink"});
+        lab_->in(ns, {"ip", "neigh", "add", peer_subnet, "lladdr", vtep(peer), "dev", "vx0", "nud", "permanent"});
+        lab_->in(ns, {"bridge", "fdb", "append", vtep(peer), "dev", "vx0", "dst", host_ip(peer)});
+    } else {
+        lab_->in(ns, {"ip", "route", "add", peer_subnet + "/24", "via", host_ip(peer)});
+    }
     (n == 1 ? client_ns_ : server_ns_) = ns_c;
     if (n == 2)
         server_addr_ = IpAddr::parse("10.50.2.5");

@@ -8,7 +8,10 @@
 //               host's containers on a Linux bridge (the gateway .1), iptables FORWARD
 //               accepts and MASQUERADE for traffic leaving the cluster
 //   x-flatpath  a real etcd and `flatpath daemon --etcd-endpoints` on each host: leases,
-//               routes and forwarding by flatpath, containers as endpoints
+//               routes and forwarding by flatpath, containers as endpoints (host-gw)
+//   x-vxlan-route     Flannel vxlan's datapath: a kernel vxlan device per host with the
+//               peer's MAC and address (neighbour and FDB entries), routes onto it
+//   x-vxlan-flatpath  x-flatpath with the cluster's backend vxlan
 //
 // Measured from the container on ha to the one on hb: TCP throughput, UDP
 // request/response latency, new connections per second; and on x-flatpath the time from
@@ -29,9 +32,10 @@
 
 namespace fp::bench {
 
-enum class ClusterBed { Route, Bridge, Flatpath };
+enum class ClusterBed { Route, Bridge, Flatpath, VxlanRoute, VxlanFlatpath };
 const char *cluster_bed_name(ClusterBed b);
-inline const std::vector<ClusterBed> kAllClusterBeds = {ClusterBed::Route, ClusterBed::Bridge, ClusterBed::Flatpath};
+inline const std::vector<ClusterBed> kAllClusterBeds = {ClusterBed::Route, ClusterBed::Bridge, ClusterBed::Flatpath,
+                                                        ClusterBed::VxlanRoute, ClusterBed::VxlanFlatpath};
 
 class ClusterTestbed {
 public:
@@ -49,7 +53,7 @@ public:
 
 private:
     void wire(const std::string &ns, int n);
-    void build_kernel_host(const std::string &ns, int n, bool bridge);
+    void build_kernel_host(const std::string &ns, int n);
     void build_flatpath_host(const std::string &ns, int n);
     std::string container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge);
 
