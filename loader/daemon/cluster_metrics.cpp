@@ -15,8 +15,7 @@ std::vector<prometheus::MetricFamily> ClusterMetrics::Collect() const
                                  .count();
     std::vector<prometheus::MetricFamily> out;
     const auto one = [&](const char *name, MetricType type, const char *help, double value) {
-        out.push_back(metric_family(name, type, help));
-        sample(out.back(), {}, value);
+        single_sample(out, name, type, help, value);
     };
     one("flatpath_cluster_connected", MetricType::Gauge, "1 while the member holds a lease and watches etcd.",
         h.connected ? 1 : 0);

@@ -10,8 +10,7 @@ std::vector<prometheus::MetricFamily> HealthMetrics::Collect() const
     const DaemonHealth &h = health_;
     std::vector<prometheus::MetricFamily> out;
     const auto one = [&](const char *name, MetricType type, const char *help, double value) {
-        out.push_back(metric_family(name, type, help));
-        sample(out.back(), {}, value);
+        single_sample(out, name, type, help, value);
     };
     one("flatpath_daemon_runtime_connected", MetricType::Gauge, "1 while the runtime's event stream is open.",
         h.connected ? 1 : 0);

@@ -31,6 +31,13 @@ void sample(MetricFamily &family, std::vector<prometheus::ClientMetric::Label> l
     family.metric.push_back(std::move(m));
 }
 
+void single_sample(std::vector<prometheus::MetricFamily> &out, const char *name, prometheus::MetricType type,
+                   const char *help, double value)
+{
+    out.push_back(metric_family(name, type, help));
+    sample(out.back(), {}, value);
+}
+
 namespace {
 
 void endpoints(std::vector<MetricFamily> &out, const std::vector<DeviceStats> &devices)

@@ -38,5 +38,8 @@ private:
 // A family of one type (counter or gauge), its samples added with sample().
 prometheus::MetricFamily metric_family(const char *name, prometheus::MetricType type, const char *help);
 void sample(prometheus::MetricFamily &family, std::vector<prometheus::ClientMetric::Label> labels, double value);
+// A family with one unlabelled sample, appended to out.
+void single_sample(std::vector<prometheus::MetricFamily> &out, const char *name, prometheus::MetricType type,
+                   const char *help, double value);
 
 } // namespace fp

@@ -32,9 +32,7 @@ protected:
         ProgFixture::SetUp();
         if (HasFatalFailure())
             return;
-        add_two_endpoints_and_uplink();
-        add_host_addresses();
-        add_masquerade_rules();
+        add_masquerading_host();
         for (const char *network : {"10.1.0.0/16", "fd10::/56"})
             maps->cluster.upsert(cluster_key(network), fp_cluster_dest{});
         maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), 0, 0});

@@ -30,9 +30,7 @@ protected:
         ProgFixture::SetUp();
         if (HasFatalFailure())
             return;
-        add_two_endpoints_and_uplink();
-        add_host_addresses();
-        add_masquerade_rules(); // kRule4, kRule6
+        add_masquerading_host(); // rules kRule4, kRule6
     }
 
     void ports(std::uint16_t min, std::uint16_t max) { maps->config.upsert(0, fp_config{0, 0, 0, 0, 2, min, max}); }

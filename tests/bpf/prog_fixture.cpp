@@ -114,8 +114,10 @@ void ProgFixture::add_host_addresses()
         maps->local_addrs.upsert(fp_local_addr_key{IpAddr::parse(a).raw()}, 1);
 }
 
-void ProgFixture::add_masquerade_rules()
+void ProgFixture::add_masquerading_host()
 {
+    add_two_endpoints_and_uplink();
+    add_host_addresses();
     maps->masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{1, 0});
     maps->masq.upsert(fp_masq_key{64, IpAddr::parse("fd00::").raw()}, fp_masq_rule{2, 0});
     adjust_config(*maps, [](fp_config &c) {

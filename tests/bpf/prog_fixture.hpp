@@ -43,8 +43,10 @@ protected:
     void add_two_endpoints_and_uplink();
     // up0's addresses (10.99.0.1, fd99::1) as the host's own, as the loader lists them.
     void add_host_addresses();
-    // 10.0.0.0/24 (rule 1) and fd00::/64 (rule 2) masqueraded, with the default port range.
-    void add_masquerade_rules();
+    // add_two_endpoints_and_uplink, add_host_addresses, and 10.0.0.0/24 (rule 1) and
+    // fd00::/64 (rule 2) masqueraded with the default port range: a host whose
+    // containers reach the LAN as the host.
+    void add_masquerading_host();
     // The run's verdict is `verdict` and its output packet is want, byte for byte (a diff
     // when not).
     static void expect(const RunResult &r, std::uint32_t verdict, const Packet &want);
