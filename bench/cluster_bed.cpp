@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "error.hpp"
 #include "etcd_client.hpp"
+#include "ip_pool.hpp"
 #include "netlink.hpp"
 #include "netns_scope.hpp"
 #include "subnet_env.hpp"
@@ -27,12 +28,6 @@ std::string host_ip(int n)
     return "192.168.78." + std::to_string(n);
 }
 
-IpAddr fifth(const IpPrefix &p)
-{
-    fp_addr raw = p.network.raw();
-    raw.b[15] = static_cast<std::uint8_t>(raw.b[15] + 5);
-    return IpAddr::from_raw(raw);
-}
 
 bool has_route(const std::string &netns, const IpPrefix &dst)
 {
@@ -119,6 +114,7 @@ void ClusterTestbed::wire(const std::string &ns, int n)
     lab_->add_veth(ns, "eth0", MacAddr::parse("02:78:00:00:00:" + hex), sw_, "p" + hex, MacAddr::parse("02:78:00:00:01:" + hex));
     lab_->in(sw_, {"ip", "link", "set", "p" + hex, "master", "br0"});
     lab_->in(ns, {"ip", "addr", "add", host_ip(n) + "/24", "dev", "eth0"});
+    // A container host (or the store's): forwarding on, as flatpath-cni and Podman set it.
     lab_->in(ns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
 }
 
@@ -190,16 +186,17 @@ void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
     wait_for([&] { return std::filesystem::exists(subnet_file); }, "host " + std::to_string(n) + "'s lease");
     const IpPrefix subnet = *SubnetEnv::read(subnet_file).subnet;
     leased_.push_back(subnet);
-    const std::string ns_c = container_for(ns, n, fifth(subnet), false);
+    const IpAddr addr = cni::addr_add(subnet.network, 5); // the host's container
+    const std::string ns_c = container_for(ns, n, addr, false);
     run_checked({"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "endpoint", "add",
-                 fifth(subnet).str(), "fd50::" + std::to_string(n), "--dev", "fpc" + std::to_string(n), "--mac",
+                 addr.str(), "fd50::" + std::to_string(n), "--dev", "fpc" + std::to_string(n), "--mac",
                  "02:fb:00:00:0" + std::to_string(n) + ":02"});
     if (n == 1) {
         client_ns_ = ns_c;
         return;
     }
     server_ns_ = ns_c;
-    server_addr_ = fifth(subnet);
+    server_addr_ = addr;
     // Each host routes to the other's subnet before anything is measured.
     const IpPrefix a_subnet = *SubnetEnv::read(dir_ + "/h1/subnet.env").subnet;
     wait_for([&] { return has_route(ha_, subnet) && has_route(hb_, a_subnet); }, "the hosts' routes");

@@ -9,18 +9,15 @@ std::vector<prometheus::MetricFamily> HealthMetrics::Collect() const
     using prometheus::MetricType;
     const DaemonHealth &h = health_;
     std::vector<prometheus::MetricFamily> out;
-    const auto one = [&](const char *name, MetricType type, const char *help, double value) {
-        single_sample(out, name, type, help, value);
-    };
-    one("flatpath_daemon_runtime_connected", MetricType::Gauge, "1 while the runtime's event stream is open.",
+    single_sample(out, "flatpath_daemon_runtime_connected", MetricType::Gauge, "1 while the runtime's event stream is open.",
         h.connected ? 1 : 0);
-    one("flatpath_daemon_last_event_timestamp_seconds", MetricType::Gauge,
+    single_sample(out, "flatpath_daemon_last_event_timestamp_seconds", MetricType::Gauge,
         "When the last event line arrived (Unix time).", static_cast<double>(h.last_event_unix.load()));
-    one("flatpath_daemon_connects_total", MetricType::Counter,
+    single_sample(out, "flatpath_daemon_connects_total", MetricType::Counter,
         "Connections to the runtime, the first and each reconnect.", static_cast<double>(h.connects.load()));
-    one("flatpath_daemon_connect_failures_total", MetricType::Counter, "Attempts to reach the runtime that failed.",
+    single_sample(out, "flatpath_daemon_connect_failures_total", MetricType::Counter, "Attempts to reach the runtime that failed.",
         static_cast<double>(h.connect_failures.load()));
-    one("flatpath_daemon_resyncs_total", MetricType::Counter,
+    single_sample(out, "flatpath_daemon_resyncs_total", MetricType::Counter,
         "Full comparisons of the maps with the running containers.", static_cast<double>(h.resyncs.load()));
 
     out.push_back(metric_family("flatpath_daemon_events_total", MetricType::Counter, "Runtime events read, by kind."));
@@ -29,15 +26,15 @@ std::vector<prometheus::MetricFamily> HealthMetrics::Collect() const
     for (std::size_t k = 0; k < h.events.size(); ++k)
         sample(out.back(), {{"kind", kinds[k]}}, static_cast<double>(h.events[k].load()));
 
-    one("flatpath_daemon_skipped_lines_total", MetricType::Counter,
+    single_sample(out, "flatpath_daemon_skipped_lines_total", MetricType::Counter,
         "Lines of the event stream that were not events (garbage, cut off, or too long): logged and skipped.",
         static_cast<double>(h.skipped_lines.load()));
-    one("flatpath_daemon_problems_total", MetricType::Counter,
+    single_sample(out, "flatpath_daemon_problems_total", MetricType::Counter,
         "Entries the label policy asked for that could not be applied (each logged).",
         static_cast<double>(h.problems.load()));
-    one("flatpath_daemon_managed_containers", MetricType::Gauge, "Containers the daemon has datapath entries for.",
+    single_sample(out, "flatpath_daemon_managed_containers", MetricType::Gauge, "Containers the daemon has datapath entries for.",
         static_cast<double>(h.managed.load()));
-    one("flatpath_daemon_expired_flows_total", MetricType::Counter, "Conntrack entries past their timeout, collected.",
+    single_sample(out, "flatpath_daemon_expired_flows_total", MetricType::Counter, "Conntrack entries past their timeout, collected.",
         static_cast<double>(h.expired_flows.load()));
     return out;
 }

@@ -43,7 +43,7 @@ void ClusterTable::recount()
     adjust_config(maps_, [n](fp_config &c) { c.cluster_dests = n; });
 }
 
-std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
+std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector<Route> &routes, const PeerSubnet &peer)
 {
     if (!peer.tunnel && peer.subnet.is_v4() != peer.peer.is_v4())
         return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
@@ -57,10 +57,9 @@ std::vector<std::string> ClusterTable::put_locked(const PeerSubnet &peer)
     }
     maps_.cluster.upsert(key_of(peer.subnet), dest);
     try {
-        Netlink nl;
         // A route of the same prefix that is not flatpath's (the operator's, a VPN's) is
         // left alone: replacing it would take its traffic away.
-        for (const Route &r : nl.routes())
+        for (const Route &r : routes)
             if (r.protocol != kClusterRouteProtocol && IpPrefix::of(r.dst, r.prefix_len) == peer.subnet)
                 return {"subnet " + peer.subnet.str() + " of host " + peer.peer.str() +
                         ": the host has a route of its own to it (proto " + std::to_string(r.protocol) +
@@ -89,6 +88,8 @@ void ClusterTable::remove_locked(const IpPrefix &subnet)
 std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
 {
     DatapathLock lock(root_);
+    Netlink nl;
+    const std::vector<Route> routes = nl.routes(); // as they were: the stale ones are among them
     std::set<IpPrefix> wanted;
     std::vector<std::string> problems;
     for (const IpPrefix &net : picture.networks) {
@@ -100,7 +101,7 @@ std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
             problems.push_back("subnet " + p.subnet.str() + " is leased twice (or is a whole cluster network)");
             continue;
         }
-        const auto more = put_locked(p);
+        const auto more = put_locked(nl, routes, p);
         problems.insert(problems.end(), more.begin(), more.end());
         wanted.insert(p.subnet);
     }
@@ -108,8 +109,7 @@ std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
         if (!wanted.contains(prefix_of(key)))
             maps_.cluster.erase(key);
     // Routes of ours for subnets no host has any more (also those a crash left behind).
-    Netlink nl;
-    for (const Route &r : nl.routes())
+    for (const Route &r : routes)
         if (r.protocol == kClusterRouteProtocol && !wanted.contains(IpPrefix::of(r.dst, r.prefix_len)))
             nl.delete_route(r.dst, r.prefix_len, kClusterRouteProtocol);
     recount();
@@ -119,7 +119,8 @@ std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
 std::vector<std::string> ClusterTable::put(const PeerSubnet &peer)
 {
     DatapathLock lock(root_);
-    auto problems = put_locked(peer);
+    Netlink nl;
+    auto problems = put_locked(nl, nl.routes(), peer);
     recount();
     return problems;
 }

@@ -16,6 +16,7 @@
 #include "ip_prefix.hpp"
 #include "mac_addr.hpp"
 #include "map_set.hpp"
+#include "netlink.hpp"
 #include "pin_root.hpp"
 
 namespace fp {
@@ -61,7 +62,8 @@ public:
     ClusterPicture list() const;
 
 private:
-    std::vector<std::string> put_locked(const PeerSubnet &peer);
+    // routes: the host's routes, to leave a subnet alone that the host routes itself.
+    std::vector<std::string> put_locked(Netlink &nl, const std::vector<Route> &routes, const PeerSubnet &peer);
     void remove_locked(const IpPrefix &subnet);
     void recount();
 

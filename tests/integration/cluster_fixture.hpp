@@ -18,6 +18,7 @@
 #include "daemon_fixture.hpp"
 #include "etcd_server.hpp"
 #include "eventually.hpp"
+#include "ip_pool.hpp"
 #include "lab.hpp"
 #include "missing_tool.hpp"
 #include "subnet_env.hpp"
@@ -38,14 +39,6 @@ struct ClusterHost {
 
     std::string subnet_file() const { return dir + "/subnet.env"; }
 };
-
-// addr + n (in its last byte).
-inline IpAddr nth_address(const IpPrefix &p, int n)
-{
-    fp_addr raw = p.network.raw();
-    raw.b[15] = static_cast<std::uint8_t>(raw.b[15] + n);
-    return IpAddr::from_raw(raw);
-}
 
 class ClusterFixture : public ::testing::Test {
 protected:
@@ -70,6 +63,8 @@ protected:
             h.ip = IpAddr::parse("192.168.77." + std::to_string(n));
             h.ip6 = IpAddr::parse("fd77::" + std::to_string(n));
             wire(h.ns, "h" + name, n, h.ip.str(), h.ip6.str());
+            // What flatpath-cni (or Podman) turns on when it adds a host's first container;
+            // the fixture registers its containers with `flatpath endpoint add` instead.
             lab->in(h.ns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
             lab->in(h.ns, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
             h.dir = dir + "/" + name;
@@ -119,8 +114,8 @@ protected:
     const Container &add_container(ClusterHost &h, int n)
     {
         const SubnetEnv env = SubnetEnv::read(h.subnet_file());
-        h.container = add_routed_container(*lab, h.ns, "c" + h.name, n, nth_address(*env.subnet, 5),
-                                           nth_address(*env.ipv6_subnet, 5), {});
+        h.container = add_routed_container(*lab, h.ns, "c" + h.name, n, cni::addr_add(env.subnet->network, 5),
+                                           cni::addr_add(env.ipv6_subnet->network, 5), {});
         run_checked({"nsenter", "--net=/run/netns/" + h.ns, FLATPATH_BIN, "--pin-root", h.pin_root, "endpoint", "add",
                      h.container->v4.str(), h.container->v6.str(), "--dev", h.container->host_if, "--mac",
                      h.container->mac.str()});

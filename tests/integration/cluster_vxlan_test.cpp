@@ -16,6 +16,7 @@
 #include "etcd_client.hpp"
 #include "etcd_server.hpp"
 #include "eventually.hpp"
+#include "ip_pool.hpp"
 #include "lab.hpp"
 #include "missing_tool.hpp"
 #include "netns_scope.hpp"
@@ -36,7 +37,7 @@ protected:
         dir = tmpl;
         lab = std::make_unique<Lab>("vx");
         rt = lab->add_netns("rt");
-        lab->in(rt, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        lab->in(rt, {"sysctl", "-qw", "net.ipv4.ip_forward=1"}); // it is a router
         store_ns = lab->add_netns("store");
         link(store_ns, 83, 10);
         etcd = std::make_unique<EtcdServer>(store_ns, "192.168.83.10", 2379, dir + "/etcd");
@@ -77,6 +78,7 @@ protected:
         lab->in(rt, {"ip", "addr", "add", "192.168." + n + ".1/24", "dev", "l" + n});
         lab->in(ns, {"ip", "addr", "add", "192.168." + n + "." + std::to_string(host) + "/24", "dev", "eth0"});
         lab->in(ns, {"ip", "route", "add", "default", "via", "192.168." + n + ".1"});
+        // A container host: what flatpath-cni (or Podman) turns on with its first container.
         lab->in(ns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
         lab->in(ns, {"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
     }
@@ -95,13 +97,8 @@ protected:
     }
     Container container(std::size_t i, int n, const SubnetEnv &env)
     {
-        const auto fifth = [](const IpPrefix &p) {
-            fp_addr raw = p.network.raw();
-            raw.b[15] = static_cast<std::uint8_t>(raw.b[15] + 5);
-            return IpAddr::from_raw(raw);
-        };
-        const Container c = add_routed_container(*lab, hosts[i], "c" + std::to_string(n), n, fifth(*env.subnet),
-                                                 fifth(*env.ipv6_subnet), {});
+        const Container c = add_routed_container(*lab, hosts[i], "c" + std::to_string(n), n, cni::addr_add(env.subnet->network, 5),
+                                                 cni::addr_add(env.ipv6_subnet->network, 5), {});
         run_checked({"nsenter", "--net=/run/netns/" + hosts[i], FLATPATH_BIN, "--pin-root", pins[i], "endpoint", "add",
                      c.v4.str(), c.v6.str(), "--dev", c.host_if, "--mac", c.mac.str()});
         return c;

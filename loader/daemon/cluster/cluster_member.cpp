@@ -202,11 +202,11 @@ std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const Clu
             mac = MacAddr::parse(r.backend_data["VtepMAC"].get<std::string>());
     } catch (const Error &) {
     }
-    if (!mac || !tunnel_) {
+    if (!mac || !tunnel_dev_) {
         spdlog::warn("cluster: subnet {} of {}: no usable BackendData.VtepMAC: not routed", r.subnet.str(), r.public_ip.str());
         return {};
     }
-    const Tunnel t{tunnel_->ifindex, config.vni, *mac};
+    const Tunnel t{tunnel_dev_->ifindex, config.vni, *mac};
     std::vector<PeerSubnet> out{{r.subnet, r.public_ip, t}};
     if (r.ipv6_subnet)
         out.push_back({*r.ipv6_subnet, r.public_ip, t});
@@ -223,11 +223,10 @@ void ClusterMember::ensure_tunnel(const ClusterConfig &config, const IpAddr &pub
     if (nl.ensure_vxlan(name, config.vxlan_port, public_mtu(public_ip) - kVxlanOverhead))
         spdlog::info("cluster: made vxlan device {} (VNI {}, UDP {})", name, config.vni, config.vxlan_port);
     nl.set_up(name);
-    const auto dev = nl.link(name);
-    if (!dev)
+    tunnel_dev_ = nl.link(name);
+    if (!tunnel_dev_)
         throw Error("the vxlan device " + name + " vanished");
     datapath_up(root_, UpOptions{{name}, XdpMode::Off, false});
-    tunnel_ = Tunnel{dev->ifindex, config.vni, dev->mac};
 }
 
 void ClusterMember::write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const
@@ -330,7 +329,7 @@ void ClusterMember::session(const EtcdClient &etcd)
     req.public_ip = public_ip();
     if (config.backend == ClusterBackend::Vxlan) {
         ensure_tunnel(config, req.public_ip);
-        req.backend_data = {{"VNI", config.vni}, {"VtepMAC", tunnel_->peer_mac.str()}};
+        req.backend_data = {{"VNI", config.vni}, {"VtepMAC", tunnel_dev_->mac.str()}};
     }
     req.public_ipv6 = opts_.public_ipv6;
     req.ttl_s = opts_.lease_ttl_s;

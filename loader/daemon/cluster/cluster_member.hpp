@@ -21,6 +21,7 @@
 #include "etcd_client.hpp"
 #include "flannel_layout.hpp"
 #include "map_set.hpp"
+#include "netdev.hpp"
 #include "pin_root.hpp"
 
 namespace fp {
@@ -112,7 +113,7 @@ private:
     std::set<IpAddr> recorded_;                    // the keeper's: records written under recorded_lease_
     std::int64_t recorded_lease_ = 0;
     std::optional<ClusterConfig> config_;          // under mu_: the config of the session that holds the lease
-    std::optional<Tunnel> tunnel_;                 // vxlan: this host's device (peer_mac: its own MAC)
+    std::optional<NetDev> tunnel_dev_;             // vxlan: this host's device (its MAC: the VtepMAC)
     std::thread runner_, keeper_;
 };
 

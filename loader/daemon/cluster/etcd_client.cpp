@@ -106,20 +106,26 @@ std::string EtcdClient::prefix_end(const std::string &prefix)
     return std::string(1, '\0'); // every key: etcd's "\0" range end
 }
 
+HttpRequest EtcdClient::request(const std::string &endpoint, const std::string &path, const json &body) const
+{
+    HttpRequest req;
+    req.method = "POST";
+    req.url = endpoint + path;
+    req.body = body.dump();
+    req.headers = {"Content-Type: application/json"};
+    req.connect_timeout_s = std::min(timeout_s_, 2L);
+    req.timeout_s = timeout_s_;
+    req.what = "etcd " + req.url;
+    return req;
+}
+
 json EtcdClient::post(const std::string &path, const json &body) const
 {
     std::string failures;
     const std::size_t first = current_.load();
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
         const std::size_t at = (first + i) % endpoints_.size();
-        HttpRequest req;
-        req.method = "POST";
-        req.url = endpoints_[at] + path;
-        req.body = body.dump();
-        req.headers = {"Content-Type: application/json"};
-        req.connect_timeout_s = std::min(timeout_s_, 2L);
-        req.timeout_s = timeout_s_;
-        req.what = "etcd " + req.url;
+        const HttpRequest req = request(endpoints_[at], path, body);
         std::string answer;
         HttpOutcome out;
         try {
@@ -271,15 +277,10 @@ EtcdWatchEnd EtcdClient::watch_prefix(const std::string &prefix, std::int64_t fr
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
         const std::size_t at = (first + i) % endpoints_.size();
         LineSplitter lines(std::size_t{16} << 20, on_line);
-        HttpRequest req;
-        req.method = "POST";
-        req.url = endpoints_[at] + "/v3/watch";
-        req.body = json{{"create_request", create}}.dump();
-        req.headers = {"Content-Type: application/json", "Grpc-Metadata-hasleader: true"};
-        req.connect_timeout_s = std::min(timeout_s_, 2L);
-        req.timeout_s = 0;
+        HttpRequest req = request(endpoints_[at], "/v3/watch", json{{"create_request", create}});
+        req.headers.push_back("Grpc-Metadata-hasleader: true");
+        req.timeout_s = 0; // a watch lasts; *stop ends it
         req.stop = stop;
-        req.what = "etcd " + req.url;
         bool reached = false;
         try {
             const HttpOutcome out = http_perform(req, [&](std::string_view chunk) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "http_transport.hpp"
+
 namespace fp {
 
 struct EtcdKeyValue {
@@ -86,6 +88,8 @@ public:
     static std::string prefix_end(const std::string &prefix);
 
 private:
+    // A POST of body to endpoint + path, bounded by the request timeout.
+    HttpRequest request(const std::string &endpoint, const std::string &path, const nlohmann::json &body) const;
     // POSTs body to path, trying the endpoints in turn: the JSON answer. Throws fp::Error
     // with the endpoint, the path and etcd's message.
     nlohmann::json post(const std::string &path, const nlohmann::json &body) const;
