@@ -2,13 +2,13 @@
 /* tc ingress on the host side of an endpoint (a container's veth, a VM's tap): what it sends. */
 #define FP_HOOK FP_HOOK_TC_ENDPOINT
 #include "lib/ctx_skb.h"
-#include "lib/exit.h"
 #include "lib/container.h"
+#include "lib/dnat_remote.h"
 
 SEC("tc")
 int from_container(struct __sk_buff *ctx)
 {
-	return fp_exit(ctx, fp_handle_from_container(ctx));
+	return fp_tc_exit(ctx, fp_handle_from_container(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

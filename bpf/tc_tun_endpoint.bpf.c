@@ -6,16 +6,16 @@
  */
 #define FP_HOOK FP_HOOK_TC_ENDPOINT
 #include "lib/ctx_skb.h"
-#include "lib/exit.h"
 #include "lib/l3_dev.h"
 #include "lib/container.h"
+#include "lib/dnat_remote.h"
 
 SEC("tc")
 int from_tun(struct __sk_buff *ctx)
 {
 	int ret = fp_push_l2(ctx);
 
-	return fp_exit(ctx, ret < 0 ? ret : fp_handle_from_container(ctx));
+	return fp_tc_exit(ctx, ret < 0 ? ret : fp_handle_from_container(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

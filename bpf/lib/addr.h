@@ -10,4 +10,9 @@ static __always_inline int fp_addr_equal(const union fp_addr *a, const union fp_
 	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
 }
 
+static __always_inline int fp_addr_zero(const union fp_addr *a)
+{
+	return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
+}
+
 #endif

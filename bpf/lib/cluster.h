@@ -21,16 +21,6 @@
 #include "maps.h"
 #include "route.h"
 
-static __always_inline const struct fp_cluster_dest *fp_cluster_lookup(const struct fp_config *cfg,
-									 const union fp_addr *dst)
-{
-	struct fp_cluster_key key = { .prefixlen = 128, .addr = *dst };
-
-	if (!cfg || !cfg->cluster_dests)
-		return 0;
-	return bpf_map_lookup_elem(&fp_cluster, &key);
-}
-
 /* vxlan: routed (TTL down) into the tunnel device, addressed to the peer's tunnel MAC.
  * Larger than the tunnel's MTU: to the stack, whose route to the subnet is on the tunnel
  * device, so that it answers as a router (fragmentation needed, packet too big). */

@@ -3,7 +3,7 @@
  * What an endpoint sends (tc only: replies and masqueraded flows are routed here):
  * checked against the endpoint's registration, then a translated flow's reply, a
  * local endpoint's packet, another host's container's (cluster.h), a hairpin or a
- * masqueraded flow. from_container runs it on a veth or a tap, from_tun on a tun once
+ * masqueraded flow (a hairpin to another host's backend: the hook then calls dnat_remote.h). from_container runs it on a veth or a tap, from_tun on a tun once
  * the packet has an Ethernet header (l3_dev.h).
  */
 #ifndef FP_LIB_CONTAINER_H
@@ -39,7 +39,10 @@ static __always_inline int fp_options_from_backend(struct __sk_buff *ctx, struct
 	return fp_nat_applies(pkt) && fp_is_backend(&pkt->src, pkt->l4.proto, pkt->l4.sport);
 }
 
-static __always_inline int fp_handle_from_container(struct __sk_buff *ctx)
+/* A subprogram, not inlined: its frame and fp_dnat_remote's, which the hook calls after it
+ * for a flow to another host's backend, then never add up to more than BPF's 512-byte
+ * stack in one call chain. */
+static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg;
 	const struct fp_cluster_dest *dest;

@@ -30,6 +30,15 @@ static __always_inline int fp_dnat_lookup(const struct fp_pkt *pkt, const struct
 	return 1;
 }
 
+/* Whether a backend is another host's container: in a subnet the cluster table gives to
+ * a host. Its flows are translated and routed by tc alone (lib/dnat_remote.h). */
+static __always_inline int fp_backend_remote(const struct fp_config *cfg, const union fp_addr *addr)
+{
+	const struct fp_cluster_dest *d = fp_cluster_lookup(cfg, addr);
+
+	return d && !fp_addr_zero(&d->peer);
+}
+
 /* Whether a published port goes to addr:port (proto). */
 static __always_inline int fp_is_backend(const union fp_addr *addr, __u8 proto, __be16 port)
 {
@@ -83,10 +92,12 @@ static __always_inline int fp_ct_apply(struct __ctx_buff *ctx, const struct fp_p
 /*
  * An original-direction packet of a flow conntrack knows (DNAT or masquerade): its
  * entry is touched, the flow assured when this packet completes it, and *e gets the
- * entry as the packet left it. Returns 1 when found, 0 when not, or a reason.
+ * entry as the packet left it. Returns 1 when found, 0 when not, or a reason. remote:
+ * whether the caller translates flows to another host's backend (lib/dnat_remote.h);
+ * for any other, such a flow's packet is -FP_PASS_REMOTE_BACKEND, its entry untouched.
  */
 static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
-					       struct fp_ct_entry *e)
+					       struct fp_ct_entry *e, int remote)
 {
 	struct fp_ct_entry reply;
 	struct fp_ct_key key, rkey;
@@ -98,6 +109,8 @@ static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const str
 	ct = fp_ct_find(&key, now, &assured);
 	if (!ct)
 		return 0;
+	if (ct->kind == FP_CT_KIND_DNAT_REMOTE && !remote)
+		return -FP_PASS_REMOTE_BACKEND;
 	fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, ctx_len(ctx), now);
 	*e = *ct;
 	if (!assured && fp_ct_assures(e, pkt)) {
@@ -135,7 +148,8 @@ static __always_inline int fp_ct_create(struct __ctx_buff *ctx, const struct fp_
 }
 
 /* A new flow to a published port: 1 with *e filled and the flow written, 0 when pkt is
- * for no published port, or a reason. */
+ * for no published port, or a reason (-FP_PASS_REMOTE_BACKEND, nothing written, when the
+ * backend is another host's). */
 static __always_inline int fp_dnat_new(struct __ctx_buff *ctx, const struct fp_pkt *pkt, const struct fp_config *cfg,
 				       struct fp_ct_entry *e)
 {
@@ -147,6 +161,8 @@ static __always_inline int fp_dnat_new(struct __ctx_buff *ctx, const struct fp_p
 		return 0;
 	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport))
 		return 0;
+	if (fp_backend_remote(cfg, &e->daddr))
+		return -FP_PASS_REMOTE_BACKEND;
 	e->saddr = pkt->src;
 	e->sport = pkt->l4.sport;
 	/* Hairpin to itself: a backend answering its own address would never send the
@@ -171,7 +187,7 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 
 	if (!fp_nat_applies(pkt))
 		return 0;
-	ret = fp_ct_original_find(ctx, pkt, &e);
+	ret = fp_ct_original_find(ctx, pkt, &e, 0);
 	if (!ret && cfg->dnat_entries)
 		ret = fp_dnat_new(ctx, pkt, cfg, &e);
 	if (ret <= 0)

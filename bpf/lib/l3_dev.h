@@ -29,9 +29,10 @@
  * left to the stack still arrives as an IP packet, because tc at ingress pulls skb->mac_len
  * bytes after the program, and bpf_skb_change_head set that to the pushed 14 (the header
  * becomes the packet's MAC header, which nothing on an L3 device's path reads).
- * Returns 0, or a reason for the packet to stay as it came (not IP) or be dropped.
+ * Returns 0, or a reason for the packet to stay as it came (not IP) or be dropped. A
+ * subprogram: the hook's own frame stays empty (fp_tc_exit says why).
  */
-static __always_inline int fp_push_l2(struct __sk_buff *ctx)
+static __noinline int fp_push_l2(struct __sk_buff *ctx)
 {
 	__be16 proto = (__be16)ctx->protocol;
 

@@ -142,8 +142,8 @@ struct {
 } fp_masq_except SEC(".maps");
 
 /* Written by the daemon's cluster member from etcd (the cluster network, the other hosts'
- * subnets); read by from_container for what is no local endpoint. Pinned: routes across
- * hosts go on while the daemon restarts. */
+ * subnets); read by from_container for what is no local endpoint, and by every hook for a
+ * published port's backend. Pinned: routes across hosts go on while the daemon restarts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, FP_MAX_CLUSTER);
@@ -167,6 +167,18 @@ static __always_inline const struct fp_config *fp_config_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&fp_config, &zero);
+}
+
+/* The cluster table's entry for addr: the host whose subnet it is in (peer zero: a cluster
+ * network no host has that part of), or none outside the cluster. */
+static __always_inline const struct fp_cluster_dest *fp_cluster_lookup(const struct fp_config *cfg,
+									 const union fp_addr *addr)
+{
+	struct fp_cluster_key key = { .prefixlen = 128, .addr = *addr };
+
+	if (!cfg || !cfg->cluster_dests)
+		return 0;
+	return bpf_map_lookup_elem(&fp_cluster, &key);
 }
 
 #endif

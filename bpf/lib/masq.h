@@ -75,8 +75,10 @@ static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
 
 /*
  * A reply to a masqueraded flow, from outside: 1 after translating (re-parse), 0 when
- * no masqueraded flow has it, or a reason. Only packets to a masquerade port are looked
- * up: the host's own connections use ports below the range.
+ * no masqueraded flow has it, or a reason (-FP_PASS_REMOTE_BACKEND, untouched, for the
+ * reply of a published port's flow to another host's backend, which also has a port of
+ * the range: lib/dnat_remote.h). Only packets to a masquerade port are looked up: the
+ * host's own connections use ports below the range.
  */
 static __always_inline int fp_masq_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
 					 const struct fp_config *cfg)
@@ -87,10 +89,12 @@ static __always_inline int fp_masq_reply(struct __ctx_buff *ctx, const struct fp
 	__u16 port = bpf_ntohs(pkt->l4.dport);
 	int assured = 0;
 
-	if (!cfg->masq_rules || port < cfg->masq_port_min || port > cfg->masq_port_max || !fp_masq_applies(pkt))
+	if (!(cfg->masq_rules || cfg->cluster_dests) || port < cfg->masq_port_min || port > cfg->masq_port_max || !fp_masq_applies(pkt))
 		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
 	ct = fp_ct_find(&key, now, &assured);
+	if (ct && ct->kind == FP_CT_KIND_DNAT_REMOTE)
+		return -FP_PASS_REMOTE_BACKEND;
 	if (!ct || ct->kind != FP_CT_KIND_MASQ)
 		return 0;
 	return fp_ct_reply_apply(ctx, pkt, ct, assured, now);

@@ -118,7 +118,7 @@ static long fp_masq_try_port(__u64 i, void *data)
 		table = assured ? (void *)&fp_ct : (void *)&fp_ct_new;
 		fp_ct_key_back_to(&s->okey, held, a->rkey.proto, FP_CT_ORIGINAL);
 		orig = bpf_map_lookup_elem(table, &s->okey);
-		if (held->kind != FP_CT_KIND_MASQ || !fp_ct_flow_closed(held->flags | (orig ? orig->flags : 0)))
+		if (held->kind == FP_CT_KIND_DNAT || !fp_ct_flow_closed(held->flags | (orig ? orig->flags : 0)))
 			return 0;
 		bpf_map_delete_elem(table, &s->okey);
 		bpf_map_delete_elem(table, &a->rkey);
@@ -136,6 +136,45 @@ static long fp_masq_try_port(__u64 i, void *data)
 }
 
 /*
+ * Writes a new flow whose source is translated to a port of the masquerade range: e, its
+ * original entry (addresses, flags, kind), gets the first port at e->saddr that no live
+ * flow from e->daddr:e->dport arrives at, its reply entry is written there and e under
+ * pkt's own tuple, touched by pkt (len bytes). Returns 1, or a reason.
+ */
+static __always_inline int fp_snat_flow_create(const struct fp_pkt *pkt, struct fp_ct_entry *e,
+					       struct fp_masq_alloc *a, const struct fp_config *cfg, __u32 len)
+{
+	struct fp_ct_key key;
+
+	__builtin_memset(a, 0, sizeof(*a));
+	a->now = fp_ct_now();
+	fp_ct_touch(e, pkt, FP_CT_ORIGINAL, len, a->now);
+
+	a->reply.saddr = pkt->dst;
+	a->reply.sport = pkt->l4.dport;
+	a->reply.daddr = pkt->src;
+	a->reply.dport = pkt->l4.sport;
+	a->reply.flags = e->flags;
+	a->reply.kind = e->kind;
+	a->reply.expires_ns = e->expires_ns;
+	fp_ct_key_set(&a->rkey, &e->daddr, &e->saddr, e->dport, 0, pkt->l4.proto, FP_CT_REPLY);
+	a->min = cfg->masq_port_min;
+	a->size = cfg->masq_port_max >= cfg->masq_port_min ? cfg->masq_port_max - cfg->masq_port_min + 1 : 0;
+	a->start = bpf_get_prandom_u32();
+	if (a->size)
+		bpf_loop(FP_MASQ_PORT_TRIES, fp_masq_try_port, 0, 0);
+	if (!a->found)
+		return -FP_DROP_MASQ_PORTS;
+	e->sport = a->rkey.dport;
+	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
+	if (bpf_map_update_elem(&fp_ct_new, &key, e, BPF_ANY)) {
+		bpf_map_delete_elem(&fp_ct_new, &a->rkey);
+		return -FP_DROP_CT_FULL;
+	}
+	return 1;
+}
+
+/*
  * A new flow from a masqueraded subnet: 1 with *e filled and the flow written (its port
  * allocated) and s->route, *route the route out; 0 when pkt is not masqueraded; or a reason.
  */
@@ -144,11 +183,9 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 {
 	struct fp_masq_key src = { .prefixlen = 128, .addr = pkt->src };
 	struct bpf_fib_lookup *p = &s->route;
-	struct fp_masq_alloc *a = &s->alloc;
 	struct fp_masq_rule *rule;
 	struct fp_iface_key out;
 	struct fp_iface *iface;
-	struct fp_ct_key key;
 	__u32 out_ifindex;
 
 	rule = bpf_map_lookup_elem(&fp_masq, &src);
@@ -173,40 +210,12 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 		return -FP_PASS_MASQ_NO_UPLINK;
 
 	__builtin_memset(e, 0, sizeof(*e));
-	if (pkt->l3 == FP_L3_IPV4)
-		fp_addr_from_v4(&e->saddr, p->ipv4_src);
-	else
-		__builtin_memcpy(e->saddr.w, p->ipv6_src, 16);
+	fp_route_source(&e->saddr, p);
 	e->daddr = pkt->dst;
 	e->dport = pkt->l4.dport;
 	e->flags = FP_CT_SNAT;
 	e->kind = FP_CT_KIND_MASQ;
-	__builtin_memset(a, 0, sizeof(*a));
-	a->now = fp_ct_now();
-	fp_ct_touch(e, pkt, FP_CT_ORIGINAL, ctx_len(ctx), a->now);
-
-	a->reply.saddr = pkt->dst;
-	a->reply.sport = pkt->l4.dport;
-	a->reply.daddr = pkt->src;
-	a->reply.dport = pkt->l4.sport;
-	a->reply.flags = e->flags;
-	a->reply.kind = e->kind;
-	a->reply.expires_ns = e->expires_ns;
-	fp_ct_key_set(&a->rkey, &pkt->dst, &e->saddr, pkt->l4.dport, 0, pkt->l4.proto, FP_CT_REPLY);
-	a->min = cfg->masq_port_min;
-	a->size = cfg->masq_port_max >= cfg->masq_port_min ? cfg->masq_port_max - cfg->masq_port_min + 1 : 0;
-	a->start = bpf_get_prandom_u32();
-	if (a->size)
-		bpf_loop(FP_MASQ_PORT_TRIES, fp_masq_try_port, 0, 0);
-	if (!a->found)
-		return -FP_DROP_MASQ_PORTS;
-	e->sport = a->rkey.dport;
-	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	if (bpf_map_update_elem(&fp_ct_new, &key, e, BPF_ANY)) {
-		bpf_map_delete_elem(&fp_ct_new, &a->rkey);
-		return -FP_DROP_CT_FULL;
-	}
-	return 1;
+	return fp_snat_flow_create(pkt, e, &s->alloc, cfg, ctx_len(ctx));
 }
 
 /*
@@ -244,7 +253,7 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 	s = fp_masq_scratch_get();
 	if (!s)
 		return -FP_DROP_INTERNAL;
-	ret = fp_ct_original_find(ctx, pkt, &e);
+	ret = fp_ct_original_find(ctx, pkt, &e, 0);
 	if (ret > 0 && (e.flags & FP_CT_DIRECT))
 		return -FP_PASS_NO_ENDPOINT; /* an answer to a datagram that reached it directly */
 	if (!ret && cfg->dnat_entries && fp_nat_applies(pkt))

@@ -29,14 +29,14 @@
 #define FP_FIB_LOOKUP_SRC (1U << 4)
 
 /*
- * The host's route for pkt, with the packet's mark (policy routing); flags: 0 or
+ * The host's route for pkt's packet sent to dst, with the packet's mark (policy routing); flags: 0 or
  * FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
  * device's MTU (BPF_FIB_LKUP_RET_FRAG_NEEDED when it is larger), which knows a GSO
  * aggregate leaves as segments (an IP length it would compare with the MTU is the whole
  * aggregate's).
  */
-static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p,
-					  __u32 flags)
+static __always_inline long fp_fib_lookup_to(struct __sk_buff *ctx, const struct fp_pkt *pkt, const union fp_addr *dst,
+					     struct bpf_fib_lookup *p, __u32 flags)
 {
 	long ret;
 
@@ -45,11 +45,11 @@ static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp
 		p->family = FP_AF_INET;
 		p->tos = pkt->ip4->tos;
 		p->ipv4_src = pkt->ip4->saddr;
-		p->ipv4_dst = pkt->ip4->daddr;
+		p->ipv4_dst = dst->w[3];
 	} else {
 		p->family = FP_AF_INET6;
 		__builtin_memcpy(p->ipv6_src, pkt->src.w, 16);
-		__builtin_memcpy(p->ipv6_dst, pkt->dst.w, 16);
+		__builtin_memcpy(p->ipv6_dst, dst->w, 16);
 	}
 	*(__u32 *)p->smac = ctx->mark;
 	ret = bpf_fib_lookup(ctx, p, sizeof(*p), FP_FIB_LOOKUP_MARK | flags);
@@ -60,6 +60,22 @@ static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp
 	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED && !ctx_exceeds_mtu(ctx, p->ifindex, fp_l3_len(pkt)))
 		ret = BPF_FIB_LKUP_RET_SUCCESS;
 	return ret;
+}
+
+/* The host's route for pkt as it is addressed. */
+static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p,
+					  __u32 flags)
+{
+	return fp_fib_lookup_to(ctx, pkt, &pkt->dst, p, flags);
+}
+
+/* The source address a route looked up with FP_FIB_LOOKUP_SRC prefers, as an fp_addr. */
+static __always_inline void fp_route_source(union fp_addr *addr, const struct bpf_fib_lookup *p)
+{
+	if (p->family == FP_AF_INET)
+		fp_addr_from_v4(addr, p->ipv4_src);
+	else
+		__builtin_memcpy(addr->w, p->ipv6_src, 16);
 }
 
 static __always_inline int fp_fib_forwards(long ret)

@@ -14,7 +14,10 @@
 #include "source.h"
 #include "masq.h"
 
-static __always_inline int fp_handle_from_uplink(struct __ctx_buff *ctx)
+/* A subprogram, not inlined: under tc, its frame and fp_dnat_remote's, which the hook calls
+ * after it for a flow to another host's backend, then never add up to more than BPF's
+ * 512-byte stack in one call chain. */
+static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
 	const struct fp_config *cfg;
 	struct fp_pkt pkt;

@@ -254,7 +254,7 @@ enum fp_ct_flags {
 	FP_CT_FIN_ORIG = 1 << 1,
 	FP_CT_FIN_REPLY = 1 << 2,
 	FP_CT_RST = 1 << 3,
-	FP_CT_SNAT = 1 << 4,      /* the source is rewritten too (hairpin to the sender itself) */
+	FP_CT_SNAT = 1 << 4,      /* the source is rewritten too (hairpin to the sender itself, a remote backend) */
 	FP_CT_ASSURED = 1 << 5,   /* the flow is in fp_ct */
 	FP_CT_SYNACK_SEEN = 1 << 6, /* original entry: handshake_ack holds the ACK that completes it */
 	FP_CT_DIRECT = 1 << 7,    /* a marker, no flow: a reply entry alone, for a SYN that reached a
@@ -268,6 +268,10 @@ enum fp_ct_kind {
 	FP_CT_KIND_DNAT = 0, /* to a published port: the client's source is kept */
 	FP_CT_KIND_MASQ = 1, /* a container's flow out of the host: its source is the host's
 			      * (FP_CT_SNAT is set too); the original direction is the container's */
+	FP_CT_KIND_DNAT_REMOTE = 2, /* to a published port whose backend is another host's
+				     * container: the source becomes this host's address and a port
+				     * of the masquerade range (FP_CT_SNAT), so that the backend's
+				     * replies come back here to be translated (lib/dnat_remote.h) */
 };
 
 /* What a packet matching the key is rewritten to, and the flow's state. */
@@ -445,6 +449,7 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_PASS_MASQ_NO_UPLINK, 15, "pass_masq_no_uplink", "a masqueraded subnet's packet that the host routes out of an interface flatpath is not attached to: the stack forwards it untranslated (attach the uplink)") \
 	X(FP_PASS_MTU, 16, "pass_mtu", "larger than the MTU of the device it goes to (an endpoint's; a masqueraded flow's route out, when it must not be fragmented): the stack fragments it or answers with fragmentation needed / packet too big, as a router must") \
 	X(FP_PASS_CLUSTER_NO_ROUTE, 17, "pass_cluster_no_route", "a packet to another host's container (the cluster network) that the host's routes do not forward from here (no host has that subnet, too big, unreachable): the stack routes or answers it, untranslated") \
+	X(FP_PASS_REMOTE_BACKEND, 18, "pass_remote_backend", "XDP: a packet of a published port's flow whose backend is another host's container, which only tc translates and routes: tc takes it") \
 	X(FP_DROP_SPOOF_MAC, 32, "drop_spoof_mac", "a container sent a frame with a source MAC that is not its own") \
 	X(FP_DROP_SPOOF_IP, 33, "drop_spoof_ip", "a container sent a packet from an address that is not registered on its device, or one arrived on an uplink from a local container's address") \
 	X(FP_DROP_MALFORMED, 34, "drop_malformed", "truncated or inconsistent headers: IP lengths past the frame, bad IPv4 header checksum, TCP data offset, UDP length") \
