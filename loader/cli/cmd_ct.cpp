@@ -29,6 +29,13 @@ std::string flow_state(const Flow &f, std::uint64_t now)
     return until <= now ? s + " (expired)" : s;
 }
 
+// dnat: to a published port; dnat-remote: one whose backend is another host's container
+// (its source is this host's too); masq: a container's flow out of the host.
+std::string kind_name(std::uint8_t kind)
+{
+    return kind == FP_CT_KIND_MASQ ? "masq" : kind == FP_CT_KIND_DNAT_REMOTE ? "dnat-remote" : "dnat";
+}
+
 std::string addr_port(const fp_addr &a, __be16 port)
 {
     return IpAddr::from_raw(a).with_port(std::to_string(ntohs(port)));
@@ -57,7 +64,8 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
     ct->require_subcommand(1);
     add_list_command<FlowRow>(
         *ct, ctx,
-        "list translated flows (published ports: dnat; containers' flows out of the host: masq), in their original "
+        "list translated flows (published ports: dnat, or dnat-remote when the backend is on another host; "
+        "containers' flows out of the host: masq), in their original "
         "direction, with state: established or stream once assured, unreplied or replied before",
         [](const PinRoot &, MapSet &maps) {
             const std::uint64_t now = monotonic_ns();
@@ -70,7 +78,7 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
         {{"KIND", "PROTO", "CLIENT", "TO", "TRANSLATED", "STATE", "EXPIRES IN", "PACKETS", "BYTES"},
          [](const FlowRow &r) {
              const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
-             nlohmann::json j{{"kind", masq ? "masq" : "dnat"},
+             nlohmann::json j{{"kind", kind_name(r.flow.orig.kind)},
                               {"proto", protocol_name(r.flow.key.proto)},
                               {"client", addr_port(r.flow.key.saddr, r.flow.key.sport)},
                               {"assured", r.flow.assured},
@@ -85,12 +93,14 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
                  j["published"] = addr_port(r.flow.key.daddr, r.flow.key.dport);
                  j["backend"] = addr_port(r.flow.orig.daddr, r.flow.orig.dport);
                  j["source_rewritten"] = (r.flow.orig.flags & FP_CT_SNAT) != 0;
+                 if (r.flow.orig.kind == FP_CT_KIND_DNAT_REMOTE)
+                     j["source_as"] = addr_port(r.flow.orig.saddr, r.flow.orig.sport);
              }
              return j;
          },
          [](const FlowRow &r) {
              const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
-             return std::vector<std::string>{masq ? "masq" : "dnat",
+             return std::vector<std::string>{kind_name(r.flow.orig.kind),
                                              protocol_name(r.flow.key.proto),
                                              addr_port(r.flow.key.saddr, r.flow.key.sport),
                                              addr_port(r.flow.key.daddr, r.flow.key.dport),

@@ -1,12 +1,17 @@
 // Other hosts' containers on the production programs: a container's packet to another
 // host's subnet (fp_cluster, with the host's route via that host) leaves up0 for that
 // host with the container's own address, although its subnet is masqueraded; what the
-// routes do not forward goes to the stack untranslated and counted.
+// routes do not forward goes to the stack untranslated and counted. A port published
+// here whose backend is the peer's container: translated both ways (to the backend, and
+// from this host's address and a masquerade port) and routed to the peer by tc, while XDP
+// hands its packets on; the backend's answers come back here and go to the client.
 //
 // Map setup: the world of prog_fixture.hpp (E1 10.0.0.1 / fd00::1 on h1, uplink up0 with
 // the LAN 10.99.0.0/24, fd99::/64 and its client .5 / ::5 standing in for the peer host),
 // masquerade for 10.0.0.0/24 and fd00::/64, and the cluster networks 10.1.0.0/16 and
 // fd10::/56 with the peer's subnets 10.1.17.0/24 and fd10:0:0:11::/64.
+#include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
 #include "config_counts.hpp"
@@ -17,7 +22,8 @@
 namespace fp::test {
 namespace {
 
-constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT;
+constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT, kXdpPass = XDP_PASS;
+constexpr std::uint8_t kTcp = 6;
 
 fp_cluster_key cluster_key(const std::string &prefix)
 {
@@ -99,6 +105,113 @@ TEST_F(ClusterTest, WithoutARouteItGoesToTheStackUntranslated)
     const RunResult out = run_tc(Program::TcEndpoint, h1, syn.bytes());
     EXPECT_EQ(out.retval, kTcRedirect);
     EXPECT_FALSE(maps->ct_new.entries().empty()) << "no cluster entry: a masqueraded flow";
+}
+
+// The host (up0: 10.99.0.1, fd99::1) publishes port 8080 on the peer's container .9; the
+// LAN client .5 (::5) connects to it.
+class RemoteBackendTest : public ClusterTest {
+protected:
+    void SetUp() override
+    {
+        ClusterTest::SetUp();
+        if (HasFatalFailure())
+            return;
+        for (const auto &[host, backend] : {std::pair{"10.99.0.1", "10.1.17.9"}, std::pair{"fd99::1", "fd10:0:0:11::9"}}) {
+            maps->dnat.upsert(fp_dnat_key{IpAddr::parse(host).raw(), htons(8080), kTcp, 0},
+                              fp_dnat_backend{IpAddr::parse(backend).raw(), htons(80), {}});
+            maps->backends.upsert(fp_backend_key{IpAddr::parse(backend).raw(), htons(80), kTcp, 0}, 1);
+        }
+        adjust_config(*maps, [](fp_config &c) { c.dnat_entries = 2; });
+    }
+    static Packet lan_to_published(const char *client, const char *host, std::uint8_t flags)
+    {
+        Packet p = sent_by(kLan, kUp0, IpAddr::parse(client), 40000, IpAddr::parse(host), 8080, kTcp, flags);
+        return p;
+    }
+};
+
+// The client's SYN: XDP hands it on as it came (pass_remote_backend), making no flow; tc
+// sends it to the peer with this host's address and a port of the masquerade range as its
+// source; the backend's SYN-ACK to that port (XDP: handed on) comes back to the client
+// from the published address; the client's ACK assures the flow. IPv4 and IPv6.
+TEST_F(RemoteBackendTest, APublishedPortReachesAnotherHostsContainerAndItsAnswersComeBack)
+{
+    const ScopedRoute v4("10.1.17.0/24", "10.99.0.5"), v6("fd10:0:0:11::/64", "fd99::5");
+    for (const auto &[client, host, backend] : {std::tuple{"10.99.0.5", "10.99.0.1", "10.1.17.9"},
+                                                std::tuple{"fd99::5", "fd99::1", "fd10:0:0:11::9"}}) {
+        SCOPED_TRACE(backend);
+        const IpAddr c = IpAddr::parse(client), h = IpAddr::parse(host), b = IpAddr::parse(backend);
+        const Packet syn = lan_to_published(client, host, 0x02);
+        const std::uint64_t handed_on = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_REMOTE_BACKEND);
+        expect(run_xdp(up0, syn.bytes()), kXdpPass, syn);
+        EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_REMOTE_BACKEND), handed_on + 1);
+        EXPECT_FALSE(ct(c, 40000, h, 8080, kTcp, FP_CT_ORIGINAL)) << "XDP made a flow";
+
+        const RunResult out = run_tc(Program::TcUplink, up0, syn.bytes());
+        const auto flow = ct(c, 40000, h, 8080, kTcp, FP_CT_ORIGINAL);
+        ASSERT_TRUE(flow);
+        EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
+        const std::uint16_t port = ntohs(flow->sport);
+        EXPECT_GE(port, FP_MASQ_PORT_MIN_DEFAULT);
+        Packet to_peer = syn;
+        to_peer.src = h;
+        to_peer.sport = port;
+        to_peer.dst = b;
+        to_peer.dport = 80;
+        expect(out, kTcRedirect, routed_to_lan(to_peer));
+
+        Packet synack = sent_by(kLan, kUp0, b, 80, h, port, kTcp, 0x12);
+        synack.tcp_seq = 0x7000;
+        expect(run_xdp(up0, synack.bytes()), kXdpPass, synack);
+        Packet answer = synack;
+        answer.src = h;
+        answer.sport = 8080;
+        answer.dst = c;
+        answer.dport = 40000;
+        expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect, routed_to_lan(answer));
+
+        Packet ack = lan_to_published(client, host, 0x10);
+        ack.tcp_ack = 0x7001;
+        Packet ack_to_peer = to_peer;
+        ack_to_peer.tcp_flags = 0x10;
+        ack_to_peer.tcp_ack = 0x7001;
+        expect(run_tc(Program::TcUplink, up0, ack.bytes()), kTcRedirect, routed_to_lan(ack_to_peer));
+        EXPECT_TRUE(maps->ct.lookup(ct_key(c, 40000, h, 8080, kTcp, FP_CT_ORIGINAL))) << "the flow is not assured";
+    }
+}
+
+// A container of this host reaching the published port (hairpin) goes to the peer from
+// this host's address too: the answer then comes back here, to be translated.
+TEST_F(RemoteBackendTest, AContainerHereReachesItThroughTheHostsAddress)
+{
+    const ScopedRoute v4("10.1.17.0/24", "10.99.0.5");
+    const Packet syn = sent_by(kC1, kH1, IpAddr::parse("10.0.0.1"), 40000, IpAddr::parse("10.99.0.1"), 8080, kTcp, 0x02);
+    const RunResult out = run_tc(Program::TcEndpoint, h1, syn.bytes());
+    const auto flow = ct(IpAddr::parse("10.0.0.1"), 40000, IpAddr::parse("10.99.0.1"), 8080, kTcp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(flow);
+    EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
+    Packet to_peer = syn;
+    to_peer.src = IpAddr::parse("10.99.0.1");
+    to_peer.sport = ntohs(flow->sport);
+    to_peer.dst = IpAddr::parse("10.1.17.9");
+    to_peer.dport = 80;
+    expect(out, kTcRedirect, routed_to_lan(to_peer));
+}
+
+// Without the peer's subnet in the cluster table, the backend is no other host's: the
+// SYN is translated as for any backend (the client's source kept), by XDP itself, and
+// handed to the stack, which routes it. The rows above pass because of the entry.
+TEST_F(RemoteBackendTest, ABackendOutsideTheClusterKeepsTheClientsAddress)
+{
+    maps->cluster.erase(cluster_key("10.1.17.0/24"));
+    const Packet syn = lan_to_published("10.99.0.5", "10.99.0.1", 0x02);
+    Packet want = syn;
+    want.dst = IpAddr::parse("10.1.17.9");
+    want.dport = 80;
+    expect(run_xdp(up0, syn.bytes()), kXdpPass, want);
+    const auto flow = ct(IpAddr::parse("10.99.0.5"), 40000, IpAddr::parse("10.99.0.1"), 8080, kTcp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(flow);
+    EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT);
 }
 
 } // namespace
