@@ -179,6 +179,41 @@ TEST_F(ClusterTest, ContainersOnDifferentHostsReachEachOtherWithTheirOwnAddresse
     EXPECT_GE(to_cb, 2u << 20) << "both transfers delivered by b's uplink program: " << stats.dump();
 }
 
+// Scenario: a LAN client (a namespace of its own on the shared link) reaches port 8080
+// published on b, whose backend is the container on c (TCP and UDP, both families): the
+// bytes arrive, the answers come back to the client from b's published address, and the
+// container sees b's address as its client (the flow is translated both ways: the
+// backend is elsewhere, docs/cluster.md). b's stack forwarded none of it; b lists the
+// flow as dnat-remote.
+TEST_F(ClusterTest, APortPublishedOnOneHostReachesAContainerOnAnother)
+{
+    start_all();
+    const Container cc = add_container(hosts["c"], 6);
+    const std::string lan = lab->add_netns("lan");
+    wire(lan, "lan", 20, "192.168.77.20", "fd77::20");
+    ClusterHost &b = hosts["b"];
+    for (const auto &backend : {cc.v4.with_port("80"), cc.v6.with_port("80")})
+        for (const char *proto : {"tcp", "udp"})
+            run_checked({"nsenter", "--net=/run/netns/" + b.ns, FLATPATH_BIN, "--pin-root", b.pin_root, "dnat", "add",
+                         proto, "8080", backend});
+    const std::uint64_t b_fwd = stack_forwarded(b.ns);
+    for (const auto &[published, backend] : {std::pair{b.ip, cc.v4}, std::pair{b.ip6, cc.v6}}) {
+        SCOPED_TRACE(published.str() + " -> " + backend.str());
+        const Received tcp = tcp_transfer(cc.ns, SockTarget{backend, 80}, lan, SockTarget{published, 8080}, 1 << 20);
+        EXPECT_EQ(tcp.bytes, 1u << 20);
+        EXPECT_EQ(tcp.peer, published.str()) << "the backend on c saw another client than b";
+        const Received udp = udp_send(cc.ns, SockTarget{backend, 80}, lan, SockTarget{published, 8080}, 20);
+        EXPECT_EQ(udp.messages, 20u);
+        EXPECT_EQ(udp.peer, published.str());
+    }
+    EXPECT_EQ(stack_forwarded(b.ns), b_fwd) << "b's stack forwarded the published port's traffic";
+    const auto flows = b.daemon->flatpath_json({"ct", "list"});
+    std::size_t remote = 0;
+    for (const auto &f : flows)
+        remote += f["kind"] == "dnat-remote";
+    EXPECT_GE(remote, 2u) << flows.dump();
+}
+
 // Scenario: c's daemon killed (-9, no goodbye): a and b keep c's routes while its lease
 // lives, and drop them once the TTL has passed; c's own subnet.env stays, and a c
 // restarted later takes its old subnet back.
