@@ -125,8 +125,7 @@ protected:
     }
     static Packet lan_to_published(const char *client, const char *host, std::uint8_t flags)
     {
-        Packet p = sent_by(kLan, kUp0, IpAddr::parse(client), 40000, IpAddr::parse(host), 8080, kTcp, flags);
-        return p;
+        return sent_by(kLan, kUp0, IpAddr::parse(client), 40000, IpAddr::parse(host), 8080, kTcp, flags);
     }
 };
 
