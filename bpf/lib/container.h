@@ -3,8 +3,9 @@
  * What an endpoint sends (tc only: replies and masqueraded flows are routed here):
  * checked against the endpoint's registration, then a translated flow's reply, a
  * local endpoint's packet, another host's container's (cluster.h), a hairpin or a
- * masqueraded flow (a hairpin to another host's backend: the hook then calls dnat_remote.h). from_container runs it on a veth or a tap, from_tun on a tun once
- * the packet has an Ethernet header (l3_dev.h).
+ * masqueraded flow (a hairpin to another host's backend: the hook then calls
+ * dnat_remote.h). from_container runs it on a veth or a tap, from_tun on a tun once the
+ * packet has an Ethernet header (l3_dev.h).
  */
 #ifndef FP_LIB_CONTAINER_H
 #define FP_LIB_CONTAINER_H

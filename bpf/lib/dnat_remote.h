@@ -48,13 +48,17 @@ static __always_inline int fp_dnat_remote_new(struct __sk_buff *ctx, const struc
 }
 
 /* The flow entry of the backend's answer, at this host's address and the flow's port, or
- * none: pkt is no such answer. */
-static __always_inline struct fp_ct_entry *fp_dnat_remote_reply_find(const struct fp_pkt *pkt, __u64 now,
+ * none: pkt is no such answer. Only a packet to a masquerade port is looked up: the
+ * original direction goes to a published port. */
+static __always_inline struct fp_ct_entry *fp_dnat_remote_reply_find(const struct fp_pkt *pkt,
+								       const struct fp_config *cfg, __u64 now,
 								       int *assured)
 {
 	struct fp_ct_entry *ct;
 	struct fp_ct_key key;
 
+	if (!fp_to_masq_port(pkt, cfg))
+		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
 	ct = fp_ct_find(&key, now, assured);
 	return ct && ct->kind == FP_CT_KIND_DNAT_REMOTE ? ct : 0;
@@ -81,7 +85,7 @@ static __always_inline int fp_dnat_remote(struct __sk_buff *ctx)
 	if (ret < 0)
 		return ret;
 	/* An answer: it comes from the published address again, and goes back to the client. */
-	ct = fp_dnat_remote_reply_find(&pkt, now, &assured);
+	ct = fp_dnat_remote_reply_find(&pkt, cfg, now, &assured);
 	if (ct) {
 		ret = fp_ct_reply_apply(ctx, &pkt, ct, assured, now);
 		return ret < 0 ? ret : fp_reply_out(ctx);

@@ -80,16 +80,25 @@ static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
  * the range: lib/dnat_remote.h). Only packets to a masquerade port are looked up: the
  * host's own connections use ports below the range.
  */
+/* Whether pkt arrives at a port of the masquerade range, where the host allocates the
+ * ports of its source-translated flows (masqueraded, or to another host's backend): only
+ * such packets can be their replies. */
+static __always_inline int fp_to_masq_port(const struct fp_pkt *pkt, const struct fp_config *cfg)
+{
+	__u16 port = bpf_ntohs(pkt->l4.dport);
+
+	return (cfg->masq_rules || cfg->cluster_dests) && port >= cfg->masq_port_min && port <= cfg->masq_port_max;
+}
+
 static __always_inline int fp_masq_reply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
 					 const struct fp_config *cfg)
 {
 	struct fp_ct_entry *ct;
 	struct fp_ct_key key;
 	__u64 now = fp_ct_now();
-	__u16 port = bpf_ntohs(pkt->l4.dport);
 	int assured = 0;
 
-	if (!(cfg->masq_rules || cfg->cluster_dests) || port < cfg->masq_port_min || port > cfg->masq_port_max || !fp_masq_applies(pkt))
+	if (!fp_to_masq_port(pkt, cfg) || !fp_masq_applies(pkt))
 		return 0;
 	fp_ct_key_of(&key, pkt, FP_CT_REPLY);
 	ct = fp_ct_find(&key, now, &assured);

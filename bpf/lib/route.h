@@ -29,8 +29,8 @@
 #define FP_FIB_LOOKUP_SRC (1U << 4)
 
 /*
- * The host's route for pkt's packet sent to dst, with the packet's mark (policy routing); flags: 0 or
- * FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
+ * The host's route for pkt as if it were sent to dst, with the packet's mark (policy
+ * routing); flags: 0 or FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
  * device's MTU (BPF_FIB_LKUP_RET_FRAG_NEEDED when it is larger), which knows a GSO
  * aggregate leaves as segments (an IP length it would compare with the MTU is the whole
  * aggregate's).

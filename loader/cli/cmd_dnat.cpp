@@ -2,9 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstring>
 #include <iostream>
 
+#include "cluster_table.hpp"
 #include "commands.hpp"
 #include "dnat_table.hpp"
 #include "error.hpp"
@@ -28,22 +28,14 @@ IpAddr published_host(const std::string &host_ip, const IpAddr &family_of)
     return host_ip.empty() ? family_of.any_of_family() : IpAddr::parse(host_ip);
 }
 
-// Whether addr is in a subnet that the cluster table gives to another host.
-bool on_another_host(MapSet &maps, const IpAddr &addr)
-{
-    const auto dest = maps.cluster.lookup(fp_cluster_key{128, addr.raw()});
-    const fp_addr none{};
-    return dest && std::memcmp(&dest->peer, &none, sizeof(none)) != 0;
-}
-
 // What `dnat add` refuses before it writes anything: a backend that is no endpoint here
 // nor in another cluster host's subnet (the datapath would translate to an address it
 // cannot deliver to), a host address that is none of this host's (nothing would ever
 // arrive there to translate). A loopback address is the host's: a port published there
 // is reached by the host's own sockets alone.
-void check_publication(MapSet &maps, const DnatRule &rule, bool host_given)
+void check_publication(const PinRoot &root, MapSet &maps, const DnatRule &rule, bool host_given)
 {
-    if (!maps.endpoints.lookup(endpoint_key(rule.backend)) && !on_another_host(maps, rule.backend))
+    if (!maps.endpoints.lookup(endpoint_key(rule.backend)) && !ClusterTable(root, maps).host_of(rule.backend))
         throw Error("backend " + rule.backend.str() +
                     " is not a registered endpoint (flatpath endpoint add it first) nor in another cluster host's subnet");
     if (!host_given)
@@ -72,7 +64,8 @@ void add_dnat_command(CLI::App &app, CliContext &ctx)
     add->add_option("PROTO", a->proto, "tcp or udp")->required();
     add->add_option("PORT", a->ports, "the published port, or a range FIRST-LAST")->required();
     add->add_option("BACKEND", a->backend,
-                    "a registered endpoint's address (or a container's on another host of the cluster) with the port or range to send to (10.88.0.5:80, "
+                    "a registered endpoint's address (or a container's on another host of the cluster) with the "
+                    "port or range to send to (10.88.0.5:80, "
                     "[fd00::5]:80; IPv6 always in brackets); without a port, the same port(s)")
         ->required();
     add->add_option("--host-ip", a->host_ip,
@@ -89,7 +82,7 @@ void add_dnat_command(CLI::App &app, CliContext &ctx)
         rule.host = published_host(a->host_ip, backend.addr);
         const PinRoot root = ctx.pin_root();
         MapSet maps = ctx.open_maps(root);
-        check_publication(maps, rule, !a->host_ip.empty());
+        check_publication(root, maps, rule, !a->host_ip.empty());
         DnatTable(root, maps).add(rule);
         std::cout << "published " << rule.published() << " -> " << rule.backend.with_port(rule.backend_ports.str())
                   << "\n";

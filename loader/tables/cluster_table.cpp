@@ -154,4 +154,12 @@ ClusterPicture ClusterTable::list() const
     return out;
 }
 
+std::optional<IpAddr> ClusterTable::host_of(const IpAddr &addr) const
+{
+    const auto dest = maps_.cluster.lookup(fp_cluster_key{128, addr.raw()});
+    if (!dest || no_peer(*dest))
+        return std::nullopt;
+    return IpAddr::from_raw(dest->peer);
+}
+
 } // namespace fp

@@ -60,6 +60,9 @@ public:
     // Everything: the map's entries and flatpath's cluster routes (the daemon left the cluster).
     void clear();
     ClusterPicture list() const;
+    // The host whose subnet addr is in, as the datapath sees it; none for an address
+    // outside the cluster or in a part of it no host has.
+    std::optional<IpAddr> host_of(const IpAddr &addr) const;
 
 private:
     // routes: the host's routes, to leave a subnet alone that the host routes itself.
