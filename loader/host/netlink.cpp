@@ -1,7 +1,9 @@
 #include "netlink.hpp"
 
+#include <endian.h>
 #include <fcntl.h>
 #include <linux/fib_rules.h>
+#include <linux/lwtunnel.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netlink/route/addr.h>
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -184,31 +187,76 @@ std::vector<IpAddr> Netlink::addresses(std::uint32_t ifindex) const
     return out;
 }
 
+namespace {
+
+// The address in a route attribute of family, or none when its length does not fit.
+std::optional<IpAddr> attr_ip(int family, const nlattr *a)
+{
+    const int len = nla_len(a);
+    if (len != (family == AF_INET ? 4 : 16))
+        return std::nullopt;
+    fp_addr raw{};
+    if (family == AF_INET)
+        raw.b[10] = raw.b[11] = 0xff; // IPv4 mapped
+    std::memcpy(raw.b + (family == AF_INET ? 12 : 0), nla_data(a), static_cast<std::size_t>(len));
+    return IpAddr::from_raw(raw);
+}
+
+// One RTM_NEWROUTE of a dump into the vector at arg: the main table's unicast routes,
+// with their first next hop.
+int parse_route(nl_msg *msg, void *arg)
+{
+    nlmsghdr *h = nlmsg_hdr(msg);
+    nlattr *tb[RTA_MAX + 1] = {};
+    if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0)
+        return NL_OK;
+    const auto *rtm = static_cast<const rtmsg *>(nlmsg_data(h));
+    const int family = rtm->rtm_family;
+    const std::uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+    if ((family != AF_INET && family != AF_INET6) || table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)
+        return NL_OK;
+    Route r;
+    const auto dst = tb[RTA_DST] ? attr_ip(family, tb[RTA_DST]) : IpAddr::parse(family == AF_INET ? "0.0.0.0" : "::");
+    if (!dst)
+        return NL_OK;
+    r.dst = *dst;
+    r.prefix_len = rtm->rtm_dst_len;
+    r.protocol = rtm->rtm_protocol;
+    const nlattr *gateway = tb[RTA_GATEWAY];
+    if (tb[RTA_OIF])
+        r.ifindex = nla_get_u32(tb[RTA_OIF]);
+    if (tb[RTA_MULTIPATH] && nla_len(tb[RTA_MULTIPATH]) >= static_cast<int>(sizeof(rtnexthop))) {
+        auto *nh = static_cast<rtnexthop *>(nla_data(tb[RTA_MULTIPATH]));
+        nlattr *nh_tb[RTA_MAX + 1] = {};
+        r.ifindex = static_cast<std::uint32_t>(nh->rtnh_ifindex);
+        const int len = std::min<int>(nh->rtnh_len, nla_len(tb[RTA_MULTIPATH])) - static_cast<int>(sizeof(rtnexthop));
+        if (len > 0 && nla_parse(nh_tb, RTA_MAX, reinterpret_cast<nlattr *>(RTNH_DATA(nh)), len, nullptr) == 0)
+            gateway = nh_tb[RTA_GATEWAY];
+    }
+    if (gateway)
+        r.gateway = attr_ip(family, gateway);
+    static_cast<std::vector<Route> *>(arg)->push_back(r);
+    return NL_OK;
+}
+
+} // namespace
+
+// A dump parsed here rather than by libnl's route cache: libnl 3.7 fails the whole dump
+// when one route carries an encapsulation it does not know (an IP lightweight tunnel, as
+// flatpath's own vxlan routes do, or another tool's MPLS or seg6 routes).
 std::vector<Route> Netlink::routes() const
 {
-    nl_cache *raw = nullptr;
-    if (rtnl_route_alloc_cache(sock_, AF_UNSPEC, 0, &raw) != 0)
-        throw Error("cannot list routes over netlink");
-    NlPtr<nl_cache, nl_cache_free> cache(raw);
+    rtmsg req{};
+    req.rtm_family = AF_UNSPEC;
+    if (const int err = nl_send_simple(sock_, RTM_GETROUTE, NLM_F_DUMP, &req, sizeof req); err < 0)
+        fail("cannot list routes", err);
+    NlPtr<nl_cb, nl_cb_put> cb(nl_cb_alloc(NL_CB_DEFAULT));
+    if (!cb)
+        throw Error("cannot list routes: out of memory");
     std::vector<Route> out;
-    for (nl_object *o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-        auto *r = reinterpret_cast<rtnl_route *>(o);
-        nl_addr *dst = rtnl_route_get_dst(r);
-        const auto to = dst ? ip_of(dst) : std::nullopt;
-        if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST || !to)
-            continue;
-        Route route;
-        route.dst = *to;
-        route.prefix_len = static_cast<int>(nl_addr_get_prefixlen(dst));
-        route.protocol = rtnl_route_get_protocol(r);
-        if (rtnl_route_get_nnexthops(r) > 0) {
-            rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
-            route.ifindex = static_cast<std::uint32_t>(rtnl_route_nh_get_ifindex(nh));
-            if (nl_addr *gw = rtnl_route_nh_get_gateway(nh))
-                route.gateway = ip_of(gw);
-        }
-        out.push_back(route);
-    }
+    nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, parse_route, &out);
+    if (const int err = nl_recvmsgs(sock_, cb.get()); err < 0)
+        fail("cannot list routes", err);
     return out;
 }
 
@@ -403,18 +451,39 @@ void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpA
         fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " via " + gateway.str(), err);
 }
 
-void Netlink::replace_device_route(const IpAddr &dst, int prefix_len, const std::string &dev, const RouteOptions &opts)
+void Netlink::replace_tunnel_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
+                                   const TunnelEncap &encap, const RouteOptions &opts)
 {
+    const std::string what = dst.str() + "/" + std::to_string(prefix_len) + " through " + dev;
     const auto index = link_index(dev);
     if (!index)
         throw Error("no link " + dev + " to route " + dst.str() + "/" + std::to_string(prefix_len) + " through");
+    if (!encap.remote.is_v4())
+        throw Error("cannot route " + what + ": the tunnel's remote end " + encap.remote.str() + " is not IPv4");
     const RoutePtr r = route_to(dst, prefix_len, opts);
-    rtnl_route_set_scope(r.get(), RT_SCOPE_LINK);
+    rtnl_route_set_scope(r.get(), RT_SCOPE_UNIVERSE);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
     rtnl_route_nh_set_ifindex(nh, static_cast<int>(*index));
+    rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+    AddrPtr gw = nl_address(gateway, gateway.is_v4() ? 32 : 128);
+    rtnl_route_nh_set_gateway(nh, gw.get());
     rtnl_route_add_nexthop(r.get(), nh);
-    if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
-        fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " on " + dev, err);
+    // libnl builds the route; it knows no IP lightweight tunnel, so its attributes are
+    // appended to the message (the route has one next hop: they belong to it).
+    nl_msg *raw = nullptr;
+    if (const int err = rtnl_route_build_add_request(r.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
+        fail("cannot route " + what, err);
+    NlPtr<nl_msg, nlmsg_free> msg(raw);
+    const std::uint32_t remote = encap.remote.raw().w[3]; // network order, as the kernel wants it
+    nlattr *nest = nullptr;
+    if (nla_put_u16(msg.get(), RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_IP) < 0 || !(nest = nla_nest_start(msg.get(), RTA_ENCAP)) ||
+        nla_put_u64(msg.get(), LWTUNNEL_IP_ID, htobe64(encap.vni)) < 0 ||
+        nla_put(msg.get(), LWTUNNEL_IP_DST, sizeof remote, &remote) < 0 || nla_put_u8(msg.get(), LWTUNNEL_IP_TTL, 64) < 0)
+        throw Error("cannot route " + what + ": the tunnel attributes do not fit the message");
+    nla_nest_end(msg.get(), nest);
+    // nl_send_sync frees the message it sends.
+    if (const int err = nl_send_sync(sock_, msg.release()); err < 0)
+        fail("cannot route " + what, err);
 }
 
 bool Netlink::delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol)
@@ -509,6 +578,21 @@ void Netlink::add_proxy_neighbour(const std::string &dev, const IpAddr &addr)
     const NeighPtr n = proxy_entry(*index, addr);
     if (const int err = rtnl_neigh_add(sock_, n.get(), NLM_F_CREATE); err < 0)
         fail("cannot answer for " + addr.str() + " on " + dev + " (proxy neighbour)", err);
+}
+
+bool Netlink::delete_neighbour(std::uint32_t ifindex, const IpAddr &addr)
+{
+    NeighPtr n(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(ifindex));
+    rtnl_neigh_set_family(n.get(), addr.is_v4() ? AF_INET : AF_INET6);
+    AddrPtr dst = nl_address(addr, addr.is_v4() ? 32 : 128);
+    rtnl_neigh_set_dst(n.get(), dst.get());
+    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
+        return false;
+    if (err < 0)
+        fail("cannot remove the neighbour entry " + addr.str() + " (ifindex " + std::to_string(ifindex) + ")", err);
+    return true;
 }
 
 bool Netlink::delete_proxy_neighbour(const std::string &dev, const IpAddr &addr)

@@ -26,6 +26,13 @@ struct RouteOptions {
     std::uint8_t protocol = 3; // RTPROT_BOOT; a program's own number marks the routes it owns
 };
 
+// Lightweight-tunnel metadata on a route (`encap ip id VNI dst REMOTE`): what the stack
+// sends by it through a collect-metadata tunnel device goes to `remote` with that VNI.
+struct TunnelEncap {
+    std::uint32_t vni = 0;
+    IpAddr remote; // IPv4
+};
+
 // A route of the main table (what `ip route` lists).
 struct Route {
     IpAddr dst;
@@ -76,8 +83,9 @@ public:
                    const RouteOptions &opts = {});
     // ip route replace dst/prefix_len via gateway (the device is the one the gateway is on).
     void replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts);
-    // ip route replace dst/prefix_len dev dev (on the link).
-    void replace_device_route(const IpAddr &dst, int prefix_len, const std::string &dev, const RouteOptions &opts);
+    // ip route replace dst/prefix_len via gateway dev dev onlink encap ip id VNI dst REMOTE.
+    void replace_tunnel_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
+                              const TunnelEncap &encap, const RouteOptions &opts);
     // Removes the main table's route to dst/prefix_len of that protocol; false when there is none.
     bool delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol);
     // ip rule add from ADDR/32 (or /128) lookup table priority priority.
@@ -85,6 +93,8 @@ public:
     // Removes that rule (whatever its table); returns false when it was not there.
     bool delete_source_rule(const IpAddr &from, std::uint32_t priority);
     void add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac);
+    // Removes the (not proxy) neighbour entry for addr on ifindex; false when there is none.
+    bool delete_neighbour(std::uint32_t ifindex, const IpAddr &addr);
     // ip neigh add proxy ADDR dev DEV: the kernel answers ARP (IPv6: neighbour solicitations,
     // with proxy_ndp on) for addr on dev when it routes addr elsewhere. An entry already
     // there is kept (the kernel does not tell the two apart).

@@ -49,8 +49,9 @@ std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector
         return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
     if (peer.tunnel && !peer.peer.is_v4())
         return {"subnet " + peer.subnet.str() + ": a vxlan peer's address must be IPv4, not " + peer.peer.str()};
-    fp_cluster_dest dest{peer.peer.raw(), 0, 0, {}, {}};
+    fp_cluster_dest dest{peer.peer.raw(), {}, 0, 0, {}, {}};
     if (peer.tunnel) {
+        dest.local = peer.tunnel->local.raw();
         dest.vni = peer.tunnel->vni;
         dest.tunnel_ifindex = peer.tunnel->ifindex;
         std::copy(peer.tunnel->peer_mac.bytes().begin(), peer.tunnel->peer_mac.bytes().end(), dest.peer_mac);
@@ -71,7 +72,12 @@ std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector
             if (!dev)
                 return {"subnet " + peer.subnet.str() + ": the tunnel device (ifindex " +
                         std::to_string(peer.tunnel->ifindex) + ") is gone"};
-            nl.replace_device_route(peer.subnet.network, peer.subnet.len, dev->name, cluster_route());
+            // Flannel's vxlan layout: via the peer's device address (its subnet's first
+            // address), whose MAC is the peer's VtepMAC; the encapsulation sends what the
+            // stack itself routes there (the host's own traffic, its ICMP errors) to the peer.
+            nl.add_permanent_neighbour(dev->name, peer.subnet.network, peer.tunnel->peer_mac);
+            nl.replace_tunnel_route(peer.subnet.network, peer.subnet.len, peer.subnet.network, dev->name,
+                                    TunnelEncap{peer.tunnel->vni, peer.peer}, cluster_route());
         }
     } catch (const Error &e) {
         return {e.what()};
@@ -79,10 +85,13 @@ std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector
     return {};
 }
 
-void ClusterTable::remove_locked(const IpPrefix &subnet)
+void ClusterTable::remove_locked(Netlink &nl, const IpPrefix &subnet)
 {
+    const auto dest = maps_.cluster.lookup(key_of(subnet));
     maps_.cluster.erase(key_of(subnet));
-    Netlink().delete_route(subnet.network, subnet.len, kClusterRouteProtocol);
+    nl.delete_route(subnet.network, subnet.len, kClusterRouteProtocol);
+    if (dest && dest->tunnel_ifindex)
+        nl.delete_neighbour(dest->tunnel_ifindex, subnet.network);
 }
 
 std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
@@ -107,7 +116,7 @@ std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
     }
     for (const auto &[key, dest] : maps_.cluster.entries())
         if (!wanted.contains(prefix_of(key)))
-            maps_.cluster.erase(key);
+            remove_locked(nl, prefix_of(key));
     // Routes of ours for subnets no host has any more (also those a crash left behind).
     for (const Route &r : routes)
         if (r.protocol == kClusterRouteProtocol && !wanted.contains(IpPrefix::of(r.dst, r.prefix_len)))
@@ -128,7 +137,8 @@ std::vector<std::string> ClusterTable::put(const PeerSubnet &peer)
 void ClusterTable::remove(const IpPrefix &subnet)
 {
     DatapathLock lock(root_);
-    remove_locked(subnet);
+    Netlink nl;
+    remove_locked(nl, subnet);
     recount();
 }
 
@@ -147,7 +157,7 @@ ClusterPicture ClusterTable::list() const
             out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer), std::nullopt});
         else
             out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer),
-                                 Tunnel{dest.tunnel_ifindex, dest.vni, MacAddr::from(dest.peer_mac)}});
+                                 Tunnel{dest.tunnel_ifindex, dest.vni, MacAddr::from(dest.peer_mac), IpAddr::from_raw(dest.local)}});
     }
     std::sort(out.networks.begin(), out.networks.end());
     std::sort(out.peers.begin(), out.peers.end(), [](const PeerSubnet &a, const PeerSubnet &b) { return a.subnet < b.subnet; });

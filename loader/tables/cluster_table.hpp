@@ -4,9 +4,10 @@
 // (protocol kClusterRouteProtocol, so that `ip route` shows whose they are and nothing
 // else's routes are touched). The cluster member sets the whole picture at once after
 // each listing of etcd and changes single subnets as the watch reports them. vxlan: the
-// route goes on the tunnel device (the datapath tunnels; the route makes the stack answer
-// for what it cannot carry, a packet too big for the tunnel, instead of sending it
-// elsewhere).
+// route goes on the tunnel device via the peer's device address (a permanent neighbour
+// entry gives its VtepMAC) with the tunnel's metadata on it: the datapath tunnels
+// containers' packets itself; the route carries what the stack sends (the host's own
+// traffic, its answers to packets too big for the tunnel).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,9 @@ struct Tunnel {
     std::uint32_t ifindex = 0; // the collect-metadata vxlan device
     std::uint32_t vni = 0;
     MacAddr peer_mac;          // the peer's tunnel device (Flannel's VtepMAC)
+    // This host's tunnel device address of the subnet's family (its lease's first
+    // address): the source of what flatpath translates towards the subnet.
+    IpAddr local;
     bool operator==(const Tunnel &) const = default;
 };
 
@@ -67,7 +71,8 @@ public:
 private:
     // routes: the host's routes, to leave a subnet alone that the host routes itself.
     std::vector<std::string> put_locked(Netlink &nl, const std::vector<Route> &routes, const PeerSubnet &peer);
-    void remove_locked(const IpPrefix &subnet);
+    // The subnet's entry, route and (vxlan) neighbour entry.
+    void remove_locked(Netlink &nl, const IpPrefix &subnet);
     void recount();
 
     const PinRoot &root_;

@@ -41,9 +41,20 @@ protected:
         add_masquerading_host();
         for (const char *network : {"10.1.0.0/16", "fd10::/56"})
             maps->cluster.upsert(cluster_key(network), fp_cluster_dest{});
-        maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), 0, 0});
-        maps->cluster.upsert(cluster_key("fd10:0:0:11::/64"), fp_cluster_dest{IpAddr::parse("fd99::5").raw(), 0, 0});
+        maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), {}, 0, 0, {}, {}});
+        maps->cluster.upsert(cluster_key("fd10:0:0:11::/64"), fp_cluster_dest{IpAddr::parse("fd99::5").raw(), {}, 0, 0, {}, {}});
         adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 4; });
+    }
+    // vxlan: the peer's subnet 10.1.18.0/24 through a tunnel device (up0 stands in for
+    // it) to the peer's tunnel MAC, returned; this host's tunnel address is 10.1.5.0.
+    MacAddr add_tunnelled_subnet()
+    {
+        const MacAddr vtep = MacAddr::parse("02:77:77:00:00:01");
+        fp_cluster_dest d{IpAddr::parse("192.168.82.2").raw(), IpAddr::parse("10.1.5.0").raw(), 7, up0.ifindex, {}, {}};
+        std::copy(vtep.bytes().begin(), vtep.bytes().end(), d.peer_mac);
+        maps->cluster.upsert(cluster_key("10.1.18.0/24"), d);
+        adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 5; });
+        return vtep;
     }
 };
 
@@ -66,10 +77,7 @@ TEST_F(ClusterTest, AnotherHostsContainerIsReachedWithTheContainersOwnAddress)
 // MTU goes to the stack as it came (pass_mtu), whose route is on the tunnel device.
 TEST_F(ClusterTest, ATunnelledSubnetGoesToThePeersTunnelMac)
 {
-    const MacAddr vtep = MacAddr::parse("02:77:77:00:00:01");
-    fp_cluster_dest d{IpAddr::parse("192.168.82.2").raw(), 7, up0.ifindex, {}, {}};
-    std::copy(vtep.bytes().begin(), vtep.bytes().end(), d.peer_mac);
-    maps->cluster.upsert(cluster_key("10.1.18.0/24"), d);
+    const MacAddr vtep = add_tunnelled_subnet();
     const Packet syn = sent_by(kC1, kH1, IpAddr::parse("10.0.0.1"), 40000, IpAddr::parse("10.1.18.9"), 80, 6, 0x02);
     Packet want = syn;
     want.src_mac = kH1;
@@ -177,6 +185,43 @@ TEST_F(RemoteBackendTest, APublishedPortReachesAnotherHostsContainerAndItsAnswer
         expect(run_tc(Program::TcUplink, up0, ack.bytes()), kTcRedirect, routed_to_lan(ack_to_peer));
         EXPECT_TRUE(maps->ct.lookup(ct_key(c, 40000, h, 8080, kTcp, FP_CT_ORIGINAL))) << "the flow is not assured";
     }
+}
+
+// vxlan: the backend's subnet is behind the tunnel, whose route bpf_fib_lookup does not
+// take: the SYN goes into the tunnel to the peer's tunnel MAC from this host's tunnel
+// address (the cluster entry's) and a masquerade port; the SYN-ACK, arriving through the
+// tunnel at that address, goes back to the client from the published address.
+TEST_F(RemoteBackendTest, ABackendBehindTheTunnelSeesThisHostsTunnelAddress)
+{
+    const MacAddr vtep = add_tunnelled_subnet();
+    maps->dnat.upsert(fp_dnat_key{IpAddr::parse("10.99.0.1").raw(), htons(8081), kTcp, 0},
+                      fp_dnat_backend{IpAddr::parse("10.1.18.9").raw(), htons(80), {}});
+    maps->backends.upsert(fp_backend_key{IpAddr::parse("10.1.18.9").raw(), htons(80), kTcp, 0}, 1);
+    adjust_config(*maps, [](fp_config &c) { c.dnat_entries = 3; });
+    const IpAddr client = IpAddr::parse("10.99.0.5"), host = IpAddr::parse("10.99.0.1");
+    const IpAddr backend = IpAddr::parse("10.1.18.9"), tunnel_addr = IpAddr::parse("10.1.5.0");
+    const Packet syn = sent_by(kLan, kUp0, client, 40000, host, 8081, kTcp, 0x02);
+    const RunResult out = run_tc(Program::TcUplink, up0, syn.bytes());
+    const auto flow = ct(client, 40000, host, 8081, kTcp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(flow) << "no flow: " << out.retval;
+    EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
+    Packet into_tunnel = syn;
+    into_tunnel.src = tunnel_addr;
+    into_tunnel.sport = ntohs(flow->sport);
+    into_tunnel.dst = backend;
+    into_tunnel.dport = 80;
+    into_tunnel.src_mac = kUp0;
+    into_tunnel.dst_mac = vtep;
+    into_tunnel.ttl--;
+    expect(out, kTcRedirect, into_tunnel);
+
+    Packet synack = sent_by(vtep, kUp0, backend, 80, tunnel_addr, into_tunnel.sport, kTcp, 0x12);
+    Packet answer = synack;
+    answer.src = host;
+    answer.sport = 8081;
+    answer.dst = client;
+    answer.dport = 40000;
+    expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect, routed_to_lan(answer));
 }
 
 // A container of this host reaching the published port (hairpin) goes to the peer from

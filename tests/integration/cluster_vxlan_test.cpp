@@ -95,13 +95,28 @@ protected:
         EXPECT_TRUE(eventually([&] { return std::filesystem::exists(subnet_file(i)); }, 20)) << daemons[i]->log();
         return SubnetEnv::read(subnet_file(i));
     }
-    Container container(std::size_t i, int n, const SubnetEnv &env)
+    // A container of host i, as flatpath-cni would make it from the host's subnet.env but
+    // with a 1500-byte link unless mtu says otherwise.
+    Container container(std::size_t i, int n, const SubnetEnv &env, std::uint32_t mtu = 1500)
     {
         const Container c = add_routed_container(*lab, hosts[i], "c" + std::to_string(n), n, cni::addr_add(env.subnet->network, 5),
                                                  cni::addr_add(env.ipv6_subnet->network, 5), {});
+        lab->in(c.ns, {"ip", "link", "set", "eth0", "mtu", std::to_string(mtu)});
+        lab->in(hosts[i], {"ip", "link", "set", c.host_if, "mtu", std::to_string(mtu)});
         run_checked({"nsenter", "--net=/run/netns/" + hosts[i], FLATPATH_BIN, "--pin-root", pins[i], "endpoint", "add",
                      c.v4.str(), c.v6.str(), "--dev", c.host_if, "--mac", c.mac.str()});
         return c;
+    }
+
+    // Both daemons up with their tunnel routes to each other.
+    std::pair<SubnetEnv, SubnetEnv> start_both()
+    {
+        const SubnetEnv ea = start(0, "192.168.81.2"), eb = start(1, "192.168.82.2");
+        for (std::size_t i : {0u, 1u})
+            EXPECT_TRUE(eventually([&] {
+                return lab->in(hosts[i], {"ip", "route", "show", "proto", "241"}).find("dev flatpath.7") != std::string::npos;
+            }, 15)) << daemons[i]->log();
+        return {ea, eb};
     }
 
     std::string dir, rt, store_ns;
@@ -116,12 +131,8 @@ protected:
 // records carry Flannel's vxlan BackendData; subnet.env's MTU leaves room for the header.
 TEST_F(ClusterVxlanTest, ContainersBehindARouterReachEachOtherThroughTheTunnel)
 {
-    const SubnetEnv ea = start(0, "192.168.81.2"), eb = start(1, "192.168.82.2");
+    const auto [ea, eb] = start_both();
     EXPECT_EQ(ea.mtu, 1450u);
-    for (std::size_t i : {0u, 1u})
-        ASSERT_TRUE(eventually([&] {
-            return lab->in(hosts[i], {"ip", "route", "show", "proto", "241"}).find("dev flatpath.7") != std::string::npos;
-        }, 15)) << daemons[i]->log();
     {
         NetnsScope in(store_ns);
         const auto rec = EtcdClient({etcd->url()}).get_prefix("/coreos.com/network/subnets/").kvs;
@@ -154,6 +165,61 @@ TEST_F(ClusterVxlanTest, ContainersBehindARouterReachEachOtherThroughTheTunnel)
         EXPECT_EQ(stack_forwarded(hosts[i]) - (i == 0 ? a_fwd : b_fwd), answered_too_big(hosts[i]) - (i == 0 ? a_big : b_big))
             << "host " << i << "'s stack forwarded container traffic";
     EXPECT_GT(stack_forwarded(rt), router_fwd + 100) << "the tunnel's packets went through the router";
+}
+
+// Scenario: a host's own stack reaches the other host's container through the tunnel
+// (ping, 1 MiB over TCP; IPv4 and IPv6 inside), from its tunnel device's address (the
+// lease's first address, Flannel's layout), and the answers come back the same way. The
+// route goes via the peer's device address (a permanent neighbour entry: the peer's
+// VtepMAC) with the tunnel's metadata; both go when the peer's lease does.
+TEST_F(ClusterVxlanTest, TheHostsOwnTrafficReachesContainersBehindTheTunnel)
+{
+    const auto [ea, eb] = start_both();
+    const Container cb = container(1, 5, eb);
+    const std::string route = lab->in(hosts[0], {"ip", "route", "show", eb.subnet->str()});
+    EXPECT_NE(route.find("encap ip id 7"), std::string::npos) << route;
+    EXPECT_NE(route.find("dst 192.168.82.2"), std::string::npos) << route;
+    EXPECT_NE(route.find("via " + eb.subnet->network.str() + " dev flatpath.7"), std::string::npos) << route;
+    for (const auto &[source, server] : {std::pair{ea.subnet->network, cb.v4}, std::pair{ea.ipv6_subnet->network, cb.v6}}) {
+        SCOPED_TRACE(server.str());
+        EXPECT_NE(lab->in(hosts[0], {"ip", "addr", "show", "dev", "flatpath.7"}).find(source.str() + "/"), std::string::npos);
+        lab->in(hosts[0], {"ping", "-c", "2", "-i", "0.2", "-W", "2", server.str()});
+        const Received tcp = tcp_transfer(cb.ns, SockTarget{server, 5001}, hosts[0], SockTarget{server, 5001}, 1 << 20);
+        EXPECT_EQ(tcp.bytes, 1u << 20);
+        EXPECT_EQ(tcp.peer, source.str()) << "the host's traffic left from another address than its tunnel device's";
+    }
+    daemons[1]->stop(SIGKILL); // its lease (TTL 6 s) runs out
+    const auto ours = [&](const char *what) {
+        return lab->in(hosts[0], {"ip", "-4", what, "show", "dev", "flatpath.7"}) +
+               lab->in(hosts[0], {"ip", "-6", what, "show", "dev", "flatpath.7"});
+    };
+    EXPECT_TRUE(eventually([&] { return ours("route").find("proto 241") == std::string::npos; }, 20)) << ours("route");
+    EXPECT_EQ(ours("neigh").find("PERMANENT"), std::string::npos) << ours("neigh");
+}
+
+// Scenario: a client behind the router reaches port 8080 published on a, whose backend is
+// b's container, through the tunnel (1 MiB over TCP, UDP): the container (its link at the
+// tunnel's MTU, as flatpath-cni makes it from subnet.env) sees a's tunnel address as its
+// client, the client gets its answers from a's published address, and a's stack forwarded
+// none of it.
+TEST_F(ClusterVxlanTest, APortPublishedOnOneHostReachesAContainerBehindTheTunnel)
+{
+    const auto [ea, eb] = start_both();
+    const Container cb = container(1, 5, eb, ea.mtu);
+    const std::string lan = lab->add_netns("lan");
+    link(lan, 84, 2);
+    for (const char *proto : {"tcp", "udp"})
+        run_checked({"nsenter", "--net=/run/netns/" + hosts[0], FLATPATH_BIN, "--pin-root", pins[0], "dnat", "add", proto,
+                     "8080", cb.v4.with_port("80")});
+    const IpAddr published = IpAddr::parse("192.168.81.2");
+    const std::uint64_t a_fwd = stack_forwarded(hosts[0]);
+    const Received tcp = tcp_transfer(cb.ns, SockTarget{cb.v4, 80}, lan, SockTarget{published, 8080}, 1 << 20);
+    EXPECT_EQ(tcp.bytes, 1u << 20);
+    EXPECT_EQ(tcp.peer, ea.subnet->network.str()) << "the backend saw another client than a's tunnel address";
+    const Received udp = udp_send(cb.ns, SockTarget{cb.v4, 80}, lan, SockTarget{published, 8080}, 20);
+    EXPECT_EQ(udp.messages, 20u);
+    EXPECT_EQ(udp.peer, ea.subnet->network.str());
+    EXPECT_EQ(stack_forwarded(hosts[0]), a_fwd) << "a's stack forwarded the published port's traffic";
 }
 
 } // namespace

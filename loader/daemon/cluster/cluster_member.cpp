@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -206,10 +207,14 @@ std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const Clu
         spdlog::warn("cluster: subnet {} of {}: no usable BackendData.VtepMAC: not routed", r.subnet.str(), r.public_ip.str());
         return {};
     }
-    const Tunnel t{tunnel_dev_->ifindex, config.vni, *mac};
-    std::vector<PeerSubnet> out{{r.subnet, r.public_ip, t}};
+    // The source of what this host translates towards the peer: its own tunnel address of
+    // the family (address_tunnel's); none for IPv6 when this host has no IPv6 subnet.
+    const std::optional<SubnetRecord> own = lease();
+    const IpAddr local4 = own ? own->subnet.network : IpAddr{};
+    const IpAddr local6 = own && own->ipv6_subnet ? own->ipv6_subnet->network : IpAddr{};
+    std::vector<PeerSubnet> out{{r.subnet, r.public_ip, Tunnel{tunnel_dev_->ifindex, config.vni, *mac, local4}}};
     if (r.ipv6_subnet)
-        out.push_back({*r.ipv6_subnet, r.public_ip, t});
+        out.push_back({*r.ipv6_subnet, r.public_ip, Tunnel{tunnel_dev_->ifindex, config.vni, *mac, local6}});
     return out;
 }
 
@@ -227,6 +232,21 @@ void ClusterMember::ensure_tunnel(const ClusterConfig &config, const IpAddr &pub
     if (!tunnel_dev_)
         throw Error("the vxlan device " + name + " vanished");
     datapath_up(root_, UpOptions{{name}, XdpMode::Off, false});
+}
+
+void ClusterMember::address_tunnel(const SubnetRecord &own) const
+{
+    std::vector<IpAddr> wanted{own.subnet.network};
+    if (own.ipv6_subnet)
+        wanted.push_back(own.ipv6_subnet->network);
+    Netlink nl;
+    for (const IpAddr &a : nl.addresses(tunnel_dev_->ifindex))
+        if (a.special_use().empty() && std::find(wanted.begin(), wanted.end(), a) == wanted.end()) {
+            nl.delete_address(tunnel_dev_->name, a, a.is_v4() ? 32 : 128); // an earlier lease's
+            spdlog::info("cluster: removed {} from {} (not this host's lease)", a.str(), tunnel_dev_->name);
+        }
+    for (const IpAddr &a : wanted)
+        nl.ensure_address(tunnel_dev_->name, a, a.is_v4() ? 32 : 128);
 }
 
 void ClusterMember::write_subnet_env(const ClusterConfig &config, const SubnetRecord &own) const
@@ -357,6 +377,8 @@ void ClusterMember::session(const EtcdClient &etcd)
     health_.lease_expires_ms = now_ms() + l.ttl * 1000;
     spdlog::info("cluster: {} subnet {}{} at {} (etcd lease {:x}, TTL {} s)", l.reused ? "kept" : "leased", l.record.subnet.str(),
                  l.record.ipv6_subnet ? " and " + l.record.ipv6_subnet->str() : "", l.record.public_ip.str(), l.record.lease, l.ttl);
+    if (config.backend == ClusterBackend::Vxlan)
+        address_tunnel(l.record);
     write_subnet_env(config, l.record);
     health_.connected = true;
     {

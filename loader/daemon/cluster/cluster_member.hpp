@@ -87,6 +87,10 @@ private:
     // record of another backend, or a vxlan one without a VtepMAC: logged).
     std::vector<PeerSubnet> peers_of(const SubnetRecord &r, const ClusterConfig &config) const;
     void ensure_tunnel(const ClusterConfig &config, const IpAddr &public_ip);
+    // vxlan: the tunnel device's addresses become the lease's first addresses (Flannel's
+    // layout), and only those: the host's own traffic to other hosts' containers leaves
+    // from an address of the cluster, which their answers come back through the tunnel to.
+    void address_tunnel(const SubnetRecord &own) const;
     IpAddr public_ip() const;
     bool stopping() const;
     // The member's state as `flatpath cluster status` shows it, written atomically.
