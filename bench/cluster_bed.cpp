@@ -1,5 +1,6 @@
 #include "cluster_bed.hpp"
 
+#include <poll.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -7,12 +8,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "cni_exec.hpp"
 #include "command.hpp"
 #include "error.hpp"
 #include "etcd_client.hpp"
 #include "ip_pool.hpp"
 #include "netlink.hpp"
 #include "netns_scope.hpp"
+#include "sockets.hpp"
 #include "subnet_env.hpp"
 #include "topology.hpp"
 #include "traffic_metrics.hpp"
@@ -22,6 +25,10 @@ namespace fp::bench {
 namespace {
 
 const char *kEtcdIp = "192.168.78.10";
+constexpr const char *kCniPluginDir = "/usr/lib/cni";
+// The bed's own container on a flatpath host: high in the lease, out of the way of the
+// addresses flatpath-cni hands out from its start.
+constexpr std::uint64_t kBedContainerHost = 250;
 
 std::string host_ip(int n)
 {
@@ -48,6 +55,26 @@ void wait_for(const std::function<bool()> &cond, const std::string &what)
     }
 }
 
+// Whether a TCP connection attempt from netns to addr (a port nobody listens on) is
+// answered (a reset, or an accept) within timeout_ms: the SYN reached addr's stack and its
+// answer came back.
+bool answers(const std::string &netns, const IpAddr &addr, int timeout_ms)
+{
+    const Socket s = socket_in_netns(netns, addr.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK);
+    const SockAddr to = sockaddr_of(addr, 9);
+    if (::connect(s.get(), to.ptr(), to.len) == 0)
+        return true;
+    if (errno != EINPROGRESS)
+        return errno == ECONNREFUSED;
+    pollfd p{s.get(), POLLOUT, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0)
+        return false;
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    return err == 0 || err == ECONNREFUSED;
+}
+
 double percentile(std::vector<double> v, double p)
 {
     std::sort(v.begin(), v.end());
@@ -69,7 +96,7 @@ const char *cluster_bed_name(ClusterBed b)
 }
 
 ClusterTestbed::ClusterTestbed(ClusterBed bed, const BenchBinaries &bins)
-    : bed_(bed), flatpath_bin_(bins.flatpath), lab_(std::make_unique<Lab>("x"))
+    : bed_(bed), flatpath_bin_(bins.flatpath), flatpath_cni_bin_(bins.flatpath_cni), lab_(std::make_unique<Lab>("x"))
 {
     char tmpl[] = "/tmp/flatpath-bench-cluster.XXXXXX";
     if (!::mkdtemp(tmpl))
@@ -118,21 +145,24 @@ void ClusterTestbed::wire(const std::string &ns, int n)
     lab_->in(ns, {"sysctl", "-qw", "net.ipv4.ip_forward=1"});
 }
 
-std::string ClusterTestbed::container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge)
+Container ClusterTestbed::container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge)
 {
     const std::string name = "c" + std::to_string(n);
-    if (!bridge) {
-        const Container c = add_routed_container(*lab_, host_ns, name, n, v4, IpAddr::parse("fd50::" + std::to_string(n)), {});
-        return c.ns;
-    }
+    if (!bridge)
+        return add_routed_container(*lab_, host_ns, name, n, v4, IpAddr::parse("fd50::" + std::to_string(n)), {});
     // Podman's bridge network: the container on the host's bridge, the bridge its gateway.
-    const std::string ns = lab_->add_netns(name);
-    lab_->add_veth(ns, "eth0", MacAddr::parse("02:78:00:00:02:0" + std::to_string(n)), host_ns, "veth" + name,
-                   MacAddr::parse("02:78:00:00:03:0" + std::to_string(n)));
-    lab_->in(host_ns, {"ip", "link", "set", "veth" + name, "master", "cni0"});
-    lab_->in(ns, {"ip", "addr", "add", v4.str() + "/24", "dev", "eth0"});
-    lab_->in(ns, {"ip", "route", "add", "default", "via", "10.50." + std::to_string(n) + ".1"});
-    return ns;
+    Container c{name,
+                lab_->add_netns(name),
+                "veth" + name,
+                MacAddr::parse("02:78:00:00:02:0" + std::to_string(n)),
+                MacAddr::parse("02:78:00:00:03:0" + std::to_string(n)),
+                v4,
+                {}};
+    lab_->add_veth(c.ns, "eth0", c.mac, host_ns, c.host_if, c.host_mac);
+    lab_->in(host_ns, {"ip", "link", "set", c.host_if, "master", "cni0"});
+    lab_->in(c.ns, {"ip", "addr", "add", v4.str() + "/24", "dev", "eth0"});
+    lab_->in(c.ns, {"ip", "route", "add", "default", "via", "10.50." + std::to_string(n) + ".1"});
+    return c;
 }
 
 void ClusterTestbed::build_kernel_host(const std::string &ns, int n)
@@ -150,7 +180,7 @@ void ClusterTestbed::build_kernel_host(const std::string &ns, int n)
         lab_->in(ns, {"iptables", "-A", "FORWARD", "-d", "10.50.0.0/16", "-j", "ACCEPT"});
         lab_->in(ns, {"iptables", "-t", "nat", "-A", "POSTROUTING", "-s", own, "!", "-d", "10.50.0.0/16", "-j", "MASQUERADE"});
     }
-    const std::string ns_c = container_for(ns, n, IpAddr::parse("10.50." + std::to_string(n) + ".5"), bridge);
+    const Container c = container_for(ns, n, IpAddr::parse("10.50." + std::to_string(n) + ".5"), bridge);
     const std::string peer_subnet = "10.50." + std::to_string(peer) + ".0";
     if (bed_ == ClusterBed::VxlanRoute) {
         // Flannel's vxlan: the device has the subnet's .0, the peer's subnet is routed to the
@@ -166,9 +196,13 @@ void ClusterTestbed::build_kernel_host(const std::string &ns, int n)
     } else {
         lab_->in(ns, {"ip", "route", "add", peer_subnet + "/24", "via", host_ip(peer)});
     }
-    (n == 1 ? client_ns_ : server_ns_) = ns_c;
-    if (n == 2)
-        server_addr_ = IpAddr::parse("10.50.2.5");
+    if (n == 1) {
+        client_ = c;
+        client_ns_ = c.ns;
+        return;
+    }
+    server_ns_ = c.ns;
+    server_addr_ = c.v4;
 }
 
 void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
@@ -186,16 +220,17 @@ void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
     wait_for([&] { return std::filesystem::exists(subnet_file); }, "host " + std::to_string(n) + "'s lease");
     const IpPrefix subnet = *SubnetEnv::read(subnet_file).subnet;
     leased_.push_back(subnet);
-    const IpAddr addr = cni::addr_add(subnet.network, 5); // the host's container
-    const std::string ns_c = container_for(ns, n, addr, false);
+    const IpAddr addr = cni::addr_add(subnet.network, kBedContainerHost);
+    const Container c = container_for(ns, n, addr, false);
     run_checked({"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "endpoint", "add",
                  addr.str(), "fd50::" + std::to_string(n), "--dev", "fpc" + std::to_string(n), "--mac",
                  "02:fb:00:00:0" + std::to_string(n) + ":02"});
     if (n == 1) {
-        client_ns_ = ns_c;
+        client_ = c;
+        client_ns_ = c.ns;
         return;
     }
-    server_ns_ = ns_c;
+    server_ns_ = c.ns;
     server_addr_ = addr;
     // Each host routes to the other's subnet before anything is measured.
     const IpPrefix a_subnet = *SubnetEnv::read(dir_ + "/h1/subnet.env").subnet;
@@ -233,6 +268,65 @@ std::vector<double> ClusterTestbed::route_delays(int count)
     return out;
 }
 
+FloodPath ClusterTestbed::flood_path() const
+{
+    return {client_ns_, "eth0", client_.mac, client_.host_mac, client_.v4, server_addr_, ha_, client_.host_if};
+}
+
+bool ClusterTestbed::has_cni() const
+{
+    return bed_ == ClusterBed::Bridge || bed_ == ClusterBed::Flatpath || bed_ == ClusterBed::VxlanFlatpath;
+}
+
+nlohmann::json ClusterTestbed::cni_add(const std::string &container_ns, const std::string &id)
+{
+    const std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", id},
+                                                    {"CNI_NETNS", "/run/netns/" + container_ns}, {"CNI_IFNAME", "eth0"},
+                                                    {"CNI_PATH", kCniPluginDir}};
+    NetnsScope in(hb_);
+    if (bed_ == ClusterBed::Bridge) {
+        // What Podman's bridge network on a Flannel host-gw host runs: the host's bridge as
+        // gateway, addresses from the host's subnet (Flannel's rules already masquerade).
+        const nlohmann::json ranges = nlohmann::json::array(
+            {nlohmann::json::array({{{"subnet", "10.50.2.0/24"}, {"rangeStart", "10.50.2.10"}, {"gateway", "10.50.2.1"}}})});
+        const nlohmann::json conf = {{"cniVersion", "1.0.0"}, {"name", "xnet"},         {"type", "bridge"},
+                                     {"bridge", "cni0"},      {"isGateway", true},      {"ipMasq", false},
+                                     {"ipam",
+                                      {{"type", "host-local"},
+                                       {"ranges", ranges},
+                                       {"routes", nlohmann::json::array({{{"dst", "0.0.0.0/0"}}})},
+                                       {"dataDir", dir_ + "/ipam"}}}};
+        return run_cni_plugin(std::string(kCniPluginDir) + "/bridge", env, conf);
+    }
+    const std::string host_dir = dir_ + "/h2";
+    const std::string pin_root = std::filesystem::path(lab_->pin_root()).parent_path() / "h2";
+    const nlohmann::json conf = {{"cniVersion", "1.0.0"},
+                                 {"name", "xnet"},
+                                 {"type", "flatpath-cni"},
+                                 {"subnetFile", host_dir + "/subnet.env"},
+                                 {"pinRoot", pin_root},
+                                 {"stateDir", host_dir + "/cni"}};
+    return run_cni_plugin(flatpath_cni_bin_, env, conf);
+}
+
+std::vector<double> ClusterTestbed::container_delays(int count)
+{
+    std::vector<double> out;
+    for (int i = 0; i < count; ++i) {
+        const std::string ns = lab_->add_netns("n" + std::to_string(i));
+        const auto start = std::chrono::steady_clock::now();
+        const nlohmann::json added = cni_add(ns, "bench-cluster-" + std::to_string(i));
+        const std::string cidr = added.at("ips").at(0).at("address");
+        const IpAddr addr = IpAddr::parse(cidr.substr(0, cidr.find('/')));
+        while (!answers(client_ns_, addr, 5)) {
+            if (std::chrono::steady_clock::now() - start > std::chrono::seconds(10))
+                throw Error("cluster bed: the new container " + addr.str() + " on hb did not answer ha within 10 s");
+        }
+        out.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    return out;
+}
+
 std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, int run, double seconds)
 {
     ClusterTestbed tb(bed, bins);
@@ -247,6 +341,18 @@ std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, i
         out.push_back({kClusterRouteP50.id, name, 1, run, percentile(delays, 0.5), ""});
         out.push_back({kClusterRouteP99.id, name, 1, run, percentile(delays, 0.99), ""});
     }
+    if (tb.has_cni()) {
+        const std::vector<double> delays = tb.container_delays(seconds < 1 ? 10 : 100);
+        out.push_back({kClusterContainerP50.id, name, 1, run, percentile(delays, 0.5), ""});
+        out.push_back({kClusterContainerP99.id, name, 1, run, percentile(delays, 0.99), ""});
+    }
+    // Last: it switches offloads and the receive path.
+    const FloodPath path = tb.flood_path();
+    const RxSink sink(tb.server_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);
+    prepare_receive_path(tb.lab(), path);
+    const PacketRate rate = measure_packet_rate(path, sink, seconds);
+    out.push_back({kClusterPacketRate.id, name, 1, run, rate.delivered_pps / 1e6,
+                   rate.generator_bound ? "generator-bound (the datapath's CPU was busy less than 90%)" : ""});
     return out;
 }
 

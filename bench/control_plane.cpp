@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "cni_exec.hpp"
 #include "command.hpp"
 #include "dnat_table.hpp"
 #include "error.hpp"
@@ -65,23 +66,6 @@ struct ScratchDir {
     ~ScratchDir() { std::filesystem::remove_all(path); }
 };
 
-// One CNI plugin run: the CNI_* variables in this process's environment (inherited by the
-// plugin, with no extra program in between), the configuration on stdin.
-nlohmann::json run_plugin(const std::string &plugin, const std::map<std::string, std::string> &env,
-                          const nlohmann::json &config)
-{
-    for (const auto &[k, v] : env)
-        ::setenv(k.c_str(), v.c_str(), 1);
-    const std::string input = config.dump();
-    const CommandResult r = run_command({plugin}, &input);
-    for (const auto &[k, v] : env)
-        ::unsetenv(k.c_str());
-    if (r.status != 0)
-        throw Error(plugin + " " + env.at("CNI_COMMAND") + " failed: " + r.output);
-    const std::size_t start = r.output.find('{');
-    return start == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(start));
-}
-
 nlohmann::json port_mappings()
 {
     return nlohmann::json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
@@ -104,8 +88,8 @@ CniNetwork flatpath_network(const BenchBinaries &bins, const std::string &pin_ro
                                  {"stateDir", state},
                                  {"runtimeConfig", {{"portMappings", port_mappings()}}}};
     return {"flatpath-cni",
-            [=](const auto &env) { return run_plugin(bins.flatpath_cni, env, conf); },
-            [=](const auto &env, const nlohmann::json &) { run_plugin(bins.flatpath_cni, env, conf); }};
+            [=](const auto &env) { return run_cni_plugin(bins.flatpath_cni, env, conf); },
+            [=](const auto &env, const nlohmann::json &) { run_cni_plugin(bins.flatpath_cni, env, conf); }};
 }
 
 // Podman's default network with the CNI backend: bridge (gateway, masquerade, host-local
@@ -133,14 +117,14 @@ CniNetwork bridge_portmap_network(const std::string &state)
     return {"bridge+portmap",
             [=](const auto &env) {
                 nlohmann::json pm = portmap;
-                pm["prevResult"] = run_plugin(dir + "/bridge", env, bridge);
-                return run_plugin(dir + "/portmap", env, pm);
+                pm["prevResult"] = run_cni_plugin(dir + "/bridge", env, bridge);
+                return run_cni_plugin(dir + "/portmap", env, pm);
             },
             [=](const auto &env, const nlohmann::json &added) {
                 nlohmann::json pm = portmap, br = bridge;
                 pm["prevResult"] = br["prevResult"] = added;
-                run_plugin(dir + "/portmap", env, pm);
-                run_plugin(dir + "/bridge", env, br);
+                run_cni_plugin(dir + "/portmap", env, pm);
+                run_cni_plugin(dir + "/bridge", env, br);
             }};
 }
 

@@ -96,7 +96,7 @@ std::vector<Sample> flood_run_time(Testbed &tb, const RxSink &sink, double secon
     const RunTimeStats stats;
     std::vector<Sample> out;
     const auto xdp_before = RunTimeStats::of(xdp.get()), tc_before = RunTimeStats::of(tc.get());
-    measure_packet_rate(tb, sink, seconds);
+    measure_packet_rate(flood_path_of(tb), sink, seconds);
     const auto xdp_after = RunTimeStats::of(xdp.get()), tc_after = RunTimeStats::of(tc.get());
     if (xdp_after.runs > xdp_before.runs)
         out.push_back({kFloodRunTime.id, config + " xdp_uplink", tb.entries(), run,
@@ -155,8 +155,8 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     // Last: it switches offloads and the receive path for the packet-rate runs.
     say("packet rate");
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::TcIngress);
-    prepare_receive_path(tb);
-    const PacketRate rate = measure_packet_rate(tb, sink, o.seconds);
+    prepare_receive_path(tb.lab(), flood_path_of(tb));
+    const PacketRate rate = measure_packet_rate(flood_path_of(tb), sink, o.seconds);
     const std::string note = rate.generator_bound ? "generator-bound (the datapath's CPU was busy less than 90%)" : "";
     results.add({kPacketRate.id, name, n, run, rate.delivered_pps / 1e6, note});
     results.add({kCpuPerMpkt.id, name, n, run, rate.cpu_s_per_mpkt * 1000, ""});

@@ -43,14 +43,14 @@ void pin_to_cpu(pid_t pid, int cpu)
 }
 
 // The client's frame: 60 bytes (64 on the wire with the FCS), UDP to the flood port.
-test::Bytes flood_frame(const Testbed &tb, const IpAddr &dst)
+test::Bytes flood_frame(const FloodPath &path)
 {
     test::Packet p;
-    p.src_mac = tb.client_mac();
-    p.dst_mac = tb.next_hop_mac();
+    p.src_mac = path.client_mac;
+    p.dst_mac = path.next_hop_mac;
     p.l3 = test::L3::IPv4;
-    p.src = tb.client_addr();
-    p.dst = dst;
+    p.src = path.client_addr;
+    p.dst = path.target;
     p.proto = 17;
     p.sport = 40000;
     p.dport = kFloodPort;
@@ -120,16 +120,22 @@ std::vector<pid_t> threads_named(const std::string &prefix)
 
 } // namespace
 
-void prepare_receive_path(Testbed &tb)
+FloodPath flood_path_of(const Testbed &tb)
+{
+    return {tb.client_ns(), tb.client_dev(), tb.client_mac(), tb.next_hop_mac(), tb.client_addr(), tb.target(),
+            tb.rx_ns(), tb.rx_dev()};
+}
+
+void prepare_receive_path(Lab &lab, const FloodPath &path)
 {
     if (::sysconf(_SC_NPROCESSORS_ONLN) < 2)
         throw Error("the packet-rate bench needs two CPUs (one generates, one forwards)");
-    const std::string dev = tb.rx_dev();
+    const std::string &dev = path.rx_dev;
     // A veth hands frames to its peer's NAPI ring only when GRO (or XDP) is on there and
     // the sender does no TSO; otherwise the receive runs inline on the sender's CPU.
-    tb.lab().in(tb.client_ns(), {"ethtool", "-K", tb.client_dev(), "tso", "off", "gso", "off"});
-    tb.lab().in(tb.rx_ns(), {"ethtool", "-K", dev, "gro", "on"});
-    tb.lab().in(tb.rx_ns(), {"sh", "-c", "echo 1 > /sys/class/net/" + dev + "/threaded"});
+    lab.in(path.client_ns, {"ethtool", "-K", path.client_dev, "tso", "off", "gso", "off"});
+    lab.in(path.rx_ns, {"ethtool", "-K", dev, "gro", "on"});
+    lab.in(path.rx_ns, {"sh", "-c", "echo 1 > /sys/class/net/" + dev + "/threaded"});
     const std::vector<pid_t> napi = threads_named("napi/" + dev + "-");
     if (napi.empty())
         throw Error("no threaded NAPI kthread for " + dev + " after enabling it");
@@ -137,15 +143,14 @@ void prepare_receive_path(Testbed &tb)
         pin_to_cpu(pid, kDatapathCpu);
 }
 
-PacketRate measure_packet_rate(Testbed &tb, const RxSink &sink, double seconds)
+PacketRate measure_packet_rate(const FloodPath &path, const RxSink &sink, double seconds)
 {
-    const test::Bytes frame = flood_frame(tb, tb.target());
-    const std::string ifname = tb.client_dev();
+    const test::Bytes frame = flood_frame(path);
     return observe(sink, [&] {
-        return run_in_netns(tb.client_ns(), [&] {
+        return run_in_netns(path.client_ns, [&] {
             pin_to_cpu(0, kGeneratorCpu);
             const auto start = Clock::now();
-            send_frames_for(ifname, frame, seconds);
+            send_frames_for(path.client_dev, frame, seconds);
             return elapsed_since(start);
         });
     });
@@ -155,7 +160,7 @@ PacketRate measure_live_frames_rate(Testbed &tb, double seconds)
 {
     if (tb.config() != Config::FXdp)
         throw Error("live frames feed xdp_uplink: F-xdp only");
-    const test::Bytes frame = flood_frame(tb, tb.target());
+    const test::Bytes frame = flood_frame(flood_path_of(tb));
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::Xdp, frame);
     const std::string pin_root = tb.lab().pin_root(), uplink = tb.rx_dev();
     return observe(sink, [&] {

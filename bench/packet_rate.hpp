@@ -12,11 +12,25 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
+#include "ip_addr.hpp"
+#include "lab.hpp"
+#include "mac_addr.hpp"
 #include "rx_sink.hpp"
 #include "testbed.hpp"
 
 namespace fp::bench {
+
+// Where a flood goes: the generator's namespace and device, its frames' addresses, and the
+// device whose receive path (threaded NAPI on the datapath's CPU) takes the frames in.
+struct FloodPath {
+    std::string client_ns, client_dev;
+    MacAddr client_mac, next_hop_mac;
+    IpAddr client_addr, target;
+    std::string rx_ns, rx_dev;
+};
+FloodPath flood_path_of(const Testbed &tb);
 
 struct PacketRate {
     double delivered_pps = 0; // counted at the container per second
@@ -24,14 +38,14 @@ struct PacketRate {
     bool generator_bound = false; // the datapath's CPU had time to spare
 };
 
-// Switches the testbed's receive path to threaded NAPI on CPU 1 (and GRO on, TSO off
-// on the client, so that the veth uses its NAPI ring). Call once, before the runs;
-// it changes offloads, so TCP measurements come before it.
-void prepare_receive_path(Testbed &tb);
+// Switches the path's receive device to threaded NAPI on CPU 1 (and GRO on, TSO off on
+// the client, so that the veth uses its NAPI ring). Call once, before the runs; it
+// changes offloads, so TCP measurements come before it.
+void prepare_receive_path(Lab &lab, const FloodPath &path);
 
 // The AF_PACKET generator (PACKET_QDISC_BYPASS, sendmmsg) from the client to the
 // flood port, for `seconds`.
-PacketRate measure_packet_rate(Testbed &tb, const RxSink &sink, double seconds);
+PacketRate measure_packet_rate(const FloodPath &path, const RxSink &sink, double seconds);
 
 // F-xdp only: xdp_uplink fed by the kernel itself (BPF_PROG_TEST_RUN with
 // BPF_F_TEST_XDP_LIVE_FRAMES on the uplink) with the same frames as the generator's,

@@ -57,12 +57,18 @@ inline constexpr Metric kClusterRouteP50{"cluster_route_p50",
                                          "across hosts: a subnet lease written to etcd until its route on a peer, p50",
                                          "ms", false};
 inline constexpr Metric kClusterRouteP99{"cluster_route_p99", "the same, p99", "ms", false};
+inline constexpr Metric kClusterPacketRate{"cluster_packet_rate",
+                                           "across hosts: UDP 64-byte packet rate container -> container", "Mpps", true};
+inline constexpr Metric kClusterContainerP50{
+    "cluster_container_p50", "across hosts: a new container's CNI ADD until the other host reaches it, p50", "ms", false};
+inline constexpr Metric kClusterContainerP99{"cluster_container_p99", "the same, p99", "ms", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
-                                                kClusterRouteP99};
+                                                kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,
+                                                kClusterContainerP99};
 
 struct Sample {
     std::string metric;    // Metric::id

@@ -49,20 +49,24 @@ AddrPtr nl_address(const IpAddr &a, int prefix_len)
     return AddrPtr(raw);
 }
 
-// nl_address's inverse: an IPv4 or IPv6 netlink address (none: a default route's empty
-// destination, the family's "any" address); nothing for another family.
-std::optional<IpAddr> ip_of(nl_addr *a)
+// An IPv4 or IPv6 address of len bytes at data (0 bytes: the family's "any" address, as
+// a default route's empty destination); nothing for another family or length.
+std::optional<IpAddr> ip_from_bytes(int family, const void *data, unsigned len)
 {
-    const int family = nl_addr_get_family(a);
-    const unsigned len = nl_addr_get_len(a);
     if ((family != AF_INET && family != AF_INET6) || (len != 0 && len != (family == AF_INET ? 4u : 16u)))
         return std::nullopt;
     fp_addr raw{};
     if (family == AF_INET)
         raw.b[10] = raw.b[11] = 0xff; // IPv4 mapped
     if (len)
-        std::memcpy(raw.b + (family == AF_INET ? 12 : 0), nl_addr_get_binary_addr(a), len);
+        std::memcpy(raw.b + (family == AF_INET ? 12 : 0), data, len);
     return IpAddr::from_raw(raw);
+}
+
+// nl_address's inverse.
+std::optional<IpAddr> ip_of(nl_addr *a)
+{
+    return ip_from_bytes(nl_addr_get_family(a), nl_addr_get_binary_addr(a), nl_addr_get_len(a));
 }
 
 } // namespace
@@ -189,17 +193,11 @@ std::vector<IpAddr> Netlink::addresses(std::uint32_t ifindex) const
 
 namespace {
 
-// The address in a route attribute of family, or none when its length does not fit.
+// The address in a route attribute of family (a full address: an empty one is none).
 std::optional<IpAddr> attr_ip(int family, const nlattr *a)
 {
-    const int len = nla_len(a);
-    if (len != (family == AF_INET ? 4 : 16))
-        return std::nullopt;
-    fp_addr raw{};
-    if (family == AF_INET)
-        raw.b[10] = raw.b[11] = 0xff; // IPv4 mapped
-    std::memcpy(raw.b + (family == AF_INET ? 12 : 0), nla_data(a), static_cast<std::size_t>(len));
-    return IpAddr::from_raw(raw);
+    const auto len = static_cast<unsigned>(nla_len(a));
+    return len ? ip_from_bytes(family, nla_data(a), len) : std::nullopt;
 }
 
 // One RTM_NEWROUTE of a dump into the vector at arg: the main table's unicast routes,
@@ -216,7 +214,7 @@ int parse_route(nl_msg *msg, void *arg)
     if ((family != AF_INET && family != AF_INET6) || table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)
         return NL_OK;
     Route r;
-    const auto dst = tb[RTA_DST] ? attr_ip(family, tb[RTA_DST]) : IpAddr::parse(family == AF_INET ? "0.0.0.0" : "::");
+    const auto dst = tb[RTA_DST] ? attr_ip(family, tb[RTA_DST]) : ip_from_bytes(family, nullptr, 0);
     if (!dst)
         return NL_OK;
     r.dst = *dst;
