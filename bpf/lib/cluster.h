@@ -6,8 +6,8 @@
  * containers directly, and they see who sent it. host-gw: the host's route to a peer's
  * subnet goes via that peer's address (the cluster member writes it with the entry), so
  * the route lookup gives the next hop and flatpath transmits to it. vxlan: the packet
- * goes to the peer's tunnel MAC through the collect-metadata tunnel device, with the peer
- * as the tunnel's remote end (the device encapsulates). Either way the receiving host's
+ * goes to the peer's tunnel MAC through the tunnel device, whose FDB knows the peer as
+ * that MAC's remote end (the device encapsulates). Either way the receiving host's
  * uplink program (on its tunnel device, for vxlan) delivers to its container. What the
  * routes do not forward from here goes to the stack, untranslated.
  */
@@ -21,12 +21,12 @@
 #include "maps.h"
 #include "route.h"
 
-/* vxlan: routed (TTL down) into the tunnel device, addressed to the peer's tunnel MAC.
+/* vxlan: routed (TTL down) into the tunnel device, addressed to the peer's tunnel MAC,
+ * which the device's FDB entry sends to the peer (the cluster member writes both).
  * Larger than the tunnel's MTU: to the stack, whose route to the subnet is on the tunnel
  * device, so that it answers as a router (fragmentation needed, packet too big). */
 static __always_inline int fp_tunnel_out(struct __sk_buff *ctx, struct fp_pkt *pkt, const struct fp_cluster_dest *d)
 {
-	struct bpf_tunnel_key key = {};
 	int err;
 
 	if (fp_too_big_for(ctx, pkt, d->tunnel_ifindex))
@@ -37,12 +37,6 @@ static __always_inline int fp_tunnel_out(struct __sk_buff *ctx, struct fp_pkt *p
 	/* This host's MAC (the container's gateway) becomes the source. */
 	__builtin_memcpy(pkt->eth->h_source, pkt->eth->h_dest, 6);
 	__builtin_memcpy(pkt->eth->h_dest, d->peer_mac, 6);
-	key.remote_ipv4 = bpf_ntohl(d->peer.w[3]); /* host order; the peer is IPv4 (Flannel's PublicIP) */
-	key.tunnel_id = d->vni;
-	key.tunnel_ttl = 64;
-	/* No outer UDP checksum, as Flannel's vxlan sends (the inner packet has its own). */
-	if (bpf_skb_set_tunnel_key(ctx, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
-		return -FP_DROP_INTERNAL;
 	return (int)bpf_redirect(d->tunnel_ifindex, 0);
 }
 

@@ -3,8 +3,7 @@
  * A published port whose backend is another host's container (tc only: it routes and
  * allocates ports). Its flow is translated both ways: the destination to the backend,
  * and the source to this host's address towards it, with a port of the masquerade
- * range (FP_CT_KIND_DNAT_REMOTE): host-gw, the address its route prefers; vxlan, its
- * tunnel device's (the cluster entry's). Without the second, the backend would answer the
+ * range (FP_CT_KIND_DNAT_REMOTE). Without the second, the backend would answer the
  * client straight from its own host, and the client, who talked to this host's
  * published address, would drop the answer. So the backend sees this host as the
  * client, as behind kube-proxy and Cilium's default for a backend elsewhere; a local
@@ -31,29 +30,18 @@ static __always_inline int fp_dnat_remote_new(struct __sk_buff *ctx, const struc
 					      const struct fp_config *cfg, struct fp_ct_entry *e,
 					      struct fp_masq_scratch *s)
 {
-	const struct fp_cluster_dest *dest;
 	struct bpf_fib_lookup *p = &s->route;
 	long route;
 
 	__builtin_memset(e, 0, sizeof(*e));
-	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport))
+	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport) || !fp_backend_remote(cfg, &e->daddr))
 		return 0;
-	dest = fp_cluster_lookup(cfg, &e->daddr);
-	if (!dest || fp_addr_zero(&dest->peer))
-		return 0;
-	if (dest->tunnel_ifindex) {
-		/* No tunnel address of the backend's family: no flow, the stack sees the packet. */
-		if (fp_addr_zero(&dest->local))
-			return -FP_PASS_CLUSTER_NO_ROUTE;
-		e->saddr = dest->local;
-	} else {
-		__builtin_memset(p, 0, sizeof(*p));
-		route = fp_fib_lookup_to(ctx, pkt, &e->daddr, p, FP_FIB_LOOKUP_SRC);
-		/* No way to the backend's host from here: no flow, the stack sees the packet as sent. */
-		if (!fp_fib_forwards(route))
-			return -FP_PASS_CLUSTER_NO_ROUTE;
-		fp_route_source(&e->saddr, p);
-	}
+	__builtin_memset(p, 0, sizeof(*p));
+	route = fp_fib_lookup_to(ctx, pkt, &e->daddr, p, FP_FIB_LOOKUP_SRC);
+	/* No way to the backend's host from here: no flow, the stack sees the packet as sent. */
+	if (!fp_fib_forwards(route))
+		return -FP_PASS_CLUSTER_NO_ROUTE;
+	fp_route_source(&e->saddr, p);
 	e->flags = FP_CT_SNAT;
 	e->kind = FP_CT_KIND_DNAT_REMOTE;
 	return fp_snat_flow_create(pkt, e, &s->alloc, cfg, ctx_len(ctx));

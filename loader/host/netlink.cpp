@@ -1,9 +1,7 @@
 #include "netlink.hpp"
 
-#include <endian.h>
 #include <fcntl.h>
 #include <linux/fib_rules.h>
-#include <linux/lwtunnel.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netlink/route/addr.h>
@@ -309,16 +307,33 @@ bool Netlink::ensure_bridge(const std::string &name)
     return true;
 }
 
-bool Netlink::ensure_vxlan(const std::string &name, std::uint16_t port, std::uint32_t mtu)
+bool Netlink::ensure_vxlan(const std::string &name, const VxlanSpec &spec)
 {
-    if (link_exists(name))
-        return false;
+    rtnl_link *raw = nullptr;
+    if (rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw) == 0) {
+        const LinkPtr old(raw);
+        std::uint32_t vni = 0, port = 0;
+        nl_addr *local = nullptr;
+        const char *kind = rtnl_link_get_type(old.get());
+        if (kind && std::string(kind) == "vxlan" && rtnl_link_vxlan_get_collect_metadata(old.get()) == 0 &&
+            rtnl_link_vxlan_get_id(old.get(), &vni) == 0 && vni == spec.vni &&
+            rtnl_link_vxlan_get_port(old.get(), &port) == 0 && port == spec.port &&
+            rtnl_link_vxlan_get_local(old.get(), &local) == 0 && local && ip_of(local) == spec.local) {
+            nl_addr_put(local);
+            return false;
+        }
+        if (local)
+            nl_addr_put(local);
+        delete_link(name); // an earlier one of other settings (or an older flatpath's)
+    }
     LinkPtr link(rtnl_link_vxlan_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
-    rtnl_link_set_mtu(link.get(), mtu);
-    rtnl_link_vxlan_set_port(link.get(), port);
+    rtnl_link_set_mtu(link.get(), spec.mtu);
+    rtnl_link_vxlan_set_id(link.get(), spec.vni);
+    rtnl_link_vxlan_set_port(link.get(), spec.port);
+    AddrPtr local = nl_address(spec.local, 32);
+    rtnl_link_vxlan_set_local(link.get(), local.get());
     rtnl_link_vxlan_set_learning(link.get(), 0);
-    rtnl_link_vxlan_set_collect_metadata(link.get(), 1);
     if (const int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
         fail("cannot create vxlan device " + name, err);
     return true;
@@ -449,15 +464,13 @@ void Netlink::replace_gateway_route(const IpAddr &dst, int prefix_len, const IpA
         fail("cannot route " + dst.str() + "/" + std::to_string(prefix_len) + " via " + gateway.str(), err);
 }
 
-void Netlink::replace_tunnel_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
-                                   const TunnelEncap &encap, const RouteOptions &opts)
+void Netlink::replace_onlink_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
+                                   const RouteOptions &opts)
 {
-    const std::string what = dst.str() + "/" + std::to_string(prefix_len) + " through " + dev;
     const auto index = link_index(dev);
+    const std::string what = dst.str() + "/" + std::to_string(prefix_len) + " via " + gateway.str() + " on " + dev;
     if (!index)
         throw Error("no link " + dev + " to route " + dst.str() + "/" + std::to_string(prefix_len) + " through");
-    if (!encap.remote.is_v4())
-        throw Error("cannot route " + what + ": the tunnel's remote end " + encap.remote.str() + " is not IPv4");
     const RoutePtr r = route_to(dst, prefix_len, opts);
     rtnl_route_set_scope(r.get(), RT_SCOPE_UNIVERSE);
     rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -466,21 +479,7 @@ void Netlink::replace_tunnel_route(const IpAddr &dst, int prefix_len, const IpAd
     AddrPtr gw = nl_address(gateway, gateway.is_v4() ? 32 : 128);
     rtnl_route_nh_set_gateway(nh, gw.get());
     rtnl_route_add_nexthop(r.get(), nh);
-    // libnl builds the route; it knows no IP lightweight tunnel, so its attributes are
-    // appended to the message (the route has one next hop: they belong to it).
-    nl_msg *raw = nullptr;
-    if (const int err = rtnl_route_build_add_request(r.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
-        fail("cannot route " + what, err);
-    NlPtr<nl_msg, nlmsg_free> msg(raw);
-    const std::uint32_t remote = encap.remote.raw().w[3]; // network order, as the kernel wants it
-    nlattr *nest = nullptr;
-    if (nla_put_u16(msg.get(), RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_IP) < 0 || !(nest = nla_nest_start(msg.get(), RTA_ENCAP)) ||
-        nla_put_u64(msg.get(), LWTUNNEL_IP_ID, htobe64(encap.vni)) < 0 ||
-        nla_put(msg.get(), LWTUNNEL_IP_DST, sizeof remote, &remote) < 0 || nla_put_u8(msg.get(), LWTUNNEL_IP_TTL, 64) < 0)
-        throw Error("cannot route " + what + ": the tunnel attributes do not fit the message");
-    nla_nest_end(msg.get(), nest);
-    // nl_send_sync frees the message it sends.
-    if (const int err = nl_send_sync(sock_, msg.release()); err < 0)
+    if (const int err = rtnl_route_add(sock_, r.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
         fail("cannot route " + what, err);
 }
 
@@ -590,6 +589,53 @@ bool Netlink::delete_neighbour(std::uint32_t ifindex, const IpAddr &addr)
         return false;
     if (err < 0)
         fail("cannot remove the neighbour entry " + addr.str() + " (ifindex " + std::to_string(ifindex) + ")", err);
+    return true;
+}
+
+namespace {
+
+// A vxlan device's FDB entry for mac (the device's own table: NTF_SELF).
+NeighPtr fdb_entry(std::uint32_t ifindex, const MacAddr &mac)
+{
+    NeighPtr n(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(ifindex));
+    rtnl_neigh_set_family(n.get(), AF_BRIDGE);
+    AddrPtr ll(nl_addr_build(AF_LLC, mac.bytes().data(), 6));
+    rtnl_neigh_set_lladdr(n.get(), ll.get());
+    rtnl_neigh_set_flags(n.get(), NTF_SELF);
+    rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
+    return n;
+}
+
+} // namespace
+
+void Netlink::replace_fdb_entry(const std::string &dev, const MacAddr &mac, const IpAddr &remote)
+{
+    const std::string what = "cannot send " + mac.str() + " to " + remote.str() + " on " + dev + " (fdb)";
+    const auto index = link_index(dev);
+    if (!index)
+        throw Error("no link " + dev + " for a forwarding entry");
+    nl_msg *raw = nullptr;
+    if (const int err = rtnl_neigh_build_add_request(fdb_entry(*index, mac).get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
+        fail(what, err);
+    NlPtr<nl_msg, nlmsg_free> msg(raw);
+    // libnl leaves an AF_BRIDGE entry's destination out of the message: it goes in here.
+    const auto &b = remote.raw().b;
+    if (nla_put(msg.get(), NDA_DST, remote.is_v4() ? 4 : 16, remote.is_v4() ? b + 12 : b) < 0)
+        throw Error(what + ": the destination does not fit the message");
+    // nl_send_sync frees the message it sends.
+    if (const int err = nl_send_sync(sock_, msg.release()); err < 0)
+        fail(what, err);
+}
+
+bool Netlink::delete_fdb_entry(std::uint32_t ifindex, const MacAddr &mac)
+{
+    const NeighPtr n = fdb_entry(ifindex, mac);
+    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
+        return false;
+    if (err < 0)
+        fail("cannot remove the forwarding entry " + mac.str() + " (ifindex " + std::to_string(ifindex) + ")", err);
     return true;
 }
 

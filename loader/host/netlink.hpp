@@ -26,11 +26,13 @@ struct RouteOptions {
     std::uint8_t protocol = 3; // RTPROT_BOOT; a program's own number marks the routes it owns
 };
 
-// Lightweight-tunnel metadata on a route (`encap ip id VNI dst REMOTE`): what the stack
-// sends by it through a collect-metadata tunnel device goes to `remote` with that VNI.
-struct TunnelEncap {
+// A vxlan device as Flannel makes one: one VNI, the host's own address as the tunnel's
+// source, no learning (the remote ends come from FDB entries).
+struct VxlanSpec {
     std::uint32_t vni = 0;
-    IpAddr remote; // IPv4
+    std::uint16_t port = 0;
+    IpAddr local; // IPv4
+    std::uint32_t mtu = 0;
 };
 
 // A route of the main table (what `ip route` lists).
@@ -68,9 +70,9 @@ public:
     void set_up(const std::string &name);
     // Creates a Linux bridge unless a link of that name exists; returns whether it did.
     bool ensure_bridge(const std::string &name);
-    // Creates a collect-metadata ("external") vxlan device on UDP port, with that MTU, no
-    // learning, unless a link of that name exists; returns whether it did.
-    bool ensure_vxlan(const std::string &name, std::uint16_t port, std::uint32_t mtu);
+    // Creates the vxlan device unless a link of that name is one with that VNI, port and
+    // source (another one of the name is replaced); returns whether it made one.
+    bool ensure_vxlan(const std::string &name, const VxlanSpec &spec);
     void set_master(const std::string &dev, const std::string &master);
     // Adds the address unless the device has it; returns whether it did.
     bool ensure_address(const std::string &dev, const IpAddr &addr, int prefix_len);
@@ -83,9 +85,9 @@ public:
                    const RouteOptions &opts = {});
     // ip route replace dst/prefix_len via gateway (the device is the one the gateway is on).
     void replace_gateway_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const RouteOptions &opts);
-    // ip route replace dst/prefix_len via gateway dev dev onlink encap ip id VNI dst REMOTE.
-    void replace_tunnel_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
-                              const TunnelEncap &encap, const RouteOptions &opts);
+    // ip route replace dst/prefix_len via gateway dev dev onlink.
+    void replace_onlink_route(const IpAddr &dst, int prefix_len, const IpAddr &gateway, const std::string &dev,
+                              const RouteOptions &opts);
     // Removes the main table's route to dst/prefix_len of that protocol; false when there is none.
     bool delete_route(const IpAddr &dst, int prefix_len, std::uint8_t protocol);
     // ip rule add from ADDR/32 (or /128) lookup table priority priority.
@@ -95,6 +97,11 @@ public:
     void add_permanent_neighbour(const std::string &dev, const IpAddr &addr, const MacAddr &mac);
     // Removes the (not proxy) neighbour entry for addr on ifindex; false when there is none.
     bool delete_neighbour(std::uint32_t ifindex, const IpAddr &addr);
+    // bridge fdb replace MAC dev DEV dst REMOTE self permanent: a vxlan device sends frames
+    // for mac to remote.
+    void replace_fdb_entry(const std::string &dev, const MacAddr &mac, const IpAddr &remote);
+    // Removes the FDB entry for mac on ifindex; false when there is none.
+    bool delete_fdb_entry(std::uint32_t ifindex, const MacAddr &mac);
     // ip neigh add proxy ADDR dev DEV: the kernel answers ARP (IPv6: neighbour solicitations,
     // with proxy_ndp on) for addr on dev when it routes addr elsewhere. An entry already
     // there is kept (the kernel does not tell the two apart).

@@ -49,9 +49,8 @@ std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector
         return {"subnet " + peer.subnet.str() + ": its host's address " + peer.peer.str() + " is of the other family"};
     if (peer.tunnel && !peer.peer.is_v4())
         return {"subnet " + peer.subnet.str() + ": a vxlan peer's address must be IPv4, not " + peer.peer.str()};
-    fp_cluster_dest dest{peer.peer.raw(), {}, 0, 0, {}, {}};
+    fp_cluster_dest dest{peer.peer.raw(), 0, 0, {}, {}};
     if (peer.tunnel) {
-        dest.local = peer.tunnel->local.raw();
         dest.vni = peer.tunnel->vni;
         dest.tunnel_ifindex = peer.tunnel->ifindex;
         std::copy(peer.tunnel->peer_mac.bytes().begin(), peer.tunnel->peer_mac.bytes().end(), dest.peer_mac);
@@ -72,12 +71,10 @@ std::vector<std::string> ClusterTable::put_locked(Netlink &nl, const std::vector
             if (!dev)
                 return {"subnet " + peer.subnet.str() + ": the tunnel device (ifindex " +
                         std::to_string(peer.tunnel->ifindex) + ") is gone"};
-            // Flannel's vxlan layout: via the peer's device address (its subnet's first
-            // address), whose MAC is the peer's VtepMAC; the encapsulation sends what the
-            // stack itself routes there (the host's own traffic, its ICMP errors) to the peer.
+            nl.replace_fdb_entry(dev->name, peer.tunnel->peer_mac, peer.peer);
             nl.add_permanent_neighbour(dev->name, peer.subnet.network, peer.tunnel->peer_mac);
-            nl.replace_tunnel_route(peer.subnet.network, peer.subnet.len, peer.subnet.network, dev->name,
-                                    TunnelEncap{peer.tunnel->vni, peer.peer}, cluster_route());
+            nl.replace_onlink_route(peer.subnet.network, peer.subnet.len, peer.subnet.network, dev->name,
+                                    cluster_route());
         }
     } catch (const Error &e) {
         return {e.what()};
@@ -90,8 +87,15 @@ void ClusterTable::remove_locked(Netlink &nl, const IpPrefix &subnet)
     const auto dest = maps_.cluster.lookup(key_of(subnet));
     maps_.cluster.erase(key_of(subnet));
     nl.delete_route(subnet.network, subnet.len, kClusterRouteProtocol);
-    if (dest && dest->tunnel_ifindex)
-        nl.delete_neighbour(dest->tunnel_ifindex, subnet.network);
+    if (!dest || !dest->tunnel_ifindex)
+        return;
+    nl.delete_neighbour(dest->tunnel_ifindex, subnet.network);
+    // The peer's other family's subnet goes through the same FDB entry.
+    for (const auto &[key, other] : maps_.cluster.entries())
+        if (other.tunnel_ifindex == dest->tunnel_ifindex &&
+            std::equal(std::begin(other.peer_mac), std::end(other.peer_mac), dest->peer_mac))
+            return;
+    nl.delete_fdb_entry(dest->tunnel_ifindex, MacAddr::from(dest->peer_mac));
 }
 
 std::vector<std::string> ClusterTable::set(const ClusterPicture &picture)
@@ -157,7 +161,7 @@ ClusterPicture ClusterTable::list() const
             out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer), std::nullopt});
         else
             out.peers.push_back({prefix_of(key), IpAddr::from_raw(dest.peer),
-                                 Tunnel{dest.tunnel_ifindex, dest.vni, MacAddr::from(dest.peer_mac), IpAddr::from_raw(dest.local)}});
+                                 Tunnel{dest.tunnel_ifindex, dest.vni, MacAddr::from(dest.peer_mac)}});
     }
     std::sort(out.networks.begin(), out.networks.end());
     std::sort(out.peers.begin(), out.peers.end(), [](const PeerSubnet &a, const PeerSubnet &b) { return a.subnet < b.subnet; });

@@ -3,11 +3,13 @@
 // has it. host-gw: a subnet's route goes via its host's address, owned by flatpath
 // (protocol kClusterRouteProtocol, so that `ip route` shows whose they are and nothing
 // else's routes are touched). The cluster member sets the whole picture at once after
-// each listing of etcd and changes single subnets as the watch reports them. vxlan: the
-// route goes on the tunnel device via the peer's device address (a permanent neighbour
-// entry gives its VtepMAC) with the tunnel's metadata on it: the datapath tunnels
-// containers' packets itself; the route carries what the stack sends (the host's own
-// traffic, its answers to packets too big for the tunnel).
+// each listing of etcd and changes single subnets as the watch reports them. vxlan, as
+// Flannel lays it out: the subnet is routed via the peer's device address (its subnet's
+// first address) onlink on the vxlan device, a permanent neighbour entry gives that
+// address the peer's VtepMAC, and the device's FDB sends that MAC to the peer's public
+// address. The datapath tunnels containers' packets itself (to the VtepMAC through the
+// device); the routes carry what the stack sends (the host's own traffic, its answers to
+// packets too big for the tunnel).
 #pragma once
 
 #include <cstdint>
@@ -27,12 +29,9 @@ inline constexpr std::uint8_t kClusterRouteProtocol = 241;
 
 // vxlan: how a peer's subnet is reached through this host's tunnel device.
 struct Tunnel {
-    std::uint32_t ifindex = 0; // the collect-metadata vxlan device
+    std::uint32_t ifindex = 0; // this host's vxlan device
     std::uint32_t vni = 0;
     MacAddr peer_mac;          // the peer's tunnel device (Flannel's VtepMAC)
-    // This host's tunnel device address of the subnet's family (its lease's first
-    // address): the source of what flatpath translates towards the subnet.
-    IpAddr local;
     bool operator==(const Tunnel &) const = default;
 };
 

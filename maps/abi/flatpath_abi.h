@@ -383,15 +383,12 @@ FP_STATIC_ASSERT(sizeof(struct fp_cluster_key) == 20, "cluster key size");
 
 struct fp_cluster_dest {
 	union fp_addr peer;   /* the host whose subnet it is (its public address); zero: none */
-	/* vxlan: this host's tunnel device address of the subnet's family, the source of what
-	 * it translates towards the subnet (bpf_fib_lookup refuses the tunnel route: UNSUPP_LWT) */
-	union fp_addr local;
-	__u32 vni;            /* vxlan: the tunnel's VNI */
-	__u32 tunnel_ifindex; /* vxlan: the collect-metadata device to send through; 0: host-gw */
+	__u32 vni;            /* vxlan: the tunnel's VNI (for listings: the device has it) */
+	__u32 tunnel_ifindex; /* vxlan: the tunnel device to send through; 0: host-gw */
 	__u8 peer_mac[6];     /* vxlan: the peer's tunnel device MAC (Flannel's VtepMAC) */
 	__u8 pad[2];
 };
-FP_STATIC_ASSERT(sizeof(struct fp_cluster_dest) == 48, "cluster dest size");
+FP_STATIC_ASSERT(sizeof(struct fp_cluster_dest) == 32, "cluster dest size");
 
 /* ---- configuration ------------------------------------------------------ */
 

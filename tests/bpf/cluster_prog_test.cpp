@@ -41,16 +41,16 @@ protected:
         add_masquerading_host();
         for (const char *network : {"10.1.0.0/16", "fd10::/56"})
             maps->cluster.upsert(cluster_key(network), fp_cluster_dest{});
-        maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), {}, 0, 0, {}, {}});
-        maps->cluster.upsert(cluster_key("fd10:0:0:11::/64"), fp_cluster_dest{IpAddr::parse("fd99::5").raw(), {}, 0, 0, {}, {}});
+        maps->cluster.upsert(cluster_key("10.1.17.0/24"), fp_cluster_dest{IpAddr::parse("10.99.0.5").raw(), 0, 0, {}, {}});
+        maps->cluster.upsert(cluster_key("fd10:0:0:11::/64"), fp_cluster_dest{IpAddr::parse("fd99::5").raw(), 0, 0, {}, {}});
         adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 4; });
     }
     // vxlan: the peer's subnet 10.1.18.0/24 through a tunnel device (up0 stands in for
-    // it) to the peer's tunnel MAC, returned; this host's tunnel address is 10.1.5.0.
+    // it) to the peer's tunnel MAC, returned.
     MacAddr add_tunnelled_subnet()
     {
         const MacAddr vtep = MacAddr::parse("02:77:77:00:00:01");
-        fp_cluster_dest d{IpAddr::parse("192.168.82.2").raw(), IpAddr::parse("10.1.5.0").raw(), 7, up0.ifindex, {}, {}};
+        fp_cluster_dest d{IpAddr::parse("192.168.82.2").raw(), 7, up0.ifindex, {}, {}};
         std::copy(vtep.bytes().begin(), vtep.bytes().end(), d.peer_mac);
         maps->cluster.upsert(cluster_key("10.1.18.0/24"), d);
         adjust_config(*maps, [](fp_config &c) { c.cluster_dests = 5; });
@@ -135,6 +135,15 @@ protected:
     {
         return sent_by(kLan, kUp0, IpAddr::parse(client), 40000, IpAddr::parse(host), 8080, kTcp, flags);
     }
+    // p with its addresses and ports translated to src:sport -> dst:dport.
+    static Packet translated(Packet p, const IpAddr &src, std::uint16_t sport, const IpAddr &dst, std::uint16_t dport)
+    {
+        p.src = src;
+        p.sport = sport;
+        p.dst = dst;
+        p.dport = dport;
+        return p;
+    }
 };
 
 // The client's SYN: XDP hands it on as it came (pass_remote_backend), making no flow; tc
@@ -160,22 +169,14 @@ TEST_F(RemoteBackendTest, APublishedPortReachesAnotherHostsContainerAndItsAnswer
         EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
         const std::uint16_t port = ntohs(flow->sport);
         EXPECT_GE(port, FP_MASQ_PORT_MIN_DEFAULT);
-        Packet to_peer = syn;
-        to_peer.src = h;
-        to_peer.sport = port;
-        to_peer.dst = b;
-        to_peer.dport = 80;
+        const Packet to_peer = translated(syn, h, port, b, 80);
         expect(out, kTcRedirect, routed_to_lan(to_peer));
 
         Packet synack = sent_by(kLan, kUp0, b, 80, h, port, kTcp, 0x12);
         synack.tcp_seq = 0x7000;
         expect(run_xdp(up0, synack.bytes()), kXdpPass, synack);
-        Packet answer = synack;
-        answer.src = h;
-        answer.sport = 8080;
-        answer.dst = c;
-        answer.dport = 40000;
-        expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect, routed_to_lan(answer));
+        expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect,
+               routed_to_lan(translated(synack, h, 8080, c, 40000)));
 
         Packet ack = lan_to_published(client, host, 0x10);
         ack.tcp_ack = 0x7001;
@@ -187,41 +188,35 @@ TEST_F(RemoteBackendTest, APublishedPortReachesAnotherHostsContainerAndItsAnswer
     }
 }
 
-// vxlan: the backend's subnet is behind the tunnel, whose route bpf_fib_lookup does not
-// take: the SYN goes into the tunnel to the peer's tunnel MAC from this host's tunnel
-// address (the cluster entry's) and a masquerade port; the SYN-ACK, arriving through the
-// tunnel at that address, goes back to the client from the published address.
-TEST_F(RemoteBackendTest, ABackendBehindTheTunnelSeesThisHostsTunnelAddress)
+// vxlan: the backend's subnet is behind the tunnel: the SYN goes through the tunnel device
+// to the peer's tunnel MAC, from the address the host's route to the subnet prefers (on a
+// real host the tunnel device's own; here up0's) and a masquerade port; the SYN-ACK,
+// arriving through the tunnel at that address, goes back to the client from the published
+// address.
+TEST_F(RemoteBackendTest, ABackendBehindTheTunnelIsReachedThroughIt)
 {
+    const ScopedRoute route("10.1.18.0/24", "10.99.0.5");
     const MacAddr vtep = add_tunnelled_subnet();
     maps->dnat.upsert(fp_dnat_key{IpAddr::parse("10.99.0.1").raw(), htons(8081), kTcp, 0},
                       fp_dnat_backend{IpAddr::parse("10.1.18.9").raw(), htons(80), {}});
     maps->backends.upsert(fp_backend_key{IpAddr::parse("10.1.18.9").raw(), htons(80), kTcp, 0}, 1);
     adjust_config(*maps, [](fp_config &c) { c.dnat_entries = 3; });
     const IpAddr client = IpAddr::parse("10.99.0.5"), host = IpAddr::parse("10.99.0.1");
-    const IpAddr backend = IpAddr::parse("10.1.18.9"), tunnel_addr = IpAddr::parse("10.1.5.0");
+    const IpAddr backend = IpAddr::parse("10.1.18.9"), tunnel_addr = host;
     const Packet syn = sent_by(kLan, kUp0, client, 40000, host, 8081, kTcp, 0x02);
     const RunResult out = run_tc(Program::TcUplink, up0, syn.bytes());
     const auto flow = ct(client, 40000, host, 8081, kTcp, FP_CT_ORIGINAL);
     ASSERT_TRUE(flow) << "no flow: " << out.retval;
     EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
-    Packet into_tunnel = syn;
-    into_tunnel.src = tunnel_addr;
-    into_tunnel.sport = ntohs(flow->sport);
-    into_tunnel.dst = backend;
-    into_tunnel.dport = 80;
+    Packet into_tunnel = translated(syn, tunnel_addr, ntohs(flow->sport), backend, 80);
     into_tunnel.src_mac = kUp0;
     into_tunnel.dst_mac = vtep;
     into_tunnel.ttl--;
     expect(out, kTcRedirect, into_tunnel);
 
-    Packet synack = sent_by(vtep, kUp0, backend, 80, tunnel_addr, into_tunnel.sport, kTcp, 0x12);
-    Packet answer = synack;
-    answer.src = host;
-    answer.sport = 8081;
-    answer.dst = client;
-    answer.dport = 40000;
-    expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect, routed_to_lan(answer));
+    const Packet synack = sent_by(vtep, kUp0, backend, 80, tunnel_addr, into_tunnel.sport, kTcp, 0x12);
+    expect(run_tc(Program::TcUplink, up0, synack.bytes()), kTcRedirect,
+           routed_to_lan(translated(synack, host, 8081, client, 40000)));
 }
 
 // A container of this host reaching the published port (hairpin) goes to the peer from
@@ -234,12 +229,8 @@ TEST_F(RemoteBackendTest, AContainerHereReachesItThroughTheHostsAddress)
     const auto flow = ct(IpAddr::parse("10.0.0.1"), 40000, IpAddr::parse("10.99.0.1"), 8080, kTcp, FP_CT_ORIGINAL);
     ASSERT_TRUE(flow);
     EXPECT_EQ(flow->kind, FP_CT_KIND_DNAT_REMOTE);
-    Packet to_peer = syn;
-    to_peer.src = IpAddr::parse("10.99.0.1");
-    to_peer.sport = ntohs(flow->sport);
-    to_peer.dst = IpAddr::parse("10.1.17.9");
-    to_peer.dport = 80;
-    expect(out, kTcRedirect, routed_to_lan(to_peer));
+    expect(out, kTcRedirect,
+           routed_to_lan(translated(syn, IpAddr::parse("10.99.0.1"), ntohs(flow->sport), IpAddr::parse("10.1.17.9"), 80)));
 }
 
 // Without the peer's subnet in the cluster table, the backend is no other host's: the

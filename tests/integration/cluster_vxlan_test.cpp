@@ -1,7 +1,7 @@
 // The vxlan backend where host-gw cannot go: hosts a and b on two different links with a
 // router (namespace rt) between them, etcd behind the router on a third; the cluster
 // 10.51.0.0/16 + fd51::/56 with Backend vxlan (VNI 7). Each daemon makes its
-// collect-metadata device flatpath.7 and records its MAC (VtepMAC); a container on a
+// vxlan device flatpath.7 and records its MAC (VtepMAC); a container on a
 // reaches one on b through the tunnel, its own address kept, and neither host's stack
 // forwards container traffic (the router forwards the tunnel's UDP).
 #include <gtest/gtest.h>
@@ -171,15 +171,15 @@ TEST_F(ClusterVxlanTest, ContainersBehindARouterReachEachOtherThroughTheTunnel)
 // (ping, 1 MiB over TCP; IPv4 and IPv6 inside), from its tunnel device's address (the
 // lease's first address, Flannel's layout), and the answers come back the same way. The
 // route goes via the peer's device address (a permanent neighbour entry: the peer's
-// VtepMAC) with the tunnel's metadata; both go when the peer's lease does.
+// VtepMAC, which the FDB sends to the peer); all three go when the peer's lease does.
 TEST_F(ClusterVxlanTest, TheHostsOwnTrafficReachesContainersBehindTheTunnel)
 {
     const auto [ea, eb] = start_both();
     const Container cb = container(1, 5, eb);
     const std::string route = lab->in(hosts[0], {"ip", "route", "show", eb.subnet->str()});
-    EXPECT_NE(route.find("encap ip id 7"), std::string::npos) << route;
-    EXPECT_NE(route.find("dst 192.168.82.2"), std::string::npos) << route;
     EXPECT_NE(route.find("via " + eb.subnet->network.str() + " dev flatpath.7"), std::string::npos) << route;
+    const std::string fdb = lab->in(hosts[0], {"bridge", "fdb", "show", "dev", "flatpath.7"});
+    EXPECT_NE(fdb.find("dst 192.168.82.2"), std::string::npos) << fdb;
     for (const auto &[source, server] : {std::pair{ea.subnet->network, cb.v4}, std::pair{ea.ipv6_subnet->network, cb.v6}}) {
         SCOPED_TRACE(server.str());
         EXPECT_NE(lab->in(hosts[0], {"ip", "addr", "show", "dev", "flatpath.7"}).find(source.str() + "/"), std::string::npos);
@@ -195,6 +195,8 @@ TEST_F(ClusterVxlanTest, TheHostsOwnTrafficReachesContainersBehindTheTunnel)
     };
     EXPECT_TRUE(eventually([&] { return ours("route").find("proto 241") == std::string::npos; }, 20)) << ours("route");
     EXPECT_EQ(ours("neigh").find("PERMANENT"), std::string::npos) << ours("neigh");
+    const std::string fdb_after = lab->in(hosts[0], {"bridge", "fdb", "show", "dev", "flatpath.7"});
+    EXPECT_EQ(fdb_after.find("dst 192.168.82.2"), std::string::npos) << fdb_after;
 }
 
 // Scenario: a client behind the router reaches port 8080 published on a, whose backend is

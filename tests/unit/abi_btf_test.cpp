@@ -123,7 +123,7 @@ const std::vector<Layout> &layouts()
         {"fp_cluster_dest",
          BTF_KIND_STRUCT,
          sizeof(fp_cluster_dest),
-         {FIELD(fp_cluster_dest, peer), FIELD(fp_cluster_dest, local), FIELD(fp_cluster_dest, vni), FIELD(fp_cluster_dest, tunnel_ifindex),
+         {FIELD(fp_cluster_dest, peer), FIELD(fp_cluster_dest, vni), FIELD(fp_cluster_dest, tunnel_ifindex),
           FIELD(fp_cluster_dest, peer_mac), FIELD(fp_cluster_dest, pad)}},
     };
     return all;

@@ -207,26 +207,29 @@ std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const Clu
         spdlog::warn("cluster: subnet {} of {}: no usable BackendData.VtepMAC: not routed", r.subnet.str(), r.public_ip.str());
         return {};
     }
-    // The source of what this host translates towards the peer: its own tunnel address of
-    // the family (address_tunnel's); none for IPv6 when this host has no IPv6 subnet.
-    const std::optional<SubnetRecord> own = lease();
-    const IpAddr local4 = own ? own->subnet.network : IpAddr{};
-    const IpAddr local6 = own && own->ipv6_subnet ? own->ipv6_subnet->network : IpAddr{};
-    std::vector<PeerSubnet> out{{r.subnet, r.public_ip, Tunnel{tunnel_dev_->ifindex, config.vni, *mac, local4}}};
+    const Tunnel t{tunnel_dev_->ifindex, config.vni, *mac};
+    std::vector<PeerSubnet> out{{r.subnet, r.public_ip, t}};
     if (r.ipv6_subnet)
-        out.push_back({*r.ipv6_subnet, r.public_ip, Tunnel{tunnel_dev_->ifindex, config.vni, *mac, local6}});
+        out.push_back({*r.ipv6_subnet, r.public_ip, t});
     return out;
 }
 
-// vxlan: the collect-metadata device flatpath.VNI, made unless it exists, up and attached
-// as an uplink (tc: what arrives through the tunnel is delivered by from_uplink); its MAC
-// is this host's VtepMAC. The device stays when the daemon stops, so traffic goes on.
+// vxlan: the device flatpath.VNI as Flannel makes flannel.VNI (the VNI, the public address
+// as the tunnel's source, no learning: peers come as FDB entries), made unless it exists,
+// up and attached as an uplink (tc: what arrives through the tunnel is delivered by
+// from_uplink); its MAC is this host's VtepMAC. Not a collect-metadata device: that one
+// gives every packet a tunnel key of its own, routed for each packet on the way out and
+// allocated for each on the way in, where an FDB entry's remote keeps its route cached.
+// The device stays when the daemon stops, so traffic goes on.
 void ClusterMember::ensure_tunnel(const ClusterConfig &config, const IpAddr &public_ip)
 {
     const std::string name = "flatpath." + std::to_string(config.vni);
     Netlink nl;
-    if (nl.ensure_vxlan(name, config.vxlan_port, public_mtu(public_ip) - kVxlanOverhead))
-        spdlog::info("cluster: made vxlan device {} (VNI {}, UDP {})", name, config.vni, config.vxlan_port);
+    if (!public_ip.is_v4())
+        throw Error("vxlan needs an IPv4 public address, not " + public_ip.str());
+    if (nl.ensure_vxlan(name, VxlanSpec{config.vni, config.vxlan_port, public_ip, public_mtu(public_ip) - kVxlanOverhead}))
+        spdlog::info("cluster: made vxlan device {} (VNI {}, UDP {}, from {})", name, config.vni, config.vxlan_port,
+                     public_ip.str());
     nl.set_up(name);
     tunnel_dev_ = nl.link(name);
     if (!tunnel_dev_)

@@ -21,7 +21,7 @@ namespace fp {
 // How hosts reach each other's subnets.
 enum class ClusterBackend {
     HostGw, // straight to the peer's PublicIP on a shared link
-    Vxlan,  // through a collect-metadata vxlan device, to the peer's PublicIP
+    Vxlan,  // through a vxlan device, to the peer's PublicIP
 };
 std::string_view backend_name(ClusterBackend b); // Flannel's: "host-gw", "vxlan"
 std::optional<ClusterBackend> backend_from_name(std::string_view name);
