@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -15,6 +16,9 @@
 #include "ip_pool.hpp"
 #include "netlink.hpp"
 #include "netns_scope.hpp"
+#include "pin_root.hpp"
+#include "programs.hpp"
+#include "run_time.hpp"
 #include "sockets.hpp"
 #include "subnet_env.hpp"
 #include "topology.hpp"
@@ -135,6 +139,11 @@ ClusterTestbed::~ClusterTestbed()
     std::filesystem::remove_all(dir_, ec);
 }
 
+std::string ClusterTestbed::host_pin_root(int n) const
+{
+    return std::filesystem::path(lab_->pin_root()).parent_path() / ("h" + std::to_string(n));
+}
+
 void ClusterTestbed::wire(const std::string &ns, int n)
 {
     const std::string hex = (n < 10 ? "0" : "") + std::to_string(n);
@@ -209,7 +218,7 @@ void ClusterTestbed::build_flatpath_host(const std::string &ns, int n)
 {
     const std::string host_dir = dir_ + "/h" + std::to_string(n);
     std::filesystem::create_directories(host_dir);
-    const std::string pin_root = std::filesystem::path(lab_->pin_root()).parent_path() / ("h" + std::to_string(n));
+    const std::string pin_root = host_pin_root(n);
     const std::string subnet_file = host_dir + "/subnet.env";
     daemons_.push_back(std::make_unique<BackgroundProcess>(
         std::vector<std::string>{"nsenter", "--net=/run/netns/" + ns, flatpath_bin_, "--pin-root", pin_root, "daemon",
@@ -299,7 +308,7 @@ nlohmann::json ClusterTestbed::cni_add(const std::string &container_ns, const st
         return run_cni_plugin(std::string(kCniPluginDir) + "/bridge", env, conf);
     }
     const std::string host_dir = dir_ + "/h2";
-    const std::string pin_root = std::filesystem::path(lab_->pin_root()).parent_path() / "h2";
+    const std::string pin_root = host_pin_root(2);
     const nlohmann::json conf = {{"cniVersion", "1.0.0"},
                                  {"name", "xnet"},
                                  {"type", "flatpath-cni"},
@@ -325,6 +334,27 @@ std::vector<double> ClusterTestbed::container_delays(int count)
         out.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     return out;
+}
+
+std::vector<Sample> ClusterTestbed::program_times(const RxSink &sink, double seconds, int run)
+{
+    const ProgFd from_container = ProgFd::open_pinned(PinRoot(host_pin_root(1)), Program::TcEndpoint);
+    const ProgFd from_uplink = ProgFd::open_pinned(PinRoot(host_pin_root(2)), Program::TcUplink);
+    const RunTimeStats stats;
+    const auto c0 = RunTimeStats::of(from_container.get()), u0 = RunTimeStats::of(from_uplink.get());
+    const std::uint64_t delivered0 = sink.count();
+    measure_packet_rate(flood_path(), sink, seconds);
+    const auto c1 = RunTimeStats::of(from_container.get()), u1 = RunTimeStats::of(from_uplink.get());
+    const double delivered = static_cast<double>(sink.count() - delivered0);
+    const std::string name = cluster_bed_name(bed_);
+    const auto sample = [&](const std::string &what, const RunTimeStats::Snapshot &a, const RunTimeStats::Snapshot &b) {
+        const double runs = static_cast<double>(b.runs - a.runs);
+        char note[64];
+        std::snprintf(note, sizeof note, "%.2f runs per packet", runs / delivered);
+        return Sample{kClusterProgramTime.id, name + " " + what, 1, run,
+                      static_cast<double>(b.run_time_ns - a.run_time_ns) / delivered, note};
+    };
+    return {sample("from_container (ha)", c0, c1), sample("from_uplink (hb)", u0, u1)};
 }
 
 std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, int run, double seconds)
@@ -353,6 +383,11 @@ std::vector<Sample> measure_cluster(ClusterBed bed, const BenchBinaries &bins, i
     const PacketRate rate = measure_packet_rate(path, sink, seconds);
     out.push_back({kClusterPacketRate.id, name, 1, run, rate.delivered_pps / 1e6,
                    rate.generator_bound ? "generator-bound (the datapath's CPU was busy less than 90%)" : ""});
+    // A flood of its own: the statistics' clock reads must not slow the rate above.
+    if (bed == ClusterBed::Flatpath || bed == ClusterBed::VxlanFlatpath) {
+        const std::vector<Sample> times = tb.program_times(sink, seconds, run);
+        out.insert(out.end(), times.begin(), times.end());
+    }
     return out;
 }
 

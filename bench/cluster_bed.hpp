@@ -64,11 +64,17 @@ public:
     // `count` new containers added to hb one at a time by its CNI plugin, each timed from
     // the start of its ADD until ha's container gets an answer from it (ms, in order).
     std::vector<double> container_delays(int count);
+    // The flatpath beds, after the packet rate: a second flood timed by the kernel's BPF run
+    // statistics, ha's from_container and hb's from_uplink (once per packet with host-gw;
+    // twice with vxlan: the outer packet on eth0, the inner one on the tunnel device), as
+    // their time per packet delivered.
+    std::vector<Sample> program_times(const RxSink &sink, double seconds, int run);
 
 private:
     void wire(const std::string &ns, int n);
     void build_kernel_host(const std::string &ns, int n);
     void build_flatpath_host(const std::string &ns, int n);
+    std::string host_pin_root(int n) const;
     Container container_for(const std::string &host_ns, int n, const IpAddr &v4, bool bridge);
     nlohmann::json cni_add(const std::string &container_ns, const std::string &id);
 

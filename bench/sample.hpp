@@ -62,13 +62,16 @@ inline constexpr Metric kClusterPacketRate{"cluster_packet_rate",
 inline constexpr Metric kClusterContainerP50{
     "cluster_container_p50", "across hosts: a new container's CNI ADD until the other host reaches it, p50", "ms", false};
 inline constexpr Metric kClusterContainerP99{"cluster_container_p99", "the same, p99", "ms", false};
+inline constexpr Metric kClusterProgramTime{
+    "cluster_program_time", "across hosts: a flatpath program's own time per packet delivered in the flood (BPF run statistics)",
+    "ns", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,
-                                                kClusterContainerP99};
+                                                kClusterContainerP99, kClusterProgramTime};
 
 struct Sample {
     std::string metric;    // Metric::id
