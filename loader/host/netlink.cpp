@@ -565,6 +565,30 @@ NeighPtr proxy_entry(std::uint32_t ifindex, const IpAddr &addr)
     return n;
 }
 
+// Deletes a neighbour or FDB entry; false when it (or its device) is not there.
+bool delete_entry(nl_sock *sock, rtnl_neigh *n, const std::string &what)
+{
+    const int err = rtnl_neigh_delete(sock, n, 0);
+    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
+        return false;
+    if (err < 0)
+        fail("cannot remove " + what, err);
+    return true;
+}
+
+// A vxlan device's FDB entry for mac (the device's own table: NTF_SELF).
+NeighPtr fdb_entry(std::uint32_t ifindex, const MacAddr &mac)
+{
+    NeighPtr n(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(ifindex));
+    rtnl_neigh_set_family(n.get(), AF_BRIDGE);
+    AddrPtr ll(nl_addr_build(AF_LLC, mac.bytes().data(), 6));
+    rtnl_neigh_set_lladdr(n.get(), ll.get());
+    rtnl_neigh_set_flags(n.get(), NTF_SELF);
+    rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
+    return n;
+}
+
 } // namespace
 
 void Netlink::add_proxy_neighbour(const std::string &dev, const IpAddr &addr)
@@ -584,30 +608,8 @@ bool Netlink::delete_neighbour(std::uint32_t ifindex, const IpAddr &addr)
     rtnl_neigh_set_family(n.get(), addr.is_v4() ? AF_INET : AF_INET6);
     AddrPtr dst = nl_address(addr, addr.is_v4() ? 32 : 128);
     rtnl_neigh_set_dst(n.get(), dst.get());
-    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
-    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
-        return false;
-    if (err < 0)
-        fail("cannot remove the neighbour entry " + addr.str() + " (ifindex " + std::to_string(ifindex) + ")", err);
-    return true;
+    return delete_entry(sock_, n.get(), "the neighbour entry " + addr.str() + " (ifindex " + std::to_string(ifindex) + ")");
 }
-
-namespace {
-
-// A vxlan device's FDB entry for mac (the device's own table: NTF_SELF).
-NeighPtr fdb_entry(std::uint32_t ifindex, const MacAddr &mac)
-{
-    NeighPtr n(rtnl_neigh_alloc());
-    rtnl_neigh_set_ifindex(n.get(), static_cast<int>(ifindex));
-    rtnl_neigh_set_family(n.get(), AF_BRIDGE);
-    AddrPtr ll(nl_addr_build(AF_LLC, mac.bytes().data(), 6));
-    rtnl_neigh_set_lladdr(n.get(), ll.get());
-    rtnl_neigh_set_flags(n.get(), NTF_SELF);
-    rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
-    return n;
-}
-
-} // namespace
 
 void Netlink::replace_fdb_entry(const std::string &dev, const MacAddr &mac, const IpAddr &remote)
 {
@@ -616,7 +618,8 @@ void Netlink::replace_fdb_entry(const std::string &dev, const MacAddr &mac, cons
     if (!index)
         throw Error("no link " + dev + " for a forwarding entry");
     nl_msg *raw = nullptr;
-    if (const int err = rtnl_neigh_build_add_request(fdb_entry(*index, mac).get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
+    const NeighPtr entry = fdb_entry(*index, mac);
+    if (const int err = rtnl_neigh_build_add_request(entry.get(), NLM_F_CREATE | NLM_F_REPLACE, &raw); err < 0)
         fail(what, err);
     NlPtr<nl_msg, nlmsg_free> msg(raw);
     // libnl leaves an AF_BRIDGE entry's destination out of the message: it goes in here.
@@ -631,12 +634,7 @@ void Netlink::replace_fdb_entry(const std::string &dev, const MacAddr &mac, cons
 bool Netlink::delete_fdb_entry(std::uint32_t ifindex, const MacAddr &mac)
 {
     const NeighPtr n = fdb_entry(ifindex, mac);
-    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
-    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR || err == -NLE_NODEV)
-        return false;
-    if (err < 0)
-        fail("cannot remove the forwarding entry " + mac.str() + " (ifindex " + std::to_string(ifindex) + ")", err);
-    return true;
+    return delete_entry(sock_, n.get(), "the forwarding entry " + mac.str() + " (ifindex " + std::to_string(ifindex) + ")");
 }
 
 bool Netlink::delete_proxy_neighbour(const std::string &dev, const IpAddr &addr)
@@ -645,12 +643,7 @@ bool Netlink::delete_proxy_neighbour(const std::string &dev, const IpAddr &addr)
     if (!index)
         return false; // the device went, and its entries with it
     const NeighPtr n = proxy_entry(*index, addr);
-    const int err = rtnl_neigh_delete(sock_, n.get(), 0);
-    if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)
-        return false;
-    if (err < 0)
-        fail("cannot stop answering for " + addr.str() + " on " + dev, err);
-    return true;
+    return delete_entry(sock_, n.get(), "the proxy entry for " + addr.str() + " on " + dev);
 }
 
 void Netlink::enable_gro(const std::string &dev)

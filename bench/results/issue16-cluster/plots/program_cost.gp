@@ -1,5 +1,5 @@
 set terminal pngcairo size 900,520 font 'sans,10'
-set output '/tmp/bcl6/plots/program_cost.png'
+set output '/tmp/bcl7/plots/program_cost.png'
 set title 'program cost per packet (BPF_PROG_TEST_RUN, no-op subtracted)'
 set xlabel 'N (published ports and mark rules)'
 set ylabel 'ns'
@@ -8,4 +8,4 @@ set xrange [0.5:20000]
 set yrange [0:*]
 set key outside right
 set grid
-plot '/tmp/bcl6/plots/program_cost.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink forward, no DNAT or marks', '/tmp/bcl6/plots/program_cost.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 title 'from_container forward, no DNAT or marks', '/tmp/bcl6/plots/program_cost.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink forward', '/tmp/bcl6/plots/program_cost.dat' index 3 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink dnat (established)', '/tmp/bcl6/plots/program_cost.dat' index 4 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink miss', '/tmp/bcl6/plots/program_cost.dat' index 5 using 1:2:3:4 with yerrorlines lw 2 title 'from_container forward', '/tmp/bcl6/plots/program_cost.dat' index 6 using 1:2:3:4 with yerrorlines lw 2 title 'from_container dnat reply + mark', '/tmp/bcl6/plots/program_cost.dat' index 7 using 1:2:3:4 with yerrorlines lw 2 title 'from_container miss'
+plot '/tmp/bcl7/plots/program_cost.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink forward, no DNAT or marks', '/tmp/bcl7/plots/program_cost.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 title 'from_container forward, no DNAT or marks', '/tmp/bcl7/plots/program_cost.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink forward', '/tmp/bcl7/plots/program_cost.dat' index 3 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink dnat (established)', '/tmp/bcl7/plots/program_cost.dat' index 4 using 1:2:3:4 with yerrorlines lw 2 title 'xdp_uplink miss', '/tmp/bcl7/plots/program_cost.dat' index 5 using 1:2:3:4 with yerrorlines lw 2 title 'from_container forward', '/tmp/bcl7/plots/program_cost.dat' index 6 using 1:2:3:4 with yerrorlines lw 2 title 'from_container dnat reply + mark', '/tmp/bcl7/plots/program_cost.dat' index 7 using 1:2:3:4 with yerrorlines lw 2 title 'from_container miss'
