@@ -19,6 +19,7 @@
 #include "ip_pool.hpp"
 #include "lab.hpp"
 #include "missing_tool.hpp"
+#include "netlink.hpp"
 #include "netns_scope.hpp"
 #include "subnet_env.hpp"
 #include "topology.hpp"
@@ -222,6 +223,27 @@ TEST_F(ClusterVxlanTest, APortPublishedOnOneHostReachesAContainerBehindTheTunnel
     EXPECT_EQ(udp.messages, 20u);
     EXPECT_EQ(udp.peer, ea.subnet->network.str());
     EXPECT_EQ(stack_forwarded(hosts[0]), a_fwd) << "a's stack forwarded the published port's traffic";
+}
+
+// Scenario: a tunnel device left by an older flatpath (collect-metadata, another source) is
+// replaced by one of the cluster's settings; a restarted daemon keeps the device it made
+// (its MAC, the host's VtepMAC in etcd, stays the same).
+TEST_F(ClusterVxlanTest, ATunnelDeviceOfOtherSettingsIsReplacedAndARestartKeepsIt)
+{
+    lab->in(hosts[0], {"ip", "link", "add", "flatpath.7", "type", "vxlan", "external", "dstport", "8472"});
+    start(0, "192.168.81.2");
+    const auto details = [&] { return lab->in(hosts[0], {"ip", "-d", "link", "show", "flatpath.7"}); };
+    const std::string made = details();
+    EXPECT_NE(made.find("vxlan id 7 local 192.168.81.2"), std::string::npos) << made;
+    EXPECT_EQ(made.find("external"), std::string::npos) << made;
+    const auto mac = [&] { return Netlink("/run/netns/" + hosts[0]).link_mac("flatpath.7"); };
+    const auto before = mac();
+    ASSERT_TRUE(before);
+    daemons[0]->stop(SIGTERM);
+    start(0, "192.168.81.2");
+    EXPECT_TRUE(eventually([&] { return daemons[0]->log().find("kept subnet") != std::string::npos; }, 15))
+        << daemons[0]->log();
+    EXPECT_EQ(mac(), before) << "the restarted daemon made its tunnel device again";
 }
 
 } // namespace
