@@ -246,5 +246,34 @@ TEST_F(ClusterVxlanTest, ATunnelDeviceOfOtherSettingsIsReplacedAndARestartKeepsI
     EXPECT_EQ(mac(), before) << "the restarted daemon made its tunnel device again";
 }
 
+// Scenario: records whose VtepMAC no peer can have (zero: the device's default destination;
+// broadcast: every flood's; this host's own) are not routed and leave no FDB entry, while a
+// good record written beside them is.
+TEST_F(ClusterVxlanTest, AVtepMacNoPeerCanHaveIsNotRouted)
+{
+    start(0, "192.168.81.2");
+    const auto own = Netlink("/run/netns/" + hosts[0]).link_mac("flatpath.7");
+    ASSERT_TRUE(own);
+    const auto put = [&](int third, const std::string &mac) {
+        NetnsScope in(store_ns);
+        EtcdClient({etcd->url()}).put("/coreos.com/network/subnets/10.51." + std::to_string(third) + ".0-24",
+                                      R"({"PublicIP":"192.168.99.)" + std::to_string(third) +
+                                          R"(","BackendType":"vxlan","BackendData":{"VNI":7,"VtepMAC":")" + mac + R"("}})");
+    };
+    put(90, "00:00:00:00:00:00");
+    put(91, "ff:ff:ff:ff:ff:ff");
+    put(92, own->str());
+    put(93, "02:93:00:00:00:01");
+    EXPECT_TRUE(eventually([&] { return !lab->in(hosts[0], {"ip", "route", "show", "10.51.93.0/24"}).empty(); }, 15))
+        << daemons[0]->log();
+    for (int bad : {90, 91, 92})
+        EXPECT_EQ(lab->in(hosts[0], {"ip", "route", "show", "10.51." + std::to_string(bad) + ".0/24"}), "") << bad;
+    const std::string fdb = lab->in(hosts[0], {"bridge", "fdb", "show", "dev", "flatpath.7"});
+    EXPECT_NE(fdb.find("02:93:00:00:00:01 dst 192.168.99.93"), std::string::npos) << fdb;
+    for (const char *bad : {"192.168.99.90", "192.168.99.91", "192.168.99.92"})
+        EXPECT_EQ(fdb.find(bad), std::string::npos) << fdb;
+    EXPECT_NE(daemons[0]->log().find("no usable BackendData.VtepMAC"), std::string::npos) << daemons[0]->log();
+}
+
 } // namespace
 } // namespace fp::test

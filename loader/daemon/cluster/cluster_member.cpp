@@ -203,6 +203,10 @@ std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const Clu
             mac = MacAddr::parse(r.backend_data["VtepMAC"].get<std::string>());
     } catch (const Error &) {
     }
+    // A zero MAC would be the device's default destination (every frame it has no entry
+    // for), a multicast one every broadcast's, this host's own a loop: none is a peer's.
+    if (mac && (mac->is_zero() || mac->is_multicast() || (tunnel_dev_ && *mac == tunnel_dev_->mac)))
+        mac.reset();
     if (!mac || !tunnel_dev_) {
         spdlog::warn("cluster: subnet {} of {}: no usable BackendData.VtepMAC: not routed", r.subnet.str(), r.public_ip.str());
         return {};
