@@ -221,10 +221,10 @@ std::vector<PeerSubnet> ClusterMember::peers_of(const SubnetRecord &r, const Clu
 // vxlan: the device flatpath.VNI as Flannel makes flannel.VNI (the VNI, the public address
 // as the tunnel's source, no learning: peers come as FDB entries), made unless it exists,
 // up and attached as an uplink (tc: what arrives through the tunnel is delivered by
-// from_uplink); its MAC is this host's VtepMAC. Not a collect-metadata device: that one
-// gives every packet a tunnel key of its own, routed for each packet on the way out and
-// allocated for each on the way in, where an FDB entry's remote keeps its route cached.
-// The device stays when the daemon stops, so traffic goes on.
+// from_uplink); its MAC is this host's VtepMAC. Not a collect-metadata device: what the
+// stack sends through one needs routes carrying tunnel metadata, which bpf_fib_lookup and
+// libnl cannot read, and a Flannel peer expects this layout (docs/cluster.md). The device
+// stays when the daemon stops, so traffic goes on.
 void ClusterMember::ensure_tunnel(const ClusterConfig &config, const IpAddr &public_ip)
 {
     const std::string name = "flatpath." + std::to_string(config.vni);
