@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "error.hpp"
@@ -65,6 +66,20 @@ std::optional<IpAddr> ip_from_bytes(int family, const void *data, unsigned len)
 std::optional<IpAddr> ip_of(nl_addr *a)
 {
     return ip_from_bytes(nl_addr_get_family(a), nl_addr_get_binary_addr(a), nl_addr_get_len(a));
+}
+
+// Whether link is a vxlan device (not a collect-metadata one) with spec's VNI, port and source.
+bool is_vxlan_of(rtnl_link *link, const VxlanSpec &spec)
+{
+    const char *kind = rtnl_link_get_type(link);
+    std::uint32_t vni = 0, port = 0;
+    nl_addr *raw_local = nullptr;
+    if (!kind || std::string_view(kind) != "vxlan" || rtnl_link_vxlan_get_collect_metadata(link) != 0 ||
+        rtnl_link_vxlan_get_id(link, &vni) != 0 || rtnl_link_vxlan_get_port(link, &port) != 0 ||
+        rtnl_link_vxlan_get_local(link, &raw_local) != 0)
+        return false;
+    const AddrPtr local(raw_local); // a copy of the device's: ours to put
+    return vni == spec.vni && port == spec.port && local && ip_of(local.get()) == spec.local;
 }
 
 } // namespace
@@ -238,8 +253,8 @@ int parse_route(nl_msg *msg, void *arg)
 } // namespace
 
 // A dump parsed here rather than by libnl's route cache: libnl 3.7 fails the whole dump
-// when one route carries an encapsulation it does not know (an IP lightweight tunnel, as
-// flatpath's own vxlan routes do, or another tool's MPLS or seg6 routes).
+// when one route carries an encapsulation it does not know (another tool's IP lightweight
+// tunnel, seg6 or BPF routes), and flatpath would then see no route at all.
 std::vector<Route> Netlink::routes() const
 {
     rtmsg req{};
@@ -312,18 +327,8 @@ bool Netlink::ensure_vxlan(const std::string &name, const VxlanSpec &spec)
     rtnl_link *raw = nullptr;
     if (rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw) == 0) {
         const LinkPtr old(raw);
-        std::uint32_t vni = 0, port = 0;
-        nl_addr *local = nullptr;
-        const char *kind = rtnl_link_get_type(old.get());
-        if (kind && std::string(kind) == "vxlan" && rtnl_link_vxlan_get_collect_metadata(old.get()) == 0 &&
-            rtnl_link_vxlan_get_id(old.get(), &vni) == 0 && vni == spec.vni &&
-            rtnl_link_vxlan_get_port(old.get(), &port) == 0 && port == spec.port &&
-            rtnl_link_vxlan_get_local(old.get(), &local) == 0 && local && ip_of(local) == spec.local) {
-            nl_addr_put(local);
+        if (is_vxlan_of(old.get(), spec))
             return false;
-        }
-        if (local)
-            nl_addr_put(local);
         delete_link(name); // an earlier one of other settings (or an older flatpath's)
     }
     LinkPtr link(rtnl_link_vxlan_alloc());

@@ -70,7 +70,8 @@ public:
 private:
     // routes: the host's routes, to leave a subnet alone that the host routes itself.
     std::vector<std::string> put_locked(Netlink &nl, const std::vector<Route> &routes, const PeerSubnet &peer);
-    // The subnet's entry, route and (vxlan) neighbour entry.
+    // The subnet's entry and route; vxlan: its neighbour entry, and the peer's FDB entry
+    // once no subnet of the peer is left.
     void remove_locked(Netlink &nl, const IpPrefix &subnet);
     void recount();
 
