@@ -8,7 +8,9 @@
 SEC("xdp")
 int xdp_uplink(struct xdp_md *ctx)
 {
-	return fp_exit(ctx, fp_handle_from_uplink(ctx));
+	int traced = fp_trace_enter(ctx);
+
+	return fp_exit(ctx, fp_handle_from_uplink(ctx), traced);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -26,6 +26,7 @@ MapSet assemble(const TakeFd &take)
         one<ConfigMap>(take, FP_MAP_CONFIG),
         one<MasqMap>(take, FP_MAP_MASQ),          one<MasqExceptMap>(take, FP_MAP_MASQ_EXCEPT),
         one<ClusterMap>(take, FP_MAP_CLUSTER),
+        one<TraceFilterMap>(take, FP_MAP_TRACE_FILTER), one<TraceCpuMap>(take, FP_MAP_TRACE_CPU),
     };
 }
 

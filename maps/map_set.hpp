@@ -27,6 +27,8 @@ using ConfigMap = KeyedMap<std::uint32_t, fp_config>; // one element, index 0
 using MasqMap = KeyedMap<fp_masq_key, fp_masq_rule>;            // LPM trie
 using MasqExceptMap = KeyedMap<fp_masq_except_key, std::uint8_t>; // LPM trie
 using ClusterMap = KeyedMap<fp_cluster_key, fp_cluster_dest>;      // LPM trie
+using TraceFilterMap = KeyedMap<std::uint32_t, fp_trace_filter>;   // one element, index 0
+using TraceCpuMap = PerCpuArray<fp_trace_cpu>;                      // one element
 
 inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
 inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
@@ -48,6 +50,8 @@ struct MapSet {
     MasqMap masq;
     MasqExceptMap masq_except;
     ClusterMap cluster;
+    TraceFilterMap trace_filter;
+    TraceCpuMap trace_cpu;
 
     // Opens the maps pinned under pin_root; throws naming the first missing one.
     static MapSet open_pinned(const std::string &pin_root);

@@ -13,6 +13,7 @@
 
 #include "maps.h"
 #include "l4.h"
+#include "trace.h"
 
 #define FP_NS_PER_SEC 1000000000ULL
 #define FP_TCP_FIN 0x01
@@ -103,11 +104,40 @@ static __always_inline struct fp_ct_entry *fp_ct_find(const struct fp_ct_key *ke
 	return 0;
 }
 
-/* Records a packet of this entry's direction: TCP state, deadline, counters. */
-static __always_inline void fp_ct_touch(struct fp_ct_entry *ct, const struct fp_pkt *pkt, __u8 dir, __u32 len,
-					__u64 now)
+/* Whether a flow is over: reset, or closed by both ends (each entry knows its own side). */
+static __always_inline int fp_ct_flow_closed(__u8 flags)
 {
-	__u8 flags = ct->flags;
+	return (flags & FP_CT_RST) || (flags & (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) == (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY);
+}
+
+/*
+ * While tracing: the flow's closed event when pkt, which changed its entry's flags from
+ * old to ct->flags, is what closes it (with what the other direction's entry knows).
+ */
+static __always_inline void fp_trace_ct_closing(const struct fp_ct_entry *ct, __u8 old, const struct fp_pkt *pkt,
+						__u8 dir)
+{
+	struct fp_trace_cpu *c = fp_trace_cpu_get();
+	struct fp_ct_entry *other;
+	__u8 theirs = 0;
+
+	if (!c)
+		return;
+	fp_ct_key_back_to(&c->other, ct, pkt->l4.proto, dir == FP_CT_ORIGINAL ? FP_CT_REPLY : FP_CT_ORIGINAL);
+	other = bpf_map_lookup_elem(&fp_ct, &c->other);
+	if (!other)
+		other = bpf_map_lookup_elem(&fp_ct_new, &c->other);
+	if (other)
+		theirs = other->flags;
+	if (fp_ct_flow_closed(ct->flags | theirs) && !fp_ct_flow_closed(old | theirs))
+		fp_trace_flow(FP_TRACE_FLOW_CLOSED, pkt, ct, dir);
+}
+
+/* Records a packet of this entry's direction: TCP state, deadline, counters. */
+static __always_inline void fp_ct_touch(struct __ctx_buff *ctx, struct fp_ct_entry *ct, const struct fp_pkt *pkt,
+					__u8 dir, __u64 now)
+{
+	__u8 old = ct->flags, flags = old;
 
 	if (dir == FP_CT_REPLY)
 		flags |= FP_CT_SEEN_REPLY;
@@ -118,11 +148,14 @@ static __always_inline void fp_ct_touch(struct fp_ct_entry *ct, const struct fp_
 	/* A new SYN on a closed flow's tuple starts the flow over. */
 	if (fp_tcp_bare_syn(pkt))
 		flags &= ~(FP_CT_RST | FP_CT_FIN_ORIG | FP_CT_FIN_REPLY);
-	if (flags != ct->flags)
-		ct->flags = flags;
 	ct->expires_ns = now + fp_ct_timeout_ns(pkt, flags);
 	ct->packets++;
-	ct->bytes += len;
+	ct->bytes += ctx_len(ctx);
+	if (flags != old) {
+		ct->flags = flags;
+		if ((flags & ~old & (FP_CT_RST | FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) && fp_trace_filter_get())
+			fp_trace_ct_closing(ct, old, pkt, dir);
+	}
 }
 
 /*

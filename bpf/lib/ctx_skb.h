@@ -60,6 +60,11 @@ static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
 	return ctx->ifindex;
 }
 
+static __always_inline __u32 ctx_mark(const struct __sk_buff *ctx)
+{
+	return ctx->mark;
+}
+
 /*
  * Make the headers directly accessible. An skb's headers may sit partly in
  * paged data (after GRO, or when built by a driver that way); direct packet

@@ -39,6 +39,13 @@ static __always_inline __u32 ctx_ifindex(const struct xdp_md *ctx)
 	return ctx->ingress_ifindex;
 }
 
+/* XDP runs before there is an skb to carry a mark. */
+static __always_inline __u32 ctx_mark(const struct xdp_md *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 /* An XDP frame is one linear buffer (we do not load frags-aware programs). */
 static __always_inline void ctx_pull_headers(struct xdp_md *ctx)
 {

@@ -111,7 +111,7 @@ static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const str
 		return 0;
 	if (ct->kind == FP_CT_KIND_DNAT_REMOTE && !remote)
 		return -FP_PASS_REMOTE_BACKEND;
-	fp_ct_touch(ct, pkt, FP_CT_ORIGINAL, ctx_len(ctx), now);
+	fp_ct_touch(ctx, ct, pkt, FP_CT_ORIGINAL, now);
 	*e = *ct;
 	if (!assured && fp_ct_assures(e, pkt)) {
 		ret = fp_ct_promote(&key, e, &reply, &rkey, pkt, now);
@@ -137,13 +137,14 @@ static __always_inline int fp_ct_create(struct __ctx_buff *ctx, const struct fp_
 	reply.dport = pkt->l4.sport;
 	reply.flags = orig->flags;
 	reply.kind = orig->kind;
-	fp_ct_touch(orig, pkt, FP_CT_ORIGINAL, ctx_len(ctx), fp_ct_now());
+	fp_ct_touch(ctx, orig, pkt, FP_CT_ORIGINAL, fp_ct_now());
 	reply.expires_ns = orig->expires_ns;
 	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
 	fp_ct_key_back_to(&rkey, orig, pkt->l4.proto, FP_CT_REPLY);
 	if (bpf_map_update_elem(&fp_ct_new, &rkey, &reply, BPF_ANY) ||
 	    bpf_map_update_elem(&fp_ct_new, &key, orig, BPF_ANY))
 		return -FP_DROP_CT_FULL;
+	fp_trace_flow(FP_TRACE_FLOW_NEW, pkt, orig, FP_CT_ORIGINAL);
 	return 0;
 }
 
@@ -202,7 +203,7 @@ static __always_inline int fp_ct_reply_apply(struct __ctx_buff *ctx, const struc
 {
 	struct fp_ct_entry e;
 
-	fp_ct_touch(ct, pkt, FP_CT_REPLY, ctx_len(ctx), now);
+	fp_ct_touch(ctx, ct, pkt, FP_CT_REPLY, now);
 	e = *ct;
 	if (!assured)
 		fp_ct_note_reply(&e, pkt);

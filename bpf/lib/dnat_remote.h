@@ -44,7 +44,7 @@ static __always_inline int fp_dnat_remote_new(struct __sk_buff *ctx, const struc
 	fp_route_source(&e->saddr, p);
 	e->flags = FP_CT_SNAT;
 	e->kind = FP_CT_KIND_DNAT_REMOTE;
-	return fp_snat_flow_create(pkt, e, &s->alloc, cfg, ctx_len(ctx));
+	return fp_snat_flow_create(ctx, pkt, e, &s->alloc, cfg);
 }
 
 /* The flow entry of the backend's answer, at this host's address and the flow's port, or
@@ -65,8 +65,9 @@ static __always_inline struct fp_ct_entry *fp_dnat_remote_reply_find(const struc
 }
 
 /* A packet the shared code said belongs to a flow to another host's backend (or starts
- * one): translated, and sent to the backend's host or back to the client. */
-static __always_inline int fp_dnat_remote(struct __sk_buff *ctx)
+ * one): translated, and sent to the backend's host or back to the client. A subprogram
+ * of its own: fp_tc_exit says why. */
+static __noinline int fp_dnat_remote(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg = fp_config_get();
 	const struct fp_cluster_dest *dest;
@@ -111,15 +112,16 @@ static __always_inline int fp_dnat_remote(struct __sk_buff *ctx)
 
 /*
  * The exit of a tc hook that runs the shared code (fp_exit), with the packets it hands to
- * fp_dnat_remote taken there first. A subprogram, as the handlers are: the hook's own
- * frame then stays empty, and neither the handler's frame nor this one's, each with the
- * masquerade port walk's callback on top, passes BPF's 512-byte stack in one call chain.
+ * fp_dnat_remote taken there first. Subprograms, as the handlers are, so that the hook's
+ * own frame stays empty: BPF's stack is 512 bytes for a whole call chain, and the deepest
+ * (the hook, a handler or fp_dnat_remote, the masquerade port walk's callback) uses it up.
+ * The trace's work at the exit is another chain, beside those.
  */
-static __noinline int fp_tc_exit(struct __sk_buff *ctx, int ret)
+static __noinline int fp_tc_exit(struct __sk_buff *ctx, int ret, int traced)
 {
 	if (ret == -FP_PASS_REMOTE_BACKEND)
 		ret = fp_dnat_remote(ctx);
-	return fp_exit(ctx, ret);
+	return fp_exit(ctx, ret, traced);
 }
 
 #endif

@@ -2,25 +2,31 @@
 /*
  * The one exit of every program: a verdict (>= 0) is returned as it is; a
  * negative reason is counted per hook and CPU, and turned into "hand to the
- * stack" (reasons below FP_DROP_FIRST) or "drop".
+ * stack" (reasons below FP_DROP_FIRST) or "drop". While tracing (traced: what
+ * fp_trace_enter() returned at the hook's start), the packet's event goes out here.
  * The including .bpf.c defines FP_HOOK (enum fp_hook) before including it.
  */
 #ifndef FP_LIB_EXIT_H
 #define FP_LIB_EXIT_H
 
 #include "maps.h"
+#include "trace.h"
 
 #ifndef FP_HOOK
 #error "define FP_HOOK (enum fp_hook) before including exit.h"
 #endif
 
-static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret)
+static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret, int traced)
 {
 	struct fp_reason_stats *st;
 	__u32 reason, idx;
+	int action;
 
-	if (ret >= 0)
+	if (ret >= 0) {
+		if (traced)
+			fp_trace_packet(ctx, ret, ret);
 		return ret;
+	}
 	reason = (__u32)-ret;
 	if (reason >= FP_REASON_MAX)
 		reason = FP_DROP_INTERNAL; /* not a reason: a helper's error leaked out */
@@ -30,7 +36,10 @@ static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret)
 		st->packets++;
 		st->bytes += ctx_len(ctx);
 	}
-	return reason >= FP_DROP_FIRST ? CTX_ACT_DROP : CTX_ACT_OK;
+	action = reason >= FP_DROP_FIRST ? CTX_ACT_DROP : CTX_ACT_OK;
+	if (traced)
+		fp_trace_packet(ctx, -(int)reason, action);
+	return action;
 }
 
 #endif

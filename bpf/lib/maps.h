@@ -162,6 +162,35 @@ struct {
 	__type(value, struct fp_config);
 } fp_config SEC(".maps");
 
+/* Written by `flatpath trace` while it runs (and cleared when it ends); read by every hook
+ * first: while kinds is 0, nobody traces and that one check is all tracing costs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_trace_filter);
+} fp_trace_filter SEC(".maps");
+
+/* Written by every hook while tracing (the packet as it came in, the events lost); read
+ * by the tracer for the lost count. Per CPU: a hook runs start to exit on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_trace_cpu);
+} fp_trace_cpu SEC(".maps");
+
+/* Written by every hook while tracing, read by `flatpath trace`: the events. A full ring
+ * drops the event (counted in fp_trace_cpu), never the packet, and never waits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FP_TRACE_RING_BYTES);
+} fp_trace_ring SEC(".maps");
+
+/* The key of the one-element maps, as read-only data: a key on the stack takes room that
+ * the hooks, at BPF's 512-byte stack limit, do not have to spare. */
+const volatile __u32 fp_key_zero = 0;
+
 static __always_inline const struct fp_config *fp_config_get(void)
 {
 	__u32 zero = 0;

@@ -83,12 +83,6 @@ static __always_inline struct fp_masq_scratch *fp_masq_scratch_get(void)
 	return bpf_map_lookup_elem(&fp_masq_scratch, &zero);
 }
 
-/* Whether a flow is over: reset, or closed by both ends (each entry knows its own side). */
-static __always_inline int fp_ct_flow_closed(__u8 flags)
-{
-	return (flags & FP_CT_RST) || (flags & (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY)) == (FP_CT_FIN_ORIG | FP_CT_FIN_REPLY);
-}
-
 /*
  * Tries port i of the walk: taken when a live flow's reply already arrives there (to
  * the same server address, port and protocol: ports are only shared per destination),
@@ -139,16 +133,16 @@ static long fp_masq_try_port(__u64 i, void *data)
  * Writes a new flow whose source is translated to a port of the masquerade range: e, its
  * original entry (addresses, flags, kind), gets the first port at e->saddr that no live
  * flow from e->daddr:e->dport arrives at, its reply entry is written there and e under
- * pkt's own tuple, touched by pkt (len bytes). Returns 1, or a reason.
+ * pkt's own tuple, touched by pkt. Returns 1, or a reason.
  */
-static __always_inline int fp_snat_flow_create(const struct fp_pkt *pkt, struct fp_ct_entry *e,
-					       struct fp_masq_alloc *a, const struct fp_config *cfg, __u32 len)
+static __always_inline int fp_snat_flow_create(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct fp_ct_entry *e,
+					       struct fp_masq_alloc *a, const struct fp_config *cfg)
 {
 	struct fp_ct_key key;
 
 	__builtin_memset(a, 0, sizeof(*a));
 	a->now = fp_ct_now();
-	fp_ct_touch(e, pkt, FP_CT_ORIGINAL, len, a->now);
+	fp_ct_touch(ctx, e, pkt, FP_CT_ORIGINAL, a->now);
 
 	a->reply.saddr = pkt->dst;
 	a->reply.sport = pkt->l4.dport;
@@ -171,6 +165,7 @@ static __always_inline int fp_snat_flow_create(const struct fp_pkt *pkt, struct 
 		bpf_map_delete_elem(&fp_ct_new, &a->rkey);
 		return -FP_DROP_CT_FULL;
 	}
+	fp_trace_flow(FP_TRACE_FLOW_NEW, pkt, e, FP_CT_ORIGINAL);
 	return 1;
 }
 
@@ -215,7 +210,7 @@ static __always_inline int fp_masq_new(struct __sk_buff *ctx, const struct fp_pk
 	e->dport = pkt->l4.dport;
 	e->flags = FP_CT_SNAT;
 	e->kind = FP_CT_KIND_MASQ;
-	return fp_snat_flow_create(pkt, e, &s->alloc, cfg, ctx_len(ctx));
+	return fp_snat_flow_create(ctx, pkt, e, &s->alloc, cfg);
 }
 
 /*

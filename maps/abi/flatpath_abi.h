@@ -44,6 +44,9 @@
 #define FP_MAP_MASQ "fp_masq"
 #define FP_MAP_MASQ_EXCEPT "fp_masq_except"
 #define FP_MAP_CLUSTER "fp_cluster"
+#define FP_MAP_TRACE_FILTER "fp_trace_filter"
+#define FP_MAP_TRACE_CPU "fp_trace_cpu"
+#define FP_MAP_TRACE_RING "fp_trace_ring"
 
 /* Program pins live in this sub-directory of the pin root. */
 #define FP_PIN_PROGS_DIR "progs"
@@ -64,6 +67,7 @@
 #define FP_MAX_MASQ 1024            /* masqueraded source subnets */
 #define FP_MAX_MASQ_EXCEPT 4096     /* destinations excepted from them, all rules together */
 #define FP_MAX_CLUSTER 16384        /* cluster networks and other hosts' subnets */
+#define FP_TRACE_RING_BYTES (1 << 21) /* the trace ring: about 15,000 events */
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -489,5 +493,95 @@ struct fp_reason_stats {
 	__u64 bytes;
 };
 FP_STATIC_ASSERT(sizeof(struct fp_reason_stats) == 16, "reason stats size");
+
+/* ---- trace --------------------------------------------------------------- */
+
+/*
+ * What the datapath tells a tracer (`flatpath trace`), one event per packet or flow.
+ * Defined once, here: X(ENUM, VALUE, NAME, MEANING), like the reasons.
+ */
+#define FP_TRACE_KIND_LIST(X) \
+	X(FP_TRACE_DROP, 1, "drop", "a packet dropped, with the reason") \
+	X(FP_TRACE_TO_STACK, 2, "to-stack", "a packet handed to the host stack, with the reason (-v)") \
+	X(FP_TRACE_FORWARD, 3, "forward", "a packet the fast path delivered, translated or sent on (-v)") \
+	X(FP_TRACE_FLOW_NEW, 4, "flow-new", "a translated flow created (a published port, a masqueraded flow)") \
+	X(FP_TRACE_FLOW_CLOSED, 5, "flow-closed", "a translated TCP flow closed: a reset, or a FIN each way") \
+	X(FP_TRACE_FLOW_EXPIRED, 6, "flow-expired", "a translated flow past its deadline with no packet since (found by the tracer in the conntrack tables)")
+
+#define FP_TRACE_KIND_ENUMERATOR(id, value, name, meaning) id = value,
+enum fp_trace_kind {
+	FP_TRACE_KIND_LIST(FP_TRACE_KIND_ENUMERATOR)
+	FP_TRACE_KIND_MAX = 32,
+};
+#undef FP_TRACE_KIND_ENUMERATOR
+
+/* A packet's addresses, ports (an ICMP echo's identifier as the port, as conntrack keys it)
+ * and protocol, as parsed at one point. */
+struct fp_flow_tuple {
+	union fp_addr saddr;
+	union fp_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto; /* IPPROTO_*; 0 with l3 0: no IP packet */
+	__u8 l3;    /* 4, 6, or 0 */
+	__u8 pad[2];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_flow_tuple) == 40, "flow tuple size");
+
+enum fp_trace_filter_flags {
+	FP_TRACE_MATCH_ADDR = 1 << 0, /* addr must be one of the event's addresses */
+};
+
+/*
+ * fp_trace_filter[0]: which events the datapath emits. kinds == 0 means nobody traces,
+ * and is all a hook checks then. The other fields narrow what is emitted, in the
+ * kernel, so that a trace of one container on a busy host costs the others nothing
+ * past that check: each is "any" when 0.
+ */
+struct fp_trace_filter {
+	__u32 kinds;   /* 1 << enum fp_trace_kind, for each kind wanted */
+	__u32 ifindex; /* the hook's device, or the endpoint device of the source or destination */
+	union fp_addr addr; /* FP_TRACE_MATCH_ADDR: a source or destination, before or after translation */
+	__u32 flags;   /* enum fp_trace_filter_flags */
+	__be16 port;   /* a source or destination port, before or after translation */
+	__u8 proto;
+	__u8 reason;   /* drop and to-stack events: only this reason */
+	__u32 pid;     /* the tracing process: a filter whose process is gone is stale */
+	__u32 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_trace_filter) == 40, "trace filter size");
+
+/* fp_trace_cpu: per CPU, the events lost and, while tracing, a hook's working space (off
+ * BPF's small stack, which the hooks use up): the packet as the hook received it and as
+ * it leaves, the flow event its exit is to send, and the key of a flow's other direction. */
+struct fp_trace_cpu {
+	__u64 lost;                   /* events the ring had no room for */
+	struct fp_flow_tuple before;
+	struct fp_flow_tuple after;
+	struct fp_flow_tuple flow_orig; /* the flow's original direction */
+	struct fp_flow_tuple flow_xlat; /* what that is rewritten to */
+	__u8 flow_kind;                 /* enum fp_trace_kind; 0: no flow event */
+	__u8 flow_ct_kind;              /* enum fp_ct_kind */
+	__u8 pad[6];
+	struct fp_ct_key other;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_trace_cpu) == 216, "trace cpu size");
+
+/* One event on fp_trace_ring. */
+struct fp_trace_event {
+	__u64 time_ns;  /* CLOCK_MONOTONIC */
+	__u32 ifindex;  /* the device the hook ran on */
+	__u32 len;      /* the packet's length at the exit (flows: the first packet's) */
+	__u32 mark;     /* skb->mark at the exit (tc; 0 under XDP) */
+	__u32 action;   /* packets: what the program returned (TC_ACT_*, XDP_*) */
+	__u8 kind;      /* enum fp_trace_kind */
+	__u8 hook;      /* enum fp_hook */
+	__u8 reason;    /* drop, to-stack: enum fp_reason */
+	__u8 ct_kind;   /* flows: enum fp_ct_kind */
+	__u32 pad;
+	struct fp_flow_tuple before; /* packets: as received; flows: the original direction */
+	struct fp_flow_tuple after;  /* packets: as it left; flows: what that is rewritten to */
+};
+FP_STATIC_ASSERT(sizeof(struct fp_trace_event) == 112, "trace event size");
 
 #endif /* FLATPATH_ABI_H */

@@ -125,6 +125,28 @@ const std::vector<Layout> &layouts()
          sizeof(fp_cluster_dest),
          {FIELD(fp_cluster_dest, peer), FIELD(fp_cluster_dest, vni), FIELD(fp_cluster_dest, tunnel_ifindex),
           FIELD(fp_cluster_dest, peer_mac), FIELD(fp_cluster_dest, pad)}},
+        {"fp_flow_tuple",
+         BTF_KIND_STRUCT,
+         sizeof(fp_flow_tuple),
+         {FIELD(fp_flow_tuple, saddr), FIELD(fp_flow_tuple, daddr), FIELD(fp_flow_tuple, sport),
+          FIELD(fp_flow_tuple, dport), FIELD(fp_flow_tuple, proto), FIELD(fp_flow_tuple, l3),
+          FIELD(fp_flow_tuple, pad)}},
+        {"fp_trace_filter",
+         BTF_KIND_STRUCT,
+         sizeof(fp_trace_filter),
+         {FIELD(fp_trace_filter, kinds), FIELD(fp_trace_filter, ifindex), FIELD(fp_trace_filter, addr),
+          FIELD(fp_trace_filter, flags), FIELD(fp_trace_filter, port), FIELD(fp_trace_filter, proto),
+          FIELD(fp_trace_filter, reason), FIELD(fp_trace_filter, pid), FIELD(fp_trace_filter, pad)}},
+        {"fp_trace_cpu", BTF_KIND_STRUCT, sizeof(fp_trace_cpu), {FIELD(fp_trace_cpu, lost), FIELD(fp_trace_cpu, before), FIELD(fp_trace_cpu, after),
+          FIELD(fp_trace_cpu, flow_orig), FIELD(fp_trace_cpu, flow_xlat), FIELD(fp_trace_cpu, flow_kind),
+          FIELD(fp_trace_cpu, flow_ct_kind), FIELD(fp_trace_cpu, pad), FIELD(fp_trace_cpu, other)}},
+        {"fp_trace_event",
+         BTF_KIND_STRUCT,
+         sizeof(fp_trace_event),
+         {FIELD(fp_trace_event, time_ns), FIELD(fp_trace_event, ifindex), FIELD(fp_trace_event, len),
+          FIELD(fp_trace_event, mark), FIELD(fp_trace_event, action), FIELD(fp_trace_event, kind),
+          FIELD(fp_trace_event, hook), FIELD(fp_trace_event, reason), FIELD(fp_trace_event, ct_kind),
+          FIELD(fp_trace_event, pad), FIELD(fp_trace_event, before), FIELD(fp_trace_event, after)}},
     };
     return all;
 }
@@ -150,7 +172,8 @@ void expect_layouts_match(const char *object)
             continue;
         // The datapath's own working space (a per-CPU scratch map's value): never read or
         // written by user space, so not ABI. A new private type must be named here on purpose.
-        static const std::set<std::string> kPrivate = {"fp_masq_scratch", "fp_masq_alloc"};
+        // fp_pkt: a parsed packet, which subprograms take as an argument.
+        static const std::set<std::string> kPrivate = {"fp_masq_scratch", "fp_masq_alloc", "fp_pkt", "fp_l4"};
         if (kPrivate.contains(name))
             continue;
         const bool listed = std::any_of(layouts().begin(), layouts().end(),
