@@ -29,13 +29,6 @@ std::string flow_state(const Flow &f, std::uint64_t now)
     return until <= now ? s + " (expired)" : s;
 }
 
-// dnat: to a published port; dnat-remote: one whose backend is another host's container
-// (its source is this host's too); masq: a container's flow out of the host.
-std::string kind_name(std::uint8_t kind)
-{
-    return kind == FP_CT_KIND_MASQ ? "masq" : kind == FP_CT_KIND_DNAT_REMOTE ? "dnat-remote" : "dnat";
-}
-
 std::string addr_port(const fp_addr &a, __be16 port)
 {
     return IpAddr::from_raw(a).with_port(std::to_string(ntohs(port)));
@@ -78,7 +71,7 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
         {{"KIND", "PROTO", "CLIENT", "TO", "TRANSLATED", "STATE", "EXPIRES IN", "PACKETS", "BYTES"},
          [](const FlowRow &r) {
              const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
-             nlohmann::json j{{"kind", kind_name(r.flow.orig.kind)},
+             nlohmann::json j{{"kind", ct_kind_name(r.flow.orig.kind)},
                               {"proto", protocol_name(r.flow.key.proto)},
                               {"client", addr_port(r.flow.key.saddr, r.flow.key.sport)},
                               {"assured", r.flow.assured},
@@ -100,7 +93,7 @@ void add_ct_command(CLI::App &app, CliContext &ctx)
          },
          [](const FlowRow &r) {
              const bool masq = r.flow.orig.kind == FP_CT_KIND_MASQ;
-             return std::vector<std::string>{kind_name(r.flow.orig.kind),
+             return std::vector<std::string>{std::string(ct_kind_name(r.flow.orig.kind)),
                                              protocol_name(r.flow.key.proto),
                                              addr_port(r.flow.key.saddr, r.flow.key.sport),
                                              addr_port(r.flow.key.daddr, r.flow.key.dport),

@@ -1,7 +1,9 @@
 #include "conntrack.hpp"
 
 #include <algorithm>
+#include <string>
 #include <time.h>
+#include <unordered_map>
 
 namespace fp {
 
@@ -51,6 +53,11 @@ std::pair<std::size_t, std::size_t> collect_in(CtMap &table, std::uint64_t now_n
 
 } // namespace
 
+std::string_view ct_kind_name(std::uint8_t kind)
+{
+    return kind == FP_CT_KIND_MASQ ? "masq" : kind == FP_CT_KIND_DNAT_REMOTE ? "dnat-remote" : "dnat";
+}
+
 fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig)
 {
     return key_back_to(orig, orig_key.proto, FP_CT_REPLY);
@@ -70,6 +77,29 @@ std::vector<Flow> Conntrack::flows() const
         for (const auto &[key, entry] : table->entries())
             if (key.dir == FP_CT_ORIGINAL)
                 out.push_back(Flow{key, entry, table->lookup(reply_key(key, entry)), table == &maps_.ct});
+    return out;
+}
+
+std::vector<Flow> Conntrack::expired_between(std::uint64_t after_ns, std::uint64_t until_ns) const
+{
+    const auto bytes_of = [](const fp_ct_key &k) { return std::string(reinterpret_cast<const char *>(&k), sizeof k); };
+    std::vector<Flow> out;
+    for (CtMap *table : tables()) {
+        const auto entries = table->entries();
+        std::unordered_map<std::string, const fp_ct_entry *> replies;
+        for (const auto &[key, entry] : entries)
+            if (key.dir == FP_CT_REPLY)
+                replies.emplace(bytes_of(key), &entry);
+        for (const auto &[key, entry] : entries) {
+            if (key.dir != FP_CT_ORIGINAL || (entry.flags & FP_CT_DIRECT))
+                continue;
+            const auto it = replies.find(bytes_of(reply_key(key, entry)));
+            const fp_ct_entry *reply = it == replies.end() ? nullptr : it->second;
+            const std::uint64_t deadline = std::max(entry.expires_ns, reply ? reply->expires_ns : 0);
+            if (deadline > after_ns && deadline <= until_ns)
+                out.push_back(Flow{key, entry, reply ? std::optional(*reply) : std::nullopt, table == &maps_.ct});
+        }
+    }
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "map_set.hpp"
@@ -26,6 +27,9 @@ struct CtFill {
     std::size_t unassured = 0;
 };
 
+// dnat: to a published port; dnat-remote: one whose backend is another host's container
+// (its source is this host's too); masq: a container's flow out of the host.
+std::string_view ct_kind_name(std::uint8_t kind);
 // The reply-direction key of a flow, from its original entry.
 fp_ct_key reply_key(const fp_ct_key &orig_key, const fp_ct_entry &orig);
 // CLOCK_MONOTONIC in ns, the clock of expires_ns.
@@ -36,6 +40,9 @@ public:
     explicit Conntrack(MapSet &maps) : maps_(maps) {}
 
     std::vector<Flow> flows() const;
+    // The flows whose later deadline (of their two entries) is in (after_ns, until_ns]: those
+    // that expired in that time with no packet since. One read of each table, however full.
+    std::vector<Flow> expired_between(std::uint64_t after_ns, std::uint64_t until_ns) const;
     // Removes flows (both entries) for which doomed(flow) is true; returns how many.
     std::size_t purge(const std::function<bool(const Flow &)> &doomed);
     // Removes flows whose both entries are past their deadline, and expired entries
