@@ -134,8 +134,8 @@ void run_trace(CliContext &ctx, const TraceOptions &o)
     TraceSession session(maps, trace_ring(root), filter);
     const TraceNames names;
     const std::int64_t wall = wall_clock_offset_ns();
-    if (!o.json)
-        std::cerr << "tracing (Ctrl-C to stop)\n";
+    // On stderr, so that --json's output stays one object per line; scripts wait for it.
+    std::cerr << "tracing (Ctrl-C to stop)" << std::endl;
 
     std::uint64_t seen = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.timeout_s);

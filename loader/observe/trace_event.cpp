@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <netinet/in.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 
@@ -59,14 +60,23 @@ std::string endpoint_str(const fp_addr &addr, std::uint16_t port_be, bool ports)
     return ports ? a.with_port(std::to_string(ntohs(port_be))) : a.str();
 }
 
-// "tcp 10.0.0.2:40000 > 1.2.3.4:443"
+bool is_icmp(const fp_flow_tuple &t)
+{
+    return t.proto == IPPROTO_ICMP || t.proto == IPPROTO_ICMPV6;
+}
+
+// "tcp 10.0.0.2:40000 > 1.2.3.4:443"; an echo's identifier (its port to conntrack):
+// "icmp 10.0.0.2 > 1.2.3.4 id 7".
 std::string tuple_str(const fp_flow_tuple &t)
 {
     if (t.l3 == 0)
         return "not IP";
-    const bool ports = has_ports(t);
-    return protocol_name(t.proto) + " " + endpoint_str(t.saddr, t.sport, ports) + " > " +
-           endpoint_str(t.daddr, t.dport, ports);
+    const bool ports = has_ports(t) && !is_icmp(t);
+    std::string s = protocol_name(t.proto) + " " + endpoint_str(t.saddr, t.sport, ports) + " > " +
+                    endpoint_str(t.daddr, t.dport, ports);
+    if (is_icmp(t) && has_ports(t))
+        s += " id " + std::to_string(ntohs(t.sport ? t.sport : t.dport));
+    return s;
 }
 
 nlohmann::json tuple_json(const fp_flow_tuple &t)
