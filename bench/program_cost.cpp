@@ -14,6 +14,7 @@
 #include "prog_world.hpp"
 #include "programs.hpp"
 #include "test_world.hpp"
+#include "trace_session.hpp"
 
 namespace fp::bench {
 
@@ -195,6 +196,58 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
                          std::to_string(n) + ", " + p.name);
                 out.push_back({kProgramCost.id, p.name, n, run, measure(p, opts.calls), ""});
             }
+        }
+    }
+    return out;
+}
+
+std::vector<Sample> measure_trace_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
+{
+    const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
+    const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
+    const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
+    const LoadedPrograms traced = LoadedPrograms::load(""), untraced = LoadedPrograms::load("", false);
+    MapSet maps = MapSet::from_fds([&](const char *name) { return traced.map_fd(name); });
+    MapSet untraced_maps = MapSet::from_fds([&](const char *name) { return untraced.map_fd(name); });
+    const auto paths_of = [&](const LoadedPrograms &p) {
+        const int xdp = p.prog_fd(Program::XdpUplink), tce = p.prog_fd(Program::TcEndpoint);
+        return std::vector<Path>{
+            {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex,
+             packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
+            {"from_container forward", false, tce, noop_tc, false, h1.ifindex,
+             packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
+            {"xdp_uplink dnat", false, xdp, noop_xdp, true, up0.ifindex,
+             packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).bytes(), XDP_REDIRECT},
+        };
+    };
+    TraceFilter nothing;
+    nothing.kinds = ~0u;
+    nothing.addr = IpAddr::parse("192.0.2.99"); // TEST-NET-1: no packet of the bench has it
+    TraceFilter everything;
+    everything.kinds = ~0u;
+
+    std::vector<Sample> out;
+    for (int run = 1; run <= opts.runs; ++run) {
+        fill(maps, 1, h1, h2, up0);
+        fill(untraced_maps, 1, h1, h2, up0);
+        const auto time_all = [&](const std::vector<Path> &paths, const std::string &state, TraceSession *session) {
+            for (const Path &p : paths) {
+                progress("trace cost: run " + std::to_string(run) + "/" + std::to_string(opts.runs) + ", " + p.name +
+                         ": " + state);
+                out.push_back({kTraceCost.id, p.name + ": " + state, 1, run, measure(p, opts.calls), ""});
+                if (session) // the ring emptied, so that every event finds room
+                    session->poll(std::chrono::milliseconds(0), [](const fp_trace_event &) { return true; });
+            }
+        };
+        time_all(paths_of(untraced), "without trace code", nullptr);
+        time_all(paths_of(traced), "trace off", nullptr);
+        {
+            TraceSession s(maps, MapFd::dup_of(traced.map_fd(FP_MAP_TRACE_RING)), nothing);
+            time_all(paths_of(traced), "trace on, filter matching nothing", &s);
+        }
+        {
+            TraceSession s(maps, MapFd::dup_of(traced.map_fd(FP_MAP_TRACE_RING)), everything);
+            time_all(paths_of(traced), "trace on, every packet an event", &s);
         }
     }
     return out;

@@ -24,4 +24,10 @@ struct CostOptions {
 // veths there. progress is told what is measured.
 std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
 
+// kTraceCost samples (N = 1), one per path, trace state and run: the programs loaded
+// without the trace's code (the reference), and with it while nobody traces, while a -v
+// trace whose filter matches nothing runs, and while every packet is an event. Same
+// conditions as measure_program_cost.
+std::vector<Sample> measure_trace_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
+
 } // namespace fp::bench

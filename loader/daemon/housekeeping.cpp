@@ -5,6 +5,7 @@
 #include "conntrack.hpp"
 #include "datapath_lock.hpp"
 #include "local_addrs.hpp"
+#include "trace_session.hpp"
 
 namespace fp {
 
@@ -38,6 +39,8 @@ void Housekeeping::round(const PinRoot &root, MapSet &maps, DaemonHealth &health
     health.expired_flows += Conntrack(maps).collect_expired(monotonic_ns(), &remaining);
     health.ct_entries = remaining.assured;
     health.ct_new_entries = remaining.unassured;
+    if (clear_abandoned_trace(maps))
+        spdlog::warn("a flatpath trace ended without turning its events off (killed): turned them off");
     DatapathLock lock(root); // DnatTable::add_all syncs the addresses too
     sync_local_addrs(maps);
 }

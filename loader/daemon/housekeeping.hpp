@@ -1,7 +1,8 @@
 // What the daemon does besides following the runtime, every few seconds on a thread
 // of its own: collects translated flows past their timeout (the LRU would only evict
 // them under pressure, and `ct list` would show them), and keeps the host's addresses
-// in fp_local_addrs so that "any address" DNAT entries follow addresses that come and go.
+// in fp_local_addrs so that "any address" DNAT entries follow addresses that come and go,
+// and turns off the events of a trace that was killed.
 #pragma once
 
 #include <chrono>

@@ -152,9 +152,14 @@ LoadedPrograms::LoadedPrograms(LoadedPrograms &&) noexcept = default;
 LoadedPrograms &LoadedPrograms::operator=(LoadedPrograms &&) noexcept = default;
 LoadedPrograms::~LoadedPrograms() = default;
 
-LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from)
+LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from, bool with_trace)
 {
     auto objs = std::make_unique<Objects>();
+    objs->xdp->rodata->fp_trace_built = with_trace;
+    objs->tcu->rodata->fp_trace_built = with_trace;
+    objs->tce->rodata->fp_trace_built = with_trace;
+    objs->tun->rodata->fp_trace_built = with_trace;
+    objs->l3u->rodata->fp_trace_built = with_trace;
     std::map<std::string, int> existing;
     if (!reuse_pins_from.empty()) {
         for (const char *name : kMapNames) {

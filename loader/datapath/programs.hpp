@@ -45,8 +45,9 @@ private:
 // existing pins) and reused by the others, so every program sees the same tables.
 class LoadedPrograms {
 public:
-    // reuse_pins_from: a pin root whose pinned maps the programs should use; empty for fresh maps.
-    static LoadedPrograms load(const std::string &reuse_pins_from);
+    // reuse_pins_from: a pin root whose pinned maps the programs should use; empty for fresh
+    // maps. with_trace false: the bench's reference, the trace's code removed at load.
+    static LoadedPrograms load(const std::string &reuse_pins_from, bool with_trace = true);
     LoadedPrograms(LoadedPrograms &&) noexcept;
     LoadedPrograms &operator=(LoadedPrograms &&) noexcept;
     ~LoadedPrograms();

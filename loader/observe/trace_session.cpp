@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,14 @@ constexpr int kStopped = -ECANCELED; // what the ring callback returns to stop c
 bool process_alive(std::uint32_t pid)
 {
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::uint32_t own_pid_namespace()
+{
+    struct stat st{};
+    if (::stat("/proc/self/ns/pid", &st) != 0)
+        return 0;
+    return static_cast<std::uint32_t>(st.st_ino);
 }
 
 fp_flow_tuple tuple_of(const fp_addr &saddr, const fp_addr &daddr, __be16 sport, __be16 dport, std::uint8_t proto)
@@ -63,7 +72,7 @@ bool wanted(const fp_trace_event &e, const TraceFilter &f, MapSet &maps)
 
 } // namespace
 
-fp_trace_filter TraceFilter::to_abi(std::uint32_t pid) const
+fp_trace_filter TraceFilter::to_abi() const
 {
     fp_trace_filter f{};
     f.kinds = kinds;
@@ -75,17 +84,29 @@ fp_trace_filter TraceFilter::to_abi(std::uint32_t pid) const
     f.port = htons(port);
     f.proto = proto;
     f.reason = reason;
-    f.pid = pid;
+    f.pid = static_cast<std::uint32_t>(::getpid());
+    f.pidns = own_pid_namespace();
     return f;
 }
 
-std::optional<std::uint32_t> live_tracer(const fp_trace_filter &installed)
+Tracer tracer_of(const fp_trace_filter &installed)
 {
-    if (installed.kinds == 0 || installed.pid == static_cast<std::uint32_t>(::getpid()))
-        return std::nullopt;
-    if (installed.pid != 0 && process_alive(installed.pid))
-        return installed.pid;
-    return std::nullopt;
+    if (installed.kinds == 0)
+        return Tracer::None;
+    if (installed.pidns != own_pid_namespace())
+        return Tracer::Live;
+    if (installed.pid == static_cast<std::uint32_t>(::getpid()))
+        return Tracer::Self;
+    return process_alive(installed.pid) ? Tracer::Live : Tracer::Gone;
+}
+
+bool clear_abandoned_trace(MapSet &maps)
+{
+    const auto installed = maps.trace_filter.lookup(0);
+    if (!installed || tracer_of(*installed) != Tracer::Gone)
+        return false;
+    maps.trace_filter.upsert(0, fp_trace_filter{});
+    return true;
 }
 
 // libbpf's reader of the ring, with the callback of the poll in progress.
@@ -116,8 +137,8 @@ TraceSession::TraceSession(MapSet &maps, MapFd ring, TraceFilter filter)
     if (filter_.kinds == 0)
         throw Error("a trace needs at least one kind of event");
     const auto installed = maps_.trace_filter.lookup(0).value_or(fp_trace_filter{});
-    if (const auto pid = live_tracer(installed))
-        throw Error("another flatpath trace (pid " + std::to_string(*pid) + ") is running: one trace at a time");
+    if (tracer_of(installed) == Tracer::Live)
+        throw Error("another flatpath trace (pid " + std::to_string(installed.pid) + ") is running: one trace at a time");
     ring_->fd = std::move(ring);
     ring_->rb = ring_buffer__new(ring_->fd.get(), &Ring::sample, ring_.get(), nullptr);
     if (!ring_->rb)
@@ -129,14 +150,14 @@ TraceSession::TraceSession(MapSet &maps, MapFd ring, TraceFilter filter)
     ring_->on_event = nullptr;
     lost_at_start_ = lost_total();
     expired_seen_until_ = monotonic_ns();
-    maps_.trace_filter.upsert(0, filter_.to_abi(static_cast<std::uint32_t>(::getpid())));
+    maps_.trace_filter.upsert(0, filter_.to_abi());
 }
 
 TraceSession::~TraceSession()
 {
     try {
         const auto installed = maps_.trace_filter.lookup(0);
-        if (installed && installed->pid == static_cast<std::uint32_t>(::getpid()))
+        if (installed && tracer_of(*installed) == Tracer::Self)
             maps_.trace_filter.upsert(0, fp_trace_filter{});
     } catch (const std::exception &) {
         // The datapath went away under the trace: nothing left to turn off.

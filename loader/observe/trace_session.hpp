@@ -29,14 +29,25 @@ struct TraceFilter {
     std::uint8_t proto = 0;
     std::uint8_t reason = 0;   // drop and to-stack events
 
-    fp_trace_filter to_abi(std::uint32_t pid) const;
+    // The entry of this process's trace.
+    fp_trace_filter to_abi() const;
 };
 
 // The ring pinned under root.
 MapFd trace_ring(const PinRoot &root);
 
-// The filter's entry (pid) when a live process other than this one holds it, else nullopt.
-std::optional<std::uint32_t> live_tracer(const fp_trace_filter &installed);
+// Who holds the installed filter, as this process sees it.
+enum class Tracer {
+    None,    // nobody traces
+    Self,    // this process
+    Live,    // another process that runs (or one of another PID namespace: not ours to judge)
+    Gone,    // a process that ended without turning the events off (killed)
+};
+Tracer tracer_of(const fp_trace_filter &installed);
+
+// Turns off the events of a trace whose process is gone; true when there was one. The
+// daemon does this each round, so that a killed trace does not cost the datapath for long.
+bool clear_abandoned_trace(MapSet &maps);
 
 class TraceSession {
 public:

@@ -547,7 +547,7 @@ struct fp_trace_filter {
 	__u8 proto;
 	__u8 reason;   /* drop and to-stack events: only this reason */
 	__u32 pid;     /* the tracing process: a filter whose process is gone is stale */
-	__u32 pad;
+	__u32 pidns;   /* the inode of its PID namespace: a pid means something only there */
 };
 FP_STATIC_ASSERT(sizeof(struct fp_trace_filter) == 40, "trace filter size");
 

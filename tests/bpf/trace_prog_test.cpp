@@ -10,6 +10,8 @@
 // published to E1:80.
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -235,18 +237,34 @@ TEST_F(TraceTest, AFullRingLosesEventsNotPackets)
     EXPECT_EQ(events.size() + s->lost(), room + 100);
 }
 
-// A second trace is refused while the first runs; the first's end turns events off.
-TEST_F(TraceTest, OneTraceAtATimeAndItsEndTurnsEventsOff)
+// A second trace is refused while the first runs; the first's end turns events off. A
+// filter whose process is gone (a killed trace) is abandoned: the daemon's round turns
+// it off; one of another PID namespace (whose pids this process cannot judge) is not.
+TEST_F(TraceTest, OneTraceAtATimeAndAnAbandonedOneIsTurnedOff)
 {
     auto s = trace(kinds(kDefaultKinds));
-    // Another process's trace: this process's own filter entry is taken over, by design,
-    // so the refusal is checked on an entry that names the parent (alive) instead.
-    fp_trace_filter installed = *maps->trace_filter.lookup(0);
-    installed.pid = static_cast<std::uint32_t>(::getppid());
-    maps->trace_filter.upsert(0, installed);
+    const fp_trace_filter mine = *maps->trace_filter.lookup(0);
+    const auto install = [&](std::uint32_t pid, std::uint32_t pidns) {
+        fp_trace_filter f = mine;
+        f.pid = pid;
+        f.pidns = pidns;
+        maps->trace_filter.upsert(0, f);
+    };
+    // Another live process's trace (the parent's pid stands for it).
+    install(static_cast<std::uint32_t>(::getppid()), mine.pidns);
     EXPECT_THROW(trace(kinds(kDefaultKinds)), Error);
-    installed.pid = static_cast<std::uint32_t>(::getpid());
-    maps->trace_filter.upsert(0, installed);
+    EXPECT_FALSE(clear_abandoned_trace(*maps));
+    install(static_cast<std::uint32_t>(::getppid()), mine.pidns + 1);
+    EXPECT_FALSE(clear_abandoned_trace(*maps)) << "another namespace's trace";
+    const pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    install(static_cast<std::uint32_t>(child), mine.pidns);
+    EXPECT_TRUE(clear_abandoned_trace(*maps));
+    EXPECT_EQ(maps->trace_filter.lookup(0)->kinds, 0u);
+
+    maps->trace_filter.upsert(0, mine);
     s.reset();
     EXPECT_EQ(maps->trace_filter.lookup(0)->kinds, 0u);
 }

@@ -136,7 +136,7 @@ const std::vector<Layout> &layouts()
          sizeof(fp_trace_filter),
          {FIELD(fp_trace_filter, kinds), FIELD(fp_trace_filter, ifindex), FIELD(fp_trace_filter, addr),
           FIELD(fp_trace_filter, flags), FIELD(fp_trace_filter, port), FIELD(fp_trace_filter, proto),
-          FIELD(fp_trace_filter, reason), FIELD(fp_trace_filter, pid), FIELD(fp_trace_filter, pad)}},
+          FIELD(fp_trace_filter, reason), FIELD(fp_trace_filter, pid), FIELD(fp_trace_filter, pidns)}},
         {"fp_trace_cpu", BTF_KIND_STRUCT, sizeof(fp_trace_cpu), {FIELD(fp_trace_cpu, lost), FIELD(fp_trace_cpu, before), FIELD(fp_trace_cpu, after),
           FIELD(fp_trace_cpu, flow_orig), FIELD(fp_trace_cpu, flow_xlat), FIELD(fp_trace_cpu, flow_kind),
           FIELD(fp_trace_cpu, flow_ct_kind), FIELD(fp_trace_cpu, pad), FIELD(fp_trace_cpu, other)}},
