@@ -1,4 +1,6 @@
-// status: the programs, the interfaces they are attached to, their health.
+// status: whether the host's datapath is healthy, in one screen: the programs, the
+// interfaces they are attached to (and whether the kernel still has them), how full the
+// tables are, who traces.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,8 @@
 #include "netdev.hpp"
 #include "programs.hpp"
 #include "table.hpp"
+#include "trace_session.hpp"
+#include "usage.hpp"
 
 namespace fp {
 
@@ -51,6 +55,54 @@ nlohmann::json interface_json(const PinRoot &root, std::uint32_t ifindex, const 
     return j;
 }
 
+std::string percent(double fraction)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", fraction * 100);
+    return buf;
+}
+
+nlohmann::json trace_json(const fp_trace_filter &f)
+{
+    switch (tracer_of(f)) {
+    case Tracer::None: return {{"state", "off"}};
+    case Tracer::Gone: return {{"state", "abandoned"}, {"pid", f.pid}};
+    default: return {{"state", "on"}, {"pid", f.pid}};
+    }
+}
+
+// What is wrong, one line each: broken attachments, missing socket hooks, tables near
+// full, a killed trace's events still on.
+std::vector<std::string> problems_of(const nlohmann::json &j)
+{
+    std::vector<std::string> out;
+    for (const auto &i : j["interfaces"])
+        if (!i["healthy"])
+            out.push_back("interface " + (i["name"].get<std::string>().empty() ? "#" + std::to_string(i["ifindex"].get<unsigned>())
+                                                                                 : i["name"].get<std::string>()) +
+                          ": " + (i["name"].get<std::string>().empty() ? "the device is gone" : "a program is missing") +
+                          " (flatpath attach, or endpoint del)");
+    for (const auto &[hook, state] : j["socket_hooks"].items())
+        if (state != "attached")
+            out.push_back("socket hook " + hook + " is missing: the host's own connections to published ports are not "
+                          "translated (run `flatpath up` again)");
+    for (const auto &m : j["maps"])
+        if (m["near_full"])
+            out.push_back("map " + m["map"].get<std::string>() + " is " + percent(m["fraction"].get<double>()) +
+                          " full (" + std::to_string(m["entries"].get<std::size_t>()) + " of " +
+                          std::to_string(m["capacity"].get<std::uint32_t>()) + ")");
+    const auto &mp = j["masquerade"]["busiest"];
+    if (mp["near_full"])
+        out.push_back("masquerade: flows to " + mp["destination"].get<std::string>() + " hold " +
+                      std::to_string(mp["ports"].get<std::size_t>()) + " of " +
+                      std::to_string(mp["range"].get<std::uint32_t>()) + " ports (up --masq-ports widens the range)");
+    if (j["trace"]["state"] == "abandoned")
+        out.push_back("a trace (pid " + std::to_string(j["trace"]["pid"].get<std::uint32_t>()) +
+                      ") was killed with its events on: the datapath pays for them until a trace or the daemon turns "
+                      "them off");
+    return out;
+}
+
 nlohmann::json status_json(const CliContext &ctx)
 {
     const PinRoot root = ctx.pin_root();
@@ -70,7 +122,25 @@ nlohmann::json status_json(const CliContext &ctx)
     const fp_config cfg = maps.config.lookup(0).value_or(fp_config{});
     j["published_entries"] = cfg.dnat_entries;
     j["mark_rules"] = cfg.mark_rules;
-    j["masquerade"] = {{"rules", cfg.masq_rules}, {"ports", {cfg.masq_port_min, cfg.masq_port_max}}};
+    const MasqPortUse use = busiest_masq_destination(Conntrack(maps).flows(), cfg);
+    const bool ports_near_full = use.range && static_cast<double>(use.ports) >= kNearFull * use.range;
+    j["masquerade"] = {{"rules", cfg.masq_rules},
+                       {"ports", {cfg.masq_port_min, cfg.masq_port_max}},
+                       {"busiest",
+                        {{"destination", use.destination},
+                         {"ports", use.ports},
+                         {"range", use.range},
+                         {"near_full", ports_near_full}}}};
+    j["maps"] = nlohmann::json::array();
+    for (const MapFill &f : map_fills(maps))
+        j["maps"].push_back({{"map", f.map},
+                             {"entries", f.entries},
+                             {"capacity", f.capacity},
+                             {"fraction", f.fraction()},
+                             {"near_full", f.fraction() >= kNearFull}});
+    j["trace"] = trace_json(maps.trace_filter.lookup(0).value_or(fp_trace_filter{}));
+    j["problems"] = problems_of(j);
+    j["healthy"] = j["problems"].empty();
     return j;
 }
 
@@ -79,6 +149,10 @@ void print_status(const nlohmann::json &j)
     std::cout << "pin root:   " << j["pin_root"].get<std::string>() << (j["up"] ? " (up)" : " (down)") << "\n";
     if (!j["up"])
         return;
+    std::cout << "health:     "
+              << (j["healthy"] ? "ok" : std::to_string(j["problems"].size()) + " problem(s)") << "\n";
+    for (const auto &p : j["problems"])
+        std::cout << "  - " << p.get<std::string>() << "\n";
     std::cout << "programs:   ";
     for (const auto &[name, id] : j["programs"].items())
         std::cout << name << " (id " << id << ")  ";
@@ -96,8 +170,22 @@ void print_status(const nlohmann::json &j)
     std::cout << "published:  " << j["published_entries"] << " entries (dnat list)\n";
     std::cout << "marks:      " << j["mark_rules"] << " rules (mark list)\n";
     const auto &m = j["masquerade"];
-    std::cout << "masquerade: " << m["rules"] << " rules (masq list), ports " << m["ports"][0] << "-" << m["ports"][1]
-              << "\n\n";
+    std::cout << "masquerade: " << m["rules"] << " rules (masq list), ports " << m["ports"][0] << "-" << m["ports"][1];
+    if (!m["busiest"]["destination"].get<std::string>().empty())
+        std::cout << "; the busiest destination, " << m["busiest"]["destination"].get<std::string>() << ", holds "
+                  << m["busiest"]["ports"] << " of them";
+    std::cout << "\n";
+    const auto &tr = j["trace"];
+    std::cout << "trace:      " << tr["state"].get<std::string>()
+              << (tr.contains("pid") ? " (pid " + std::to_string(tr["pid"].get<std::uint32_t>()) + ")" : "") << "\n";
+    std::cout << "tables:     ";
+    std::string sep;
+    for (const auto &f : j["maps"]) {
+        std::cout << sep << f["map"].get<std::string>() << " " << f["entries"] << "/" << f["capacity"]
+                  << (f["near_full"] ? " (NEAR FULL)" : "");
+        sep = ", ";
+    }
+    std::cout << "\n\n";
     Table t({"IFACE", "IFINDEX", "ROLE", "TC", "XDP", "STATE"});
     for (const auto &i : j["interfaces"]) {
         // An uplink without XDP runs tc only: what auto picks on software devices.
@@ -115,7 +203,11 @@ void print_status(const nlohmann::json &j)
 
 void add_status_command(CLI::App &app, CliContext &ctx)
 {
-    auto *status = app.add_subcommand("status", "show the programs, the interfaces they are attached to and their health");
+    auto *status = app.add_subcommand(
+        "status", "whether the datapath is healthy, in one screen: the programs, the interfaces they are attached to "
+                  "(and whether the kernel still has them), the host socket hooks, how full each table is (a warning "
+                  "from 80%), the masquerade ports of the busiest destination, who traces; exits 3 when it lists a "
+                  "problem");
     auto json = std::make_shared<bool>(false);
     status->add_flag("--json", *json, "print JSON");
     status->callback([&ctx, json] {
@@ -124,6 +216,8 @@ void add_status_command(CLI::App &app, CliContext &ctx)
             std::cout << j.dump(2) << "\n";
         else
             print_status(j);
+        if (j.value("healthy", true) == false)
+            throw CLI::RuntimeError(3);
     });
 }
 

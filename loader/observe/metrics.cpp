@@ -75,33 +75,13 @@ void reasons(std::vector<MetricFamily> &out, const std::vector<ReasonStats> &cou
     }
 }
 
-struct Fill {
-    std::string map;
-    std::size_t entries;
-    std::uint32_t capacity;
-};
-
-template <class Map>
-Fill fill_of(const Map &m)
-{
-    return {m.name(), m.entries().size(), m.capacity()};
-}
-
 void map_fill(std::vector<MetricFamily> &out, MapSet &maps, const std::function<ConntrackFill()> &ct_fill)
 {
-    const ConntrackFill ct = ct_fill ? ct_fill() : ConntrackFill{maps.ct.entries().size(), maps.ct_new.entries().size()};
-    const Fill fills[] = {fill_of(maps.endpoints),
-                          fill_of(maps.ifaces),
-                          fill_of(maps.dnat),
-                          fill_of(maps.ranges),
-                          fill_of(maps.local_addrs),
-                          fill_of(maps.marks),
-                          {maps.ct.name(), ct.assured, maps.ct.capacity()},
-                          {maps.ct_new.name(), ct.not_assured, maps.ct_new.capacity()}};
+    const std::vector<MapFill> fills = map_fills(maps, ct_fill ? std::optional(ct_fill()) : std::nullopt);
     MetricFamily entries = metric_family("flatpath_map_entries", MetricType::Gauge, "Entries in a map now.");
     MetricFamily capacity = metric_family("flatpath_map_capacity", MetricType::Gauge,
                                           "The most entries a map holds; a full map refuses new ones.");
-    for (const Fill &f : fills) {
+    for (const MapFill &f : fills) {
         sample(entries, {{"map", f.map}}, static_cast<double>(f.entries));
         sample(capacity, {{"map", f.map}}, f.capacity);
     }

@@ -12,15 +12,9 @@
 
 #include "map_set.hpp"
 #include "pin_root.hpp"
+#include "usage.hpp"
 
 namespace fp {
-
-// The conntrack tables' fill as counted elsewhere: they hold 262,144 entries each, and a
-// scrape should not walk them when housekeeping counts them every few seconds anyway.
-struct ConntrackFill {
-    std::size_t assured = 0;     // fp_ct
-    std::size_t not_assured = 0; // fp_ct_new
-};
 
 class DatapathMetrics : public prometheus::Collectable {
 public:

@@ -106,11 +106,14 @@ TEST_F(LifecycleTest, DetachAttachAndBrokenStatus)
 
     host({"tc", "qdisc", "del", "dev", "fpc1", "clsact"});
     bool broken = false;
-    const nlohmann::json status = flatpath_json({"status", "--json"});
+    const CommandResult r = flatpath_result({"status", "--json"});
+    EXPECT_EQ(r.status, 3) << "status exits 3 when it lists a problem";
+    const nlohmann::json status = nlohmann::json::parse(r.output);
     for (const auto &i : status["interfaces"])
         if (i["name"] == "fpc1")
             broken = !i["healthy"].get<bool>() && i["tc_ingress"] == "missing";
     EXPECT_TRUE(broken) << "status should report fpc1's missing program";
+    EXPECT_EQ(status["problems"], nlohmann::json::array({"interface fpc1: a program is missing (flatpath attach, or endpoint del)"}));
 }
 
 TEST_F(LifecycleTest, BadInputBeforeUp)

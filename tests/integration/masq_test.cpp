@@ -274,7 +274,7 @@ TEST_F(MasqNetnsTest, FlowsGoWithTheirContainerAndNoFirewallRuleIsMade)
 // A port range that runs out: with 4 masquerade ports, new flows to one LAN server port
 // beyond the fourth are dropped and counted (drop_masq_ports), while the flows that have
 // ports go on, and flows to another server port still get ports of their own (ports are
-// only shared per destination).
+// only shared per destination). status reports the full range as a problem.
 TEST_F(MasqNetnsTest, AFullPortRangeDropsNewFlowsOnly)
 {
     start();
@@ -294,6 +294,14 @@ TEST_F(MasqNetnsTest, AFullPortRangeDropsNewFlowsOnly)
     }
     EXPECT_EQ(answered, 4u) << "one flow per port of the range";
     EXPECT_GE(reason_count("drop_masq_ports"), 6u);
+    // status names the destination that holds the range, as a problem (exit 3).
+    const CommandResult st = flatpath_result({"status", "--json"});
+    EXPECT_EQ(st.status, 3) << st.output;
+    const nlohmann::json busiest = nlohmann::json::parse(st.output)["masquerade"]["busiest"];
+    EXPECT_EQ(busiest["destination"], "udp " + server.addr.with_port(std::to_string(server.port)));
+    EXPECT_EQ(busiest["ports"], 4);
+    EXPECT_EQ(busiest["range"], 4);
+    EXPECT_EQ(busiest["near_full"], true);
     EXPECT_EQ(ask(flows[0], server, "still there"), "still there") << "an established flow was harmed";
     EXPECT_EQ(ask(flows[9], other, "elsewhere"), "elsewhere") << "another destination has ports of its own";
     serving.join();

@@ -169,8 +169,8 @@ TEST_F(TraceNetnsTest, FiltersNarrowTheTrace)
 }
 
 // One trace at a time: a second is refused with one line naming the first's process; a
-// trace killed (no chance to turn its events off) does not block the next one, which
-// takes its place.
+// trace killed (no chance to turn its events off) shows in status as abandoned, and does
+// not block the next one, which takes its place.
 TEST_F(TraceNetnsTest, OneTraceAtATimeAndAKilledOneIsReplaced)
 {
     start();
@@ -180,7 +180,12 @@ TEST_F(TraceNetnsTest, OneTraceAtATimeAndAKilledOneIsReplaced)
     EXPECT_NE(second.status, 0);
     EXPECT_NE(second.output.find("another flatpath trace (pid"), std::string::npos) << second.output;
     EXPECT_EQ(std::count(second.output.begin(), second.output.end(), '\n'), 1) << second.output;
+    EXPECT_EQ(flatpath_json({"status", "--json"})["trace"]["state"], "on");
     first.process->stop(SIGKILL);
+    // Its events are still on: status says so, as a problem.
+    const CommandResult st = flatpath_result({"status", "--json"});
+    EXPECT_EQ(st.status, 3) << st.output;
+    EXPECT_EQ(nlohmann::json::parse(st.output)["trace"]["state"], "abandoned") << st.output;
 
     TraceRun after(*topo, {"--json", "--drops"});
     ASSERT_TRUE(after.started()) << after.output();
