@@ -162,7 +162,8 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
                                            kXdpModeHelp)
         ->check(CLI::IsMember(kXdpModeNames));
     d->add_option("--run-dir", opts->run_dir,
-                  "where the daemon keeps its lock and its records of what it added (kept across restarts)")
+                  "where the daemon keeps its lock, its records of what it added (kept across restarts) and its log "
+                  "(daemon.log, rotated at 4 MiB; flatpath logs reads it)")
         ->envname("FLATPATH_RUN_DIR")
         ->capture_default_str();
     d->add_flag("--remove-datapath-on-exit", opts->remove_datapath_on_exit,

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "attach.hpp"
@@ -12,6 +14,9 @@
 #include "interfaces.hpp"
 #include "netdev.hpp"
 #include "programs.hpp"
+#include "daemon_log.hpp"
+#include "file_lock.hpp"
+#include "log_view.hpp"
 #include "table.hpp"
 #include "trace_session.hpp"
 #include "usage.hpp"
@@ -71,6 +76,37 @@ nlohmann::json trace_json(const fp_trace_filter &f)
     }
 }
 
+// The daemon of run_dir: whether one runs (it holds daemon.lock), its pid, and the last
+// warnings and errors of its log.
+nlohmann::json daemon_json(const std::string &run_dir)
+{
+    const std::string lock = run_dir + "/daemon.lock";
+    if (!std::filesystem::exists(lock))
+        return {{"state", "none"}, {"run_dir", run_dir}};
+    nlohmann::json j{{"run_dir", run_dir}};
+    if (FileLock::try_on_file(lock, 0644)) {
+        j["state"] = "not running";
+    } else {
+        j["state"] = "running";
+        std::ifstream in(lock);
+        if (unsigned pid = 0; in >> pid)
+            j["pid"] = pid;
+    }
+    std::vector<std::string> files;
+    for (std::size_t i = kDaemonLogRotated; i >= 1; --i)
+        files.push_back(run_dir + "/daemon." + std::to_string(i) + ".log");
+    files.push_back(run_dir + "/" + kDaemonLogName);
+    std::vector<std::string> last;
+    for (const LogLine &l : read_logs({{"daemon", files}}, {}))
+        if (l.text.starts_with("warning:") || l.text.starts_with("error:") || l.text.starts_with("critical:"))
+            last.push_back(l.time + " " + l.text);
+    constexpr std::size_t kShown = 3;
+    if (last.size() > kShown)
+        last.erase(last.begin(), last.end() - kShown);
+    j["last_errors"] = last;
+    return j;
+}
+
 // What is wrong, one line each: broken attachments, missing socket hooks, tables near
 // full, a killed trace's events still on.
 std::vector<std::string> problems_of(const nlohmann::json &j)
@@ -103,11 +139,11 @@ std::vector<std::string> problems_of(const nlohmann::json &j)
     return out;
 }
 
-nlohmann::json status_json(const CliContext &ctx)
+nlohmann::json status_json(const CliContext &ctx, const std::string &run_dir)
 {
     const PinRoot root = ctx.pin_root();
     require_root();
-    nlohmann::json j{{"pin_root", root.path()}, {"up", root.is_up()}};
+    nlohmann::json j{{"pin_root", root.path()}, {"up", root.is_up()}, {"daemon", daemon_json(run_dir)}};
     if (!root.is_up())
         return j;
     MapSet maps = ctx.open_maps(root);
@@ -178,6 +214,12 @@ void print_status(const nlohmann::json &j)
     const auto &tr = j["trace"];
     std::cout << "trace:      " << tr["state"].get<std::string>()
               << (tr.contains("pid") ? " (pid " + std::to_string(tr["pid"].get<std::uint32_t>()) + ")" : "") << "\n";
+    const auto &d = j["daemon"];
+    std::cout << "daemon:     " << d["state"].get<std::string>()
+              << (d.contains("pid") ? " (pid " + std::to_string(d["pid"].get<unsigned>()) + ")" : "")
+              << (d["state"] == "none" ? "" : ", " + d["run_dir"].get<std::string>()) << "\n";
+    for (const auto &e : d.value("last_errors", nlohmann::json::array()))
+        std::cout << "  " << e.get<std::string>() << "\n";
     std::cout << "tables:     ";
     std::string sep;
     for (const auto &f : j["maps"]) {
@@ -206,12 +248,16 @@ void add_status_command(CLI::App &app, CliContext &ctx)
     auto *status = app.add_subcommand(
         "status", "whether the datapath is healthy, in one screen: the programs, the interfaces they are attached to "
                   "(and whether the kernel still has them), the host socket hooks, how full each table is (a warning "
-                  "from 80%), the masquerade ports of the busiest destination, who traces; exits 3 when it lists a "
-                  "problem");
+                  "from 80%), the masquerade ports of the busiest destination, who traces, whether the daemon runs and "
+                  "its last warnings and errors; exits 3 when it lists a problem");
     auto json = std::make_shared<bool>(false);
+    auto run_dir = std::make_shared<std::string>("/run/flatpath");
     status->add_flag("--json", *json, "print JSON");
-    status->callback([&ctx, json] {
-        const nlohmann::json j = status_json(ctx);
+    status->add_option("--run-dir", *run_dir, "the daemon's run directory: whether it runs, and its last warnings and errors")
+        ->envname("FLATPATH_RUN_DIR")
+        ->capture_default_str();
+    status->callback([&ctx, json, run_dir] {
+        const nlohmann::json j = status_json(ctx, *run_dir);
         if (*json)
             std::cout << j.dump(2) << "\n";
         else

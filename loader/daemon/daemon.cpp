@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cluster_metrics.hpp"
+#include "daemon_log.hpp"
 #include "command.hpp"
 #include "datapath.hpp"
 #include "error.hpp"
@@ -100,6 +101,7 @@ int run_daemon(const PinRoot &root, const DaemonOptions &opts)
     if (!opts.cluster.etcd_endpoints.empty())
         check_cluster_options(opts.cluster);
     const FileLock instance = instance_lock(opts.run_dir);
+    log_to_file(opts.run_dir);
     std::unique_ptr<MetricsEndpoint> metrics;
     if (!opts.metrics_listen.empty())
         metrics = std::make_unique<MetricsEndpoint>(opts.metrics_listen);

@@ -252,7 +252,9 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
 
 // CNI_ARGS keys for other plugins pass with IgnoreUnknown=1 (what Podman sends); the
 // environment's FLATPATH_PIN_ROOT and FLATPATH_STATE_DIR do not move the plugin's state,
-// only the conflist does (Podman runs some DELs without the caller's environment).
+// only the conflist does (Podman runs some DELs without the caller's environment). The
+// runtime's name for the container (K8S_POD_NAME) is in the plugin's log, where
+// `flatpath logs --container NAME` finds its ADD.
 TEST_F(CniTest, IgnoreUnknownArgsAndNoEnvironmentForState)
 {
     const std::string c1 = lab->add_netns("c1");
@@ -265,6 +267,14 @@ TEST_F(CniTest, IgnoreUnknownArgsAndNoEnvironmentForState)
     EXPECT_NE(residue().find("10.77.0.1"), std::string::npos) << "the lease and endpoint are where the conflist says";
     EXPECT_FALSE(std::filesystem::exists(state + "/elsewhere"));
     del("id-args", c1);
+
+    const CommandResult logs = run_command(
+        {FLATPATH_BIN, "logs", "--state-dir", state, "--run-dir", state + "/no-daemon", "--container", "web"});
+    EXPECT_EQ(logs.status, 0) << logs.output;
+    EXPECT_NE(logs.output.find(" cni    ADD fpnet id-args eth0 name=web: "), std::string::npos) << logs.output;
+    const CommandResult other = run_command({FLATPATH_BIN, "logs", "--state-dir", state, "--run-dir",
+                                             state + "/no-daemon", "--container", "db"});
+    EXPECT_EQ(other.output, "") << "another container's lines";
 }
 
 // A container whose DEL never came (its host veth went with its namespace, or the DEL

@@ -59,7 +59,7 @@ protected:
 // Garbage in the event stream — a line cut in the middle of its JSON, an event of a type
 // nobody knows, a 10 MiB line, and a last line cut off by the end of the stream — is
 // logged and skipped, one line each: the event after them is still handled, the daemon
-// reconnects when the stream ends, and it is still running.
+// reconnects when the stream ends, and it is still running. Its log file has it all too.
 TEST_F(DaemonRunTest, GarbageInTheEventStreamIsLoggedAndSkipped)
 {
     std::vector<std::string> stream = {"{\"Type\":\"container\",\"Action\":\"sta\n",
@@ -85,7 +85,22 @@ TEST_F(DaemonRunTest, GarbageInTheEventStreamIsLoggedAndSkipped)
         << log;
     EXPECT_NE(log.find("skipped a line longer than"), std::string::npos) << log;
     EXPECT_NE(log.find("cut off by the end of the stream"), std::string::npos) << log;
+    // status: the daemon runs, and its last warnings are the skipped lines.
+    nlohmann::json status = daemon->flatpath_json({"status", "--run-dir", daemon->run_dir()})["daemon"];
+    EXPECT_EQ(status["state"], "running") << status;
+    EXPECT_EQ(status["last_errors"].size(), 3u) << status;
+    EXPECT_NE(status["last_errors"].dump().find("cut off by the end of the stream"), std::string::npos) << status;
     EXPECT_EQ(daemon->stop(SIGTERM), 0);
+    status = daemon->flatpath_json({"status", "--run-dir", daemon->run_dir()})["daemon"];
+    EXPECT_EQ(status["state"], "not running") << status;
+
+    // The same lines are in the daemon's log file, where `flatpath logs` finds them.
+    const CommandResult logs =
+        run_command({FLATPATH_BIN, "logs", "--run-dir", daemon->run_dir(), "--state-dir", daemon->run_dir() + "/none"});
+    EXPECT_EQ(logs.status, 0) << logs.output;
+    EXPECT_NE(logs.output.find(" daemon warning: event stream: skipped a line longer than"), std::string::npos)
+        << logs.output;
+    EXPECT_NE(logs.output.find(" daemon info: following "), std::string::npos) << logs.output;
 }
 
 // The scripts get the daemon's environment (FLATPATH_PIN_ROOT included), SIGTERM runs the
