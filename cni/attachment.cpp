@@ -19,6 +19,7 @@
 #include "map_set.hpp"
 #include "netlink.hpp"
 #include "pin_root.hpp"
+#include "attachment_record.hpp"
 #include "rollback.hpp"
 #include "stale_endpoints.hpp"
 #include "sysctl.hpp"
@@ -340,6 +341,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     // others leave it alone, and take it over when that network's DEL comes (detach()).
     const std::vector<DnatRule> published = dnat.list();
     const std::vector<IpAddr> own = cfg.port_mappings.empty() ? std::vector<IpAddr>{} : container.addresses();
+    std::vector<std::string> ports;
     const auto held_by_this_container = [&](const DnatRule &rule) {
         return std::any_of(published.begin(), published.end(), [&](const DnatRule &r) {
             return r.proto == rule.proto && r.host == rule.host && r.ports == rule.ports &&
@@ -352,6 +354,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
                 continue;
             const DnatRule rule{pm.host_ip.value_or(a.any_of_family()), pm.proto, {pm.host_port, pm.host_port}, a,
                                 {pm.container_port, pm.container_port}};
+            ports.push_back(rule.published() + " -> " + std::to_string(pm.container_port));
             if (held_by_this_container(rule))
                 continue;
             dnat.add(rule);
@@ -362,6 +365,15 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
         }
     }
     maybe_fail("ports");
+    AttachmentRecord record{req.container_id, "", cfg.name, req.ifname, host_if, {}, ports, std::time(nullptr)};
+    if (const auto name = req.args.find("K8S_POD_NAME"); name != req.args.end())
+        record.name = name->second;
+    for (const IpAddr &a : addrs)
+        record.addresses.push_back(a.str());
+    const AttachmentRecords records(cfg.state_dir);
+    records.save(record);
+    undo.push("attachment record", [records, host_if] { records.erase(host_if); }); // outlives `records`
+    maybe_fail("record");
     undo.commit();
     return result(req, cfg, host_if, host_mac, mac, addrs, bridge_mac);
 }
@@ -470,6 +482,7 @@ std::vector<std::string> detach(const Request *req, const NetConfig &cfg, const 
                 host.delete_proxy_neighbour(cfg.lan_uplink, a);
         });
     attempt([&] { Netlink().delete_link(host_veth_name(container_id, ifname)); });
+    attempt([&] { AttachmentRecords(cfg.state_dir).erase(host_veth_name(container_id, ifname)); });
     if (cfg.delegated_ipam()) {
         if (req)
             attempt([&] { delegate(*req, cfg.ipam_type, "DEL"); });

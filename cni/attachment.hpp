@@ -24,7 +24,7 @@ std::string host_veth_name(const std::string &container_id, const std::string &i
 
 // Test hook: FLATPATH_CNI_FAIL_AFTER=STEP makes ADD fail right after STEP, to prove
 // that rollback leaves nothing behind. Steps: ipam, veth, container, host, datapath,
-// endpoint, ports.
+// endpoint, ports, record.
 inline constexpr const char *kFailAfterEnv = "FLATPATH_CNI_FAIL_AFTER";
 
 nlohmann::json add(const Request &req, const NetConfig &cfg);

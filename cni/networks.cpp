@@ -178,6 +178,15 @@ std::vector<NetworkFile> read_networks(const std::string &dir, std::vector<std::
     return out;
 }
 
+std::vector<std::string> plugin_state_dirs(const std::string &dir)
+{
+    std::vector<std::string> out = {kStateDirDefault};
+    for (const NetworkFile &n : read_networks(dir))
+        if (n.flatpath && std::find(out.begin(), out.end(), n.state_dir) == out.end())
+            out.push_back(n.state_dir);
+    return out;
+}
+
 std::vector<AddressUser> host_address_users()
 {
     std::vector<AddressUser> out;

@@ -40,6 +40,11 @@ struct NetworkFile {
 // others too; they are named in `skipped`).
 std::vector<NetworkFile> read_networks(const std::string &dir, std::vector<std::string> *skipped = nullptr);
 
+// Where flatpath-cni keeps its state (leases, attachment records, its log) for the networks
+// of dir: the default state directory and every other one a flatpath-cni network names,
+// each once.
+std::vector<std::string> plugin_state_dirs(const std::string &dir);
+
 // Something that already uses addresses: a subnet and who has it ("network podman
 // (/etc/cni/net.d/87-podman.conflist)", "the route 10.1.0.0/16", "the host address 10.89.0.7").
 struct AddressUser {

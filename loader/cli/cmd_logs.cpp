@@ -5,14 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
-#include <set>
 #include <thread>
 
 #include "commands.hpp"
 #include "daemon_log.hpp"
 #include "invocation_log.hpp"
 #include "log_view.hpp"
-#include "net_config.hpp"
 #include "networks.hpp"
 
 namespace fp {
@@ -44,13 +42,7 @@ std::vector<LogSource> sources_of(const LogsOptions &o)
         daemon.files.push_back(o.run_dir + "/daemon." + std::to_string(i) + ".log");
     daemon.files.push_back(o.run_dir + "/" + kDaemonLogName);
     out.push_back(daemon);
-    std::set<std::string> dirs(o.state_dirs.begin(), o.state_dirs.end());
-    if (dirs.empty()) {
-        dirs.insert(cni::kStateDirDefault);
-        for (const cni::NetworkFile &n : cni::read_networks(o.config_dir))
-            if (n.flatpath && !n.state_dir.empty())
-                dirs.insert(n.state_dir);
-    }
+    const std::vector<std::string> dirs = o.state_dirs.empty() ? cni::plugin_state_dirs(o.config_dir) : o.state_dirs;
     for (const std::string &d : dirs)
         out.push_back({"cni", {d + "/" + cni::kInvocationLogPrevious, d + "/" + cni::kInvocationLogName}});
     return out;

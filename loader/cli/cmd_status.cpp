@@ -8,15 +8,13 @@
 #include <fstream>
 #include <iostream>
 
-#include "attach.hpp"
 #include "commands.hpp"
-#include "datapath.hpp"
-#include "interfaces.hpp"
-#include "netdev.hpp"
-#include "programs.hpp"
 #include "daemon_log.hpp"
+#include "datapath.hpp"
 #include "file_lock.hpp"
+#include "interface_health.hpp"
 #include "log_view.hpp"
+#include "programs.hpp"
 #include "table.hpp"
 #include "trace_session.hpp"
 #include "usage.hpp"
@@ -38,25 +36,17 @@ std::string role_name(std::uint32_t role)
 // What is attached to one interface, as recorded and as the kernel says now.
 nlohmann::json interface_json(const PinRoot &root, std::uint32_t ifindex, const fp_iface &rec)
 {
-    const auto dev = NetDev::by_index(ifindex);
-    nlohmann::json j{{"ifindex", ifindex}, {"name", dev ? dev->name : ""}, {"role", role_name(rec.role)}};
-    bool healthy = dev.has_value();
-    if (rec.attached & FP_ATTACHED_TC_INGRESS) {
-        const bool present = dev && TcIngressAttachment::attached_prog_id(ifindex) ==
-                                        ProgFd::open_pinned(root, tc_program(rec.role, *dev)).id();
-        j["tc_ingress"] = present ? "attached" : "missing";
-        healthy = healthy && present;
-    }
-    if (rec.attached & (FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC)) {
-        const bool present = dev && XdpAttachment::attached_prog_id(ifindex) ==
-                                        ProgFd::open_pinned(root, Program::XdpUplink).id();
-        j["xdp"] = (rec.attached & FP_ATTACHED_XDP_NATIVE) ? "native" : "generic";
-        j["xdp_present"] = present;
-        healthy = healthy && present;
+    const InterfaceHealth h = interface_health(root, ifindex, rec);
+    nlohmann::json j{{"ifindex", ifindex}, {"name", h.name}, {"role", role_name(rec.role)}};
+    if (!h.tc.empty())
+        j["tc_ingress"] = h.tc;
+    if (!h.xdp.empty()) {
+        j["xdp"] = h.xdp;
+        j["xdp_present"] = h.xdp_present;
     }
     if (rec.role == FP_ROLE_ENDPOINT)
         j["addresses"] = rec.nr_addrs;
-    j["healthy"] = healthy;
+    j["healthy"] = h.healthy;
     return j;
 }
 

@@ -8,9 +8,11 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "containers.hpp"
 #include "counters.hpp"
 #include "error.hpp"
 #include "netdev.hpp"
+#include "networks.hpp"
 #include "port_spec.hpp"
 #include "trace_event.hpp"
 #include "trace_session.hpp"
@@ -38,6 +40,7 @@ void stop_on_signals()
 
 struct TraceOptions {
     std::string endpoint, ip, proto, reason;
+    std::string run_dir = "/run/flatpath", config_dir = "/etc/cni/net.d";
     std::uint16_t port = 0;
     bool drops = false, flows = false, verbose = false, json = false;
     std::uint64_t count = 0;
@@ -132,7 +135,13 @@ void run_trace(CliContext &ctx, const TraceOptions &o)
     const TraceFilter filter = filter_of(o, maps);
     stop_on_signals();
     TraceSession session(maps, trace_ring(root), filter);
-    const TraceNames names;
+    // Containers by address, as ps knows them, read again now and then: a container started
+    // during the trace gets its name too.
+    const auto known = [&] {
+        return TraceNames(names_by_address(known_containers(cni::plugin_state_dirs(o.config_dir), o.run_dir)));
+    };
+    TraceNames names = known();
+    auto names_read = std::chrono::steady_clock::now();
     const std::int64_t wall = wall_clock_offset_ns();
     // On stderr, so that --json's output stays one object per line; scripts wait for it.
     std::cerr << "tracing (Ctrl-C to stop)" << std::endl;
@@ -147,8 +156,13 @@ void run_trace(CliContext &ctx, const TraceOptions &o)
         return o.count == 0 || ++seen < o.count;
     };
     while (!g_stop) {
-        if (o.timeout_s > 0 && std::chrono::steady_clock::now() >= deadline)
+        const auto now = std::chrono::steady_clock::now();
+        if (o.timeout_s > 0 && now >= deadline)
             break;
+        if (now - names_read > std::chrono::seconds(2)) {
+            names = known();
+            names_read = now;
+        }
         if (!session.poll(std::chrono::milliseconds(200), on_event))
             break;
         std::cout.flush();
@@ -187,6 +201,11 @@ void add_trace_command(CLI::App &app, CliContext &ctx)
                     "every decision too: packets forwarded or translated, and those handed to the host stack");
     trace->add_flag("--json", o->json, "one JSON object per line");
     trace->add_option("--count", o->count, "stop after this many events")->check(CLI::PositiveNumber);
+    trace->add_option("--run-dir", o->run_dir, "the daemon's run directory (container names, as ps finds them)")
+        ->envname("FLATPATH_RUN_DIR")
+        ->capture_default_str();
+    trace->add_option("--config-dir", o->config_dir, "the CNI configuration directory (container names, as ps finds them)")
+        ->capture_default_str();
     trace->add_option("--timeout", o->timeout_s, "stop after this many seconds")->check(CLI::PositiveNumber);
     trace->callback([&ctx, o] { run_trace(ctx, *o); });
 }

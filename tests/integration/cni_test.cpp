@@ -82,6 +82,9 @@ protected:
                         lab->in(host, {"ip", "neigh"}) + lab->in(host, {"ip", "-6", "route"}) +
                         lab->in(host, {"sysctl", "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding",
                                        "net.ipv4.conf.lo.accept_local"});
+        if (std::filesystem::exists(state + "/attachments"))
+            for (const auto &e : std::filesystem::directory_iterator(state + "/attachments"))
+                r += "attachment record " + e.path().filename().string() + "\n";
         if (std::filesystem::exists(state + "/ipam/fpnet"))
             for (const auto &e : std::filesystem::directory_iterator(state + "/ipam/fpnet"))
                 if (e.path().filename() != "lock" && !e.path().filename().string().starts_with("last_reserved"))
@@ -91,9 +94,11 @@ protected:
             for (const char *what : {"endpoint", "dnat", "masq"})
                 r += run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), what,
                                   "list", "--json"});
-            // fp_ifaces: what the datapath has attached where.
-            r += nlohmann::json::parse(run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root",
-                                                    lab->pin_root(), "status", "--json"}))["interfaces"]
+            // fp_ifaces: what the datapath has attached where (status exits 3 when that
+            // is broken: its JSON says how).
+            r += nlohmann::json::parse(run_command({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root",
+                                                    lab->pin_root(), "status", "--json"})
+                                           .output)["interfaces"]
                      .dump();
         }
         return r;
@@ -173,6 +178,57 @@ TEST_F(CniTest, AddTwoContainersThenDelLeavesNothing)
     EXPECT_EQ(r.status, 0) << r.output;
 }
 
+// `flatpath ps` lists each container the plugin attached: the runtime's name for it
+// (K8S_POD_NAME, as Podman passes it), its network, address, host device and published
+// port, the packets flatpath delivered to it, and its state, which follows what happens
+// to it: ok, then "program detached" when its tc program is taken away behind flatpath's
+// back; a container's DEL takes its row away.
+TEST_F(CniTest, PsListsEachAttachedContainerAndItsState)
+{
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    nlohmann::json published = config;
+    published["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
+    auto e = env("ADD", "id-ps-web", c1);
+    e["CNI_ARGS"] = "IgnoreUnknown=1;K8S_POD_NAME=web";
+    const CommandResult added = cni(e, published.dump());
+    ASSERT_EQ(added.status, 0) << added.output;
+    const nlohmann::json r1 = nlohmann::json::parse(added.output.substr(0, added.output.find('\n')));
+    const nlohmann::json r2 = add("id-ps-other", c2, config);
+    const std::string a2 = r2["ips"][0]["address"].get<std::string>().substr(0, r2["ips"][0]["address"].get<std::string>().find('/'));
+    EXPECT_EQ(udp_send(c2, IpAddr::parse(a2), 7000, c1, 100).messages, 100u);
+
+    const auto ps = [&] {
+        return nlohmann::json::parse(run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(),
+                                                  "ps", "--json", "--state-dir", state, "--run-dir", state + "/none"}));
+    };
+    nlohmann::json rows = ps();
+    ASSERT_EQ(rows.size(), 2u) << rows;
+    const nlohmann::json web = rows[1]["name"] == "web" ? rows[1] : rows[0];
+    const nlohmann::json other = rows[1]["name"] == "web" ? rows[0] : rows[1];
+    EXPECT_EQ(web["name"], "web");
+    EXPECT_EQ(web["id"], "id-ps-web");
+    EXPECT_EQ(web["network"], "fpnet");
+    EXPECT_EQ(web["host_dev"], r1["interfaces"][0]["name"]);
+    EXPECT_EQ(web["ports"], nlohmann::json::array({"tcp 0.0.0.0:8080 -> 80"}));
+    EXPECT_EQ(web["managed_by"], "cni");
+    EXPECT_EQ(web["state"], "ok");
+    EXPECT_EQ(other["name"], "");
+    EXPECT_EQ(other["addresses"], nlohmann::json::array({a2}));
+    EXPECT_GE(other["to_packets"].get<std::uint64_t>(), 100u) << "delivered by flatpath";
+    EXPECT_EQ(other["state"], "ok");
+
+    lab->in(host, {"tc", "qdisc", "del", "dev", other["host_dev"].get<std::string>(), "clsact"});
+    rows = ps();
+    for (const auto &row : rows)
+        EXPECT_EQ(row["state"], row["id"] == "id-ps-other" ? "program detached" : "ok") << row;
+    del("id-ps-web", c1);
+    rows = ps();
+    ASSERT_EQ(rows.size(), 1u) << rows;
+    EXPECT_EQ(rows[0]["id"], "id-ps-other");
+    del("id-ps-other", c2);
+    EXPECT_TRUE(ps().empty());
+}
+
 // A failure after any step of ADD leaves nothing behind: links, routes, leases, pins,
 // and the forwarding sysctls the ADD turned on (the host starts with them off, as a
 // fresh host has them).
@@ -183,7 +239,7 @@ TEST_F(CniTest, FailureAfterEachStepLeavesNothing)
     const std::string c1 = lab->add_netns("c1");
     nlohmann::json cfg = config;
     cfg["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
-    for (const char *step : {"ipam", "veth", "container", "host", "datapath", "endpoint", "ports"}) {
+    for (const char *step : {"ipam", "veth", "container", "host", "datapath", "endpoint", "ports", "record"}) {
         SCOPED_TRACE(step);
         auto e = env("ADD", "id-fail", c1);
         e["FLATPATH_CNI_FAIL_AFTER"] = step;
