@@ -1,8 +1,6 @@
 // logs: the CNI plugin's log and the daemon's, in one view.
 #include <CLI/CLI.hpp>
-#include <signal.h>
 
-#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -11,25 +9,17 @@
 #include "daemon_log.hpp"
 #include "invocation_log.hpp"
 #include "log_view.hpp"
-#include "networks.hpp"
+#include "containers.hpp"
+#include "stop_signals.hpp"
 
 namespace fp {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void on_signal(int)
-{
-    g_stop = true;
-}
-
 struct LogsOptions {
     bool follow = false;
     std::string since, container;
-    std::string run_dir = "/run/flatpath";
-    std::string config_dir = "/etc/cni/net.d";
-    std::vector<std::string> state_dirs;
+    RecordDirs dirs;
 };
 
 // The daemon's log and, for the plugin, the default state directory and every one a
@@ -39,11 +29,10 @@ std::vector<LogSource> sources_of(const LogsOptions &o)
     std::vector<LogSource> out;
     LogSource daemon{"daemon", {}};
     for (std::size_t i = kDaemonLogRotated; i >= 1; --i)
-        daemon.files.push_back(o.run_dir + "/daemon." + std::to_string(i) + ".log");
-    daemon.files.push_back(o.run_dir + "/" + kDaemonLogName);
+        daemon.files.push_back(o.dirs.run_dir + "/daemon." + std::to_string(i) + ".log");
+    daemon.files.push_back(o.dirs.run_dir + "/" + kDaemonLogName);
     out.push_back(daemon);
-    const std::vector<std::string> dirs = o.state_dirs.empty() ? cni::plugin_state_dirs(o.config_dir) : o.state_dirs;
-    for (const std::string &d : dirs)
+    for (const std::string &d : o.dirs.plugin_state_dirs())
         out.push_back({"cni", {d + "/" + cni::kInvocationLogPrevious, d + "/" + cni::kInvocationLogName}});
     return out;
 }
@@ -68,11 +57,8 @@ void run_logs(const LogsOptions &o)
     std::cout.flush();
     if (!follower)
         return;
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-    while (!g_stop) {
+    stop_on_signals();
+    while (!stop_requested()) {
         for (const LogLine &l : follower->poll(filter))
             print(l);
         std::cout.flush();
@@ -93,13 +79,7 @@ void add_logs_command(CLI::App &app, CliContext &)
     logs->add_option("--since", o->since, "only lines from this time on: 2026-12-07T09:30:00Z, or an age: 90s, 10m, 2h, 1d");
     logs->add_option("--container", o->container,
                      "only lines about this container: its name (as the runtime passed it) or ID (12 characters or more)");
-    logs->add_option("--run-dir", o->run_dir, "the daemon's run directory, where daemon.log is")
-        ->envname("FLATPATH_RUN_DIR")
-        ->capture_default_str();
-    logs->add_option("--state-dir", o->state_dirs,
-                     "the plugin's state directories, where flatpath-cni.log is (default: /var/lib/flatpath and every "
-                     "stateDir of a flatpath-cni network in --config-dir)");
-    logs->add_option("--config-dir", o->config_dir, "the CNI configuration directory")->capture_default_str();
+    o->dirs.add_options(*logs, "daemon.log is", "flatpath-cni.log is");
     logs->callback([o] { run_logs(*o); });
 }
 

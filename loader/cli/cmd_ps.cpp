@@ -13,7 +13,6 @@
 #include "listing.hpp"
 #include "mark_rules.hpp"
 #include "netdev.hpp"
-#include "networks.hpp"
 
 namespace fp {
 
@@ -21,9 +20,7 @@ namespace {
 
 struct PsOptions {
     bool json = false;
-    std::string run_dir = "/run/flatpath";
-    std::string config_dir = "/etc/cni/net.d";
-    std::vector<std::string> state_dirs;
+    RecordDirs dirs;
 };
 
 struct PsRow {
@@ -121,9 +118,8 @@ void run_ps(CliContext &ctx, const PsOptions &o)
 {
     const PinRoot root = ctx.pin_root();
     std::unique_ptr<MapSet> maps = root.is_up() ? std::make_unique<MapSet>(ctx.open_maps(root)) : nullptr;
-    const std::vector<std::string> dirs = o.state_dirs.empty() ? cni::plugin_state_dirs(o.config_dir) : o.state_dirs;
     std::vector<PsRow> rows;
-    for (const KnownContainer &c : known_containers(dirs, o.run_dir))
+    for (const KnownContainer &c : known_containers(o.dirs))
         rows.push_back(row_of(c, root, maps.get()));
     print_listing<PsRow>(std::cout, rows, o.json,
                          {{"NAME", "ID", "NETWORK", "ADDRESSES", "DEV", "PORTS", "MARKS", "TO PKTS/BYTES",
@@ -155,13 +151,7 @@ void add_ps_command(CLI::App &app, CliContext &ctx)
               "delivered to it and took from it, and its state: ok, device gone, not registered (its addresses are "
               "not in the datapath), program detached, or datapath down");
     ps->add_flag("--json", o->json, "print JSON");
-    ps->add_option("--run-dir", o->run_dir, "the daemon's run directory, where its records are")
-        ->envname("FLATPATH_RUN_DIR")
-        ->capture_default_str();
-    ps->add_option("--state-dir", o->state_dirs,
-                   "the plugin's state directories (default: /var/lib/flatpath and every stateDir of a flatpath-cni "
-                   "network in --config-dir)");
-    ps->add_option("--config-dir", o->config_dir, "the CNI configuration directory")->capture_default_str();
+    o->dirs.add_options(*ps, "its records are", "the attachment records are");
     ps->callback([&ctx, o] { run_ps(ctx, *o); });
 }
 

@@ -1,8 +1,6 @@
 // trace: what the datapath does with packets and flows, as it happens.
 #include <CLI/CLI.hpp>
-#include <signal.h>
 
-#include <atomic>
 #include <optional>
 #include <chrono>
 #include <iostream>
@@ -12,8 +10,8 @@
 #include "counters.hpp"
 #include "error.hpp"
 #include "netdev.hpp"
-#include "networks.hpp"
 #include "port_spec.hpp"
+#include "stop_signals.hpp"
 #include "trace_event.hpp"
 #include "trace_session.hpp"
 
@@ -21,26 +19,9 @@ namespace fp {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void on_signal(int)
-{
-    g_stop = true;
-}
-
-// Ctrl-C and kill end the trace through its destructor, which turns the events off.
-// No SA_RESTART: the ring's wait returns at once.
-void stop_on_signals()
-{
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-}
-
 struct TraceOptions {
     std::string endpoint, ip, proto, reason;
-    std::string run_dir = "/run/flatpath", config_dir = "/etc/cni/net.d";
+    RecordDirs dirs; // container names, as ps finds them
     std::uint16_t port = 0;
     bool drops = false, flows = false, verbose = false, json = false;
     std::uint64_t count = 0;
@@ -138,7 +119,7 @@ void run_trace(CliContext &ctx, const TraceOptions &o)
     // Containers by address, as ps knows them, read again now and then: a container started
     // during the trace gets its name too.
     const auto known = [&] {
-        return TraceNames(names_by_address(known_containers(cni::plugin_state_dirs(o.config_dir), o.run_dir)));
+        return TraceNames(names_by_address(known_containers(o.dirs)));
     };
     TraceNames names = known();
     auto names_read = std::chrono::steady_clock::now();
@@ -155,7 +136,7 @@ void run_trace(CliContext &ctx, const TraceOptions &o)
             std::cout << trace_line(e, names, wall) << "\n";
         return o.count == 0 || ++seen < o.count;
     };
-    while (!g_stop) {
+    while (!stop_requested()) {
         const auto now = std::chrono::steady_clock::now();
         if (o.timeout_s > 0 && now >= deadline)
             break;
@@ -201,11 +182,8 @@ void add_trace_command(CLI::App &app, CliContext &ctx)
                     "every decision too: packets forwarded or translated, and those handed to the host stack");
     trace->add_flag("--json", o->json, "one JSON object per line");
     trace->add_option("--count", o->count, "stop after this many events")->check(CLI::PositiveNumber);
-    trace->add_option("--run-dir", o->run_dir, "the daemon's run directory (container names, as ps finds them)")
-        ->envname("FLATPATH_RUN_DIR")
-        ->capture_default_str();
-    trace->add_option("--config-dir", o->config_dir, "the CNI configuration directory (container names, as ps finds them)")
-        ->capture_default_str();
+    o->dirs.add_options(*trace, "the records that name its containers are",
+                        "the attachment records that name containers are");
     trace->add_option("--timeout", o->timeout_s, "stop after this many seconds")->check(CLI::PositiveNumber);
     trace->callback([&ctx, o] { run_trace(ctx, *o); });
 }

@@ -1,9 +1,7 @@
 #include "demo.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 #include <regex>
 
@@ -11,6 +9,7 @@
 #include "ip_addr.hpp"
 #include "error.hpp"
 #include "lab.hpp"
+#include "stop_signals.hpp"
 #include "topology.hpp"
 #include "traffic.hpp"
 
@@ -18,18 +17,11 @@ namespace fp {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int)
-{
-    g_interrupted = true;
-}
-
 // Ctrl-C and kill reach the commands the demo runs as well; their failure (or this
 // check) unwinds the demo, and the Lab's destructor removes everything.
 void check_interrupted()
 {
-    if (g_interrupted)
+    if (stop_requested())
         throw Error("interrupted");
 }
 
@@ -165,10 +157,7 @@ unsigned ping(const std::string &ns, const std::string &addr, unsigned count)
 
 int run_demo(const DemoOptions &opts)
 {
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    stop_on_signals();
 
     std::cout << "flatpath demo: containers and a LAN client in network namespaces of their own;\n"
                  "nothing outside them is changed, and everything is removed at the end.\n";
