@@ -1,5 +1,11 @@
 #include "map_set.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "error.hpp"
+
 namespace fp {
 
 namespace {
@@ -34,7 +40,14 @@ MapSet assemble(const TakeFd &take)
 
 MapSet MapSet::open_pinned(const std::string &pin_root)
 {
-    return assemble([&](const char *name) { return MapFd::open_pinned(pin_root + "/" + name); });
+    return assemble([&](const char *name) {
+        const std::string path = pin_root + "/" + name;
+        // A datapath made by an older flatpath has the maps of its day only.
+        if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT && ::access(pin_root.c_str(), F_OK) == 0)
+            throw Error("the datapath at " + pin_root + " predates map " + name +
+                        " (an older flatpath made it): run `flatpath up` to add it");
+        return MapFd::open_pinned(path);
+    });
 }
 
 MapSet MapSet::from_fds(const std::function<int(const char *name)> &fd_of)

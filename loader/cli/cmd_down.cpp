@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "cluster_table.hpp"
 #include "datapath.hpp"
+#include "programs.hpp"
 
 namespace fp {
 
@@ -17,6 +18,7 @@ void add_down_command(CLI::App &app, CliContext &ctx)
         const PinRoot root = ctx.pin_root();
         // The cluster's routes go with the datapath that forwarded along them.
         if (root.is_up()) {
+            pin_missing_maps(root); // an older flatpath's datapath goes down whole too
             MapSet maps = MapSet::open_pinned(root.path());
             ClusterTable(root, maps).clear();
         }

@@ -32,6 +32,7 @@ bool take_down(const PinRoot &root, const std::function<bool(MapSet &)> &keep)
         return false;
     {
         DatapathLock lock(root);
+        pin_missing_maps(root); // an older flatpath's datapath: the set opens, and goes whole
         MapSet maps = MapSet::open_pinned(root.path());
         if (keep(maps))
             return false;
@@ -54,6 +55,7 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         uplinks.push_back(NetDev::by_name(name));
 
     Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
+    std::vector<std::string> notes;
     const bool fresh = !root.is_up();
     if (fresh) {
         const LoadedPrograms progs = LoadedPrograms::load(root.path());
@@ -62,6 +64,10 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         progs.attach_host_sockets(root);
     }
     DatapathLock lock(root);
+    if (!fresh)
+        for (const std::string &name : pin_missing_maps(root))
+            notes.push_back("added map " + name + ", which the datapath's older programs do not use: `flatpath down` "
+                            "and `flatpath up` load this version's");
     MapSet maps = MapSet::open_pinned(root.path());
     if (fresh || opts.refresh) {
         sync_local_addrs(maps);
@@ -71,7 +77,6 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
         set_masq_ports(maps, *opts.masq_ports);
     Interfaces ifaces(root, maps);
     Rollback undo_uplinks;
-    std::vector<std::string> notes;
     for (const NetDev &dev : uplinks) {
         const bool had = maps.ifaces.lookup(iface_key(dev.ifindex)).has_value();
         notes.push_back(ifaces.attach_uplink(dev, opts.xdp_mode));

@@ -251,6 +251,30 @@ void LoadedPrograms::pin(const PinRoot &root) const
     }
 }
 
+std::vector<std::string> pin_missing_maps(const PinRoot &root)
+{
+    std::vector<std::string> added;
+    // The definitions come from the object, opened but not loaded: nothing is verified.
+    const SkelPtr<xdp_uplink> skel = open_skeleton<xdp_uplink>("xdp_uplink");
+    for (const char *name : kMapNames) {
+        const std::string path = root.map_path(name);
+        if (path_exists(path))
+            continue;
+        const bpf_map *def = bpf_object__find_map_by_name(skel->obj, name);
+        if (!def)
+            throw Error(std::string("no map named ") + name);
+        LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(def));
+        const UniqueFd fd(bpf_map_create(bpf_map__type(def), name, bpf_map__key_size(def), bpf_map__value_size(def),
+                                         bpf_map__max_entries(def), &opts));
+        if (fd.get() < 0)
+            throw_errno(std::string("create map ") + name, errno);
+        if (bpf_obj_pin(fd.get(), path.c_str()) != 0)
+            throw_errno("pin map " + path, errno);
+        added.emplace_back(name);
+    }
+    return added;
+}
+
 void LoadedPrograms::attach_host_sockets(const PinRoot &root) const
 {
     const UniqueFd cg = open_cgroup2_root();

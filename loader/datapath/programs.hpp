@@ -71,6 +71,12 @@ private:
 // to a cgroup now ("host_connect4", true): what `status` shows.
 std::vector<std::pair<std::string, bool>> host_socket_hooks(const PinRoot &root);
 
+// A datapath made by an older flatpath lacks the maps added since: creates them (empty, as
+// this build defines them) and pins them, so that every command can open the set. Its
+// programs stay as they are (they never use the new maps) until `down` and `up`. Returns
+// the names of the maps it added.
+std::vector<std::string> pin_missing_maps(const PinRoot &root);
+
 // Removes every pin `up` made under root (programs, maps, directories). Missing pins are fine.
 void remove_pins(const PinRoot &root);
 

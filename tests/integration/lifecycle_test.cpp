@@ -187,6 +187,31 @@ TEST_F(LifecycleTest, PinsOfAnotherVersionAreAClearError)
                         "differs): run `flatpath down` and `flatpath up` again (tracked flows are lost)\n");
 }
 
+// A datapath an older flatpath made lacks the maps added since (here: the trace's): a
+// command that needs the whole set says so in one line with the fix; `up` adds the maps,
+// saying what it did, and forwarding and the commands go on; `down` takes an older
+// datapath away whole as well.
+TEST_F(LifecycleTest, AnOlderDatapathIsCompletedByUpAndTakenDownWhole)
+{
+    const Residue pristine = residue();
+    start();
+    const auto forget = [&](const char *map) { ASSERT_EQ(::unlink((lab->pin_root() + "/" + map).c_str()), 0); };
+    forget(FP_MAP_TRACE_FILTER);
+    forget(FP_MAP_TRACE_RING);
+    const CommandResult refused = flatpath_result({"endpoint", "list"});
+    EXPECT_NE(refused.status, 0);
+    EXPECT_EQ(refused.output, "flatpath: error: the datapath at " + lab->pin_root() + " predates map " FP_MAP_TRACE_FILTER
+                              " (an older flatpath made it): run `flatpath up` to add it\n");
+    const std::string up = flatpath({"up"});
+    EXPECT_NE(up.find("added map " FP_MAP_TRACE_FILTER ", which the datapath's older programs do not use"), std::string::npos) << up;
+    EXPECT_NE(up.find("added map " FP_MAP_TRACE_RING), std::string::npos) << up;
+    EXPECT_EQ(flatpath_result({"endpoint", "list"}).status, 0);
+    EXPECT_EQ(ping(c1().ns, c2().v4.str(), 2), 2u);
+    forget(FP_MAP_TRACE_CPU);
+    flatpath({"down"});
+    EXPECT_EQ(residue(), pristine);
+}
+
 // The pin root must be on a bpf filesystem: a clear error with the command that fixes it.
 TEST_F(LifecycleTest, BpffsNotMounted)
 {
