@@ -8,9 +8,9 @@
 SEC("tc")
 int from_container(struct __sk_buff *ctx)
 {
-	int traced = fp_trace_enter(ctx);
+	fp_trace_enter(ctx);
 
-	return fp_tc_exit(ctx, fp_handle_from_container(ctx), traced);
+	return fp_tc_exit(ctx, fp_handle_from_container(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -15,9 +15,9 @@ int from_l3_uplink(struct __sk_buff *ctx)
 {
 	int ret = fp_push_l2(ctx);
 	/* After the push: the trace shows the packet as every hook sees it. */
-	int traced = fp_trace_enter(ctx);
+	fp_trace_enter(ctx);
 
-	return fp_tc_exit(ctx, ret < 0 ? ret : fp_handle_from_uplink(ctx), traced);
+	return fp_tc_exit(ctx, ret < 0 ? ret : fp_handle_from_uplink(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

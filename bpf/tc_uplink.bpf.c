@@ -12,9 +12,9 @@
 SEC("tc")
 int from_uplink(struct __sk_buff *ctx)
 {
-	int traced = fp_trace_enter(ctx);
+	fp_trace_enter(ctx);
 
-	return fp_tc_exit(ctx, fp_handle_from_uplink(ctx), traced);
+	return fp_tc_exit(ctx, fp_handle_from_uplink(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

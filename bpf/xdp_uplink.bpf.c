@@ -8,9 +8,9 @@
 SEC("xdp")
 int xdp_uplink(struct xdp_md *ctx)
 {
-	int traced = fp_trace_enter(ctx);
+	fp_trace_enter(ctx);
 
-	return fp_exit(ctx, fp_handle_from_uplink(ctx), traced);
+	return fp_exit(ctx, fp_handle_from_uplink(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

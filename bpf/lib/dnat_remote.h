@@ -117,11 +117,11 @@ static __noinline int fp_dnat_remote(struct __sk_buff *ctx)
  * (the hook, a handler or fp_dnat_remote, the masquerade port walk's callback) uses it up.
  * The trace's work at the exit is another chain, beside those.
  */
-static __noinline int fp_tc_exit(struct __sk_buff *ctx, int ret, int traced)
+static __noinline int fp_tc_exit(struct __sk_buff *ctx, int ret)
 {
 	if (ret == -FP_PASS_REMOTE_BACKEND)
 		ret = fp_dnat_remote(ctx);
-	return fp_exit(ctx, ret, traced);
+	return fp_exit(ctx, ret);
 }
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * The one exit of every program: a verdict (>= 0) is returned as it is; a
  * negative reason is counted per hook and CPU, and turned into "hand to the
- * stack" (reasons below FP_DROP_FIRST) or "drop". While tracing (traced: what
- * fp_trace_enter() returned at the hook's start), the packet's event goes out here.
+ * stack" (reasons below FP_DROP_FIRST) or "drop". While tracing, the packet's event goes
+ * out here (lib/trace.h).
  * The including .bpf.c defines FP_HOOK (enum fp_hook) before including it.
  */
 #ifndef FP_LIB_EXIT_H
@@ -16,15 +16,14 @@
 #error "define FP_HOOK (enum fp_hook) before including exit.h"
 #endif
 
-static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret, int traced)
+static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret)
 {
 	struct fp_reason_stats *st;
 	__u32 reason, idx;
 	int action;
 
 	if (ret >= 0) {
-		if (traced)
-			fp_trace_packet(ctx, ret, ret);
+		fp_trace_exit(ctx, ret, ret);
 		return ret;
 	}
 	reason = (__u32)-ret;
@@ -37,8 +36,7 @@ static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret, int traced)
 		st->bytes += ctx_len(ctx);
 	}
 	action = reason >= FP_DROP_FIRST ? CTX_ACT_DROP : CTX_ACT_OK;
-	if (traced)
-		fp_trace_packet(ctx, -(int)reason, action);
+	fp_trace_exit(ctx, -(int)reason, action);
 	return action;
 }
 

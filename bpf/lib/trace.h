@@ -6,10 +6,14 @@
  * While tracing, the filter is applied here, in the kernel, before an event takes ring
  * space.
  *
- * A hook calls fp_trace_enter() first (the packet as it came in, kept per CPU) and hands
- * what it returned to fp_exit(), whose subprogram sends the events. The handlers use up
- * BPF's 512-byte stack between them, so nothing deep in them calls a subprogram of its
- * own: a flow event is noted in the per-CPU space (fp_trace_flow) and sent at the exit.
+ * A hook calls fp_trace_enter() first (the packet as it came in, kept per CPU, "armed")
+ * and fp_exit() sends the events. Nothing is carried from the one to the other in a
+ * register: a value the verifier would know (0 while nobody traces) would make it verify
+ * the whole hook twice, once per value. The tracer disarms every CPU before it turns the
+ * events on, so an exit never sends a packet that its own hook's start did not capture.
+ * The handlers use up BPF's 512-byte stack between them, so nothing deep in them calls a
+ * subprogram of its own: a flow event is noted in the per-CPU space (fp_trace_flow) and
+ * sent at the exit.
  */
 #ifndef FP_LIB_TRACE_H
 #define FP_LIB_TRACE_H
@@ -64,24 +68,23 @@ static __always_inline void fp_trace_tuple_of(struct __ctx_buff *ctx, struct fp_
 	t->dport = pkt.l4.dport;
 }
 
-static __noinline int fp_trace_capture(struct __ctx_buff *ctx)
+static __noinline void fp_trace_capture(struct __ctx_buff *ctx)
 {
 	struct fp_trace_cpu *c = fp_trace_cpu_get();
 
 	if (!c)
-		return 0;
+		return;
 	ctx_pull_headers(ctx);
 	fp_trace_tuple_of(ctx, &c->before);
 	c->flow_kind = 0;
-	return 1;
+	c->armed = 1;
 }
 
-/* At a hook's start: 1 when tracing (the packet as received is kept for the exit). */
-static __always_inline int fp_trace_enter(struct __ctx_buff *ctx)
+/* At a hook's start, while tracing: the packet as received, kept for the exit. */
+static __always_inline void fp_trace_enter(struct __ctx_buff *ctx)
 {
-	if (!fp_trace_filter_get())
-		return 0;
-	return fp_trace_capture(ctx);
+	if (fp_trace_filter_get())
+		fp_trace_capture(ctx);
 }
 
 static __always_inline int fp_trace_addr_in(const struct fp_flow_tuple *t, const union fp_addr *a)
@@ -166,7 +169,7 @@ static __always_inline void fp_trace_send_flow(struct __ctx_buff *ctx, const str
 
 /* At a hook's exit (fp_exit), while tracing: the flow event the hook noted, and the
  * packet's, each if the filter wants it. ret is what the hook decided (a verdict, or a
- * negative reason), action what it returns. */
+ * negative reason), action what it returns. A CPU is disarmed here, or by the tracer. */
 static __noinline void fp_trace_packet(struct __ctx_buff *ctx, int ret, int action)
 {
 	const struct fp_trace_filter *f = fp_trace_filter_get();
@@ -175,8 +178,9 @@ static __noinline void fp_trace_packet(struct __ctx_buff *ctx, int ret, int acti
 	__u32 reason = ret < 0 ? (__u32)-ret : 0;
 	__u8 kind = ret >= 0 ? FP_TRACE_FORWARD : reason >= FP_DROP_FIRST ? FP_TRACE_DROP : FP_TRACE_TO_STACK;
 
-	if (!f || !c)
-		return;
+	if (!f || !c || !c->armed)
+		return; /* the events were turned on while the hook ran */
+	c->armed = 0;
 	if (c->flow_kind)
 		fp_trace_send_flow(ctx, f, c);
 	if (!(f->kinds & (1u << kind)))
@@ -201,6 +205,12 @@ static __noinline void fp_trace_packet(struct __ctx_buff *ctx, int ret, int acti
  * direction and what that is rewritten to, from pkt (of direction dir) and ct, the entry
  * of pkt's direction.
  */
+static __always_inline void fp_trace_exit(struct __ctx_buff *ctx, int ret, int action)
+{
+	if (fp_trace_filter_get())
+		fp_trace_packet(ctx, ret, action);
+}
+
 static __always_inline void fp_trace_flow(__u8 kind, const struct fp_pkt *pkt, const struct fp_ct_entry *ct,
 					  __u8 dir)
 {

@@ -148,6 +148,9 @@ TraceSession::TraceSession(MapSet &maps, MapFd ring, TraceFilter filter)
     ring_->on_event = &discard;
     ring_buffer__consume(ring_->rb);
     ring_->on_event = nullptr;
+    // Every CPU disarmed: a hook that captured its packet for an earlier trace and ends
+    // after this one begins must not send that packet as its own (lib/trace.h).
+    maps_.trace_cpu.clear(0);
     lost_at_start_ = lost_total();
     expired_seen_until_ = monotonic_ns();
     maps_.trace_filter.upsert(0, filter_.to_abi());

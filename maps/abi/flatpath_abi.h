@@ -562,7 +562,8 @@ struct fp_trace_cpu {
 	struct fp_flow_tuple flow_xlat; /* what that is rewritten to */
 	__u8 flow_kind;                 /* enum fp_trace_kind; 0: no flow event */
 	__u8 flow_ct_kind;              /* enum fp_ct_kind */
-	__u8 pad[6];
+	__u8 armed;                     /* before holds the packet the hook runs for (set at its start, taken at its exit) */
+	__u8 pad[5];
 	struct fp_ct_key other;
 };
 FP_STATIC_ASSERT(sizeof(struct fp_trace_cpu) == 216, "trace cpu size");
