@@ -12,6 +12,7 @@
 #include "map_set.hpp"
 #include "netdev.hpp"
 #include "programs.hpp"
+#include "xdp_plan.hpp"
 #include "rollback.hpp"
 
 namespace fp {
@@ -51,8 +52,12 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
     // exist yet, so the lock is its parent directory's.
     const FileLock serialised = FileLock::on_directory(root.parent());
     std::vector<NetDev> uplinks; // validated before anything changes
-    for (const std::string &name : opts.uplinks)
+    for (const std::string &name : opts.uplinks) {
         uplinks.push_back(NetDev::by_name(name));
+        require_min_mtu(uplinks.back(), "an uplink");
+        if (opts.xdp_mode) // a mode the device cannot take is refused here, not half way
+            plan_xdp(*opts.xdp_mode, uplinks.back(), receives_from_wire(uplinks.back()));
+    }
 
     Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
     std::vector<std::string> notes;
