@@ -162,8 +162,8 @@ struct {
 	__type(value, struct fp_config);
 } fp_config SEC(".maps");
 
-/* Written by `flatpath trace` while it runs (and cleared when it ends); read by every hook
- * first: while kinds is 0, nobody traces and that one check is all tracing costs. */
+/* Written by `flatpath trace` while it runs (and cleared when it ends); read at every hook's
+ * start and exit: while kinds is 0, nobody traces and those two checks are all tracing costs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -2,7 +2,8 @@
 /*
  * Trace events for `flatpath trace`: packets at a hook's exit (fp_exit), flows as
  * conntrack creates and closes them. Nothing is emitted while nobody traces, and all a
- * hook pays then is one read of fp_trace_filter (an array lookup the verifier inlines).
+ * hook pays then is a read of fp_trace_filter at its start and one at its exit (array
+ * lookups the verifier inlines).
  * While tracing, the filter is applied here, in the kernel, before an event takes ring
  * space.
  *
