@@ -46,28 +46,24 @@ fp_flow_tuple tuple_of(const fp_addr &saddr, const fp_addr &daddr, __be16 sport,
     return t;
 }
 
-bool tuple_has(const fp_flow_tuple &t, const TraceFilter &f, MapSet &maps)
+// The kernel's filter (bpf/lib/trace.h), for the events found in user space: each test
+// passes when either tuple passes it.
+bool wanted(const fp_trace_event &e, const TraceFilter &f, MapSet &maps)
 {
-    const auto addr_in = [&](const fp_addr &a) { return IpAddr::from_raw(a) == *f.addr; };
+    const auto either = [&](const auto &test) { return test(e.before) || test(e.after); };
     const auto on_dev = [&](const fp_addr &a) {
         const auto ep = maps.endpoints.lookup(fp_endpoint_key{a});
         return ep && ep->ifindex == f.ifindex;
     };
-    if (f.proto && t.proto != f.proto)
+    if (f.proto && !either([&](const fp_flow_tuple &t) { return t.proto == f.proto; }))
         return false;
-    if (f.port && ntohs(t.sport) != f.port && ntohs(t.dport) != f.port)
+    if (f.port && !either([&](const fp_flow_tuple &t) { return ntohs(t.sport) == f.port || ntohs(t.dport) == f.port; }))
         return false;
-    if (f.addr && !addr_in(t.saddr) && !addr_in(t.daddr))
+    if (f.addr && !either([&](const fp_flow_tuple &t) {
+            return IpAddr::from_raw(t.saddr) == *f.addr || IpAddr::from_raw(t.daddr) == *f.addr;
+        }))
         return false;
-    if (f.ifindex && !on_dev(t.saddr) && !on_dev(t.daddr))
-        return false;
-    return true;
-}
-
-// The kernel's filter, for the events found in user space.
-bool wanted(const fp_trace_event &e, const TraceFilter &f, MapSet &maps)
-{
-    return tuple_has(e.before, f, maps) || tuple_has(e.after, f, maps);
+    return !f.ifindex || either([&](const fp_flow_tuple &t) { return on_dev(t.saddr) || on_dev(t.daddr); });
 }
 
 } // namespace

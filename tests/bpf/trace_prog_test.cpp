@@ -1,9 +1,9 @@
 // Trace events from the production programs, read by the real consumer (TraceSession):
 // nothing is emitted while nobody traces; a drop comes with its reason, hook, device and
-// addresses; a published port's flow is reported when created and when closed, with its
-// translation; -v shows a forwarded packet before and after translation; the filters
-// keep what they exclude off the ring (in the kernel); a full ring loses events, never
-// packets, and says how many.
+// addresses; a published port's flow is reported when created, when closed and when it
+// expires, with its translation; -v shows a forwarded packet before and after
+// translation; the filters keep what they exclude off the ring (in the kernel); a full
+// ring loses events, never packets, and says how many.
 //
 // Map setup: the world of prog_fixture.hpp (E1 10.0.0.1 / fd00::1 on h1, E2 on h2, uplink
 // up0 with the host's 10.99.0.1 and the LAN client .5 behind it), and tcp 10.99.0.1:8080
@@ -15,6 +15,7 @@
 
 #include <vector>
 
+#include "conntrack.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 #include "trace_session.hpp"
@@ -164,6 +165,44 @@ TEST_F(TraceTest, APublishedPortsFlowIsTracedWhenCreatedAndClosed)
     // A second reset (the client's) closes nothing more.
     run_xdp(up0, lan_to_published(kRst).bytes());
     EXPECT_TRUE(drain(*s).empty());
+}
+
+// A flow whose deadline passes while a trace runs is reported once, found in the
+// conntrack tables (no packet marks a timeout) within a second or so, with its translation;
+// a flow that is still alive is not.
+TEST_F(TraceTest, AFlowThatExpiresIsReportedOnce)
+{
+    auto s = trace(kinds(1u << FP_TRACE_FLOW_EXPIRED));
+    ASSERT_EQ(run_xdp(up0, lan_to_published(kSyn).bytes()).retval, static_cast<std::uint32_t>(XDP_REDIRECT));
+    Packet other = lan_to_published(kSyn);
+    other.sport = 40001;
+    ASSERT_EQ(run_xdp(up0, other.bytes()).retval, static_cast<std::uint32_t>(XDP_REDIRECT));
+    // The first flow's deadline, both entries, is now: as if its 60 s had passed.
+    const std::uint64_t now = monotonic_ns();
+    for (const auto &[key, entry] : maps->ct_new.entries())
+        if ((key.dir == FP_CT_ORIGINAL && ntohs(key.sport) == 40000) || (key.dir == FP_CT_REPLY && ntohs(key.dport) == 40000)) {
+            fp_ct_entry e = entry;
+            e.expires_ns = now;
+            maps->ct_new.upsert(key, e);
+        }
+    std::vector<fp_trace_event> got;
+    const auto collect = [&](const fp_trace_event &e) {
+        got.push_back(e);
+        return true;
+    };
+    for (int i = 0; i < 15 && got.empty(); ++i)
+        s->poll(std::chrono::milliseconds(100), collect);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].kind, FP_TRACE_FLOW_EXPIRED);
+    EXPECT_EQ(got[0].ct_kind, FP_CT_KIND_DNAT);
+    EXPECT_EQ(ntohs(got[0].before.sport), 40000);
+    EXPECT_EQ(dst_of(got[0].before), kHost4);
+    EXPECT_EQ(dst_of(got[0].after), kE1);
+    EXPECT_EQ(ntohs(got[0].after.dport), 80);
+    EXPECT_EQ(got[0].time_ns, now);
+    for (int i = 0; i < 12; ++i)
+        s->poll(std::chrono::milliseconds(100), collect);
+    EXPECT_EQ(got.size(), 1u) << "reported once";
 }
 
 // -v: a forwarded packet's event shows it as received and as it left (destination
