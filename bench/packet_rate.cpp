@@ -43,12 +43,12 @@ void pin_to_cpu(pid_t pid, int cpu)
 }
 
 // The client's frame: 60 bytes (64 on the wire with the FCS), UDP to the flood port.
-test::Bytes flood_frame(const FloodPath &path)
+Bytes flood_frame(const FloodPath &path)
 {
-    test::Packet p;
+    Packet p;
     p.src_mac = path.client_mac;
     p.dst_mac = path.next_hop_mac;
-    p.l3 = test::L3::IPv4;
+    p.l3 = L3::IPv4;
     p.src = path.client_addr;
     p.dst = path.target;
     p.proto = 17;
@@ -145,7 +145,7 @@ void prepare_receive_path(Lab &lab, const FloodPath &path)
 
 PacketRate measure_packet_rate(const FloodPath &path, const RxSink &sink, double seconds)
 {
-    const test::Bytes frame = flood_frame(path);
+    const Bytes frame = flood_frame(path);
     return observe(sink, [&] {
         return run_in_netns(path.client_ns, [&] {
             pin_to_cpu(0, kGeneratorCpu);
@@ -160,7 +160,7 @@ PacketRate measure_live_frames_rate(Testbed &tb, double seconds)
 {
     if (tb.config() != Config::FXdp)
         throw Error("live frames feed xdp_uplink: F-xdp only");
-    const test::Bytes frame = flood_frame(flood_path_of(tb));
+    const Bytes frame = flood_frame(flood_path_of(tb));
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::Xdp, frame);
     const std::string pin_root = tb.lab().pin_root(), uplink = tb.rx_dev();
     return observe(sink, [&] {

@@ -20,7 +20,6 @@ namespace fp::bench {
 
 namespace {
 
-using test::Bytes;
 using test::Dev;
 using test::kC1;
 using test::kC2;
@@ -28,8 +27,6 @@ using test::kH1;
 using test::kH2;
 using test::kLan;
 using test::kUp0;
-using test::L3;
-using test::Packet;
 
 // A program that does nothing: the reference whose time is the test-run machinery's.
 int noop_program(bpf_prog_type type)
@@ -59,7 +56,7 @@ struct Path {
 // One test run; returns the kernel's time for it (ns) and checks the verdict.
 std::uint32_t run_once(const Path &p, int fd, std::uint32_t *retval)
 {
-    const test::TestRun r = test::test_run(fd, p.xdp, p.ifindex, p.packet);
+    const ProgRun r = run_program(fd, p.xdp, p.ifindex, p.packet);
     if (r.error)
         throw_errno("BPF_PROG_TEST_RUN of " + p.name, r.error);
     *retval = r.retval;

@@ -147,7 +147,7 @@ FloodOutcome conntrack_flood(Testbed &tb, std::uint64_t flows)
     plan.published = tb.target();
     plan.published_port = kConnectPort;
     plan.flows = flows;
-    test::Packet syn;
+    Packet syn;
     syn.src_mac = tb.client_mac();
     syn.dst_mac = tb.next_hop_mac();
     syn.src = IpAddr::parse("198.18.0.1");

@@ -193,14 +193,14 @@ void TunTapTestbed::flatpath(const std::vector<std::string> &args) const
 double TunTapTestbed::packet_rate(double seconds)
 {
     const RxSink sink(container_ns_, "eth0", kFloodPort, RxSink::Hook::TcIngress);
-    test::Packet p;
+    Packet p;
     p.src = peer_addr_;
     p.dst = target_;
     p.dport = kFloodPort;
     p.payload = 18; // a 60-byte frame: 64 on a wire
     p.src_mac = kPeerMac;
     p.dst_mac = writer_dst_mac_;
-    test::Bytes packet = p.bytes();
+    Bytes packet = p.bytes();
     if (!is_tap(bed_))
         packet.erase(packet.begin(), packet.begin() + 14);
     const std::uint64_t before = sink.count();

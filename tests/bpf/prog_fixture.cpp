@@ -60,7 +60,7 @@ namespace {
 
 RunResult checked_run(int prog_fd, bool xdp, const Dev &dev, const Bytes &in)
 {
-    const TestRun t = test_run(prog_fd, xdp, dev.ifindex, in);
+    const ProgRun t = run_program(prog_fd, xdp, dev.ifindex, in);
     EXPECT_EQ(t.error, 0) << "bpf_prog_test_run_opts: " << std::strerror(t.error);
     return {t.retval, t.out, t.mark};
 }

@@ -11,6 +11,7 @@
 #include "mac_addr.hpp"
 #include "map_set.hpp"
 #include "packet.hpp"
+#include "prog_run.hpp"
 
 namespace fp::test {
 
@@ -34,19 +35,6 @@ struct ProgDevices {
 // LAN 10.99.0.0/24 and fd99::/64 behind up0 (the host is .1 and ::1 there), one client
 // (10.99.0.5, fd99::5) with a known neighbour, forwarding on, nothing else routed.
 ProgDevices enter_prog_world();
-
-// What one BPF_PROG_TEST_RUN gave.
-struct TestRun {
-    int error = 0;          // 0, or the errno of a run the kernel refused
-    std::uint32_t retval = 0;
-    Bytes out;              // the frame as the program left it
-    std::uint32_t mark = 0; // tc: skb->mark afterwards (it starts at 0)
-    std::uint32_t duration_ns = 0;
-};
-
-// One run of prog_fd on `in` as received on device ifindex, in an XDP context or an
-// skb's (ifindex sets skb->dev, ingress_ifindex skb_iif, where routing starts from).
-TestRun test_run(int prog_fd, bool xdp, std::uint32_t ifindex, const Bytes &in);
 
 // Device dev's MTU set to mtu for the scope, and back to the default 1500 after it, pass or fail.
 class ScopedMtu {

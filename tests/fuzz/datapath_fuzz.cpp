@@ -113,7 +113,7 @@ private:
         const Program p = s.hook == Hook::XdpUplink ? Program::XdpUplink
                           : s.hook == Hook::TcUplink ? Program::TcUplink
                                                      : Program::TcEndpoint;
-        const test::TestRun t = test::test_run(progs_->prog_fd(p), s.hook == Hook::XdpUplink, s.dev.ifindex, s.frame);
+        const ProgRun t = run_program(progs_->prog_fd(p), s.hook == Hook::XdpUplink, s.dev.ifindex, s.frame);
         Kernel k;
         if (t.error)
             return k;
@@ -385,7 +385,7 @@ private:
         else if (counted && reason_count(s.hook, want.reason) != reason_before + 1)
             why << "    reason: want " << std::string(reason_name(want.reason)) << ", which was not counted\n";
         if (!same_frame(want, k.out))
-            why << "    frame:\n" << test::hex_diff(want.out, k.out);
+            why << "    frame:\n" << hex_diff(want.out, k.out);
         if (s.hook != Hook::XdpUplink && k.mark != want.mark)
             why << "    mark: want 0x" << std::hex << want.mark << ", got 0x" << k.mark << std::dec << "\n";
         const std::vector<fp_ep_stats> now_slots = slots();

@@ -10,7 +10,6 @@ namespace fp::fuzz {
 
 namespace {
 
-using test::Packet;
 
 template <class T>
 const T &pick(std::mt19937_64 &rng, const std::vector<T> &v)
@@ -66,7 +65,7 @@ Packet l4_packet(std::mt19937_64 &rng, const IpAddr &src, const IpAddr &dst, std
                  std::uint16_t dport)
 {
     Packet p;
-    p.l3 = src.is_v4() ? test::L3::IPv4 : test::L3::IPv6;
+    p.l3 = src.is_v4() ? L3::IPv4 : L3::IPv6;
     p.src = src;
     p.dst = dst;
     p.proto = proto;
@@ -185,12 +184,12 @@ Shot icmp_error(std::mt19937_64 &rng, const World &w)
     if (!from_backend && chance(rng, 0.3))
         p.src = pick(rng, quoted.src.is_v4() ? lan_clients().v4 : lan_clients().v6);
     p.dst = IpAddr::from_raw(k.daddr);
-    p.proto = static_cast<std::uint8_t>(p.l3 == test::L3::IPv4 ? 1 : 58); // ICMP, ICMPv6
+    p.proto = static_cast<std::uint8_t>(p.l3 == L3::IPv4 ? 1 : 58); // ICMP, ICMPv6
     Bytes q = quoted.quoted();
     if (chance(rng, 0.3))
         q.resize(q.size() - below(rng, static_cast<unsigned>(q.size())));
     p.icmp_quote = q;
-    p.icmp_type = p.l3 == test::L3::IPv4 ? pick(rng, std::vector<std::uint8_t>{3, 11, 12, 0, 8})
+    p.icmp_type = p.l3 == L3::IPv4 ? pick(rng, std::vector<std::uint8_t>{3, 11, 12, 0, 8})
                                          : pick(rng, std::vector<std::uint8_t>{1, 2, 3, 4, 128});
     p.icmp_code = static_cast<std::uint8_t>(below(rng, 5));
     Shot s = arriving_from(rng, w, p.src);
@@ -226,7 +225,7 @@ Shot container_traffic(std::mt19937_64 &rng, const World &w)
     if (const Endpoint *to = w.endpoint_of(dst.raw()); to && chance(rng, 0.3))
         p.dst_mac = to->dev.peer_mac; // switched (bridge mode)
     if (chance(rng, 0.15))
-        p.l3 = test::L3::Arp;
+        p.l3 = L3::Arp;
     s.frame = p.bytes();
     return s;
 }

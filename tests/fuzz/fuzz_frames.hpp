@@ -18,7 +18,7 @@ namespace fp::fuzz {
 struct Shot {
     Hook hook;
     test::Dev dev; // where the frame arrives
-    test::Bytes frame;
+    Bytes frame;
     std::string what; // how it was made, for a reproducer
 };
 

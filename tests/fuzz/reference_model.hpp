@@ -22,7 +22,7 @@ std::string hook_name(Hook h);
 struct Outcome {
     enum Action { Pass, Drop, Redirect } action = Pass;
     std::uint32_t reason = 0; // counted for Pass and Drop
-    test::Bytes out;          // the frame as the program leaves it
+    Bytes out;          // the frame as the program leaves it
     std::uint32_t mark = 0;   // tc: skb->mark afterwards (it starts at 0)
     std::uint32_t from_slot = 0; // endpoint counters that grow by this frame (0: none)
     std::uint32_t to_slot = 0;
@@ -39,7 +39,7 @@ public:
     explicit ReferenceModel(World &world) : w_(world) {}
 
     // The program at hook on device ifindex, at conntrack time now (ns, coarse monotonic).
-    Outcome run(Hook hook, std::uint32_t ifindex, const test::Bytes &frame, std::uint64_t now);
+    Outcome run(Hook hook, std::uint32_t ifindex, const Bytes &frame, std::uint64_t now);
 
 private:
     World &w_;

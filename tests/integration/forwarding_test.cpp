@@ -163,21 +163,21 @@ TEST_F(NetnsTest, VlanTagsNeverCarryASpoofedSourceOut)
 {
     start();
     const auto frame = [&](std::uint16_t outer_tpid, const IpAddr &src) {
-        test::Packet p;
+        Packet p;
         p.src_mac = c1().mac;
         p.dst_mac = c1().host_mac;
         p.src = src;
         p.dst = topo->lan_v4();
         p.dport = 7009;
         p.vlan = 0;
-        test::Bytes b = p.bytes();
+        Bytes b = p.bytes();
         if (outer_tpid) {
             const std::uint8_t tag[] = {static_cast<std::uint8_t>(outer_tpid >> 8), static_cast<std::uint8_t>(outer_tpid), 0, 0};
             b.insert(b.begin() + 12, std::begin(tag), std::end(tag));
         }
         return b;
     };
-    std::vector<test::Bytes> frames;
+    std::vector<Bytes> frames;
     for (int i = 0; i < 10; ++i) {
         frames.push_back(frame(0x8100, c2().v4));
         frames.push_back(frame(0x88a8, c2().v4));
@@ -210,12 +210,12 @@ TEST_F(NetnsTest, TheLanCannotSendFromAContainersAddress)
     const MacAddr lan_mac = MacAddr::parse(lab->in(topo->lan_ns(), {"cat", "/sys/class/net/lan0/address"}).substr(0, 17));
     const MacAddr up_mac =
         MacAddr::parse(host({"cat", "/sys/class/net/" + topo->uplink() + "/address"}).substr(0, 17));
-    std::vector<test::Bytes> frames;
+    std::vector<Bytes> frames;
     for (const bool v6 : {false, true}) {
-        test::Packet p;
+        Packet p;
         p.src_mac = lan_mac;
         p.dst_mac = up_mac;
-        p.l3 = v6 ? test::L3::IPv6 : test::L3::IPv4;
+        p.l3 = v6 ? L3::IPv6 : L3::IPv4;
         p.src = v6 ? c2().v6 : c2().v4;
         p.dst = v6 ? c1().v6 : c1().v4;
         p.dport = 7011;

@@ -78,13 +78,13 @@ protected:
             MacAddr::parse(lab->in(topo->lan_ns(), {"cat", "/sys/class/net/lan0/address"}).substr(0, 17));
         const MacAddr up_mac =
             MacAddr::parse(host({"cat", "/sys/class/net/" + topo->uplink() + "/address"}).substr(0, 17));
-        test::Packet p;
+        Packet p;
         p.src_mac = lan_mac;
         p.dst_mac = up_mac;
         p.src = c2().v4;
         p.dst = c1().v4;
         p.dport = 7011;
-        send_frames(topo->lan_ns(), "lan0", std::vector<test::Bytes>(static_cast<std::size_t>(n), p.bytes()));
+        send_frames(topo->lan_ns(), "lan0", std::vector<Bytes>(static_cast<std::size_t>(n), p.bytes()));
     }
 
     static std::size_t count(const std::vector<nlohmann::json> &events, const std::function<bool(const nlohmann::json &)> &f)

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <sstream>
 
-namespace fp::test {
+namespace fp {
 
 namespace {
 
@@ -194,4 +194,4 @@ std::string hex_diff(const Bytes &expected, const Bytes &got)
     return out.str();
 }
 
-} // namespace fp::test
+} // namespace fp

@@ -1,6 +1,7 @@
-// A packet described field by field and serialised with every length and
-// checksum computed from scratch, so an expected output built from a modified
-// description checks the datapath's incremental checksum updates too.
+// A packet described field by field and serialised with every length and checksum
+// computed from scratch: what `flatpath simulate` runs the programs on, and what the BPF
+// program tests and the bench build their frames with (an expected output built from a
+// modified description checks the datapath's incremental checksum updates too).
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include "ip_addr.hpp"
 #include "mac_addr.hpp"
 
-namespace fp::test {
+namespace fp {
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -59,4 +60,4 @@ void refresh_ipv4_checksum(Bytes &frame);
 // "offset: expected got" lines for the bytes that differ, plus both packets in hex.
 std::string hex_diff(const Bytes &expected, const Bytes &got);
 
-} // namespace fp::test
+} // namespace fp
