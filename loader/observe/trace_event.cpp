@@ -29,8 +29,10 @@ bool is_flow(unsigned kind)
     return kind == FP_TRACE_FLOW_NEW || kind == FP_TRACE_FLOW_CLOSED || kind == FP_TRACE_FLOW_EXPIRED;
 }
 
-// What the program did with the packet, in words: the action codes differ between XDP and tc.
-std::string_view action_name(const fp_trace_event &e)
+} // namespace
+
+// The action codes differ between XDP and tc.
+std::string_view trace_action_name(const fp_trace_event &e)
 {
     if (e.hook == FP_HOOK_XDP_UPLINK) {
         switch (e.action) {
@@ -49,6 +51,8 @@ std::string_view action_name(const fp_trace_event &e)
     }
 }
 
+namespace {
+
 bool has_ports(const fp_flow_tuple &t)
 {
     return t.sport != 0 || t.dport != 0;
@@ -65,9 +69,9 @@ bool is_icmp(const fp_flow_tuple &t)
     return t.proto == IPPROTO_ICMP || t.proto == IPPROTO_ICMPV6;
 }
 
-// "tcp 10.0.0.2:40000 > 1.2.3.4:443"; an echo's identifier (its port to conntrack):
-// "icmp 10.0.0.2 > 1.2.3.4 id 7".
-std::string tuple_str(const fp_flow_tuple &t)
+} // namespace
+
+std::string trace_tuple_str(const fp_flow_tuple &t)
 {
     if (t.l3 == 0)
         return "not IP";
@@ -78,6 +82,8 @@ std::string tuple_str(const fp_flow_tuple &t)
         s += " id " + std::to_string(ntohs(t.sport ? t.sport : t.dport));
     return s;
 }
+
+namespace {
 
 nlohmann::json tuple_json(const fp_flow_tuple &t)
 {
@@ -162,16 +168,16 @@ std::string trace_line(const fp_trace_event &e, const TraceNames &names, std::in
     if (e.kind == FP_TRACE_DROP || e.kind == FP_TRACE_TO_STACK)
         line += " " + std::string(reason_name(e.reason));
     else if (e.kind == FP_TRACE_FORWARD)
-        line += " " + std::string(action_name(e));
+        line += " " + std::string(trace_action_name(e));
     else if (is_flow(e.kind))
         line += " " + std::string(ct_kind_name(e.ct_kind));
     if (at_hook(e))
         line += " " + std::string(hook_name(e.hook)) + " " + names.device(e.ifindex);
     if (const std::string c = container_of(e, names); !c.empty())
         line += " (" + c + ")";
-    line += " " + tuple_str(e.before);
+    line += " " + trace_tuple_str(e.before);
     if (e.after.l3 != 0 && !same_tuple(e.before, e.after))
-        line += " => " + tuple_str(e.after);
+        line += " => " + trace_tuple_str(e.after);
     if (e.mark != 0) {
         char mark[16];
         std::snprintf(mark, sizeof mark, "0x%x", e.mark);
@@ -195,7 +201,7 @@ nlohmann::json trace_json(const fp_trace_event &e, const TraceNames &names, std:
     if (e.kind == FP_TRACE_DROP || e.kind == FP_TRACE_TO_STACK)
         j["reason"] = reason_name(e.reason);
     if (!is_flow(e.kind)) {
-        j["action"] = action_name(e);
+        j["action"] = trace_action_name(e);
         j["len"] = e.len;
         j["mark"] = e.mark;
     } else {

@@ -38,6 +38,11 @@ private:
     mutable std::map<std::uint32_t, std::string> devices_;
 };
 
+// What the program did with the packet of a packet event: "redirect", "pass", "drop", "tx".
+std::string_view trace_action_name(const fp_trace_event &e);
+// "tcp 10.0.0.2:40000 > 1.2.3.4:443", "icmp 10.0.0.2 > 1.2.3.4 id 7".
+std::string trace_tuple_str(const fp_flow_tuple &t);
+
 // "12:04:05.123456 drop drop_spoof_ip from_container veth0a1b (web) tcp 10.0.0.2:40000 >
 // 1.2.3.4:443", with " => SRC > DST" when the packet left rewritten. wall_offset_ns turns
 // the event's CLOCK_MONOTONIC time into wall-clock time (CLOCK_REALTIME - CLOCK_MONOTONIC).
