@@ -27,11 +27,7 @@ struct LogsOptions {
 std::vector<LogSource> sources_of(const LogsOptions &o)
 {
     std::vector<LogSource> out;
-    LogSource daemon{"daemon", {}};
-    for (std::size_t i = kDaemonLogRotated; i >= 1; --i)
-        daemon.files.push_back(o.dirs.run_dir + "/daemon." + std::to_string(i) + ".log");
-    daemon.files.push_back(o.dirs.run_dir + "/" + kDaemonLogName);
-    out.push_back(daemon);
+    out.push_back({"daemon", daemon_log_files(o.dirs.run_dir)});
     for (const std::string &d : o.dirs.plugin_state_dirs())
         out.push_back({"cni", {d + "/" + cni::kInvocationLogPrevious, d + "/" + cni::kInvocationLogName}});
     return out;

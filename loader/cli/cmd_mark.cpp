@@ -44,13 +44,6 @@ void add_match_options(CLI::App *cmd, MarkArgs &a)
     cmd->add_flag("--to", a.to, "match packets *to* --ip and PORT instead of from them");
 }
 
-std::string hex(std::uint32_t v)
-{
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%x", v);
-    return buf;
-}
-
 } // namespace
 
 void add_mark_command(CLI::App &app, CliContext &ctx)
@@ -98,7 +91,7 @@ void add_mark_command(CLI::App &app, CliContext &ctx)
          [](const MarkRule &r) {
              return std::vector<std::string>{r.match == FP_MARK_SOURCE ? "from" : "to", protocol_name(r.proto),
                                              r.any_addr() ? "any" : r.addr.str(), std::to_string(r.port),
-                                             hex(r.mark.value) + "/" + hex(r.mark.mask)};
+                                             mark_hex(r.mark.value) + "/" + mark_hex(r.mark.mask)};
          }});
 }
 

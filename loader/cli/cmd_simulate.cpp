@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "port_spec.hpp"
 #include "simulate.hpp"
 #include "trace_event.hpp"
 
@@ -47,11 +48,8 @@ void print_result(const SimResult &r)
         std::cout << "leaves as:  " << trace_tuple_str(r.after) << "\n";
     if (!r.src_mac.empty())
         std::cout << "            " << r.src_mac << " > " << r.dst_mac << ", TTL " << r.ttl << "\n";
-    if (r.mark) {
-        char mark[16];
-        std::snprintf(mark, sizeof mark, "0x%x", r.mark);
-        std::cout << "            mark " << mark << "\n";
-    }
+    if (r.mark)
+        std::cout << "            mark " << mark_hex(r.mark) << "\n";
     std::cout << "goes to:    " << r.goes_to << "\n";
     for (const std::string &f : r.flows)
         std::cout << "flow:       would be made, " << f << "\n";

@@ -82,12 +82,8 @@ nlohmann::json daemon_json(const std::string &run_dir)
         if (unsigned pid = 0; in >> pid)
             j["pid"] = pid;
     }
-    std::vector<std::string> files;
-    for (std::size_t i = kDaemonLogRotated; i >= 1; --i)
-        files.push_back(run_dir + "/daemon." + std::to_string(i) + ".log");
-    files.push_back(run_dir + "/" + kDaemonLogName);
     std::vector<std::string> last;
-    for (const LogLine &l : read_logs({{"daemon", files}}, {}))
+    for (const LogLine &l : read_logs({{"daemon", daemon_log_files(run_dir)}}, {}))
         if (l.text.starts_with("warning:") || l.text.starts_with("error:") || l.text.starts_with("critical:"))
             last.push_back(l.time + " " + l.text);
     constexpr std::size_t kShown = 3;

@@ -59,19 +59,10 @@ std::uint8_t trace_protocol(const std::string &text)
     }
 }
 
-std::optional<IpAddr> as_address(const std::string &text)
-{
-    try {
-        return IpAddr::parse(text);
-    } catch (const Error &) {
-        return std::nullopt;
-    }
-}
-
 // --endpoint: an address registered as an endpoint, or a device's name.
 void narrow_to_endpoint(const std::string &text, MapSet &maps, TraceFilter &f)
 {
-    const std::optional<IpAddr> a = as_address(text);
+    const std::optional<IpAddr> a = IpAddr::try_parse(text);
     if (!a) {
         f.ifindex = NetDev::by_name(text).ifindex;
         return;

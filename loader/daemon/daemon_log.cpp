@@ -10,6 +10,15 @@
 
 namespace fp {
 
+std::vector<std::string> daemon_log_files(const std::string &run_dir)
+{
+    std::vector<std::string> files;
+    for (std::size_t i = kDaemonLogRotated; i >= 1; --i)
+        files.push_back(run_dir + "/daemon." + std::to_string(i) + ".log");
+    files.push_back(run_dir + "/" + kDaemonLogName);
+    return files;
+}
+
 void log_to_file(const std::string &run_dir)
 {
     std::error_code ec;

@@ -11,19 +11,13 @@
 
 #include "command.hpp"
 #include "netdev.hpp"
+#include "port_spec.hpp"
 #include "sysctl.hpp"
 #include "xdp_plan.hpp"
 
 namespace fp {
 
 namespace {
-
-std::string hex(std::uint32_t v)
-{
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%x", v);
-    return buf;
-}
 
 std::uint32_t number(const std::string &s)
 {
@@ -118,7 +112,7 @@ std::vector<Finding> nft_mark_findings(std::uint32_t our_bits, const std::string
     std::vector<Finding> out;
     if (our_bits == 0 || nft_ruleset_json.empty())
         return out;
-    const std::string ours = hex(our_bits);
+    const std::string ours = mark_hex(our_bits);
     for (const auto &item : nlohmann::json::parse(nft_ruleset_json).value("nftables", nlohmann::json::array())) {
         if (!item.contains("rule"))
             continue;
@@ -133,7 +127,7 @@ std::vector<Finding> nft_mark_findings(std::uint32_t our_bits, const std::string
             continue;
         const std::string where = family + " " + table + " chain " + rule.value("chain", "") + " (handle " +
                                   std::to_string(rule.value("handle", 0)) + ")";
-        out.push_back({"nft rule in " + where + " uses mark bits " + hex(bits & our_bits) + " that flatpath sets",
+        out.push_back({"nft rule in " + where + " uses mark bits " + mark_hex(bits & our_bits) + " that flatpath sets",
                        "mask the rule's mark expressions so they do not touch " + ours + " (nft -a list chain " +
                            family + " " + table + " " + rule.value("chain", "") + " shows it)"});
     }
@@ -146,7 +140,7 @@ std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string
     std::vector<Finding> out;
     if (our_bits == 0)
         return out;
-    const std::string ours = hex(our_bits);
+    const std::string ours = mark_hex(our_bits);
     if (!ip_rules_json.empty()) {
         for (const auto &rule : nlohmann::json::parse(ip_rules_json)) {
             if (!rule.contains("fwmark"))
@@ -155,7 +149,7 @@ std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string
             if ((mask & our_bits) == 0)
                 continue;
             out.push_back({"ip rule " + std::to_string(rule.value("priority", 0)) + " (fwmark " +
-                               rule["fwmark"].get<std::string>() + "/" + hex(mask) + ", table " +
+                               rule["fwmark"].get<std::string>() + "/" + mark_hex(mask) + ", table " +
                                rule.value("table", std::string("?")) + ") reads mark bits " + ours + " that flatpath sets",
                            "nothing, if this is the rule flatpath's marks are meant for; otherwise give one of them "
                            "other bits (flatpath mark add ... VALUE/MASK)"});
@@ -166,7 +160,7 @@ std::vector<Finding> mark_bit_findings(std::uint32_t our_bits, const std::string
         for (std::uint32_t mask : iptables_mark_masks(line)) {
             if ((mask & our_bits) == 0)
                 continue;
-            out.push_back({"iptables rule uses mark bits " + hex(mask & our_bits) + " that flatpath sets: " + line,
+            out.push_back({"iptables rule uses mark bits " + mark_hex(mask & our_bits) + " that flatpath sets: " + line,
                            "make the rule use other bits (a mask without " + ours +
                                "), or flatpath's marks other bits; a rule that sets them overwrites flatpath's"});
             break;

@@ -61,9 +61,9 @@ bool is_icmp(std::uint8_t proto)
 void side_of(const std::string &text, std::uint8_t proto, IpAddr &addr, std::uint16_t &port, const char *which)
 {
     Backend b;
-    try {
-        b.addr = IpAddr::parse(text); // an address alone, IPv6 without brackets too
-    } catch (const Error &) {
+    if (const auto alone = IpAddr::try_parse(text)) { // IPv6 without brackets too
+        b.addr = *alone;
+    } else {
         try {
             b = parse_backend(text);
         } catch (const Error &) {
@@ -105,17 +105,15 @@ Arrival arrival_of(MapSet &live, const std::string &text)
         a.dst_mac = a.dev.mac;
         return a;
     }
-    std::optional<fp_endpoint> ep;
-    try {
-        ep = live.endpoints.lookup(endpoint_key(IpAddr::parse(text)));
+    if (const auto addr = IpAddr::try_parse(text)) {
+        const auto ep = live.endpoints.lookup(endpoint_key(*addr));
         if (!ep)
             throw Error("--from " + text + ": no endpoint of this host has that address (flatpath endpoint list)");
-        a.dev = NetDev::by_index(ep->ifindex).value_or(NetDev{});
-        if (a.dev.ifindex == 0)
+        const auto dev = NetDev::by_index(ep->ifindex);
+        if (!dev)
             throw Error("--from " + text + ": its device is gone");
-    } catch (const Error &e) {
-        if (std::string(e.what()).starts_with("--from"))
-            throw;
+        a.dev = *dev;
+    } else {
         a.dev = NetDev::by_name(text);
     }
     const auto rec = live.ifaces.lookup(iface_key(a.dev.ifindex));

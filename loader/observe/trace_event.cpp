@@ -178,11 +178,8 @@ std::string trace_line(const fp_trace_event &e, const TraceNames &names, std::in
     line += " " + trace_tuple_str(e.before);
     if (e.after.l3 != 0 && !same_tuple(e.before, e.after))
         line += " => " + trace_tuple_str(e.after);
-    if (e.mark != 0) {
-        char mark[16];
-        std::snprintf(mark, sizeof mark, "0x%x", e.mark);
-        line += std::string(" mark ") + mark;
-    }
+    if (e.mark != 0)
+        line += " mark " + mark_hex(e.mark);
     return line;
 }
 

@@ -19,13 +19,6 @@ fp_mark_key key_of(const MarkRule &r)
     return fp_mark_key{r.addr.raw(), htons(r.port), r.proto, static_cast<__u8>(r.match)};
 }
 
-std::string hex(std::uint32_t v)
-{
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%x", v);
-    return buf;
-}
-
 } // namespace
 
 bool MarkRule::any_addr() const
@@ -42,7 +35,7 @@ std::string MarkRule::matched() const
 
 std::string MarkRule::describe() const
 {
-    return matched() + " mark " + hex(mark.value) + "/" + hex(mark.mask);
+    return matched() + " mark " + mark_hex(mark.value) + "/" + mark_hex(mark.mask);
 }
 
 void MarkRules::add(const MarkRule &rule)
@@ -59,7 +52,7 @@ void MarkRules::add_all(const std::vector<MarkRule> &rules)
         if (!maps_.marks.insert(key, fp_mark{rule.mark.value, rule.mark.mask})) {
             const auto m = maps_.marks.lookup(key);
             throw Error("a mark rule " + rule.matched() + " exists already" +
-                        (m ? " (mark " + hex(m->value) + "/" + hex(m->mask) + ")" : ""));
+                        (m ? " (mark " + mark_hex(m->value) + "/" + mark_hex(m->mask) + ")" : ""));
         }
         undo.push("remove mark rule " + rule.matched(), [this, key] { maps_.marks.erase(key); });
     }

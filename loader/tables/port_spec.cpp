@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "error.hpp"
 
@@ -91,6 +92,13 @@ Backend parse_backend(std::string_view text)
     if (!ports.empty())
         b.ports = parse_ports(ports);
     return b;
+}
+
+std::string mark_hex(std::uint32_t v)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%x", v);
+    return buf;
 }
 
 MarkValue parse_mark(std::string_view text)

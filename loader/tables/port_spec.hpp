@@ -41,6 +41,8 @@ struct MarkValue {
     bool operator==(const MarkValue &) const = default;
 };
 MarkValue parse_mark(std::string_view text);
+// A mark (or mask) as marks are typed and shown: "0x2".
+std::string mark_hex(std::uint32_t v);
 
 // A container label's list of ports to publish, `network.dnat.ports=80,443/tcp,53/udp`
 // (the daemon's; protocol tcp unless given, ranges allowed): each item, in order. Throws

@@ -12,7 +12,7 @@ namespace {
 constexpr unsigned char kV4MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 }
 
-IpAddr IpAddr::parse(std::string_view text)
+std::optional<IpAddr> IpAddr::try_parse(std::string_view text)
 {
     const std::string s(text);
     IpAddr a;
@@ -26,7 +26,14 @@ IpAddr IpAddr::parse(std::string_view text)
         if (!a.is_v4())
             return a;
     }
-    throw Error("'" + s + "' is not an IPv4 or IPv6 address");
+    return std::nullopt;
+}
+
+IpAddr IpAddr::parse(std::string_view text)
+{
+    if (const auto a = try_parse(text))
+        return *a;
+    throw Error("'" + std::string(text) + "' is not an IPv4 or IPv6 address");
 }
 
 IpAddr IpAddr::from_raw(const fp_addr &raw)

@@ -3,6 +3,7 @@
 
 #include <compare>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,8 @@ class IpAddr {
 public:
     // Parses "10.0.0.1" or "fd00::1"; throws fp::Error naming the text otherwise.
     static IpAddr parse(std::string_view text);
+    // The same, nullopt for what is no address (a device name, say).
+    static std::optional<IpAddr> try_parse(std::string_view text);
     static IpAddr from_raw(const fp_addr &raw);
 
     bool is_v4() const;
