@@ -40,7 +40,7 @@ RxSink::RxSink(const std::string &netns, const std::string &dev, std::uint16_t p
     NetnsScope in(netns);
     const NetDev d = NetDev::by_name(dev);
     if (hook == Hook::TcIngress) {
-        TcIngressAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink)).release();
+        TcAttachment::attach(d.ifindex, d.name, bpf_program__fd(skel_->obj->progs.rx_sink)).release();
         return;
     }
     // Detached by hand in the destructor, which must enter the namespace first.

@@ -8,9 +8,11 @@
 SEC("tc")
 int from_container(struct __sk_buff *ctx)
 {
-	fp_trace_enter(ctx);
+	int ret;
 
-	return fp_tc_exit(ctx, fp_handle_from_container(ctx));
+	fp_trace_enter(ctx);
+	ret = fp_policy_sent(ctx);
+	return fp_tc_exit(ctx, ret < 0 ? ret : fp_handle_from_container(ctx));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

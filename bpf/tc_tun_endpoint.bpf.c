@@ -16,7 +16,8 @@ int from_tun(struct __sk_buff *ctx)
 	int ret = fp_push_l2(ctx);
 	/* After the push: the trace shows the packet as every hook sees it. */
 	fp_trace_enter(ctx);
-
+	if (ret == 0)
+		ret = fp_policy_sent(ctx);
 	return fp_tc_exit(ctx, ret < 0 ? ret : fp_handle_from_container(ctx));
 }
 

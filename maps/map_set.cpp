@@ -33,6 +33,7 @@ MapSet assemble(const TakeFd &take)
         one<MasqMap>(take, FP_MAP_MASQ),          one<MasqExceptMap>(take, FP_MAP_MASQ_EXCEPT),
         one<ClusterMap>(take, FP_MAP_CLUSTER),
         one<TraceFilterMap>(take, FP_MAP_TRACE_FILTER), one<TraceCpuMap>(take, FP_MAP_TRACE_CPU),
+        one<PolicyMap>(take, FP_MAP_POLICY),      one<PolicyFlowMap>(take, FP_MAP_POLICY_FLOWS),
     };
 }
 

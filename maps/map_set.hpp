@@ -29,6 +29,8 @@ using MasqExceptMap = KeyedMap<fp_masq_except_key, std::uint8_t>; // LPM trie
 using ClusterMap = KeyedMap<fp_cluster_key, fp_cluster_dest>;      // LPM trie
 using TraceFilterMap = KeyedMap<std::uint32_t, fp_trace_filter>;   // one element, index 0
 using TraceCpuMap = PerCpuArray<fp_trace_cpu>;                      // one element
+using PolicyMap = KeyedMap<std::uint32_t, fp_policy>;                // endpoint ifindex -> policy
+using PolicyFlowMap = KeyedMap<fp_policy_flow_key, fp_policy_flow>;  // LRU
 
 inline fp_endpoint_key endpoint_key(const IpAddr &addr) { return fp_endpoint_key{addr.raw()}; }
 inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifindex}; }
@@ -52,6 +54,8 @@ struct MapSet {
     ClusterMap cluster;
     TraceFilterMap trace_filter;
     TraceCpuMap trace_cpu;
+    PolicyMap policy;
+    PolicyFlowMap policy_flows;
 
     // Opens the maps pinned under pin_root; throws naming the first missing one.
     static MapSet open_pinned(const std::string &pin_root);

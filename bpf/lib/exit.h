@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The one exit of every program: a verdict (>= 0) is returned as it is; a
+ * The one exit of every program: a delivery to an endpoint passes its policy and is
+ * counted (lib/policy.h); a verdict (>= 0) is returned as it is; a
  * negative reason is counted per hook and CPU, and turned into "hand to the
  * stack" (reasons below FP_DROP_FIRST) or "drop". While tracing, the packet's event goes
  * out here (lib/trace.h).
@@ -10,6 +11,7 @@
 #define FP_LIB_EXIT_H
 
 #include "maps.h"
+#include "policy.h"
 #include "trace.h"
 
 #ifndef FP_HOOK
@@ -22,6 +24,7 @@ static __always_inline int fp_exit(struct __ctx_buff *ctx, int ret)
 	__u32 reason, idx;
 	int action;
 
+	ret = fp_delivery_done(ctx, ret);
 	if (ret >= 0) {
 		fp_trace_exit(ctx, ret, ret);
 		return ret;

@@ -14,15 +14,22 @@
 #include "csum.h"
 #include "mac.h"
 
-static __always_inline void fp_count_to(const struct fp_endpoint *ep, __u32 len)
+static __always_inline struct fp_delivery *fp_delivery_get(void)
 {
-	__u32 slot = ep->slot;
-	struct fp_ep_stats *st = bpf_map_lookup_elem(&fp_ep_stats, &slot);
+	return bpf_map_lookup_elem(&fp_delivery, (const void *)&fp_key_zero);
+}
 
-	if (st) {
-		st->to_packets++;
-		st->to_bytes += len;
-	}
+/* A hook redirects its packet to ep: the hook's exit checks ep's policy and counts the
+ * packet (fp_delivery_done, lib/policy.h). Noted off the stack, which the handlers use up. */
+static __always_inline void fp_note_delivery(const struct fp_endpoint *ep, __u32 len)
+{
+	struct fp_delivery *d = fp_delivery_get();
+
+	if (!d)
+		return;
+	d->ifindex = ep->ifindex;
+	d->slot = ep->slot;
+	d->len = len;
 }
 
 static __always_inline void fp_count_from(__u32 slot, __u32 len)
@@ -103,7 +110,6 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 {
 	struct fp_endpoint_key key = { .addr = pkt->dst };
 	struct fp_endpoint *ep;
-	__u32 len = ctx_len(ctx);
 	int ret;
 
 	/* RFC 8200 4.3: every node on the path may have to process these (router alert, MLD). */
@@ -129,10 +135,10 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 		fp_mac_copy(pkt->eth->h_dest, ep->mac);
 		fp_mac_copy(pkt->eth->h_source, ep->host_mac);
 	}
-	ret = ctx_redirect_endpoint(ctx, ep);
-	if (ret >= 0)
-		fp_count_to(ep, len);
-	return ret;
+	/* Noted first: nothing of ep stays live across the helper call (the handlers' frames
+	 * are at BPF's stack limit). A failed redirect's note is dropped by the exit. */
+	fp_note_delivery(ep, ctx_len(ctx));
+	return ctx_redirect_endpoint(ctx, ep);
 }
 
 /* After NAT rewrote the packet: parse it again (pointers moved) and deliver it. */

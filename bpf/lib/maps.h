@@ -187,6 +187,36 @@ struct {
 	__uint(max_entries, FP_TRACE_RING_BYTES);
 } fp_trace_ring SEC(".maps");
 
+/* Written by `flatpath policy`, flatpath-cni (a conflist's policy) and the daemon (a
+ * container's label); read by every hook, for endpoints with a policy only. Keyed by the
+ * endpoint's host-side ifindex. Not preallocated: most endpoints have none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct fp_policy);
+} fp_policy SEC(".maps");
+
+/* Written by every hook for the flows a policy allowed; read by every hook for the
+ * packets of endpoints with a policy. LRU: a full table forgets the least recently used
+ * flow, whose next packet is then decided again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FP_MAX_POLICY_FLOWS);
+	__type(key, struct fp_policy_flow_key);
+	__type(value, struct fp_policy_flow);
+} fp_policy_flows SEC(".maps");
+
+/* Written and read by every hook within one packet (lib/fwd.h notes, the exit takes).
+ * Per CPU: a hook runs start to exit on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_delivery);
+} fp_delivery SEC(".maps");
+
 /* The key of the one-element maps, as read-only data: a key on the stack takes room that
  * the hooks, at BPF's 512-byte stack limit, do not have to spare. */
 const volatile __u32 fp_key_zero = 0;

@@ -125,6 +125,23 @@ static __always_inline int fp_parse(struct fp_pkt *pkt, void *data, void *data_e
 	}
 }
 
+/* fp_parse() for an IP packet without an Ethernet header (what an L3 device, a tun, sends
+ * and receives): proto is its skb->protocol. pkt->eth stays NULL and offsets start at 0. */
+static __always_inline int fp_parse_l3(struct fp_pkt *pkt, void *data, void *data_end, __be16 proto)
+{
+	int ret;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = fp_parse_ipv4(pkt, data, data_end);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = fp_parse_ipv6(pkt, data, data_end);
+	else
+		return -FP_PASS_NOT_IP;
+	pkt->l3_off = 0;
+	return ret;
+}
+
 /* ::ffff:0:0/96: how fp_addr holds IPv4, so never a real IPv6 address. */
 static __always_inline int fp_addr_v4_mapped(const union fp_addr *a)
 {

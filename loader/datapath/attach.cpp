@@ -26,12 +26,12 @@ XdpMode parse_xdp_mode(const std::string &text)
 
 namespace {
 
-bpf_tc_hook ingress_hook(std::uint32_t ifindex)
+bpf_tc_hook tc_hook(std::uint32_t ifindex, TcHook which)
 {
     bpf_tc_hook hook{};
     hook.sz = sizeof hook;
     hook.ifindex = static_cast<int>(ifindex);
-    hook.attach_point = BPF_TC_INGRESS;
+    hook.attach_point = which == TcHook::Ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
     return hook;
 }
 
@@ -57,9 +57,9 @@ std::uint32_t prog_id_of(int prog_fd)
 
 } // namespace
 
-TcIngressAttachment TcIngressAttachment::attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd)
+TcAttachment TcAttachment::attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd, TcHook which)
 {
-    bpf_tc_hook hook = ingress_hook(ifindex);
+    bpf_tc_hook hook = tc_hook(ifindex, which);
     bool created = false;
     if (const int err = bpf_tc_hook_create(&hook); err == 0)
         created = true;
@@ -74,29 +74,29 @@ TcIngressAttachment TcIngressAttachment::attach(std::uint32_t ifindex, const std
         }
         throw_errno("attach tc program to " + ifname, -err);
     }
-    return TcIngressAttachment(ifindex, created);
+    return TcAttachment(ifindex, which, created);
 }
 
-TcIngressAttachment::TcIngressAttachment(TcIngressAttachment &&o) noexcept
-    : ifindex_(o.ifindex_), created_clsact_(o.created_clsact_), armed_(o.armed_)
+TcAttachment::TcAttachment(TcAttachment &&o) noexcept
+    : ifindex_(o.ifindex_), hook_(o.hook_), created_clsact_(o.created_clsact_), armed_(o.armed_)
 {
     o.armed_ = false;
 }
 
-TcIngressAttachment::~TcIngressAttachment()
+TcAttachment::~TcAttachment()
 {
     if (!armed_)
         return;
     try {
-        detach(ifindex_, created_clsact_);
+        detach(ifindex_, created_clsact_, hook_);
     } catch (const std::exception &e) {
         spdlog::warn("undo tc attach: {}", e.what());
     }
 }
 
-void TcIngressAttachment::detach(std::uint32_t ifindex, bool destroy_clsact)
+void TcAttachment::detach(std::uint32_t ifindex, bool destroy_clsact, TcHook which)
 {
-    bpf_tc_hook hook = ingress_hook(ifindex);
+    bpf_tc_hook hook = tc_hook(ifindex, which);
     bpf_tc_opts opts = our_filter();
     const int err = bpf_tc_detach(&hook, &opts);
     // ENOENT: the filter, the qdisc or the whole device is gone already: nothing to undo.
@@ -110,9 +110,9 @@ void TcIngressAttachment::detach(std::uint32_t ifindex, bool destroy_clsact)
     }
 }
 
-std::uint32_t TcIngressAttachment::attached_prog_id(std::uint32_t ifindex)
+std::uint32_t TcAttachment::attached_prog_id(std::uint32_t ifindex, TcHook which)
 {
-    bpf_tc_hook hook = ingress_hook(ifindex);
+    bpf_tc_hook hook = tc_hook(ifindex, which);
     bpf_tc_opts opts = our_filter();
     if (bpf_tc_query(&hook, &opts) != 0)
         return 0;

@@ -1,5 +1,5 @@
 // Attaching flatpath's programs to interfaces, and detaching exactly them.
-// tc programs go on the clsact ingress hook with flatpath's own handle and
+// tc programs go on a clsact hook (ingress, or egress for endpoints' policy) with flatpath's own handle and
 // priority (Debian's libbpf 1.1 predates tcx); XDP programs through netlink with
 // "only if nothing is attached", so another tool's program is never replaced.
 // Attachments made this way outlive the process, which is what keeps
@@ -26,30 +26,36 @@ inline constexpr const char *kXdpModeHelp =
     "(on a software device with a warning); generic: on the skb; off: tc only. Given for an uplink that is "
     "attached already, it replaces what is there; not given, that uplink is left as it is";
 
-// Our tc filter's identity on a clsact ingress hook.
+// Our tc filter's identity on a clsact hook.
 inline constexpr std::uint32_t kTcHandle = 0xf1a7;
 inline constexpr std::uint32_t kTcPriority = 1;
 
-// A tc ingress attachment; detaches on destruction unless released.
-class TcIngressAttachment {
+enum class TcHook { Ingress, Egress };
+
+// A tc attachment; detaches on destruction unless released.
+class TcAttachment {
 public:
     // Attaches prog_fd (replacing flatpath's own earlier filter), creating clsact if missing.
-    static TcIngressAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd);
-    TcIngressAttachment(TcIngressAttachment &&o) noexcept;
-    TcIngressAttachment &operator=(TcIngressAttachment &&) = delete;
-    ~TcIngressAttachment();
+    static TcAttachment attach(std::uint32_t ifindex, const std::string &ifname, int prog_fd,
+                               TcHook hook = TcHook::Ingress);
+    TcAttachment(TcAttachment &&o) noexcept;
+    TcAttachment &operator=(TcAttachment &&) = delete;
+    ~TcAttachment();
 
     bool created_clsact() const { return created_clsact_; }
     void release() { armed_ = false; }
 
-    // Removes flatpath's filter; removes clsact too when destroy_clsact (flatpath made it).
-    static void detach(std::uint32_t ifindex, bool destroy_clsact);
+    // Removes flatpath's filter; removes clsact too when destroy_clsact (flatpath made it),
+    // which takes both hooks' filters with it.
+    static void detach(std::uint32_t ifindex, bool destroy_clsact, TcHook hook = TcHook::Ingress);
     // The id of the program in flatpath's filter slot, 0 when there is none.
-    static std::uint32_t attached_prog_id(std::uint32_t ifindex);
+    static std::uint32_t attached_prog_id(std::uint32_t ifindex, TcHook hook = TcHook::Ingress);
 
 private:
-    TcIngressAttachment(std::uint32_t ifindex, bool created) : ifindex_(ifindex), created_clsact_(created) {}
+    TcAttachment(std::uint32_t ifindex, TcHook hook, bool created)
+        : ifindex_(ifindex), hook_(hook), created_clsact_(created) {}
     std::uint32_t ifindex_;
+    TcHook hook_;
     bool created_clsact_;
     bool armed_ = true;
 };

@@ -32,6 +32,7 @@ void recount_config(MapSet &maps)
     cfg.mark_rules = static_cast<__u32>(maps.marks.entries().size());
     cfg.masq_rules = static_cast<__u32>(maps.masq.entries().size());
     cfg.cluster_dests = static_cast<__u32>(maps.cluster.entries().size());
+    cfg.policies = static_cast<__u32>(maps.policy.entries().size());
     maps.config.upsert(0, cfg);
 }
 

@@ -1,5 +1,5 @@
 // fp_config's counts, which let the datapath skip the lookups of unused features.
-// Every DNAT, mark, masquerade and cluster change adjusts them under the datapath lock; `up`
+// Every DNAT, mark, masquerade, cluster and policy change adjusts them under the datapath lock; `up`
 // recounts them from the tables, which repairs them after anything interrupted a
 // change (the masquerade port range, a setting, is kept).
 #pragma once

@@ -19,7 +19,7 @@ constexpr __u8 kXdpBits = FP_ATTACHED_XDP_NATIVE | FP_ATTACHED_XDP_GENERIC;
 
 // FP_CREATED_CLSACT if flatpath made the device's clsact qdisc, now or on an earlier attach:
 // only then may `down` remove it.
-__u8 created_clsact_bit(const TcIngressAttachment &tc, const std::optional<fp_iface> &prev)
+__u8 created_clsact_bit(const TcAttachment &tc, const std::optional<fp_iface> &prev)
 {
     return tc.created_clsact() || (prev && (prev->attached & FP_CREATED_CLSACT)) ? FP_CREATED_CLSACT : 0;
 }
@@ -30,6 +30,11 @@ Program tc_program(std::uint32_t role, const NetDev &dev)
     if (role == FP_ROLE_ENDPOINT)
         return dev.l2 ? Program::TcEndpoint : Program::TunEndpoint;
     return dev.l2 ? Program::TcUplink : Program::L3Uplink;
+}
+
+Program egress_program(const NetDev &dev)
+{
+    return dev.l2 ? Program::ToEndpoint : Program::ToTun;
 }
 
 std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> mode)
@@ -75,7 +80,7 @@ std::string Interfaces::attach_uplink(const NetDev &dev, std::optional<XdpMode> 
     const std::string note = plan.placement != XdpPlacement::None && !xdp_guard
                                  ? dev.name + ": tc only (its driver has no native XDP)"
                                  : plan.note;
-    auto tc_guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
+    auto tc_guard = TcAttachment::attach(dev.ifindex, dev.name, tc.get());
 
     fp_iface rec{};
     rec.role = FP_ROLE_UPLINK;
@@ -96,10 +101,19 @@ void Interfaces::attach_endpoint(const NetDev &dev)
     if (!rec || rec->role != FP_ROLE_ENDPOINT)
         throw Error(dev.name + " has no endpoint; register one first (flatpath endpoint add IP --dev " + dev.name + " --mac MAC)");
     const ProgFd tc = ProgFd::open_pinned(root_, tc_program(FP_ROLE_ENDPOINT, dev));
-    auto guard = TcIngressAttachment::attach(dev.ifindex, dev.name, tc.get());
+    auto guard = TcAttachment::attach(dev.ifindex, dev.name, tc.get());
     rec->attached |= FP_ATTACHED_TC_INGRESS | created_clsact_bit(guard, rec);
+    // The endpoint's policy of what the host stack sends it. A datapath from before
+    // policies has no such program: the endpoint goes without (and `policy` says why).
+    std::optional<TcAttachment> egress;
+    if (const auto to = ProgFd::try_open_pinned(root_, egress_program(dev))) {
+        egress.emplace(TcAttachment::attach(dev.ifindex, dev.name, to->get(), TcHook::Egress));
+        rec->attached |= FP_ATTACHED_TC_EGRESS;
+    }
     maps_.ifaces.upsert(iface_key(dev.ifindex), *rec);
     guard.release();
+    if (egress)
+        egress->release();
 }
 
 void Interfaces::detach(std::uint32_t ifindex, const std::string &ifname)
@@ -122,8 +136,10 @@ void Interfaces::detach_recorded(std::uint32_t ifindex, const fp_iface &rec)
         const ProgFd xdp = ProgFd::open_pinned(root_, Program::XdpUplink);
         XdpAttachment::detach(ifindex, xdp.get());
     }
+    if (rec.attached & FP_ATTACHED_TC_EGRESS)
+        TcAttachment::detach(ifindex, false, TcHook::Egress);
     if (rec.attached & FP_ATTACHED_TC_INGRESS)
-        TcIngressAttachment::detach(ifindex, (rec.attached & FP_CREATED_CLSACT) != 0);
+        TcAttachment::detach(ifindex, (rec.attached & FP_CREATED_CLSACT) != 0);
     if (rec.attached & FP_SET_ACCEPT_LOCAL)
         sysctl_write(kLoAcceptLocal, "0");
     if (rec.role != FP_ROLE_ENDPOINT) {

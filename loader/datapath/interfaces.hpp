@@ -18,6 +18,8 @@ namespace fp {
 // The tc program for dev in role (FP_ROLE_UPLINK or FP_ROLE_ENDPOINT): an L3 device (tun,
 // WireGuard) gets the variant that gives its packets an Ethernet header first.
 Program tc_program(std::uint32_t role, const NetDev &dev);
+// The tc egress program of an endpoint device: its policy of what the host stack sends it.
+Program egress_program(const NetDev &dev);
 
 class Interfaces {
 public:

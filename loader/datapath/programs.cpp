@@ -17,6 +17,8 @@
 #include "sockets.hpp"
 #include "tc_endpoint.skel.h"
 #include "tc_l3_uplink.skel.h"
+#include "tc_to_endpoint.skel.h"
+#include "tc_to_tun.skel.h"
 #include "tc_tun_endpoint.skel.h"
 #include "tc_uplink.skel.h"
 #include "xdp_uplink.skel.h"
@@ -25,13 +27,15 @@ namespace fp {
 
 namespace {
 
-constexpr std::array<const char *, 19> kMapNames = {
+constexpr std::array<const char *, 22> kMapNames = {
     FP_MAP_ENDPOINTS,   FP_MAP_IFACES,       FP_MAP_TX_DEVS,      FP_MAP_EP_STATS,    FP_MAP_REASONS,
     FP_MAP_DNAT,        FP_MAP_DNAT_RANGES,  FP_MAP_BACKENDS,     FP_MAP_LOCAL_ADDRS, FP_MAP_CT,
     FP_MAP_CT_NEW,      FP_MAP_MARKS,        FP_MAP_CONFIG,       FP_MAP_MASQ,        FP_MAP_MASQ_EXCEPT,
-    FP_MAP_CLUSTER,     FP_MAP_TRACE_FILTER, FP_MAP_TRACE_CPU,    FP_MAP_TRACE_RING};
-constexpr std::array<Program, 5> kPrograms = {Program::XdpUplink, Program::TcUplink, Program::TcEndpoint,
-                                              Program::TunEndpoint, Program::L3Uplink};
+    FP_MAP_CLUSTER,     FP_MAP_TRACE_FILTER, FP_MAP_TRACE_CPU,    FP_MAP_TRACE_RING,  FP_MAP_POLICY,
+    FP_MAP_POLICY_FLOWS, FP_MAP_DELIVERY};
+constexpr std::array<Program, 7> kPrograms = {Program::XdpUplink,   Program::TcUplink, Program::TcEndpoint,
+                                              Program::TunEndpoint, Program::L3Uplink, Program::ToEndpoint,
+                                              Program::ToTun};
 // The host's socket hooks, attached to the cgroup2 root by `up`: each link is pinned
 // under the programs' directory by its program's name, and goes with its pin.
 constexpr std::array<const char *, 8> kHostSocketHooks = {"host_connect4",  "host_connect6",     "host_sendmsg4",
@@ -109,6 +113,8 @@ const char *program_name(Program p)
     case Program::TcEndpoint: return "from_container";
     case Program::TunEndpoint: return "from_tun";
     case Program::L3Uplink: return "from_l3_uplink";
+    case Program::ToEndpoint: return "to_container";
+    case Program::ToTun: return "to_tun";
     }
     return "?";
 }
@@ -128,6 +134,13 @@ ProgFd ProgFd::open_pinned(const PinRoot &root, Program p)
     return ProgFd(fd);
 }
 
+std::optional<ProgFd> ProgFd::try_open_pinned(const PinRoot &root, Program p)
+{
+    if (root.is_up() && !path_exists(root.prog_path(program_name(p))))
+        return std::nullopt;
+    return open_pinned(root, p);
+}
+
 std::uint32_t ProgFd::id() const
 {
     bpf_prog_info info{};
@@ -143,6 +156,8 @@ struct LoadedPrograms::Objects {
     SkelPtr<tc_endpoint> tce = open_skeleton<tc_endpoint>("tc_endpoint");
     SkelPtr<tc_tun_endpoint> tun = open_skeleton<tc_tun_endpoint>("tc_tun_endpoint");
     SkelPtr<tc_l3_uplink> l3u = open_skeleton<tc_l3_uplink>("tc_l3_uplink");
+    SkelPtr<tc_to_endpoint> toe = open_skeleton<tc_to_endpoint>("tc_to_endpoint");
+    SkelPtr<tc_to_tun> totun = open_skeleton<tc_to_tun>("tc_to_tun");
     SkelPtr<host_sockets> hs = open_skeleton<host_sockets>("host_sockets");
     std::vector<UniqueFd> pinned_fds; // maps opened from pins (libbpf reuses a dup of each)
 };
@@ -160,6 +175,8 @@ LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from, bool wit
     objs->tce->rodata->fp_trace_built = with_trace;
     objs->tun->rodata->fp_trace_built = with_trace;
     objs->l3u->rodata->fp_trace_built = with_trace;
+    objs->toe->rodata->fp_trace_built = with_trace;
+    objs->totun->rodata->fp_trace_built = with_trace;
     std::map<std::string, int> existing;
     if (!reuse_pins_from.empty()) {
         for (const char *name : kMapNames) {
@@ -188,6 +205,10 @@ LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from, bool wit
     load_skeleton(objs->tun.get(), "tc_tun_endpoint");
     reuse_maps(objs->l3u->obj, existing);
     load_skeleton(objs->l3u.get(), "tc_l3_uplink");
+    reuse_maps(objs->toe->obj, existing);
+    load_skeleton(objs->toe.get(), "tc_to_endpoint");
+    reuse_maps(objs->totun->obj, existing);
+    load_skeleton(objs->totun.get(), "tc_to_tun");
     // Only this namespace's sockets are translated: those are the host's.
     objs->hs->rodata->fp_host_netns_cookie = current_netns_cookie();
     reuse_maps(objs->hs->obj, existing);
@@ -203,6 +224,8 @@ int LoadedPrograms::prog_fd(Program p) const
     case Program::TcEndpoint: return bpf_program__fd(objs_->tce->progs.from_container);
     case Program::TunEndpoint: return bpf_program__fd(objs_->tun->progs.from_tun);
     case Program::L3Uplink: return bpf_program__fd(objs_->l3u->progs.from_l3_uplink);
+    case Program::ToEndpoint: return bpf_program__fd(objs_->toe->progs.to_container);
+    case Program::ToTun: return bpf_program__fd(objs_->totun->progs.to_tun);
     }
     return -1;
 }

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -16,10 +17,11 @@
 
 namespace fp {
 
-// Uplinks: XDP and tc, or tc alone on an L3 device (L3Uplink); endpoints: tc, the tun
-// variant (TunEndpoint) on an L3 device. The L3 variants give each packet an Ethernet
-// header first (bpf/lib/l3_dev.h).
-enum class Program { XdpUplink, TcUplink, TcEndpoint, TunEndpoint, L3Uplink };
+// Uplinks: XDP and tc, or tc alone on an L3 device (L3Uplink); endpoints: tc ingress, the
+// tun variant (TunEndpoint) on an L3 device, which give each packet an Ethernet header
+// first (bpf/lib/l3_dev.h); and tc egress (ToEndpoint, ToTun), the endpoint's policy of what
+// the host stack sends it.
+enum class Program { XdpUplink, TcUplink, TcEndpoint, TunEndpoint, L3Uplink, ToEndpoint, ToTun };
 
 // Every packet program, in a fixed order.
 std::span<const Program> all_programs();
@@ -32,6 +34,8 @@ public:
     explicit ProgFd(int fd = -1) : fd_(fd) {}
 
     static ProgFd open_pinned(const PinRoot &root, Program p);
+    // open_pinned, but nullopt when a datapath that is up predates the program.
+    static std::optional<ProgFd> try_open_pinned(const PinRoot &root, Program p);
     int get() const { return fd_.get(); }
     // The kernel's id of the program, to recognise it where it is attached.
     std::uint32_t id() const;

@@ -12,7 +12,7 @@ namespace fp {
 
 struct InterfaceHealth {
     std::string name;        // "" when the device is gone
-    std::string tc;          // "attached", "missing", or "" when flatpath attached none
+    std::string tc;          // "attached", "missing", "egress missing", or "" when flatpath attached none
     std::string xdp;         // "native", "generic", or "" when none
     bool xdp_present = false;
     bool healthy = false;    // the device is there with everything flatpath attached

@@ -10,6 +10,7 @@
 #include "interfaces.hpp"
 #include "local_addrs.hpp"
 #include "netdev.hpp"
+#include "policy.hpp"
 #include "rollback.hpp"
 #include "slots.hpp"
 
@@ -161,7 +162,9 @@ void Endpoints::remove_locked(const IpAddr &addr)
         maps_.ifaces.upsert(iface_key(ep->ifindex), *rec);
         return;
     }
-    // The device's last address: take the device out of the datapath altogether.
+    // The device's last address: take the device out of the datapath altogether, its
+    // policy with it.
+    erase_policy(maps_, ep->ifindex);
     if (rec->attached & FP_ATTACHED_TC_INGRESS)
         Interfaces(root_, maps_).detach(ep->ifindex, "ifindex " + std::to_string(ep->ifindex));
     maps_.ifaces.erase(iface_key(ep->ifindex));

@@ -47,6 +47,9 @@
 #define FP_MAP_TRACE_FILTER "fp_trace_filter"
 #define FP_MAP_TRACE_CPU "fp_trace_cpu"
 #define FP_MAP_TRACE_RING "fp_trace_ring"
+#define FP_MAP_POLICY "fp_policy"
+#define FP_MAP_POLICY_FLOWS "fp_policy_flows"
+#define FP_MAP_DELIVERY "fp_delivery"
 
 /* Program pins live in this sub-directory of the pin root. */
 #define FP_PIN_PROGS_DIR "progs"
@@ -68,6 +71,8 @@
 #define FP_MAX_MASQ_EXCEPT 4096     /* destinations excepted from them, all rules together */
 #define FP_MAX_CLUSTER 16384        /* cluster networks and other hosts' subnets */
 #define FP_TRACE_RING_BYTES (1 << 21) /* the trace ring: about 15,000 events */
+#define FP_MAX_POLICY_RULES 64      /* rules per endpoint, both directions together (a power of 2) */
+#define FP_MAX_POLICY_FLOWS 65536   /* flows of endpoints with a policy, LRU */
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -133,6 +138,7 @@ enum fp_attach_flags {
 	FP_ATTACHED_XDP_GENERIC = 1 << 2,
 	FP_CREATED_CLSACT = 1 << 3, /* the clsact qdisc was made by flatpath */
 	FP_SET_ACCEPT_LOCAL = 1 << 4, /* lo: an older datapath turned net.ipv4.conf.lo.accept_local on */
+	FP_ATTACHED_TC_EGRESS = 1 << 5, /* endpoints: to_container, the policy of what the stack sends it */
 };
 
 /* fp_ifaces: ifindex -> role and attach state. */
@@ -410,9 +416,89 @@ struct fp_config {
 	__u16 masq_port_min;  /* the masquerade port range, host order (set by up) */
 	__u16 masq_port_max;
 	__u32 cluster_dests;  /* entries in fp_cluster: 0 means no cluster lookup */
-	__u32 pad;
+	__u32 policies;       /* entries in fp_policy: 0 means no policy work at all */
 };
 FP_STATIC_ASSERT(sizeof(struct fp_config) == 32, "config size");
+
+/* ---- policy ------------------------------------------------------------- */
+
+/* What a policy rule, or an endpoint's default, says. */
+enum fp_policy_action {
+	FP_POLICY_ALLOW = 1,
+	FP_POLICY_DENY = 2,
+};
+
+/* Which traffic of the endpoint a rule is about. */
+enum fp_policy_dir {
+	FP_POLICY_IN = 0,  /* flows others start to it: the rule's address is the source,
+			    * its ports the endpoint's own (the destination port) */
+	FP_POLICY_OUT = 1, /* flows it starts: the rule's address and ports are the destination */
+};
+
+/* A rule: the remote address within addr/mask (IPv4-mapped; all zero: any address of
+ * either family), the protocol (0: any; IPPROTO_ICMP stands for ICMPv6 too) and the port
+ * in [port_first, port_last] (host order; 0-0: any; a port rule matches only TCP and UDP). */
+struct fp_policy_rule {
+	union fp_addr addr;
+	union fp_addr mask;
+	__u16 port_first;
+	__u16 port_last;
+	__u8 proto;
+	__u8 action; /* enum fp_policy_action */
+	__u8 dir;    /* enum fp_policy_dir */
+	__u8 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_policy_rule) == 40, "policy rule size");
+
+/*
+ * fp_policy: an endpoint's host-side ifindex -> its policy, for all of its addresses.
+ * A new flow (no entry in fp_policy_flows) of its direction is denied when a matching
+ * rule denies it, else allowed when one allows it, else decided by that direction's
+ * default. Its packets, both ways, then pass until the flow idles out. generation changes
+ * with every change of the policy: a flow decided under another generation is decided
+ * again, as it started, at its next packet (a change applies to existing flows too).
+ */
+struct fp_policy {
+	__u32 generation;
+	__u8 defaults[2]; /* enum fp_policy_action, by enum fp_policy_dir */
+	__u8 count;       /* rules in use */
+	__u8 pad;
+	struct fp_policy_rule rules[FP_MAX_POLICY_RULES];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_policy) == 8 + 40 * FP_MAX_POLICY_RULES, "policy size");
+
+/* fp_policy_flows: a flow of an endpoint with a policy, from the endpoint's side (local:
+ * its address and port; an ICMP echo's identifier as its port, as conntrack keys it), so
+ * that both directions find one entry. Ports in network order. */
+struct fp_policy_flow_key {
+	__u32 ifindex;
+	union fp_addr local;
+	union fp_addr remote;
+	__be16 local_port;
+	__be16 remote_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_policy_flow_key) == 44, "policy flow key size");
+
+struct fp_policy_flow {
+	__u64 expires_ns;  /* CLOCK_MONOTONIC, pushed on by its packets */
+	__u32 generation;  /* of the policy that allowed it */
+	__u8 origin;       /* enum fp_policy_dir: who started it */
+	__u8 pad[3];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_policy_flow) == 16, "policy flow size");
+
+/* fp_delivery[0], per CPU: the endpoint a hook is delivering its packet to, set where it
+ * redirects and taken at its exit, which checks that endpoint's policy and counts the
+ * packet (off BPF's stack, which the handlers use up). ifindex 0: none. */
+struct fp_delivery {
+	__u32 ifindex;
+	__u32 slot;
+	__u32 len;
+	__u32 pad;
+};
+FP_STATIC_ASSERT(sizeof(struct fp_delivery) == 16, "delivery size");
 
 /* ---- counters ----------------------------------------------------------- */
 
@@ -467,7 +553,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_ep_stats) == 32, "ep stats size");
 	X(FP_DROP_NO_FLOW, 42, "drop_no_flow", "a published backend's SYN-ACK for no flow flatpath knows (evicted half-open): sent on, it would leave with the backend's own address") \
 	X(FP_DROP_BACKEND_OPTIONS, 43, "drop_backend_options", "a published backend's packet with IPv4 options: the stack would send it on with the backend's own address (flatpath translates no packet with options)") \
 	X(FP_DROP_MASQ_PORTS, 44, "drop_masq_ports", "a new masqueraded flow found no free port in the masquerade range for its destination (all taken): dropped, established flows go on") \
-	X(FP_DROP_FRAG_NEEDED, 45, "drop_frag_needed", "a masqueraded IPv4 packet without DF larger than its route's MTU: a router would fragment it after translating, which flatpath cannot, and the stack would send it on untranslated")
+	X(FP_DROP_FRAG_NEEDED, 45, "drop_frag_needed", "a masqueraded IPv4 packet without DF larger than its route's MTU: a router would fragment it after translating, which flatpath cannot, and the stack would send it on untranslated") \
+	X(FP_DROP_POLICY, 46, "drop_policy", "the endpoint's policy denies the flow (flatpath policy): what it sends, or what it would receive")
 
 #define FP_REASON_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_reason {
@@ -506,7 +593,8 @@ FP_STATIC_ASSERT(sizeof(struct fp_reason_stats) == 16, "reason stats size");
 	X(FP_TRACE_FORWARD, 3, "forward", "a packet the fast path delivered, translated or sent on (-v)") \
 	X(FP_TRACE_FLOW_NEW, 4, "flow-new", "a translated flow created (a published port, a masqueraded flow)") \
 	X(FP_TRACE_FLOW_CLOSED, 5, "flow-closed", "a translated TCP flow closed: a reset, or a FIN each way") \
-	X(FP_TRACE_FLOW_EXPIRED, 6, "flow-expired", "a translated flow past its deadline with no packet since (found by the tracer in the conntrack tables)")
+	X(FP_TRACE_FLOW_EXPIRED, 6, "flow-expired", "a translated flow past its deadline with no packet since (found by the tracer in the conntrack tables)") \
+	X(FP_TRACE_POLICY_ALLOW, 7, "policy-allow", "a new flow of an endpoint with a policy, allowed (by a rule or the default); a denied packet is a drop with the reason drop_policy")
 
 #define FP_TRACE_KIND_ENUMERATOR(id, value, name, meaning) id = value,
 enum fp_trace_kind {
