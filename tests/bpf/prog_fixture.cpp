@@ -53,6 +53,8 @@ void ProgFixture::SetUp()
     erase_all(maps->masq);
     erase_all(maps->masq_except);
     erase_all(maps->cluster);
+    erase_all(maps->policy);
+    erase_all(maps->policy_flows);
     maps->config.upsert(0, fp_config{});
 }
 
