@@ -23,7 +23,7 @@ struct TraceOptions {
     std::string endpoint, ip, proto, reason;
     RecordDirs dirs; // container names, as ps finds them
     std::uint16_t port = 0;
-    bool drops = false, flows = false, verbose = false, json = false;
+    bool drops = false, flows = false, policy = false, verbose = false, json = false;
     std::uint64_t count = 0;
     double timeout_s = 0;
 };
@@ -81,10 +81,18 @@ TraceFilter filter_of(const TraceOptions &o, MapSet &maps)
         f.kinds |= bit(FP_TRACE_DROP);
     if (o.flows)
         f.kinds |= kFlowKinds;
-    if (!o.drops && !o.flows)
-        f.kinds = bit(FP_TRACE_DROP) | kFlowKinds;
+    if (o.policy) {
+        f.kinds |= bit(FP_TRACE_POLICY_ALLOW);
+        if (!o.drops && !o.verbose) { // of the drops, the policy's
+            f.kinds |= bit(FP_TRACE_DROP);
+            f.reason = FP_DROP_POLICY;
+        }
+    }
+    if (!o.drops && !o.flows && !o.policy)
+        f.kinds = bit(FP_TRACE_DROP) | kFlowKinds | bit(FP_TRACE_POLICY_ALLOW);
     if (o.verbose)
-        f.kinds |= bit(FP_TRACE_DROP) | bit(FP_TRACE_TO_STACK) | bit(FP_TRACE_FORWARD) | kFlowKinds;
+        f.kinds |= bit(FP_TRACE_DROP) | bit(FP_TRACE_TO_STACK) | bit(FP_TRACE_FORWARD) | kFlowKinds |
+                   bit(FP_TRACE_POLICY_ALLOW);
     if (!o.reason.empty()) {
         const unsigned r = reason_by_name(o.reason);
         f.reason = static_cast<std::uint8_t>(r);
@@ -169,6 +177,8 @@ void add_trace_command(CLI::App &app, CliContext &ctx)
                       "only packets dropped or handed to the stack for this reason (names: flatpath stats, README)");
     trace->add_flag("--drops", o->drops, "dropped packets (with --flows: both)");
     trace->add_flag("--flows", o->flows, "translated flows created, closed and expired (with --drops: both)");
+    trace->add_flag("--policy", o->policy,
+                    "policy verdicts: new flows a policy allowed, and packets it dropped (drop_policy)");
     trace->add_flag("-v,--verbose", o->verbose,
                     "every decision too: packets forwarded or translated, and those handed to the host stack");
     trace->add_flag("--json", o->json, "one JSON object per line");

@@ -198,7 +198,8 @@ nlohmann::json trace_json(const fp_trace_event &e, const TraceNames &names, std:
     if (e.kind == FP_TRACE_DROP || e.kind == FP_TRACE_TO_STACK)
         j["reason"] = reason_name(e.reason);
     if (!is_flow(e.kind)) {
-        j["action"] = trace_action_name(e);
+        if (e.kind != FP_TRACE_POLICY_ALLOW) // a verdict on a flow, not what the hook returned
+            j["action"] = trace_action_name(e);
         j["len"] = e.len;
         j["mark"] = e.mark;
     } else {

@@ -16,6 +16,7 @@
 #include "eventually.hpp"
 #include "netns_fixture.hpp"
 #include "packet.hpp"
+#include "traffic.hpp"
 
 namespace fp::test {
 namespace {
@@ -131,6 +132,34 @@ TEST_F(TraceNetnsTest, ARealDropAndARealFlowAreTraced)
     EXPECT_TRUE(eventually([&] { return !next.process->running(); }, 10));
     EXPECT_EQ(next.process->stop(SIGTERM), 0) << next.output();
     EXPECT_EQ(next.output().find("error"), std::string::npos) << next.output();
+}
+
+// Policy verdicts (--policy): c1 may only start UDP to c2:7002; its flow there is one
+// policy-allow event (its first datagram; the others belong to the flow), its datagrams to
+// port 7003 drop events with the reason drop_policy, on c1's device; nothing else.
+TEST_F(TraceNetnsTest, PolicyVerdictsAreTraced)
+{
+    start();
+    flatpath({"policy", "default", c1().host_if, "deny", "--out"});
+    flatpath({"policy", "add", c1().host_if, "--allow", "--proto", "udp", "--port", "7002"});
+    TraceRun trace(*topo, {"--json", "--policy"});
+    ASSERT_TRUE(trace.started()) << trace.output();
+    EXPECT_EQ(udp_send(c2().ns, c2().v4, 7002, c1().ns, 5).messages, 5u);
+    EXPECT_EQ(udp_send(c2().ns, c2().v4, 7003, c1().ns, 3).messages, 0u);
+    const auto from_c1_to = [&](const char *kind, int port) {
+        return [&, kind, port](const nlohmann::json &e) {
+            return e["kind"] == kind && e["dev"] == c1().host_if && e["before"]["src"] == c1().v4.str() &&
+                   e["before"]["dst"] == c2().v4.str() && e["before"]["dport"] == port;
+        };
+    };
+    EXPECT_TRUE(eventually([&] { return count(trace.events(), from_c1_to("drop", 7003)) == 3; }, 10)) << trace.output();
+    EXPECT_EQ(count(trace.events(), from_c1_to("policy-allow", 7002)), 1u) << trace.output();
+    EXPECT_EQ(trace.events().size(), 4u) << trace.output();
+    for (const auto &e : trace.events()) {
+        if (e["kind"] == "drop") {
+            EXPECT_EQ(e["reason"], "drop_policy");
+        }
+    }
 }
 
 // Filters and -v: a verbose trace of c1's device stops by itself after 3 events while
