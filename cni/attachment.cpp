@@ -17,8 +17,10 @@
 #include "ipam_store.hpp"
 #include "masq_rules.hpp"
 #include "map_set.hpp"
+#include "netdev.hpp"
 #include "netlink.hpp"
 #include "pin_root.hpp"
+#include "policy.hpp"
 #include "attachment_record.hpp"
 #include "rollback.hpp"
 #include "stale_endpoints.hpp"
@@ -322,6 +324,15 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
             Endpoints(root, m).remove(a);
     });
     maybe_fail("endpoint");
+    if (cfg.policy) {
+        const std::uint32_t ifindex = NetDev::by_name(host_if).ifindex;
+        Policies(root, maps).set(ifindex, *cfg.policy);
+        undo.push("policy", [&, ifindex] {
+            MapSet m = MapSet::open_pinned(root.path());
+            Policies(root, m).clear(ifindex);
+        });
+        maybe_fail("policy");
+    }
     // After the endpoint: a concurrent DEL of the network's last other container then
     // sees it, and keeps the rule.
     if (cfg.ip_masq) {

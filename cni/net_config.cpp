@@ -7,6 +7,7 @@
 #include "cni_error.hpp"
 #include "error.hpp"
 #include "flatpath_abi.h"
+#include "policy.hpp"
 #include "port_spec.hpp"
 #include "subnet_env.hpp"
 
@@ -26,6 +27,52 @@ std::string string_at(const nlohmann::json &j, const char *key, const std::strin
     if (!j[key].is_string())
         invalid(std::string("\"") + key + "\" must be a string");
     return j[key];
+}
+
+// "policy": {"egress": {"default": "deny", "allow": ["10.0.0.0/8:443/tcp"], "deny": [...]},
+//            "ingress": {...}}: the container's firewall (see tables/policy.hpp for an item).
+EndpointPolicy policy_at(const nlohmann::json &c)
+{
+    const nlohmann::json &p = c["policy"];
+    if (!p.is_object())
+        invalid("\"policy\" must be an object with \"ingress\" and/or \"egress\"");
+    EndpointPolicy policy;
+    for (const auto &[key, side] : p.items()) {
+        if (key != "ingress" && key != "egress")
+            invalid("\"policy\": unknown key \"" + key + "\" (ingress or egress)");
+        const std::string where = "\"policy\": \"" + key + "\"";
+        if (!side.is_object())
+            invalid(where + " must be an object (\"default\", \"allow\", \"deny\")");
+        const fp_policy_dir dir = key == "ingress" ? FP_POLICY_IN : FP_POLICY_OUT;
+        for (const auto &[field, value] : side.items()) {
+            try {
+                if (field == "default") {
+                    if (!value.is_string())
+                        invalid(where + ": \"default\" must be \"allow\" or \"deny\"");
+                    policy.defaults[dir] = parse_policy_action(value.get<std::string>());
+                } else if (field == "allow" || field == "deny") {
+                    if (!value.is_array())
+                        invalid(where + ": \"" + field + "\" must be a list of strings");
+                    for (const nlohmann::json &item : value) {
+                        if (!item.is_string())
+                            invalid(where + ": \"" + field + "\" must be a list of strings");
+                        policy.rules.push_back(parse_policy_item(item.get<std::string>(), dir,
+                                                                 parse_policy_action(field)));
+                    }
+                } else {
+                    invalid(where + ": unknown key \"" + field + "\" (default, allow, deny)");
+                }
+            } catch (const Error &e) {
+                invalid(where + ": " + e.what());
+            }
+        }
+    }
+    try {
+        policy.validate();
+    } catch (const Error &e) {
+        invalid(std::string("\"policy\": ") + e.what());
+    }
+    return policy;
 }
 
 IpAddr ip_from(const std::string &text, const std::string &where)
@@ -192,6 +239,8 @@ NetConfig NetConfig::parse(const Request &req)
             invalid("\"ipMasq\" must be true or false");
         n.ip_masq = c["ipMasq"].get<bool>();
     }
+    if (c.contains("policy"))
+        n.policy = policy_at(c);
     if (c.contains("mtu")) {
         if (!c["mtu"].is_number_integer() || c["mtu"].get<long>() < 68 || c["mtu"].get<long>() > 65535)
             invalid("\"mtu\" must be an integer from 68 to 65535");

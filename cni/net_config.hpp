@@ -12,6 +12,7 @@
 #include "attach.hpp"
 #include "ip_pool.hpp"
 #include "mac_addr.hpp"
+#include "policy.hpp"
 #include "request.hpp"
 
 namespace fp::cni {
@@ -40,6 +41,7 @@ struct NetConfig {
     std::vector<IpAddr> requested_ips;      // runtimeConfig.ips, CNI_ARGS IP=
     std::optional<MacAddr> mac;             // runtimeConfig.mac, CNI_ARGS MAC=
     nlohmann::json dns;                     // passed through to the result
+    std::optional<EndpointPolicy> policy;   // "policy": the container's firewall (none: not checked)
 
     bool delegated_ipam() const { return !ipam_type.empty(); }
 

@@ -239,7 +239,8 @@ TEST_F(CniTest, FailureAfterEachStepLeavesNothing)
     const std::string c1 = lab->add_netns("c1");
     nlohmann::json cfg = config;
     cfg["runtimeConfig"]["portMappings"] = {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}};
-    for (const char *step : {"ipam", "veth", "container", "host", "datapath", "endpoint", "ports", "record"}) {
+    cfg["policy"] = {{"egress", {{"default", "deny"}, {"allow", {"10.77.0.0/24"}}}}};
+    for (const char *step : {"ipam", "veth", "container", "host", "datapath", "endpoint", "policy", "ports", "record"}) {
         SCOPED_TRACE(step);
         auto e = env("ADD", "id-fail", c1);
         e["FLATPATH_CNI_FAIL_AFTER"] = step;
@@ -301,9 +302,47 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
     expect_code(env("ADD", "x", c1, "eth1"), with("ipMasq", "yes"), 7, "ipMasq that is no boolean");
     expect_code(env("ADD", "x", c1, "eth1"), with("pinRoot", "relative/pins"), 7, "relative pinRoot");
     expect_code(env("ADD", "x", c1, "eth1"), with("stateDir", ""), 7, "empty stateDir");
+    expect_code(env("ADD", "x", c1, "eth1"), with("policy", "deny"), 7, "policy that is no object");
+    expect_code(env("ADD", "x", c1, "eth1"), with("policy", {{"outbound", {}}}), 7, "policy with an unknown side");
+    expect_code(env("ADD", "x", c1, "eth1"), with("policy", {{"egress", {{"default", "block"}}}}), 7,
+                "policy default neither allow nor deny");
+    expect_code(env("ADD", "x", c1, "eth1"), with("policy", {{"egress", {{"allow", {"10.0.0.0/33"}}}}}), 7,
+                "policy item with a bad prefix");
+    expect_code(env("ADD", "x", c1, "eth1"), with("policy", {{"ingress", {{"allow", {"*:80/icmp"}}}}}), 7,
+                "policy item with ports for icmp");
     std::string huge = config.dump();
     huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(1 << 20, 'x') + "\"");
     expect_code(env("ADD", "x", c1, "eth1"), huge, 6, "1 MiB input");
+}
+
+// A conflist's "policy" is each container's firewall: c1 may start flows only into the
+// network's subnet (c2 answers its pings, an address of the host does not; it answers
+// c2, which has no policy), the listing
+// shows the policy on c1's device, and DEL removes it with the endpoint.
+TEST_F(CniTest, TheConflistsPolicyIsEachContainersFirewall)
+{
+    const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
+    nlohmann::json cfg = config;
+    cfg["policy"] = {{"egress", {{"default", "deny"}, {"allow", {"10.77.0.0/24"}}}}};
+    add("id-p1", c1, cfg);
+    const nlohmann::json r2 = add("id-p2", c2, config);
+    const std::string a2 = r2["ips"][0]["address"].get<std::string>();
+    EXPECT_EQ(ping(c1, a2.substr(0, a2.find('/')), 2), 2u);
+    lab->in(host, {"ip", "addr", "add", "10.78.0.1/32", "dev", "lo"}); // the host's, outside the subnet
+    EXPECT_EQ(ping(c2, "10.78.0.1", 2), 2u) << "c2 has no policy";
+    EXPECT_EQ(ping(c1, "10.78.0.1", 2), 0u) << "outside c1's allowed subnet";
+    const auto policies = [&] {
+        return nlohmann::json::parse(run_checked(
+            {"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root", lab->pin_root(), "policy", "list", "--json"}));
+    };
+    nlohmann::json rows = policies();
+    ASSERT_EQ(rows.size(), 3u) << rows;
+    EXPECT_EQ(rows[1]["direction"], "out");
+    EXPECT_EQ(rows[1]["action"], "deny");
+    EXPECT_EQ(rows[2]["peer"], "10.77.0.0/24");
+    del("id-p1", c1);
+    EXPECT_TRUE(policies().empty());
+    del("id-p2", c2);
 }
 
 // CNI_ARGS keys for other plugins pass with IgnoreUnknown=1 (what Podman sends); the
