@@ -47,6 +47,8 @@ static __always_inline int fp_policy_rule_matches(const struct fp_policy_rule *r
 		return 0;
 	if (r->port_last && (port < r->port_first || port > r->port_last))
 		return 0;
+	if (r->family && r->family != (fp_addr_v4_mapped(&k->remote) ? 4 : 6))
+		return 0;
 	return (k->remote.w[0] & r->mask.w[0]) == r->addr.w[0] && (k->remote.w[1] & r->mask.w[1]) == r->addr.w[1] &&
 	       (k->remote.w[2] & r->mask.w[2]) == r->addr.w[2] && (k->remote.w[3] & r->mask.w[3]) == r->addr.w[3];
 }

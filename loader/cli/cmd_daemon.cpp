@@ -139,6 +139,16 @@ void add_daemon_command(CLI::App &app, CliContext &ctx)
                   "80,443/tcp,53/udp,8000-8010 (tcp unless given)")
         ->envname("IPTABLES_DNAT_PORTS_LABEL")
         ->capture_default_str();
+    d->add_option("--policy-egress-label", opts->policy.policy_egress_label,
+                  "the label that makes a selected container's firewall for what it starts: a list of what it may "
+                  "reach, 10.0.0.0/8:443/tcp,1.1.1.1:53/udp,192.0.2.7 (tcp when only ports are given; \"none\": "
+                  "nothing); everything else is dropped. Empty: the label is ignored")
+        ->envname("POLICY_EGRESS_LABEL")
+        ->capture_default_str();
+    d->add_option("--policy-ingress-label", opts->policy.policy_ingress_label,
+                  "the same for what it accepts: the sources and its own ports, e.g. *:80/tcp,10.0.0.0/8:22")
+        ->envname("POLICY_INGRESS_LABEL")
+        ->capture_default_str();
     d->add_option("--mark-published-ports", *mark,
                   "VALUE[/MASK]: replies from ports a selected container publishes (-p) that are not in its DNAT "
                   "label get this packet mark, for `ip rule fwmark` policy routing (default: off)")

@@ -48,6 +48,37 @@ const PlannedAddress *first_of_family(const std::vector<PlannedAddress> &addrs, 
     return nullptr;
 }
 
+// The policy labels' firewall: a labelled direction denies what its list does not allow
+// ("" or "none": allows nothing). A list that does not parse is a problem, and that
+// direction then allows nothing (closed, not open) until the label is fixed.
+std::optional<EndpointPolicy> firewall_of(const ContainerInfo &c, const LabelPolicy &policy,
+                                          std::vector<std::string> &problems)
+{
+    std::optional<EndpointPolicy> fw;
+    for (const auto &[name, dir] : {std::pair{policy.policy_egress_label, FP_POLICY_OUT},
+                                    std::pair{policy.policy_ingress_label, FP_POLICY_IN}}) {
+        const auto it = c.labels.find(name);
+        if (name.empty() || it == c.labels.end())
+            continue;
+        if (!fw)
+            fw.emplace();
+        fw->defaults[dir] = FP_POLICY_DENY;
+        if (it->second.empty() || it->second == "none")
+            continue;
+        try {
+            EndpointPolicy with = *fw;
+            for (PolicyRule &r : parse_policy_list(it->second, dir, FP_POLICY_ALLOW))
+                with.rules.push_back(std::move(r));
+            with.validate();
+            fw = std::move(with);
+        } catch (const Error &e) {
+            problems.push_back("label " + name + "=" + it->second + ": " + e.what() + " (nothing is allowed " +
+                               (dir == FP_POLICY_OUT ? "out" : "in") + " until it is fixed)");
+        }
+    }
+    return fw;
+}
+
 } // namespace
 
 bool selected(const ContainerInfo &c, const LabelPolicy &policy)
@@ -58,7 +89,7 @@ bool selected(const ContainerInfo &c, const LabelPolicy &policy)
 
 ContainerPlan plan_container(const ContainerInfo &c, const LabelPolicy &policy)
 {
-    ContainerPlan plan{c.id, c.name, {}, {}, {}, {}};
+    ContainerPlan plan{c.id, c.name, {}, {}, {}, std::nullopt, {}};
     if (!selected(c, policy))
         return plan;
     plan.addresses = addresses_of(c, policy, plan.problems);
@@ -83,6 +114,8 @@ ContainerPlan plan_container(const ContainerInfo &c, const LabelPolicy &policy)
             if (backend)
                 plan.dnat.push_back(DnatRule{backend->addr.any_of_family(), p.proto, p.ports, backend->addr, p.ports});
     }
+
+    plan.firewall = firewall_of(c, policy, plan.problems);
 
     if (policy.published_port_mark) {
         for (const PublishedPort &p : c.published) {

@@ -10,6 +10,9 @@
 //   watched network that has one);
 // - with a published-port mark set, each port it publishes with -p whose container
 //   port is not in that list gets the mark on the replies it sends from that port.
+// - `network.policy.egress=10.0.0.0/8:443/tcp,1.1.1.1:53/udp` (and `network.policy.ingress=
+//   :80/tcp`) makes the container's firewall: that direction denies what the list does not
+//   allow (an empty list: everything); the other direction, without its label, allows all.
 #pragma once
 
 #include <optional>
@@ -21,6 +24,7 @@
 #include "ip_addr.hpp"
 #include "mac_addr.hpp"
 #include "mark_rules.hpp"
+#include "policy.hpp"
 #include "port_spec.hpp"
 
 namespace fp {
@@ -28,6 +32,8 @@ namespace fp {
 struct LabelPolicy {
     std::string enable_label = "network.enable"; // selects a container when "true"
     std::string dnat_ports_label = "network.dnat.ports";
+    std::string policy_egress_label = "network.policy.egress";
+    std::string policy_ingress_label = "network.policy.ingress";
     std::string watch_network; // "" for every network
     std::optional<MarkValue> published_port_mark;
 };
@@ -45,6 +51,7 @@ struct ContainerPlan {
     std::vector<PlannedAddress> addresses;
     std::vector<DnatRule> dnat;
     std::vector<MarkRule> marks;
+    std::optional<EndpointPolicy> firewall; // from the policy labels; none without them
     // Labels the policy could not use, one line each (the rest of the plan still holds).
     std::vector<std::string> problems;
 };

@@ -8,6 +8,7 @@
 #include "error.hpp"
 #include "host_veth.hpp"
 #include "netdev.hpp"
+#include "policy.hpp"
 
 namespace fp {
 
@@ -69,6 +70,23 @@ void remove_unwanted(const PinRoot &root, MapSet &maps, const AppliedState &old,
         if (!contains(keep.endpoints, a) && maps.endpoints.lookup(endpoint_key(a)) &&
             steps.run([&] { endpoints.remove(a); }))
             spdlog::info("container {}: endpoint {} removed", steps.who(), a.str());
+}
+
+// The policy labels' firewall on each device the container's addresses are on (its own
+// endpoints or the plugin's). It goes with the endpoints when the container does.
+void apply_firewall(const PinRoot &root, MapSet &maps, const ContainerPlan &plan, Steps &steps)
+{
+    std::set<std::uint32_t> devices;
+    for (const PlannedAddress &a : plan.addresses)
+        if (const auto ep = maps.endpoints.lookup(endpoint_key(a.addr)))
+            devices.insert(ep->ifindex);
+    Policies policies(root, maps);
+    for (const std::uint32_t ifindex : devices) {
+        if (policies.get(ifindex) == plan.firewall)
+            continue;
+        if (steps.run([&] { policies.set(ifindex, *plan.firewall); }))
+            spdlog::info("container {}: policy {} on ifindex {}", steps.who(), plan.firewall->summary(), ifindex);
+    }
 }
 
 } // namespace
@@ -148,6 +166,8 @@ std::size_t ContainerSync::apply(const ContainerInfo &c, const ContainerPlan &pl
             }))
             done.marks.push_back(r);
     }
+    if (plan.firewall)
+        apply_firewall(root_, maps_, plan, steps);
     remember(c.id, done);
     return steps.problems();
 }

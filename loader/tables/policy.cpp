@@ -96,6 +96,7 @@ fp_policy_rule PolicyRule::raw() const
     if (cidr) {
         r.mask = mask_of(cidr->len128());
         r.addr = cidr->network.raw();
+        r.family = cidr->is_v4() ? 4 : 6;
     }
     if (ports) {
         r.port_first = ports->first;
@@ -113,10 +114,9 @@ PolicyRule PolicyRule::from_raw(const fp_policy_rule &r)
     rule.action = r.action == FP_POLICY_DENY ? FP_POLICY_DENY : FP_POLICY_ALLOW;
     rule.dir = r.dir == FP_POLICY_IN ? FP_POLICY_IN : FP_POLICY_OUT;
     rule.proto = r.proto;
-    const int len = mask_len(r.mask);
-    if (len > 0) {
-        const IpAddr network = IpAddr::from_raw(r.addr);
-        rule.cidr = IpPrefix::of(network, network.is_v4() ? len - 96 : len);
+    if (r.family) {
+        const int len = mask_len(r.mask);
+        rule.cidr = IpPrefix::of(IpAddr::from_raw(r.addr), r.family == 4 ? len - 96 : len);
     }
     if (r.port_last)
         rule.ports = PortRange{r.port_first, r.port_last};

@@ -435,8 +435,9 @@ enum fp_policy_dir {
 	FP_POLICY_OUT = 1, /* flows it starts: the rule's address and ports are the destination */
 };
 
-/* A rule: the remote address within addr/mask (IPv4-mapped; all zero: any address of
- * either family), the protocol (0: any; IPPROTO_ICMP stands for ICMPv6 too) and the port
+/* A rule: the remote address within addr/mask (IPv4-mapped) and of the family (4 or 6;
+ * 0 with an all-zero mask: any address of either family, as ::/0 alone would also hold the
+ * IPv4-mapped ones), the protocol (0: any; IPPROTO_ICMP stands for ICMPv6 too) and the port
  * in [port_first, port_last] (host order; 0-0: any; a port rule matches only TCP and UDP). */
 struct fp_policy_rule {
 	union fp_addr addr;
@@ -446,7 +447,7 @@ struct fp_policy_rule {
 	__u8 proto;
 	__u8 action; /* enum fp_policy_action */
 	__u8 dir;    /* enum fp_policy_dir */
-	__u8 pad;
+	__u8 family; /* 0, 4 or 6 */
 };
 FP_STATIC_ASSERT(sizeof(struct fp_policy_rule) == 40, "policy rule size");
 

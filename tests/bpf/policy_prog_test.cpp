@@ -143,6 +143,21 @@ TEST_F(PolicyTest, DenyRulesWinOverAllowRules)
     EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 5002, kUdp)), kRedirect);
 }
 
+// ::/0 is every IPv6 address and no IPv4 one (which the datapath holds IPv4-mapped, inside
+// ::/0 by their bits); 0.0.0.0/0 the other way round; "*" both.
+TEST_F(PolicyTest, APrefixHoldsOnlyItsOwnFamily)
+{
+    e1_out_allows({"[::/0]:5001/udp"});
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1v6, 40000, kE2v6, 5001, kUdp)), kRedirect);
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 5001, kUdp)), kShot);
+    e1_out_allows({"0.0.0.0/0:5001/udp"});
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40001, kE2, 5001, kUdp)), kRedirect);
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1v6, 40001, kE2v6, 5001, kUdp)), kShot);
+    e1_out_allows({"*:5001/udp"});
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40002, kE2, 5001, kUdp)), kRedirect);
+    EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1v6, 40002, kE2v6, 5001, kUdp)), kRedirect);
+}
+
 // Stateful: the answers of a flow E1 was allowed to start reach it although it accepts no
 // flow, both delivered by the fast path (E2's SYN-ACK) and sent by the host stack
 // (to_container); a flow E2 starts to E1 is dropped at either.

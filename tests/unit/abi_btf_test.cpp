@@ -146,7 +146,7 @@ const std::vector<Layout> &layouts()
          sizeof(fp_policy_rule),
          {FIELD(fp_policy_rule, addr), FIELD(fp_policy_rule, mask), FIELD(fp_policy_rule, port_first),
           FIELD(fp_policy_rule, port_last), FIELD(fp_policy_rule, proto), FIELD(fp_policy_rule, action),
-          FIELD(fp_policy_rule, dir), FIELD(fp_policy_rule, pad)}},
+          FIELD(fp_policy_rule, dir), FIELD(fp_policy_rule, family)}},
         {"fp_policy",
          BTF_KIND_STRUCT,
          sizeof(fp_policy),

@@ -124,5 +124,48 @@ TEST(ContainerPlan, BadLabelIsAProblemNotAFailure)
     EXPECT_EQ(q.problems.size(), 2u);
 }
 
+// The policy labels make the container's firewall: a labelled direction allows only its
+// list (an empty one or "none": nothing), the other allows everything; without either
+// label there is none. A list that does not parse is a problem, and that direction then
+// allows nothing (closed), the other keeps its own.
+TEST(ContainerPlan, PolicyLabelsMakeTheFirewall)
+{
+    const auto plan = [](std::map<std::string, std::string> labels) {
+        labels["network.enable"] = "true";
+        return plan_container(container(std::move(labels)), LabelPolicy{});
+    };
+    EXPECT_FALSE(plan({}).firewall.has_value());
+
+    ContainerPlan p = plan({{"network.policy.egress", "10.0.0.0/8:443/tcp,1.1.1.1:53/udp"}});
+    ASSERT_TRUE(p.firewall.has_value());
+    EXPECT_EQ(p.firewall->defaults[FP_POLICY_OUT], FP_POLICY_DENY);
+    EXPECT_EQ(p.firewall->defaults[FP_POLICY_IN], FP_POLICY_ALLOW);
+    ASSERT_EQ(p.firewall->rules.size(), 2u);
+    EXPECT_EQ(p.firewall->rules[0].describe(), "allow out tcp to 10.0.0.0/8 port 443");
+    EXPECT_EQ(p.firewall->rules[1].describe(), "allow out udp to 1.1.1.1/32 port 53");
+    EXPECT_TRUE(p.problems.empty());
+
+    p = plan({{"network.policy.ingress", "none"}, {"network.policy.egress", "*:80"}});
+    ASSERT_TRUE(p.firewall.has_value());
+    EXPECT_EQ(p.firewall->defaults[FP_POLICY_IN], FP_POLICY_DENY);
+    ASSERT_EQ(p.firewall->rules.size(), 1u);
+    EXPECT_EQ(p.firewall->rules[0].describe(), "allow out tcp to any port 80");
+
+    p = plan({{"network.policy.egress", "10.0.0.0/8:443/tcp,10.0.0.0/33"}, {"network.policy.ingress", "*:22"}});
+    ASSERT_EQ(p.problems.size(), 1u);
+    EXPECT_NE(p.problems[0].find("10.0.0.0/33"), std::string::npos) << p.problems[0];
+    EXPECT_NE(p.problems[0].find("nothing is allowed out"), std::string::npos) << p.problems[0];
+    ASSERT_TRUE(p.firewall.has_value());
+    EXPECT_EQ(p.firewall->defaults[FP_POLICY_OUT], FP_POLICY_DENY);
+    ASSERT_EQ(p.firewall->rules.size(), 1u) << "only the ingress label's";
+    EXPECT_EQ(p.firewall->rules[0].dir, FP_POLICY_IN);
+
+    LabelPolicy renamed;
+    renamed.policy_egress_label = "fw.out";
+    p = plan_container(container({{"network.enable", "true"}, {"fw.out", "none"}}), renamed);
+    ASSERT_TRUE(p.firewall.has_value());
+    EXPECT_EQ(p.firewall->defaults[FP_POLICY_OUT], FP_POLICY_DENY);
+}
+
 } // namespace
 } // namespace fp
