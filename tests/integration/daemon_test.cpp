@@ -264,6 +264,37 @@ TEST_F(DaemonTest, AttachModeCarriesTrafficPastTheBridge)
     EXPECT_NE(endpoint_dev(a), "");
 }
 
+// The policy labels make a container's firewall (POLICY_EGRESS_LABEL names the label, as
+// the daemon's other settings are named): "a", labelled to start nothing, cannot ping "b"
+// (drop_policy counts it), while "b" pings "a" (its ingress has no label: allowed, and a's
+// answers belong to b's flow). The policy is listed on a's device and goes with it.
+TEST_F(DaemonTest, PolicyLabelsMakeAContainersFirewall)
+{
+    ASSERT_NO_FATAL_FAILURE(daemon->start(flags(), {"POLICY_EGRESS_LABEL=fw.egress"}));
+    const std::string a = run_labelled("a", "", {"sleep", "300"}, {"--label", "fw.egress=none"});
+    const std::string b = run_labelled("b", "", {"sleep", "300"});
+    ASSERT_TRUE(eventually([&] { return endpoint_dev(a) != "" && endpoint_dev(b) != ""; })) << daemon->log();
+    const auto policy_rows = [&] { return daemon->flatpath_json({"policy", "list", "--json"}); };
+    ASSERT_TRUE(eventually([&] { return policy_rows().size() == 2; })) << daemon->log();
+    EXPECT_EQ(policy_rows()[1]["device"], endpoint_dev(a));
+    EXPECT_EQ(policy_rows()[1]["direction"], "out");
+    EXPECT_EQ(policy_rows()[1]["action"], "deny");
+
+    const std::string denied = run_command(podman_argv({"exec", "a", "ping", "-c", "2", "-W", "1", b})).output;
+    EXPECT_NE(denied.find("0 packets received"), std::string::npos) << denied;
+    const std::string allowed = podman({"exec", "b", "ping", "-c", "3", "-W", "2", a});
+    EXPECT_NE(allowed.find("3 packets received"), std::string::npos) << allowed;
+    std::uint64_t drops = 0;
+    const nlohmann::json stats = daemon->flatpath_json({"stats"}); // the loop must not outlive it
+    for (const auto &r : stats["reasons"])
+        if (r["reason"] == "drop_policy")
+            drops += r["packets"].get<std::uint64_t>();
+    EXPECT_GE(drops, 2u) << stats.dump();
+
+    podman({"rm", "-f", "-t", "0", "a"});
+    EXPECT_TRUE(eventually([&] { return policy_rows().empty(); })) << daemon->log();
+}
+
 // Network connect and disconnect events: a running labelled container that joins a
 // second network gets its address there attached too, and loses it when it leaves.
 TEST_F(DaemonTest, NetworkConnectAndDisconnectFollowTheContainer)
