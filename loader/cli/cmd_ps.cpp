@@ -13,6 +13,7 @@
 #include "listing.hpp"
 #include "mark_rules.hpp"
 #include "netdev.hpp"
+#include "policy.hpp"
 
 namespace fp {
 
@@ -26,6 +27,7 @@ struct PsOptions {
 struct PsRow {
     KnownContainer c;
     std::vector<std::string> ports, marks;
+    std::string policy; // its summary, "" without one
     fp_ep_stats counters{};
     std::string state;
 };
@@ -46,7 +48,7 @@ bool has(const std::vector<IpAddr> &addrs, const IpAddr &a)
 // its counters, and whether its attachment is whole.
 PsRow row_of(const KnownContainer &c, const PinRoot &root, MapSet *maps)
 {
-    PsRow r{c, {}, {}, {}, ""};
+    PsRow r{c, {}, {}, "", {}, ""};
     if (!maps) {
         r.state = "datapath down";
         return r;
@@ -77,6 +79,8 @@ PsRow row_of(const KnownContainer &c, const PinRoot &root, MapSet *maps)
         return r;
     }
     r.counters = sum_per_cpu(maps->ep_stats.per_cpu(iface->slot));
+    if (const auto p = Policies(root, *maps).get(dev->ifindex))
+        r.policy = p->summary();
     r.state = interface_health(root, dev->ifindex, *iface).healthy ? "ok" : "program detached";
     return r;
 }
@@ -106,6 +110,7 @@ nlohmann::json row_json(const PsRow &r)
             {"host_dev", r.c.host_dev},
             {"ports", r.ports},
             {"marks", r.marks},
+            {"policy", r.policy.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.policy)},
             {"managed_by", r.c.cni && r.c.daemon ? "cni+daemon" : r.c.cni ? "cni" : "daemon"},
             {"to_packets", r.counters.to_packets},
             {"to_bytes", r.counters.to_bytes},
@@ -122,7 +127,7 @@ void run_ps(CliContext &ctx, const PsOptions &o)
     for (const KnownContainer &c : known_containers(o.dirs))
         rows.push_back(row_of(c, root, maps.get()));
     print_listing<PsRow>(std::cout, rows, o.json,
-                         {{"NAME", "ID", "NETWORK", "ADDRESSES", "DEV", "PORTS", "MARKS", "TO PKTS/BYTES",
+                         {{"NAME", "ID", "NETWORK", "ADDRESSES", "DEV", "PORTS", "MARKS", "POLICY", "TO PKTS/BYTES",
                            "FROM PKTS/BYTES", "STATE"},
                           row_json,
                           [](const PsRow &r) {
@@ -134,6 +139,7 @@ void run_ps(CliContext &ctx, const PsOptions &o)
                                   r.c.host_dev.empty() ? "-" : r.c.host_dev,
                                   joined(r.ports),
                                   joined(r.marks),
+                                  r.policy.empty() ? "-" : r.policy,
                                   std::to_string(r.counters.to_packets) + "/" + std::to_string(r.counters.to_bytes),
                                   std::to_string(r.counters.from_packets) + "/" + std::to_string(r.counters.from_bytes),
                                   r.state};
@@ -147,7 +153,8 @@ void add_ps_command(CLI::App &app, CliContext &ctx)
     auto o = std::make_shared<PsOptions>();
     auto *ps = app.add_subcommand(
         "ps", "one row per container on flatpath (attached by the CNI plugin, or accelerated by the daemon): name, ID, "
-              "network, addresses, host device, published ports, mark rules, packets and bytes the fast path "
+              "network, addresses, host device, published ports, mark rules, policy (each direction's default, + its "
+              "rules), packets and bytes the fast path "
               "delivered to it and took from it, and its state: ok, device gone, not registered (its addresses are "
               "not in the datapath), program detached, or datapath down");
     ps->add_flag("--json", o->json, "print JSON");

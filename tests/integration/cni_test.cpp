@@ -340,6 +340,13 @@ TEST_F(CniTest, TheConflistsPolicyIsEachContainersFirewall)
     EXPECT_EQ(rows[1]["direction"], "out");
     EXPECT_EQ(rows[1]["action"], "deny");
     EXPECT_EQ(rows[2]["peer"], "10.77.0.0/24");
+    const nlohmann::json ps = nlohmann::json::parse(run_checked({"ip", "netns", "exec", host, FLATPATH_BIN, "--pin-root",
+                                                                 lab->pin_root(), "ps", "--json", "--state-dir", state,
+                                                                 "--run-dir", state + "/none"}));
+    ASSERT_EQ(ps.size(), 2u) << ps;
+    for (const auto &row : ps)
+        EXPECT_EQ(row["policy"], row["id"] == "id-p1" ? nlohmann::json("in allow, out deny +1") : nlohmann::json())
+            << row;
     del("id-p1", c1);
     EXPECT_TRUE(policies().empty());
     del("id-p2", c2);
