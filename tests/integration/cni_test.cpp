@@ -317,8 +317,8 @@ TEST_F(CniTest, BadInputGetsTheRightCodeAndLeavesNothing)
 
 // A conflist's "policy" is each container's firewall: c1 may start flows only into the
 // network's subnet (c2 answers its pings, an address of the host does not; it answers
-// c2, which has no policy), the listing
-// shows the policy on c1's device, and DEL removes it with the endpoint.
+// c2, which has no policy), the listing and `ps` show the policy on c1's device, and DEL
+// removes it with the endpoint.
 TEST_F(CniTest, TheConflistsPolicyIsEachContainersFirewall)
 {
     const std::string c1 = lab->add_netns("c1"), c2 = lab->add_netns("c2");
