@@ -245,8 +245,12 @@ int run_bench(const Options &o)
             const NetnsScope in(lab.add_netns("cost"));
             results.add(measure_program_cost(o.cost, say));
         }
-        const NetnsScope in(lab.add_netns("trace")); // devices of the same names as cost's
-        results.add(measure_trace_cost(o.cost, say));
+        {
+            const NetnsScope in(lab.add_netns("trace")); // devices of the same names as cost's
+            results.add(measure_trace_cost(o.cost, say));
+        }
+        const NetnsScope in(lab.add_netns("policy"));
+        results.add(measure_policy_cost(o.cost, say));
     }
     progress.clear();
     std::cout << write_report(results, o.out, about) << "\nresults in " << o.out << "/\n";

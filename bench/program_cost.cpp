@@ -11,6 +11,7 @@
 #include "error.hpp"
 #include "map_set.hpp"
 #include "packet.hpp"
+#include "policy.hpp"
 #include "prog_world.hpp"
 #include "programs.hpp"
 #include "test_world.hpp"
@@ -246,6 +247,71 @@ std::vector<Sample> measure_trace_cost(const CostOptions &opts, const std::funct
             TraceSession s(maps, MapFd::dup_of(traced.map_fd(FP_MAP_TRACE_RING)), everything);
             time_all(paths_of(traced), "trace on, every packet an event", &s);
         }
+    }
+    return out;
+}
+
+std::vector<Sample> measure_policy_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
+{
+    const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
+    const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
+    const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
+    const LoadedPrograms progs = LoadedPrograms::load("");
+    MapSet maps = MapSet::from_fds([&](const char *name) { return progs.map_fd(name); });
+    const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);
+    // E1's traffic: from the LAN to it (its ingress, checked where XDP delivers), and from it
+    // to E2 (its egress, checked at its hook's start).
+    const std::vector<Path> paths = {
+        {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex,
+         packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
+        {"from_container forward", false, tce, noop_tc, false, h1.ifindex,
+         packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
+    };
+    // A firewall of the usual shape: deny by default, a few allow rules.
+    const auto firewall = [] {
+        fp_policy p{};
+        p.generation = 1;
+        p.defaults[FP_POLICY_IN] = p.defaults[FP_POLICY_OUT] = FP_POLICY_DENY;
+        const std::vector<PolicyRule> rules = {
+            parse_policy_item("10.99.0.0/24:5001/udp", FP_POLICY_IN, FP_POLICY_ALLOW),
+            parse_policy_item("*:22", FP_POLICY_IN, FP_POLICY_DENY),
+            parse_policy_item("10.0.0.0/24:5001/udp", FP_POLICY_OUT, FP_POLICY_ALLOW),
+            parse_policy_item("10.0.0.0/8:443", FP_POLICY_OUT, FP_POLICY_ALLOW)};
+        for (const PolicyRule &r : rules)
+            p.rules[p.count++] = r.raw();
+        return p;
+    }();
+
+    std::vector<Sample> out;
+    for (int run = 1; run <= opts.runs; ++run) {
+        fill(maps, 1, h1, h2, up0);
+        const fp_config base = *maps.config.lookup(0);
+        const auto time_all = [&](const std::string &state) {
+            for (const Path &p : paths) {
+                progress("policy cost: run " + std::to_string(run) + "/" + std::to_string(opts.runs) + ", " + p.name +
+                         ": " + state);
+                out.push_back({kPolicyCost.id, p.name + ": " + state, 1, run, measure(p, opts.calls), ""});
+            }
+        };
+        time_all("no policy");
+        fp_config with = base;
+        with.policies = 1;
+        maps.config.upsert(0, with);
+        maps.policy.upsert(up0.ifindex + 1000, firewall); // no device of the bench's
+        time_all("another endpoint's policy");
+        maps.policy.erase(up0.ifindex + 1000);
+        maps.policy.upsert(h1.ifindex, firewall);
+        for (const Path &p : paths) { // each path's flow decided, as a busy flow's is
+            std::uint32_t retval = 0;
+            run_once(p, p.prog_fd, &retval);
+        }
+        if (maps.policy_flows.entries().size() != paths.size())
+            throw Error("the policy did not allow the flows the bench times: it would time the wrong path");
+        time_all("its endpoint's policy, established flow");
+        maps.policy.erase(h1.ifindex);
+        maps.config.upsert(0, base);
+        for (const auto &[k, v] : maps.policy_flows.entries())
+            maps.policy_flows.erase(k);
     }
     return out;
 }

@@ -30,4 +30,10 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
 // conditions as measure_program_cost.
 std::vector<Sample> measure_trace_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
 
+// kPolicyCost samples (N = 1), one per path, policy state and run: no endpoint has a
+// policy; another endpoint has one (what every packet then pays to find its endpoint has
+// none); the packet's endpoint has one and the packet's flow is established (the hit path:
+// one flow-table lookup). Same conditions as measure_program_cost.
+std::vector<Sample> measure_policy_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);
+
 } // namespace fp::bench

@@ -32,6 +32,7 @@ inline constexpr Metric kFloodStream{"flood_stream", "the stream's goodput durin
 inline constexpr Metric kFloodRate{"flood_rate", "new flows per second the flood reached the published port with", "kflows/s", true};
 inline constexpr Metric kProgramCost{"program_cost", "program cost per packet (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
 inline constexpr Metric kTraceCost{"trace_cost", "program cost per packet by trace state (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
+inline constexpr Metric kPolicyCost{"policy_cost", "program cost per packet by policy state (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
 inline constexpr Metric kUpdateAdd{"update_add", "one published port added with N in place", "us", false};
 inline constexpr Metric kUpdateDel{"update_del", "one published port removed with N in place", "us", false};
 inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules loaded at once", "ms", false};
@@ -68,7 +69,7 @@ inline constexpr Metric kClusterProgramTime{
     "ns", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
-                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kUpdateAdd, kUpdateDel,
+                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,
