@@ -167,7 +167,7 @@ static __always_inline void fp_trace_policy_allow(struct __ctx_buff *ctx, const 
 /*
  * The policy of the endpoint on ifindex for ctx's packet, which it sends (dir
  * FP_POLICY_OUT) or receives (FP_POLICY_IN). l3_proto: 0, or the packet has no Ethernet header
- * (a tun's tc egress) and this is its skb->protocol. Returns 0 to let it pass, or -FP_DROP_POLICY.
+ * (a tun's tc egress) and this is its family as an Ethernet type. Returns 0 to let it pass, or -FP_DROP_POLICY.
  */
 static __noinline int fp_policy_check(struct __ctx_buff *ctx, __u32 ifindex, __u32 dir, __u32 l3_proto)
 {
@@ -245,7 +245,11 @@ static __noinline int fp_policy_from_endpoint(struct __sk_buff *ctx)
 	struct fp_endpoint_key key;
 	const struct fp_endpoint *ep;
 	struct fp_pkt pkt;
+	__u32 ifindex = ctx->ifindex;
 
+	/* The device's policy first: the other endpoints' packets pay this lookup, no parse. */
+	if (!bpf_map_lookup_elem(&fp_policy, &ifindex))
+		return 0;
 	if (fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0)
 		return 0;
 	key.addr = pkt.src;

@@ -13,6 +13,7 @@
 #include "masq_rules.hpp"
 #include "netdev.hpp"
 #include "packet.hpp"
+#include "policy.hpp"
 #include "port_spec.hpp"
 #include "prog_run.hpp"
 #include "programs.hpp"
@@ -149,6 +150,8 @@ void copy_tables(const MapSet &live, MapSet &copy)
     copy_entries(live.masq, copy.masq);
     copy_entries(live.masq_except, copy.masq_except);
     copy_entries(live.cluster, copy.cluster);
+    copy_entries(live.policy, copy.policy);
+    copy_entries(live.policy_flows, copy.policy_flows);
 }
 
 std::optional<fp_ct_entry> ct_lookup(MapSet &m, const fp_ct_key &k)
@@ -258,6 +261,11 @@ std::vector<std::string> deciding_entries(const PinRoot &root, MapSet &live, con
         if ((m.match == FP_MARK_SOURCE && (m.any_addr() || m.addr == p.src) && m.port == p.sport && m.proto == p.proto) ||
             (m.match == FP_MARK_DESTINATION && (m.any_addr() || m.addr == p.dst) && m.port == p.dport && m.proto == p.proto))
             out.push_back("fp_marks: " + m.describe());
+    for (const IpAddr &end : {p.src, to}) {
+        const auto ep = live.endpoints.lookup(endpoint_key(end));
+        if (const auto policy = ep ? Policies(root, live).get(ep->ifindex) : std::nullopt)
+            out.push_back("fp_policy: " + end.str() + "'s device " + endpoint_on(end) + ": " + policy->summary());
+    }
     fp_cluster_key ck{128, to.raw()};
     if (const auto c = live.cluster.lookup(ck))
         out.push_back("fp_cluster: " + to.str() + " is in " +
@@ -368,10 +376,13 @@ SimResult simulate(const PinRoot &root, MapSet &live, const SimSource &from, con
         if (!xdp || run.retval != XDP_PASS)
             break;
     }
-    for (const fp_trace_event &e : events)
+    for (const fp_trace_event &e : events) {
         if (e.kind == FP_TRACE_FLOW_NEW)
             r.flows.push_back(std::string(ct_kind_name(e.ct_kind)) + ": " + trace_tuple_str(e.before) + " => " +
                               trace_tuple_str(e.after));
+        else if (e.kind == FP_TRACE_POLICY_ALLOW)
+            r.flows.push_back("allowed by a policy: " + trace_tuple_str(e.before));
+    }
     r.out = frame;
     const std::size_t l3 = a.dev.l2 ? 14 : 0;
     if (a.dev.l2) {

@@ -238,6 +238,24 @@ TEST_F(PolicyTest, AChangeAppliesToExistingFlowsAtTheirNextPacket)
     EXPECT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 22, kTcp, kSyn)), kRedirect) << "no policy: not checked";
 }
 
+// A tun endpoint's egress (to_tun) sees the stack's packets without an Ethernet header:
+// its policy is checked all the same.
+TEST_F(PolicyTest, WhatTheStackSendsATunIsChecked)
+{
+    add_endpoint(tun0, 3, FP_EP_TUN, {"10.0.0.3"});
+    EndpointPolicy p;
+    p.defaults[FP_POLICY_IN] = FP_POLICY_DENY;
+    p.rules = {rule("*:5001/udp", FP_POLICY_IN)};
+    policies->set(tun0.ifindex, p);
+    const auto ip_packet = [](std::uint16_t dport) { // as an L3 device carries it: no Ethernet header
+        Bytes b = sent_by(kH1, kC1, kClient, 40000, IpAddr::parse("10.0.0.3"), dport, kUdp).bytes();
+        b.erase(b.begin(), b.begin() + 14);
+        return b;
+    };
+    EXPECT_EQ(run_tc(Program::ToTun, tun0, ip_packet(5001)).retval, kOk);
+    EXPECT_EQ(run_tc(Program::ToTun, tun0, ip_packet(5002)).retval, kShot);
+}
+
 // IPv6 neighbour discovery passes whatever the policy says (IPv6 needs it); an ICMP
 // error passes when it is about a flow the policy allowed, not otherwise.
 TEST_F(PolicyTest, NeighbourDiscoveryAndRelatedIcmpErrorsPass)
