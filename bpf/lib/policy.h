@@ -135,6 +135,25 @@ static __always_inline __u64 fp_policy_timeout_ns(const struct fp_pkt *pkt)
 	return FP_CT_TIMEOUT_TCP_ESTABLISHED * FP_NS_PER_SEC;
 }
 
+/*
+ * A packet of an allowed flow: a FIN or a reset gives it the closing time; any other packet
+ * pushes its deadline on once half its time is gone (a busy flow's packets do not all
+ * write the entry every CPU reads), except a closed TCP flow's (its last ACKs).
+ */
+static __always_inline void fp_policy_flow_touch(struct fp_policy_flow *flow, const struct fp_pkt *pkt, __u64 now,
+						 __u64 timeout)
+{
+	const __u64 closing = FP_CT_TIMEOUT_TCP_CLOSE * FP_NS_PER_SEC;
+	__u64 left = flow->expires_ns - now;
+
+	if (pkt->l4.proto == IPPROTO_TCP && timeout == closing) {
+		if (left > closing)
+			flow->expires_ns = now + closing;
+	} else if (left < timeout / 2 && !(pkt->l4.proto == IPPROTO_TCP && left <= closing)) {
+		flow->expires_ns = now + timeout;
+	}
+}
+
 /* While tracing: a policy-allow event for a new flow the policy of ifindex allowed. */
 static __always_inline void fp_trace_policy_allow(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
@@ -208,10 +227,7 @@ static __noinline int fp_policy_check(struct __ctx_buff *ctx, __u32 ifindex, __u
 			}
 			flow->generation = pol->generation;
 		}
-		/* Pushed on when half its time is gone (or it closes): a busy flow's packets do
-		 * not all write the entry that every CPU reads. */
-		if (flow->expires_ns - now < timeout / 2 || timeout == FP_CT_TIMEOUT_TCP_CLOSE * FP_NS_PER_SEC)
-			flow->expires_ns = now + timeout;
+		fp_policy_flow_touch(flow, &pkt, now, timeout);
 		return 0;
 	}
 	verdict = fp_policy_decide(pol, &k, (__u8)dir);

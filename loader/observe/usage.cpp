@@ -32,6 +32,8 @@ std::vector<MapFill> map_fills(MapSet &maps, const std::optional<ConntrackFill> 
             fill_of(maps.masq),
             fill_of(maps.masq_except),
             fill_of(maps.cluster),
+            fill_of(maps.policy),
+            fill_of(maps.policy_flows),
             {maps.ct.name(), c.assured, maps.ct.capacity()},
             {maps.ct_new.name(), c.not_assured, maps.ct_new.capacity()}};
 }

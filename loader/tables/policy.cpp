@@ -10,6 +10,7 @@
 #include "config_counts.hpp"
 #include "datapath_lock.hpp"
 #include "error.hpp"
+#include "programs.hpp"
 
 namespace fp {
 
@@ -230,6 +231,10 @@ void EndpointPolicy::validate() const
 void Policies::write(std::uint32_t ifindex, const EndpointPolicy &policy, bool is_new)
 {
     policy.validate();
+    // Programs from before policies never read them: a policy there would protect nothing.
+    if (root_.is_up() && !ProgFd::try_open_pinned(root_, Program::ToEndpoint))
+        throw Error("the datapath at " + root_.path() +
+                    " predates policies (an older flatpath loaded it): run `flatpath down` and `flatpath up`");
     fp_policy raw{};
     const auto old = maps_.policy.lookup(ifindex);
     raw.generation = old ? old->generation + 1 : fresh_generation();

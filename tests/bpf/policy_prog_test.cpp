@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "config_counts.hpp"
+#include "conntrack.hpp"
 #include "policy.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
@@ -67,24 +68,18 @@ protected:
             std::filesystem::remove_all(lock_dir);
     }
 
-    // E1 may start only what `allowed` lists (out default deny).
-    void e1_out_allows(std::initializer_list<const char *> allowed)
+    // E1 may start (dir out) or accept (in) only what `allowed` lists: that direction
+    // denies by default.
+    void e1_allows(fp_policy_dir dir, std::initializer_list<const char *> allowed)
     {
         EndpointPolicy p;
-        p.defaults[FP_POLICY_OUT] = FP_POLICY_DENY;
+        p.defaults[dir] = FP_POLICY_DENY;
         for (const char *a : allowed)
-            p.rules.push_back(rule(a, FP_POLICY_OUT));
+            p.rules.push_back(rule(a, dir));
         policies->set(h1.ifindex, p);
     }
-    // E1 accepts only what `allowed` lists (in default deny).
-    void e1_in_allows(std::initializer_list<const char *> allowed)
-    {
-        EndpointPolicy p;
-        p.defaults[FP_POLICY_IN] = FP_POLICY_DENY;
-        for (const char *a : allowed)
-            p.rules.push_back(rule(a, FP_POLICY_IN));
-        policies->set(h1.ifindex, p);
-    }
+    void e1_out_allows(std::initializer_list<const char *> allowed) { e1_allows(FP_POLICY_OUT, allowed); }
+    void e1_in_allows(std::initializer_list<const char *> allowed) { e1_allows(FP_POLICY_IN, allowed); }
     std::uint32_t from_e1(const Packet &p) { return run_tc(Program::TcEndpoint, h1, p.bytes()).retval; }
     std::uint32_t from_e2(const Packet &p) { return run_tc(Program::TcEndpoint, h2, p.bytes()).retval; }
     std::uint64_t denied(fp_hook hook) { return reason_count(hook, FP_DROP_POLICY); }
@@ -254,6 +249,24 @@ TEST_F(PolicyTest, WhatTheStackSendsATunIsChecked)
     };
     EXPECT_EQ(run_tc(Program::ToTun, tun0, ip_packet(5001)).retval, kOk);
     EXPECT_EQ(run_tc(Program::ToTun, tun0, ip_packet(5002)).retval, kShot);
+}
+
+// An allowed TCP flow lives 6 hours idle; a FIN gives it 10 seconds, and its last ACKs do
+// not give it more (a UDP flow's packets keep pushing it on).
+TEST_F(PolicyTest, AClosedTcpFlowIsForgottenSoon)
+{
+    e1_out_allows({"10.0.0.2:80/tcp"});
+    const auto seconds_left = [&] {
+        const auto flows = maps->policy_flows.entries();
+        return flows.size() == 1 ? static_cast<double>(flows[0].second.expires_ns - monotonic_ns()) / 1e9 : -1.0;
+    };
+    ASSERT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 80, kTcp, kSyn)), kRedirect);
+    EXPECT_GT(seconds_left(), 6 * 3600 - 60);
+    ASSERT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 80, kTcp, 0x01 | kAck)), kRedirect); // FIN
+    EXPECT_LE(seconds_left(), 10.5);
+    ASSERT_EQ(from_e2(sent_by(kC2, kH2, kE2, 80, kE1, 40000, kTcp, kAck)), kRedirect);
+    ASSERT_EQ(from_e1(sent_by(kC1, kH1, kE1, 40000, kE2, 80, kTcp, kAck)), kRedirect);
+    EXPECT_LE(seconds_left(), 10.5) << "the last ACKs do not keep a closed flow";
 }
 
 // IPv6 neighbour discovery passes whatever the policy says (IPv6 needs it); an ICMP
