@@ -3,10 +3,19 @@
 // only what it may (TCP, UDP, ping; IPv4 and IPv6) and its flows' replies come back; what
 // others start to a container that accepts only one port is dropped, whether the fast path
 // delivers it (another container, the LAN through a published port) or the host stack
-// sends it (the host's own connections); denials are counted as drop_policy; the listing
-// shows the policy; wrong arguments are refused with one line and change nothing; an
-// endpoint's removal takes its policy with it.
+// sends it (the host's own connections); denials are counted as drop_policy; a change cuts
+// off a flow that is already running; the listing shows the policy; wrong arguments are
+// refused with one line and change nothing; an endpoint's removal takes its policy with it.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "background_process.hpp"
 #include "demo.hpp"
+#include "eventually.hpp"
 #include "netns_fixture.hpp"
 #include "traffic.hpp"
 
@@ -83,6 +92,40 @@ TEST_F(PolicyNetnsTest, AContainerAcceptsOnlyWhatItsPolicyAllowsOnEveryPath)
 
     EXPECT_EQ(ping(c1().ns, c2().v4.str(), 2), 2u) << "c1's own pings are answered";
     EXPECT_EQ(ping(c1().ns, host4.str(), 2), 2u) << "and the host's answers come through the stack";
+}
+
+// A change applies to new flows at once and to existing ones at their next packet: c1 pings
+// c2 thirty times (one echo identifier: one flow); a second in, c1 is denied c2. The ping
+// stops being answered part-way (some replies came, not all), and a new ping gets none.
+// Allowed again, a new ping is answered.
+TEST_F(PolicyNetnsTest, AChangeAppliesToFlowsThatAreAlreadyRunning)
+{
+    start();
+    const std::string c1dev = c1().host_if;
+    policy({"add", c1dev, "--deny", "--cidr", "192.0.2.0/24"}); // a policy: c1's flows are tracked
+    char path[] = "/tmp/fp-ping-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    {
+        BackgroundProcess running({"ip", "netns", "exec", c1().ns, "ping", "-n", "-q", "-c", "30", "-i", "0.1", "-W", "1",
+                                   c2().v4.str()},
+                                  path);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        policy({"add", c1dev, "--deny", "--cidr", c2().v4.str()});
+        ASSERT_TRUE(eventually([&] { return !running.running(); }, 15));
+    }
+    std::ifstream in(path);
+    const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove(path);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex(R"((\d+) received)"))) << out;
+    const unsigned answered = static_cast<unsigned>(std::stoul(m[1]));
+    EXPECT_GT(answered, 0u) << out;
+    EXPECT_LT(answered, 30u) << "the running ping was cut off: " << out;
+    EXPECT_EQ(ping(c1().ns, c2().v4.str(), 2), 0u);
+    policy({"del", c1dev, "--deny", "--cidr", c2().v4.str()});
+    EXPECT_EQ(ping(c1().ns, c2().v4.str(), 2), 2u);
 }
 
 // The listing shows each direction's default and the rules; wrong arguments are refused
