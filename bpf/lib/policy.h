@@ -184,39 +184,30 @@ static __always_inline void fp_trace_policy_allow(struct __ctx_buff *ctx, const 
 }
 
 /*
- * The policy of the endpoint on ifindex for ctx's packet, which it sends (dir
- * FP_POLICY_OUT) or receives (FP_POLICY_IN). l3_proto: 0, or the packet has no Ethernet header
- * (a tun's tc egress) and this is its family as an Ethernet type. Returns 0 to let it pass, or -FP_DROP_POLICY.
+ * What pol, the policy of the endpoint on ifindex, says of ctx's packet, parsed into pkt
+ * (fp_parse accepted it), which the endpoint sends (dir FP_POLICY_OUT) or receives
+ * (FP_POLICY_IN). Returns 0 to let it pass, or -FP_DROP_POLICY.
  */
-static __noinline int fp_policy_check(struct __ctx_buff *ctx, __u32 ifindex, __u32 dir, __u32 l3_proto)
+static __always_inline int fp_policy_judge(struct __ctx_buff *ctx, const struct fp_policy *pol, struct fp_pkt *pkt,
+					   __u32 ifindex, __u8 dir)
 {
-	const struct fp_policy *pol = bpf_map_lookup_elem(&fp_policy, &ifindex);
 	struct fp_policy_flow_key k;
 	struct fp_policy_flow *flow;
 	struct fp_policy_flow fresh = {};
-	struct fp_pkt pkt;
 	__u64 now, timeout;
-	__u8 verdict;
-	int ret;
 
-	if (!pol)
-		return 0;
-	ret = l3_proto ? fp_parse_l3(&pkt, ctx_data(ctx), ctx_data_end(ctx), (__be16)l3_proto)
-		       : fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
-	if (ret == -FP_PASS_NOT_IP || ret == -FP_PASS_VLAN)
-		return 0; /* the stack's (ARP); a container's tagged frame is dropped by its hook */
-	if (ret < 0 || fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0)
+	if (fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0)
 		return -FP_DROP_POLICY; /* nothing a policy could allow */
-	if (pkt.l4.frag == FP_FRAG_LATER || fp_policy_exempt_icmpv6(&pkt))
+	if (pkt->l4.frag == FP_FRAG_LATER || fp_policy_exempt_icmpv6(pkt))
 		return 0;
-	if (fp_is_icmp_error(&pkt))
-		return fp_policy_icmp_error(ctx, &pkt, ifindex, (__u8)dir);
+	if (fp_is_icmp_error(pkt))
+		return fp_policy_icmp_error(ctx, pkt, ifindex, dir);
 	if (dir == FP_POLICY_OUT)
-		fp_policy_flow_key(&k, ifindex, &pkt.src, &pkt.dst, pkt.l4.sport, pkt.l4.dport, pkt.l4.proto);
+		fp_policy_flow_key(&k, ifindex, &pkt->src, &pkt->dst, pkt->l4.sport, pkt->l4.dport, pkt->l4.proto);
 	else
-		fp_policy_flow_key(&k, ifindex, &pkt.dst, &pkt.src, pkt.l4.dport, pkt.l4.sport, pkt.l4.proto);
+		fp_policy_flow_key(&k, ifindex, &pkt->dst, &pkt->src, pkt->l4.dport, pkt->l4.sport, pkt->l4.proto);
 	now = fp_ct_now();
-	timeout = fp_policy_timeout_ns(&pkt);
+	timeout = fp_policy_timeout_ns(pkt);
 	flow = bpf_map_lookup_elem(&fp_policy_flows, &k);
 	if (flow && flow->expires_ns > now) {
 		/* Decided under another policy: decided again, as it started. */
@@ -227,19 +218,40 @@ static __noinline int fp_policy_check(struct __ctx_buff *ctx, __u32 ifindex, __u
 			}
 			flow->generation = pol->generation;
 		}
-		fp_policy_flow_touch(flow, &pkt, now, timeout);
+		fp_policy_flow_touch(flow, pkt, now, timeout);
 		return 0;
 	}
-	verdict = fp_policy_decide(pol, &k, (__u8)dir);
-	if (verdict != FP_POLICY_ALLOW)
+	if (fp_policy_decide(pol, &k, dir) != FP_POLICY_ALLOW)
 		return -FP_DROP_POLICY;
 	fresh.expires_ns = now + timeout;
 	fresh.generation = pol->generation;
-	fresh.origin = (__u8)dir;
+	fresh.origin = dir;
 	/* A full table evicts the least recently used flow (LRU): never an error. */
 	bpf_map_update_elem(&fp_policy_flows, &k, &fresh, BPF_ANY);
-	fp_trace_policy_allow(ctx, &pkt);
+	fp_trace_policy_allow(ctx, pkt);
 	return 0;
+}
+
+/*
+ * The policy of the endpoint on ifindex for ctx's packet, which it receives. l3_proto: 0,
+ * or the packet has no Ethernet header (a tun's tc egress) and this is its family as an
+ * Ethernet type. Returns 0 to let it pass, or -FP_DROP_POLICY.
+ */
+static __noinline int fp_policy_check_in(struct __ctx_buff *ctx, __u32 ifindex, __u32 l3_proto)
+{
+	const struct fp_policy *pol = bpf_map_lookup_elem(&fp_policy, &ifindex);
+	struct fp_pkt pkt;
+	int ret;
+
+	if (!pol)
+		return 0;
+	ret = l3_proto ? fp_parse_l3(&pkt, ctx_data(ctx), ctx_data_end(ctx), (__be16)l3_proto)
+		       : fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
+	if (ret == -FP_PASS_NOT_IP || ret == -FP_PASS_VLAN)
+		return 0; /* the stack's own (ARP) */
+	if (ret < 0)
+		return -FP_DROP_POLICY;
+	return fp_policy_judge(ctx, pol, &pkt, ifindex, FP_POLICY_IN);
 }
 
 /* Whether any endpoint has a policy: all a hook pays while none has. */
@@ -260,19 +272,22 @@ static __noinline int fp_policy_from_endpoint(struct __sk_buff *ctx)
 {
 	struct fp_endpoint_key key;
 	const struct fp_endpoint *ep;
+	const struct fp_policy *pol;
 	struct fp_pkt pkt;
 	__u32 ifindex = ctx->ifindex;
 
 	/* The device's policy first: the other endpoints' packets pay this lookup, no parse. */
-	if (!bpf_map_lookup_elem(&fp_policy, &ifindex))
+	pol = bpf_map_lookup_elem(&fp_policy, &ifindex);
+	if (!pol)
 		return 0;
+	/* Not IP, VLAN-tagged or malformed: its hook passes or drops it, no policy needed. */
 	if (fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0)
 		return 0;
 	key.addr = pkt.src;
 	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
-	if (!ep || ep->ifindex != ctx->ifindex)
+	if (!ep || ep->ifindex != ifindex)
 		return 0;
-	return fp_policy_check(ctx, ctx->ifindex, FP_POLICY_OUT, 0);
+	return fp_policy_judge(ctx, pol, &pkt, ifindex, FP_POLICY_OUT);
 }
 
 static __always_inline int fp_policy_sent(struct __sk_buff *ctx)
@@ -281,10 +296,10 @@ static __always_inline int fp_policy_sent(struct __sk_buff *ctx)
 }
 
 /* On an endpoint device's tc egress, for what the host stack sends it. l3_proto as for
- * fp_policy_check. */
+ * fp_policy_check_in. */
 static __always_inline int fp_policy_received(struct __sk_buff *ctx, __u32 l3_proto)
 {
-	return fp_policies_exist() ? fp_policy_check(ctx, ctx->ifindex, FP_POLICY_IN, l3_proto) : 0;
+	return fp_policies_exist() ? fp_policy_check_in(ctx, ctx->ifindex, l3_proto) : 0;
 }
 #endif
 
@@ -307,7 +322,7 @@ static __always_inline int fp_delivery_done(struct __ctx_buff *ctx, int ret)
 	d->ifindex = 0;
 	if (ret < 0)
 		return ret;
-	if (fp_policies_exist() && fp_policy_check(ctx, ifindex, FP_POLICY_IN, 0) < 0)
+	if (fp_policies_exist() && fp_policy_check_in(ctx, ifindex, 0) < 0)
 		return -FP_DROP_POLICY;
 	st = bpf_map_lookup_elem(&fp_ep_stats, &slot);
 	if (st) {
