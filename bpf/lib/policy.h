@@ -154,7 +154,9 @@ static __always_inline void fp_policy_flow_touch(struct fp_policy_flow *flow, co
 	}
 }
 
-/* While tracing: a policy-allow event for a new flow the policy of ifindex allowed. */
+/* While tracing: a policy-allow event for a new flow the policy of ifindex allowed. The
+ * tuple is built in c->after, which the packet's own event fills anew: flow_orig may hold
+ * a flow event the hook noted (a published port's flow-new) that its exit sends later. */
 static __always_inline void fp_trace_policy_allow(struct __ctx_buff *ctx, const struct fp_pkt *pkt)
 {
 	const struct fp_trace_filter *f = fp_trace_filter_get();
@@ -166,20 +168,20 @@ static __always_inline void fp_trace_policy_allow(struct __ctx_buff *ctx, const 
 	c = fp_trace_cpu_get();
 	if (!c)
 		return;
-	__builtin_memset(&c->flow_orig, 0, sizeof(c->flow_orig));
-	c->flow_orig.l3 = (__u8)pkt->l3;
-	c->flow_orig.proto = pkt->l4.proto;
-	c->flow_orig.saddr = pkt->src;
-	c->flow_orig.daddr = pkt->dst;
-	c->flow_orig.sport = pkt->l4.sport;
-	c->flow_orig.dport = pkt->l4.dport;
-	if (!fp_trace_match(f, ctx_ifindex(ctx), &c->flow_orig, &c->flow_orig))
+	__builtin_memset(&c->after, 0, sizeof(c->after));
+	c->after.l3 = (__u8)pkt->l3;
+	c->after.proto = pkt->l4.proto;
+	c->after.saddr = pkt->src;
+	c->after.daddr = pkt->dst;
+	c->after.sport = pkt->l4.sport;
+	c->after.dport = pkt->l4.dport;
+	if (!fp_trace_match(f, ctx_ifindex(ctx), &c->after, &c->after))
 		return;
 	e = fp_trace_reserve(ctx, FP_TRACE_POLICY_ALLOW, c);
 	if (!e)
 		return;
-	e->before = c->flow_orig;
-	e->after = c->flow_orig;
+	e->before = c->after;
+	e->after = c->after;
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -317,5 +317,38 @@ TEST_F(PolicyTest, VerdictsAreTraced)
     EXPECT_EQ(ntohs(got[1].before.dport), 5003);
 }
 
+// A published port's new flow to a backend with a policy: the flow-new event the hook noted
+// keeps the flow as the client sent it (to the published port), and the policy's verdict on
+// the translated packet is an event of its own.
+TEST_F(PolicyTest, APublishedFlowsEventSurvivesThePolicyVerdict)
+{
+    const IpAddr host = IpAddr::parse("10.99.0.1");
+    maps->dnat.upsert(fp_dnat_key{host.raw(), htons(8080), kTcp, 0}, fp_dnat_backend{kE1.raw(), htons(80), {}});
+    maps->backends.upsert(fp_backend_key{kE1.raw(), htons(80), kTcp, 0}, 1);
+    adjust_config(*maps, [](fp_config &c) { c.dnat_entries = 1; });
+    e1_in_allows({"*:80/tcp"});
+    TraceFilter f;
+    f.kinds = 1u << FP_TRACE_POLICY_ALLOW | 1u << FP_TRACE_FLOW_NEW;
+    TraceSession s(*maps, MapFd::dup_of(progs->map_fd(FP_MAP_TRACE_RING)), f);
+    Packet syn = from_lan();
+    syn.proto = kTcp;
+    syn.dst = host;
+    syn.dport = 8080;
+    ASSERT_EQ(run_xdp(up0, syn.bytes()).retval, static_cast<std::uint32_t>(XDP_REDIRECT));
+    std::vector<fp_trace_event> got;
+    s.poll(std::chrono::milliseconds(0), [&](const fp_trace_event &e) {
+        got.push_back(e);
+        return true;
+    });
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].kind, FP_TRACE_POLICY_ALLOW);
+    EXPECT_EQ(IpAddr::from_raw(got[0].before.daddr), kE1);
+    EXPECT_EQ(ntohs(got[0].before.dport), 80);
+    EXPECT_EQ(got[1].kind, FP_TRACE_FLOW_NEW);
+    EXPECT_EQ(IpAddr::from_raw(got[1].before.daddr), host) << "the flow as the client sent it";
+    EXPECT_EQ(ntohs(got[1].before.dport), 8080);
+    EXPECT_EQ(IpAddr::from_raw(got[1].after.daddr), kE1);
+}
+
 } // namespace
 } // namespace fp::test
