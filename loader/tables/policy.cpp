@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <set>
 
 #include "config_counts.hpp"
 #include "datapath_lock.hpp"
