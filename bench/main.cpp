@@ -84,31 +84,50 @@ std::string about_this_run(const Options &o)
            std::to_string(o.runs) + " runs; N = " + ns + "; " + seconds + " s per network measurement.\n";
 }
 
+// The flood's way in: the uplink's tc and XDP programs, flatpath's or (B-min) the floor's.
+struct UplinkPrograms {
+    ProgFd tc, xdp;
+    std::string tc_name, xdp_name;
+};
+
+UplinkPrograms uplink_programs(Testbed &tb)
+{
+    if (const FloorPath *floor = tb.floor())
+        return {ProgFd(::dup(floor->inbound_tc())), ProgFd(::dup(floor->inbound_xdp())), "floor_tc", "floor_xdp"};
+    const PinRoot root(tb.lab().pin_root());
+    return {ProgFd::open_pinned(root, Program::TcUplink), ProgFd::open_pinned(root, Program::XdpUplink), "from_uplink",
+            "xdp_uplink"};
+}
+
+// F-xdp and B-min: their XDP programs are also fed by live-frames test runs.
+bool has_live_frames(Config c)
+{
+    return c == Config::FXdp || c == Config::BMin;
+}
+
 // kFloodRunTime: the uplink program's own time per packet in an AF_PACKET flood (the one
-// that ran: xdp_uplink where XDP is attached, else from_uplink; F-xdp in auto mode on a
-// veth is tc only) and, for F-xdp, xdp_uplink's in a live-frames flood.
+// that ran: the XDP program where XDP is attached, else the tc one; F-xdp in auto mode on
+// a veth is tc only) and, for F-xdp and B-min, the XDP program's in a live-frames flood.
 std::vector<Sample> flood_run_time(Testbed &tb, const RxSink &sink, double seconds, int run)
 {
-    const PinRoot root(tb.lab().pin_root());
-    const ProgFd xdp = ProgFd::open_pinned(root, Program::XdpUplink);
-    const ProgFd tc = ProgFd::open_pinned(root, Program::TcUplink);
+    const UplinkPrograms p = uplink_programs(tb);
     const std::string config = config_name(tb.config());
     const RunTimeStats stats;
     std::vector<Sample> out;
-    const auto xdp_before = RunTimeStats::of(xdp.get()), tc_before = RunTimeStats::of(tc.get());
+    const auto xdp_before = RunTimeStats::of(p.xdp.get()), tc_before = RunTimeStats::of(p.tc.get());
     measure_packet_rate(flood_path_of(tb), sink, seconds);
-    const auto xdp_after = RunTimeStats::of(xdp.get()), tc_after = RunTimeStats::of(tc.get());
+    const auto xdp_after = RunTimeStats::of(p.xdp.get()), tc_after = RunTimeStats::of(p.tc.get());
     if (xdp_after.runs > xdp_before.runs)
-        out.push_back({kFloodRunTime.id, config + " xdp_uplink", tb.entries(), run,
+        out.push_back({kFloodRunTime.id, config + " " + p.xdp_name, tb.entries(), run,
                        RunTimeStats::per_run(xdp_before, xdp_after), ""});
     else
-        out.push_back({kFloodRunTime.id, config + " from_uplink", tb.entries(), run,
+        out.push_back({kFloodRunTime.id, config + " " + p.tc_name, tb.entries(), run,
                        RunTimeStats::per_run(tc_before, tc_after), ""});
-    if (tb.config() == Config::FXdp) {
-        const auto before = RunTimeStats::of(xdp.get());
-        measure_live_frames_rate(tb, seconds);
-        out.push_back({kFloodRunTime.id, config + " xdp_uplink (live frames)", tb.entries(), run,
-                       RunTimeStats::per_run(before, RunTimeStats::of(xdp.get())), ""});
+    if (has_live_frames(tb.config())) {
+        const auto before = RunTimeStats::of(p.xdp.get());
+        measure_live_frames_rate(tb, p.xdp.get(), seconds);
+        out.push_back({kFloodRunTime.id, config + " " + p.xdp_name + " (live frames)", tb.entries(), run,
+                       RunTimeStats::per_run(before, RunTimeStats::of(p.xdp.get())), ""});
     }
     return out;
 }
@@ -142,7 +161,7 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     say("egress connection rate");
     results.add({kEgressConnectRate.id, name, n, run,
                  connect_rate(tb.client_ns(), tb.container_ns(), tb.client_addr(), o.seconds), ""});
-    if (!tb.host_ns().empty()) {
+    if (tb.publishes_ports()) {
         // The host's own programs to 127.0.0.1: portmap's OUTPUT DNAT in B1, the socket
         // hooks in F.
         const IpAddr loopback = IpAddr::parse("127.0.0.1");
@@ -160,12 +179,12 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     const std::string note = rate.generator_bound ? "generator-bound (the datapath's CPU was busy less than 90%)" : "";
     results.add({kPacketRate.id, name, n, run, rate.delivered_pps / 1e6, note});
     results.add({kCpuPerMpkt.id, name, n, run, rate.cpu_s_per_mpkt * 1000, ""});
-    if (config == Config::FXdp) {
+    if (has_live_frames(config)) {
         say("packet rate, live frames");
-        const PacketRate live = measure_live_frames_rate(tb, o.seconds);
+        const PacketRate live = measure_live_frames_rate(tb, uplink_programs(tb).xdp.get(), o.seconds);
         results.add({kLiveFramesRate.id, name, n, run, live.delivered_pps / 1e6, ""});
     }
-    if (is_flatpath(config)) {
+    if (is_flatpath(config) || tb.floor()) {
         // Separate floods: the statistics cost each run two clock reads, which the rates
         // above must not pay.
         say("program run time in the flood");
@@ -179,7 +198,7 @@ int run_bench(const Options &o)
         throw Error("flatpath-bench builds namespaces and loads BPF programs: run it as root");
     const BenchBinaries bins{FLATPATH_BIN, FLATPATH_CNI_BIN};
     std::vector<Config> configs;
-    for (Config c : {Config::B0, Config::B1, Config::FTc, Config::FXdp})
+    for (Config c : {Config::B0, Config::BMin, Config::B1, Config::FTc, Config::FXdp})
         if (o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), config_name(c)) != o.configs.end())
             configs.push_back(c);
     const bool tuntap = o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), "tuntap") != o.configs.end();
@@ -204,7 +223,7 @@ int run_bench(const Options &o)
     for (int run = 1; run <= o.runs; ++run) {
         for (std::uint32_t n : o.entries) {
             const std::string where = "run " + std::to_string(run) + "/" + std::to_string(o.runs) + ", N=" + std::to_string(n);
-            for (Config c : configs) { // alternating: B0, B1, F-tc, F-xdp, B0, ...
+            for (Config c : configs) { // alternating: B0, B-min, B1, F-tc, F-xdp, B0, ...
                 measure_config(c, n, run, o, bins, results,
                                [&](const std::string &what) { progress.say(where + ", " + config_name(c) + ": " + what); });
                 step_done();
@@ -283,9 +302,9 @@ int main(int argc, char **argv)
     app.add_option("--seconds", o.seconds, "length of each network measurement")->check(CLI::Range(0.2, 60.0));
     app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
     app.add_option("--configs", o.configs,
-                   "only these configurations (B0, B1, F-tc, F-xdp; tuntap: the tun/tap beds; cluster: the "
+                   "only these configurations (B0, B-min, B1, F-tc, F-xdp; tuntap: the tun/tap beds; cluster: the "
                    "multi-host beds); default all")
-        ->check(CLI::IsMember({"B0", "B1", "F-tc", "F-xdp", "tuntap", "cluster"}));
+        ->check(CLI::IsMember({"B0", "B-min", "B1", "F-tc", "F-xdp", "tuntap", "cluster"}));
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")

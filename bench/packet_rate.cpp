@@ -17,8 +17,6 @@
 #include "frame_generator.hpp"
 #include "netns_task.hpp"
 #include "packet.hpp"
-#include "pin_root.hpp"
-#include "programs.hpp"
 
 namespace fp::bench {
 
@@ -156,18 +154,15 @@ PacketRate measure_packet_rate(const FloodPath &path, const RxSink &sink, double
     });
 }
 
-PacketRate measure_live_frames_rate(Testbed &tb, double seconds)
+PacketRate measure_live_frames_rate(Testbed &tb, int xdp_prog_fd, double seconds)
 {
-    if (tb.config() != Config::FXdp)
-        throw Error("live frames feed xdp_uplink: F-xdp only");
     const Bytes frame = flood_frame(flood_path_of(tb));
     const RxSink sink(tb.container_ns(), "eth0", kFloodPort, RxSink::Hook::Xdp, frame);
-    const std::string pin_root = tb.lab().pin_root(), uplink = tb.rx_dev();
+    const std::string uplink = tb.rx_dev();
     return observe(sink, [&] {
         // The test run resolves ingress_ifindex in the caller's namespace: the host's.
         return run_in_netns(tb.host_ns(), [&] {
             pin_to_cpu(0, kGeneratorCpu);
-            const ProgFd prog = ProgFd::open_pinned(PinRoot(pin_root), Program::XdpUplink);
             xdp_md ctx{};
             ctx.data_end = static_cast<__u32>(frame.size());
             ctx.ingress_ifindex = ::if_nametoindex(uplink.c_str());
@@ -182,8 +177,8 @@ PacketRate measure_live_frames_rate(Testbed &tb, double seconds)
                 o.ctx_size_in = sizeof ctx;
                 o.repeat = 100000;
                 o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
-                if (bpf_prog_test_run_opts(prog.get(), &o) != 0)
-                    throw_errno("live-frames test run of xdp_uplink", errno);
+                if (bpf_prog_test_run_opts(xdp_prog_fd, &o) != 0)
+                    throw_errno("live-frames test run of the uplink's XDP program", errno);
             }
             return elapsed_since(start);
         });

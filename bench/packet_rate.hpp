@@ -47,10 +47,11 @@ void prepare_receive_path(Lab &lab, const FloodPath &path);
 // flood port, for `seconds`.
 PacketRate measure_packet_rate(const FloodPath &path, const RxSink &sink, double seconds);
 
-// F-xdp only: xdp_uplink fed by the kernel itself (BPF_PROG_TEST_RUN with
-// BPF_F_TEST_XDP_LIVE_FRAMES on the uplink) with the same frames as the generator's,
-// counted by an XDP sink on the container's eth0; all on one CPU: the XDP forwarding path's
-// ceiling when frames arrive as XDP buffers (as from a NIC driver), not as skbs.
-PacketRate measure_live_frames_rate(Testbed &tb, double seconds);
+// An uplink's XDP program (xdp_uplink in F-xdp, the floor's in B-min) fed by the kernel
+// itself (BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES on the uplink) with the same
+// frames as the generator's, counted by an XDP sink on the container's eth0; all on one
+// CPU: the XDP forwarding path's ceiling when frames arrive as XDP buffers (as from a NIC
+// driver), not as skbs.
+PacketRate measure_live_frames_rate(Testbed &tb, int xdp_prog_fd, double seconds);
 
 } // namespace fp::bench

@@ -16,7 +16,7 @@ struct Metric {
 };
 
 inline constexpr Metric kPacketRate{"packet_rate", "UDP 64-byte packet rate reaching the container", "Mpps", true};
-inline constexpr Metric kLiveFramesRate{"live_frames_rate", "xdp_uplink fed by live-frames test runs (XDP ceiling)", "Mpps", true};
+inline constexpr Metric kLiveFramesRate{"live_frames_rate", "the uplink's XDP program fed by live-frames test runs (XDP ceiling)", "Mpps", true};
 inline constexpr Metric kCpuPerMpkt{"cpu_per_mpkt", "datapath CPU time per million packets delivered", "ms", false};
 inline constexpr Metric kTcpThroughput{"tcp_throughput", "TCP throughput (iperf3, one stream)", "Gbit/s", true};
 inline constexpr Metric kLatencyP50{"latency_p50", "UDP request/response latency p50 (sockperf, one way)", "us", false};

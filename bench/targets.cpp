@@ -13,13 +13,28 @@ constexpr double kTcpVsB0 = 0.97;
 constexpr double kP50VsB0 = 1.05;
 constexpr double kP50VsB1 = 0.75;
 constexpr double kKeptAtLargestN = 0.95;
-constexpr double kHitPathNs = 40.0;
+// Issue 18: program cost of the hit paths, and F against the floor of its own path.
+constexpr double kXdpForwardNs = 40.0;
+constexpr double kTcForwardNs = 60.0;
+constexpr double kDnatEstablishedNs = 80.0;
+constexpr double kVsFloor = 0.9;
+constexpr double kP50VsFloor = 1.05;
 constexpr double kUpdateUs = 50.0;
 constexpr double kBulkMs = 50.0;
 constexpr double kCniAddVsBridge = 0.2;
 constexpr double kAtLeastBaseline = 1.0;
 
 const char *const kFlatpathConfigs[] = {"F-tc", "F-xdp"};
+
+// The cost goal of a program-cost path (its name says which), 0 for a path without one.
+double hit_path_goal(const std::string &path)
+{
+    if (path.find("miss") != std::string::npos)
+        return 0;
+    if (path.find("dnat") != std::string::npos)
+        return kDnatEstablishedNs;
+    return path.rfind("xdp_uplink", 0) == 0 ? kXdpForwardNs : kTcForwardNs;
+}
 
 std::string num(double v)
 {
@@ -88,6 +103,15 @@ std::vector<TargetCheck> check_targets(const Results &r)
         c.ratio(kPacketRate, "F-xdp", "B1", n, true, kXdpRateVsB1);
         c.ratio(kPacketRate, "F-tc", "B1", n, true, kTcRateVsB1);
     }
+    // Issue 18: what F's path costs above the floor of that path (B-min: no lookup at all).
+    for (std::uint32_t n : r.entries(kPacketRate))
+        c.ratio(kPacketRate, "F-tc", "B-min", n, true, kVsFloor);
+    for (std::uint32_t n : r.entries(kLiveFramesRate))
+        c.ratio(kLiveFramesRate, "F-xdp", "B-min", n, true, kVsFloor);
+    for (std::uint32_t n : r.entries(kConnectRate))
+        c.ratio(kConnectRate, "F-tc", "B-min", n, true, kVsFloor);
+    for (std::uint32_t n : r.entries(kLatencyP50))
+        c.ratio(kLatencyP50, "F-tc", "B-min", n, false, kP50VsFloor);
     for (std::uint32_t n : r.entries(kTcpThroughput))
         for (const char *f : kFlatpathConfigs)
             c.ratio(kTcpThroughput, f, "B0", n, true, kTcpVsB0);
@@ -105,12 +129,12 @@ std::vector<TargetCheck> check_targets(const Results &r)
         for (const char *f : kFlatpathConfigs)
             c.ratio(kLocalLatencyP50, f, "B1", n, false, kAtLeastBaseline);
     for (const Metric &m : {kPacketRate, kLiveFramesRate, kTcpThroughput, kLatencyP50, kLatencyP99, kConnectRate})
-        for (const char *series : {"B0", "F-tc", "F-xdp"})
+        for (const char *series : {"B0", "B-min", "F-tc", "F-xdp"})
             c.scaling(m, series);
     const auto cost_ns = r.entries(kProgramCost);
     for (const std::string &path : r.series(kProgramCost)) {
-        if (path.find("miss") == std::string::npos && !cost_ns.empty())
-            c.figure(kProgramCost, path, cost_ns.back(), kHitPathNs);
+        if (const double goal = hit_path_goal(path); goal > 0 && !cost_ns.empty())
+            c.figure(kProgramCost, path, cost_ns.back(), goal);
         c.scaling(kProgramCost, path);
     }
     for (std::uint32_t n : r.entries(kUpdateAdd)) {

@@ -21,6 +21,8 @@ const char *config_name(Config c)
     switch (c) {
     case Config::B0:
         return "B0";
+    case Config::BMin:
+        return "B-min";
     case Config::B1:
         return "B1";
     case Config::FTc:
@@ -46,7 +48,9 @@ Testbed::Testbed(Config config, std::uint32_t entries, const BenchBinaries &bins
         return;
     }
     build_lan_and_host();
-    if (config == Config::B1)
+    if (config == Config::BMin)
+        build_bmin();
+    else if (config == Config::B1)
         build_b1();
     else
         build_flatpath(config == Config::FXdp, bins);
@@ -78,6 +82,15 @@ void Testbed::build_lan_and_host()
     // Permanent neighbours: no ARP exchange inside a timed run.
     lab_->in(client_ns_, {"ip", "neigh", "add", "10.90.0.1", "lladdr", next_hop_mac_.str(), "dev", "lan0", "nud", "permanent"});
     lab_->in(host_ns_, {"ip", "neigh", "add", "10.90.0.2", "lladdr", client_mac_.str(), "dev", "uplink0", "nud", "permanent"});
+}
+
+void Testbed::build_bmin()
+{
+    const Container c = add_routed_container(*lab_, host_ns_, "c1", 1, {});
+    container_ns_ = c.ns;
+    target_ = container_addr_ = c.v4;
+    lab_->in(client_ns_, {"ip", "route", "add", c.v4.str() + "/32", "via", "10.90.0.1", "dev", "lan0"});
+    floor_ = std::make_unique<FloorPath>(host_ns_, "uplink0", next_hop_mac_, client_mac_, c.host_if, c.host_mac, c.mac);
 }
 
 void Testbed::build_b1()

@@ -3,6 +3,9 @@
 //
 //   B0     client lan0 <------------------------------------> eth0 container
 //          a veth pair: the floor for crossing namespaces
+//   B-min  client lan0 <-> uplink0 host fpc1 <-> eth0 container
+//          F's topology with the bench's floor programs (floor_path.hpp): every
+//          frame redirected with no lookup; the floor of F's path
 //   B1     client lan0 <-> uplink0 host br0 <-> veth <-> eth0 container
 //          Podman's default network: a Linux bridge, the host routing, iptables DNAT
 //          in the portmap plugin's layout and mangle MARK rules
@@ -11,7 +14,7 @@
 //   F-xdp  F-tc plus xdp_uplink on the uplink
 //
 // In B1 and F the client reaches the container through ports published on the
-// host's address; in B0 it talks to the container's own address. With N entries,
+// host's address; in B0 and B-min it talks to the container's own address. With N entries,
 // N-1 published ports and mark rules for other containers sit beside the ones under
 // test (in B1's chains: ahead of them, where every walk meets them first).
 #pragma once
@@ -20,13 +23,14 @@
 #include <memory>
 #include <string>
 
+#include "floor_path.hpp"
 #include "ip_addr.hpp"
 #include "lab.hpp"
 #include "mac_addr.hpp"
 
 namespace fp::bench {
 
-enum class Config { B0, B1, FTc, FXdp };
+enum class Config { B0, BMin, B1, FTc, FXdp };
 const char *config_name(Config c);
 bool is_flatpath(Config c);
 
@@ -55,8 +59,12 @@ public:
     const std::string &container_ns() const { return container_ns_; }
     const IpAddr &client_addr() const { return client_addr_; }
     const IpAddr &container_addr() const { return container_addr_; }
-    // Where the client sends: the host's address (B1, F) or the container's (B0).
+    // Where the client sends: the host's address (B1, F) or the container's (B0, B-min).
     const IpAddr &target() const { return target_; }
+    // The host publishes the container's ports, also on 127.0.0.1 (B1, F).
+    bool publishes_ports() const { return config_ == Config::B1 || is_flatpath(config_); }
+    // B-min's programs; null in the others.
+    const FloorPath *floor() const { return floor_.get(); }
     // The destination MAC of the client's frames (the device at the other end of lan0).
     const MacAddr &next_hop_mac() const { return next_hop_mac_; }
     const MacAddr &client_mac() const { return client_mac_; }
@@ -69,12 +77,14 @@ public:
 private:
     void build_b0();
     void build_lan_and_host();
+    void build_bmin();
     void build_b1();
     void build_flatpath(bool xdp, const BenchBinaries &bins);
 
     Config config_;
     std::uint32_t entries_;
     std::unique_ptr<Lab> lab_;
+    std::unique_ptr<FloorPath> floor_; // after lab_: destroyed before the namespaces
     std::string client_ns_, host_ns_, container_ns_;
     IpAddr client_addr_, target_, container_addr_;
     MacAddr client_mac_ = MacAddr::parse("02:fb:00:00:00:02");
