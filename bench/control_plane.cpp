@@ -1,20 +1,29 @@
 #include "control_plane.hpp"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
+#include "background_process.hpp"
 #include "cni_exec.hpp"
 #include "command.hpp"
 #include "dnat_table.hpp"
+#include "endpoints.hpp"
 #include "error.hpp"
+#include "http_transport.hpp"
 #include "netns_scope.hpp"
 #include "rulesets.hpp"
+#include "scripted_runtime.hpp"
+#include "topology.hpp"
 
 namespace fp::bench {
 
@@ -65,6 +74,54 @@ struct ScratchDir {
     }
     ~ScratchDir() { std::filesystem::remove_all(path); }
 };
+
+constexpr int kMetricsPort = 9465;
+
+// A sample's value on the daemon's metrics page (from inside its namespace), nullopt
+// while the page does not answer or lacks it.
+std::optional<double> daemon_metric(const std::string &name)
+{
+    HttpRequest req;
+    req.url = "http://127.0.0.1:" + std::to_string(kMetricsPort) + "/metrics";
+    req.connect_timeout_s = req.timeout_s = 2;
+    req.what = "the daemon's metrics";
+    std::string page;
+    try {
+        if (http_perform(req, page).status != 200)
+            return std::nullopt;
+    } catch (const Error &) {
+        return std::nullopt;
+    }
+    const std::size_t at = page.find("\n" + name + " ");
+    if (at == std::string::npos)
+        return std::nullopt;
+    return std::stod(page.substr(at + name.size() + 2));
+}
+
+// The last lines of a log file, for an error message.
+std::string tail_of(const std::string &path)
+{
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    std::string out;
+    for (std::size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i)
+        out += "\n  " + lines[i];
+    return out;
+}
+
+// Running container i: labelled to publish host port 20000 + i, at its address.
+nlohmann::json labelled_container(std::uint32_t i, const IpAddr &addr, const MacAddr &mac)
+{
+    char id[65];
+    std::snprintf(id, sizeof id, "%08x%056x", i + 1, 0u);
+    return {{"Id", id},
+            {"Name", "ctr" + std::to_string(i)},
+            {"State", {{"Running", true}, {"Pid", 0}}},
+            {"Config", {{"Labels", {{"network.enable", "true"}, {"network.dnat.ports", std::to_string(20000 + i)}}}}},
+            {"NetworkSettings", {{"Networks", {{"podman", {{"IPAddress", addr.str()}, {"MacAddress", mac.str()}}}}}}}};
+}
 
 nlohmann::json port_mappings()
 {
@@ -129,6 +186,53 @@ CniNetwork bridge_portmap_network(const std::string &state)
 }
 
 } // namespace
+
+std::vector<Sample> measure_daemon_reconcile(const BenchBinaries &bins, int run, std::uint32_t containers)
+{
+    if (containers == 0 || containers > 40000)
+        throw Error("the reconcile bench takes 1 to 40000 containers (host ports 20000 up)");
+    Lab lab("r");
+    const std::string host = lab.add_netns("host");
+    const ScratchDir dir;
+    const Container ctr = add_routed_container(lab, host, "c1", 1, {});
+    NetnsScope in_host(host);
+    run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "up"});
+    EndpointSpec spec{{}, ctr.host_if, ctr.mac, 0};
+    ScriptedRuntime runtime(dir.path + "/podman.sock", ScriptedRuntime::Dialect::Podman);
+    for (std::uint32_t i = 0; i < containers; ++i) {
+        const IpAddr addr = IpAddr::parse("10.92." + std::to_string(i >> 8 & 0xff) + "." + std::to_string(i & 0xff));
+        spec.addrs.push_back(addr);
+        runtime.set_container(labelled_container(i, addr, ctr.mac));
+    }
+    {
+        const PinRoot root(lab.pin_root());
+        MapSet maps = MapSet::open_pinned(root.path());
+        Endpoints(root, maps).add(spec); // the CNI plugin's work, done before the daemon starts
+    }
+    const std::vector<std::string> argv = {bins.flatpath, "--pin-root", lab.pin_root(), "daemon", "--run-dir",
+                                           dir.path + "/run", "--runtime-api", dir.path + "/podman.sock",
+                                           "--metrics-listen", "127.0.0.1:" + std::to_string(kMetricsPort)};
+    const std::string log = dir.path + "/daemon.log";
+    std::vector<Sample> out;
+    for (const char *series : {"first start (maps empty)", "restart (entries in place)"}) {
+        BackgroundProcess daemon(argv, log);
+        const auto deadline = Clock::now() + std::chrono::seconds(60);
+        while (daemon_metric("flatpath_daemon_resyncs_total").value_or(0) < 1) {
+            if (!daemon.running() || Clock::now() > deadline)
+                throw Error("the daemon did not reconcile within a minute; its log ends:" + tail_of(log));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        const double managed = daemon_metric("flatpath_daemon_managed_containers").value_or(0);
+        if (managed != containers)
+            throw Error("the daemon manages " + std::to_string(static_cast<int>(managed)) +
+                        " containers after its reconcile, not " + std::to_string(containers) + "; its log ends:" +
+                        tail_of(log));
+        out.push_back({kDaemonReconcile.id, series, containers, run,
+                       daemon_metric("flatpath_daemon_last_resync_seconds").value_or(0) * 1000, ""});
+        daemon.stop(SIGTERM);
+    }
+    return out;
+}
 
 std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int run, int repeats)
 {

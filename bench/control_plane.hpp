@@ -25,4 +25,11 @@ std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins
 // one published port; each sample the median of `repeats` containers.
 std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats);
 
+// kDaemonReconcile: `flatpath daemon` started against a runtime API with `containers`
+// running containers, each on an endpoint already registered (as the CNI plugin leaves
+// it) and labelled to publish one port: the reconcile's time as the daemon measures it
+// (listing to last entry), on its first start (the maps hold none of its entries) and
+// when restarted (they hold them all).
+std::vector<Sample> measure_daemon_reconcile(const BenchBinaries &bins, int run, std::uint32_t containers);
+
 } // namespace fp::bench

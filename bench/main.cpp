@@ -39,6 +39,7 @@ struct Options {
     double seconds = 3;  // per network measurement
     std::uint64_t flood_flows = 3'000'000; // new flows of the conntrack flood
     int repeats = 5;     // control-plane operations per sample
+    std::uint32_t containers = 1000; // running containers of the daemon's reconcile
     std::vector<std::string> configs; // empty: all
     std::string report_only;          // a results directory to render again
     CostOptions cost;
@@ -212,7 +213,7 @@ int run_bench(const Options &o)
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
     const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
                      (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + floods + beds + 1) + 1);
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + floods + beds + 2) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -255,6 +256,10 @@ int run_bench(const Options &o)
         }
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
         results.add(measure_cni(bins, run, o.repeats));
+        step_done();
+        progress.say("run " + std::to_string(run) + ": the daemon's reconcile of " + std::to_string(o.containers) +
+                     " containers");
+        results.add(measure_daemon_reconcile(bins, run, o.containers));
         step_done();
     }
     {
@@ -301,6 +306,8 @@ int main(int argc, char **argv)
     app.add_option("--entries", o.entries, "the N values: published ports and mark rules in place")->check(CLI::Range(1, 20000));
     app.add_option("--seconds", o.seconds, "length of each network measurement")->check(CLI::Range(0.2, 60.0));
     app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
+    app.add_option("--containers", o.containers, "running containers the daemon reconciles (scripted runtime API)")
+        ->check(CLI::Range(1, 40000));
     app.add_option("--configs", o.configs,
                    "only these configurations (B0, B-min, B1, F-tc, F-xdp; tuntap: the tun/tap beds; cluster: the "
                    "multi-host beds); default all")
@@ -319,6 +326,7 @@ int main(int argc, char **argv)
         o.cost.entries = {1, 100};
         o.seconds = 0.5;
         o.repeats = 2;
+        o.containers = 50;
         o.cost.calls = 201;
         if (!flood_flows->count())
             o.flood_flows = 20'000;

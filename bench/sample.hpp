@@ -38,6 +38,10 @@ inline constexpr Metric kUpdateDel{"update_del", "one published port removed wit
 inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules loaded at once", "ms", false};
 inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one published port", "ms", false};
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
+inline constexpr Metric kDaemonReconcile{"daemon_reconcile",
+                                         "the daemon's reconcile of N running containers, one published port each "
+                                         "(scripted runtime API)",
+                                         "ms", false};
 
 inline constexpr Metric kTunTapRate{"tuntap_packet_rate",
                                     "tun/tap: 64-byte UDP packets the descriptor holder writes, reaching the container",
@@ -70,7 +74,7 @@ inline constexpr Metric kClusterProgramTime{
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel,
-                                                kBulkLoad, kCniAdd, kCniDel, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
+                                                kBulkLoad, kCniAdd, kCniDel, kDaemonReconcile, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,
                                                 kClusterContainerP99, kClusterProgramTime};

@@ -18,6 +18,7 @@ constexpr double kXdpForwardNs = 40.0;
 constexpr double kTcForwardNs = 60.0;
 constexpr double kDnatEstablishedNs = 80.0;
 constexpr double kVsFloor = 0.9;
+constexpr double kReconcileMs = 1000.0; // at 1,000 containers
 constexpr double kP50VsFloor = 1.05;
 constexpr double kUpdateUs = 50.0;
 constexpr double kBulkMs = 50.0;
@@ -144,6 +145,8 @@ std::vector<TargetCheck> check_targets(const Results &r)
     if (const auto bulk = r.entries(kBulkLoad); !bulk.empty())
         c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
     c.ratio(kCniAdd, "flatpath-cni", "bridge+portmap", 1, false, kCniAddVsBridge);
+    for (const char *series : {"first start (maps empty)", "restart (entries in place)"})
+        c.figure(kDaemonReconcile, series, 1000, kReconcileMs);
     c.at_least(kFloodSurvivors, "F-tc", 1, 2); // issue 12: a flood never removes an established flow
     // Issue 15: flatpath at least as fast as the relay the tools use and the kernel's routing.
     for (const auto &[fast, base] : {std::pair{"tap flatpath", "tap relay"}, std::pair{"tap flatpath", "tap route"},

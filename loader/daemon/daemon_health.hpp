@@ -16,6 +16,7 @@ struct DaemonHealth {
     std::atomic<std::uint64_t> connects{0};      // successful connections (the first and every reconnect)
     std::atomic<std::uint64_t> connect_failures{0};
     std::atomic<std::uint64_t> resyncs{0};       // full comparisons with the runtime's running containers
+    std::atomic<double> last_resync_seconds{0};  // how long the last one took, listing to last entry
     std::atomic<std::uint64_t> skipped_lines{0}; // not events: garbage, cut off, or too long
     std::atomic<std::uint64_t> problems{0};      // entries the policy asked for that could not be applied
     std::atomic<std::uint64_t> managed{0};       // containers the daemon has entries for

@@ -19,6 +19,9 @@ std::vector<prometheus::MetricFamily> HealthMetrics::Collect() const
         static_cast<double>(h.connect_failures.load()));
     single_sample(out, "flatpath_daemon_resyncs_total", MetricType::Counter,
         "Full comparisons of the maps with the running containers.", static_cast<double>(h.resyncs.load()));
+    single_sample(out, "flatpath_daemon_last_resync_seconds", MetricType::Gauge,
+        "How long the last comparison took, from listing the containers to the last entry applied.",
+        h.last_resync_seconds.load());
 
     out.push_back(metric_family("flatpath_daemon_events_total", MetricType::Counter, "Runtime events read, by kind."));
     static const char *kinds[] = {"start", "died", "removed", "network_connect", "network_disconnect", "other"};

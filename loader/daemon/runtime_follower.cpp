@@ -99,6 +99,7 @@ void RuntimeFollower::retry_unsettled(const RuntimeClient &runtime)
 
 void RuntimeFollower::resync(const RuntimeClient &runtime)
 {
+    const auto start = std::chrono::steady_clock::now();
     std::vector<ContainerInfo> running;
     std::set<std::string> ids;
     for (const std::string &id : runtime.running_with_label(opts_.policy.enable_label, "true")) {
@@ -114,8 +115,11 @@ void RuntimeFollower::resync(const RuntimeClient &runtime)
     unsettled_.clear();
     for (const ContainerInfo &c : running)
         apply(c);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    health_.last_resync_seconds = took.count();
     health_.resyncs++;
-    spdlog::info("in step with {}: {} container(s) with entries", runtime.describe(), sync_.managed());
+    spdlog::info("in step with {}: {} container(s) with entries ({} running checked in {:.0f} ms)", runtime.describe(),
+                 sync_.managed(), running.size(), took.count() * 1000);
 }
 
 void RuntimeFollower::update(const RuntimeClient &runtime, const std::string &id)

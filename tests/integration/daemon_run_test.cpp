@@ -218,6 +218,8 @@ TEST_F(DaemonRunTest, DockerDialectDrivesAttachModeAndDieTakesItAllAway)
         daemon->start({"--runtime-api", sock, "--uplink", "uplink0", "--mark-published-ports", "0x4/0xf"}));
     ASSERT_TRUE(eventually([&] { return !daemon->flatpath_json({"dnat", "list"}).empty(); })) << daemon->log();
     EXPECT_NE(daemon->log().find("following docker at " + sock), std::string::npos) << daemon->log();
+    // The reconcile says how long it took (the bench reads it at 1,000 containers).
+    EXPECT_GT(daemon->metric("flatpath_daemon_last_resync_seconds"), 0) << daemon->scrape();
 
     ASSERT_TRUE(eventually([&] { return daemon->flatpath_json({"dnat", "list"}).size() == 2; })) << daemon->log();
     const nlohmann::json dnat = daemon->flatpath_json({"dnat", "list"});

@@ -1,7 +1,8 @@
 // A container runtime API that says exactly what a test scripts, for what the tests
 // cannot get from a real runtime here: garbage in Podman's event stream (a real Podman
-// never sends it), and Docker's dialect (installing Docker would start dockerd in the
-// machine's own namespace, which the tests must not touch). It speaks Podman's libpod
+// never sends it), Docker's dialect (installing Docker would start dockerd in the
+// machine's own namespace, which the tests must not touch), and for the bench a
+// thousand running containers without running a thousand. It speaks Podman's libpod
 // API or Docker's on a unix socket, HTTP/1.1 with the event stream chunked as both
 // send it: _ping, the list of the containers set (with their labels), their inspect
 // answers (404 for any other), and events: the first events request gets the scripted
@@ -27,7 +28,7 @@
 #include "error.hpp"
 #include "sockets.hpp"
 
-namespace fp::test {
+namespace fp {
 
 class ScriptedRuntime {
 public:
@@ -180,4 +181,4 @@ private:
     std::thread thread_;
 };
 
-} // namespace fp::test
+} // namespace fp
