@@ -47,6 +47,30 @@ static __always_inline void fp_ct_key_back_to(struct fp_ct_key *key, const struc
 	fp_ct_key_set(key, &e->daddr, &e->saddr, e->dport, e->sport, proto, dir);
 }
 
+/* A packet's conntrack working space: the keys and the reply entry that finding,
+ * making or promoting a flow needs, off the 512-byte stack that the handlers use up
+ * (one set at a time: none of those nests in another). Per CPU and used within one
+ * packet, so nothing else touches it meanwhile: not pinned, not shared. */
+struct fp_ct_scratch {
+	struct fp_ct_key key;
+	struct fp_ct_key rkey;
+	struct fp_ct_entry reply;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_ct_scratch);
+} fp_ct_scratch SEC(".maps");
+
+static __always_inline struct fp_ct_scratch *fp_ct_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fp_ct_scratch, &zero);
+}
+
 static __always_inline int fp_tcp_bare_syn(const struct fp_pkt *pkt)
 {
 	return (pkt->l4.tcp_flags & (FP_TCP_SYN | FP_TCP_ACK)) == FP_TCP_SYN;
@@ -219,6 +243,7 @@ static __always_inline int fp_ct_promote(const struct fp_ct_key *okey, struct fp
 	reply->sport = okey->dport;
 	reply->dport = okey->sport;
 	orig->flags |= FP_CT_ASSURED;
+	__builtin_memset(&orig->route, 0, sizeof(orig->route)); /* resolved by the fast path */
 	reply->flags = orig->flags & ~FP_CT_SYNACK_SEEN;
 	reply->kind = orig->kind;
 	orig->expires_ns = now + fp_ct_timeout_ns(pkt, orig->flags);

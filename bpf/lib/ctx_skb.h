@@ -121,12 +121,12 @@ static __always_inline int ctx_delivers_to(__u8 kind)
  * So is a tun, and the redirect strips the Ethernet header for it (an L3 device).
  * Returns the redirect verdict.
  */
-static __always_inline int ctx_redirect_endpoint(struct __sk_buff *ctx, const struct fp_endpoint *ep)
+static __always_inline int ctx_redirect_endpoint(struct __sk_buff *ctx, __u32 ifindex, __u8 kind)
 {
 	(void)ctx;
-	if (ep->kind == FP_EP_VETH)
-		return (int)bpf_redirect_peer(ep->ifindex, 0);
-	return (int)bpf_redirect(ep->ifindex, 0);
+	if (kind == FP_EP_VETH)
+		return (int)bpf_redirect_peer(ifindex, 0);
+	return (int)bpf_redirect(ifindex, 0);
 }
 
 /*

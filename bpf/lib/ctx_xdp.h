@@ -101,12 +101,13 @@ static __always_inline int ctx_delivers_to(__u8 kind)
 }
 
 /* Hand the frame to an endpoint device (a kind ctx_delivers_to() accepts). */
-static __always_inline int ctx_redirect_endpoint(struct xdp_md *ctx, const struct fp_endpoint *ep)
+static __always_inline int ctx_redirect_endpoint(struct xdp_md *ctx, __u32 ifindex, __u8 kind)
 {
 	long ret;
 
 	(void)ctx;
-	ret = bpf_redirect_map(&fp_tx_devs, ep->ifindex, 0);
+	(void)kind;
+	ret = bpf_redirect_map(&fp_tx_devs, ifindex, 0);
 	/* The loader fills fp_tx_devs before fp_endpoints and empties it after, so a miss
 	 * (XDP_ABORTED with flags 0) is a bug; the frame is already rewritten: drop it. */
 	if (ret != XDP_REDIRECT)

@@ -99,14 +99,15 @@ static __always_inline int fp_ct_apply(struct __ctx_buff *ctx, const struct fp_p
 static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
 					       struct fp_ct_entry *e, int remote)
 {
-	struct fp_ct_entry reply;
-	struct fp_ct_key key, rkey;
+	struct fp_ct_scratch *s = fp_ct_scratch_get();
 	struct fp_ct_entry *ct;
 	__u64 now = fp_ct_now();
 	int assured = 0, ret;
 
-	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	ct = fp_ct_find(&key, now, &assured);
+	if (!s)
+		return -FP_DROP_INTERNAL;
+	fp_ct_key_of(&s->key, pkt, FP_CT_ORIGINAL);
+	ct = fp_ct_find(&s->key, now, &assured);
 	if (!ct)
 		return 0;
 	if (ct->kind == FP_CT_KIND_DNAT_REMOTE && !remote)
@@ -114,7 +115,7 @@ static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const str
 	fp_ct_touch(ctx, ct, pkt, FP_CT_ORIGINAL, now);
 	*e = *ct;
 	if (!assured && fp_ct_assures(e, pkt)) {
-		ret = fp_ct_promote(&key, e, &reply, &rkey, pkt, now);
+		ret = fp_ct_promote(&s->key, e, &s->reply, &s->rkey, pkt, now);
 		if (ret < 0)
 			return ret;
 	}
@@ -128,21 +129,25 @@ static __always_inline int fp_ct_original_find(struct __ctx_buff *ctx, const str
  */
 static __always_inline int fp_ct_create(struct __ctx_buff *ctx, const struct fp_pkt *pkt, struct fp_ct_entry *orig)
 {
-	struct fp_ct_entry reply = {};
-	struct fp_ct_key key, rkey;
+	struct fp_ct_scratch *s = fp_ct_scratch_get();
+	struct fp_ct_entry *reply;
 
-	reply.saddr = pkt->dst;
-	reply.sport = pkt->l4.dport;
-	reply.daddr = pkt->src;
-	reply.dport = pkt->l4.sport;
-	reply.flags = orig->flags;
-	reply.kind = orig->kind;
+	if (!s)
+		return -FP_DROP_INTERNAL;
+	reply = &s->reply;
+	__builtin_memset(reply, 0, sizeof(*reply));
+	reply->saddr = pkt->dst;
+	reply->sport = pkt->l4.dport;
+	reply->daddr = pkt->src;
+	reply->dport = pkt->l4.sport;
+	reply->flags = orig->flags;
+	reply->kind = orig->kind;
 	fp_ct_touch(ctx, orig, pkt, FP_CT_ORIGINAL, fp_ct_now());
-	reply.expires_ns = orig->expires_ns;
-	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	fp_ct_key_back_to(&rkey, orig, pkt->l4.proto, FP_CT_REPLY);
-	if (bpf_map_update_elem(&fp_ct_new, &rkey, &reply, BPF_ANY) ||
-	    bpf_map_update_elem(&fp_ct_new, &key, orig, BPF_ANY))
+	reply->expires_ns = orig->expires_ns;
+	fp_ct_key_of(&s->key, pkt, FP_CT_ORIGINAL);
+	fp_ct_key_back_to(&s->rkey, orig, pkt->l4.proto, FP_CT_REPLY);
+	if (bpf_map_update_elem(&fp_ct_new, &s->rkey, reply, BPF_ANY) ||
+	    bpf_map_update_elem(&fp_ct_new, &s->key, orig, BPF_ANY))
 		return -FP_DROP_CT_FULL;
 	fp_trace_flow(FP_TRACE_FLOW_NEW, pkt, orig, FP_CT_ORIGINAL);
 	return 0;
@@ -201,13 +206,10 @@ static __always_inline int fp_dnat_original(struct __ctx_buff *ctx, const struct
 static __always_inline int fp_ct_reply_apply(struct __ctx_buff *ctx, const struct fp_pkt *pkt,
 					     struct fp_ct_entry *ct, int assured, __u64 now)
 {
-	struct fp_ct_entry e;
-
 	fp_ct_touch(ctx, ct, pkt, FP_CT_REPLY, now);
-	e = *ct;
 	if (!assured)
-		fp_ct_note_reply(&e, pkt);
-	return fp_ct_apply(ctx, pkt, &e, FP_CT_REPLY) ?: 1;
+		fp_ct_note_reply(ct, pkt);
+	return fp_ct_apply(ctx, pkt, ct, FP_CT_REPLY) ?: 1;
 }
 
 /*

@@ -19,16 +19,17 @@ static __always_inline struct fp_delivery *fp_delivery_get(void)
 	return bpf_map_lookup_elem(&fp_delivery, (const void *)&fp_key_zero);
 }
 
-/* A hook redirects its packet to ep: the hook's exit checks ep's policy and counts the
- * packet (fp_delivery_done, lib/policy.h). Noted off the stack, which the handlers use up. */
-static __always_inline void fp_note_delivery(const struct fp_endpoint *ep, __u32 len)
+/* A hook redirects its packet to an endpoint's device (ifindex, counters slot): the hook's
+ * exit checks the endpoint's policy and counts the packet (fp_delivery_done,
+ * lib/policy.h). Noted off the stack, which the handlers use up. */
+static __always_inline void fp_note_delivery(__u32 ifindex, __u32 slot, __u32 len)
 {
 	struct fp_delivery *d = fp_delivery_get();
 
 	if (!d)
 		return;
-	d->ifindex = ep->ifindex;
-	d->slot = ep->slot;
+	d->ifindex = ifindex;
+	d->slot = slot;
 	d->len = len;
 }
 
@@ -137,8 +138,8 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 	}
 	/* Noted first: nothing of ep stays live across the helper call (the handlers' frames
 	 * are at BPF's stack limit). A failed redirect's note is dropped by the exit. */
-	fp_note_delivery(ep, ctx_len(ctx));
-	return ctx_redirect_endpoint(ctx, ep);
+	fp_note_delivery(ep->ifindex, ep->slot, ctx_len(ctx));
+	return ctx_redirect_endpoint(ctx, ep->ifindex, ep->kind);
 }
 
 /* After NAT rewrote the packet: parse it again (pointers moved) and deliver it. */

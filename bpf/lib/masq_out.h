@@ -66,7 +66,8 @@ struct fp_masq_alloc {
 struct fp_masq_scratch {
 	struct bpf_fib_lookup route;
 	struct fp_masq_alloc alloc;
-	struct fp_ct_key okey; /* the callback's: a closed flow's original key */
+	struct fp_ct_key okey;   /* the callback's: a closed flow's original key */
+	struct fp_ct_entry flow; /* the packet's flow: its entry as found or made */
 };
 
 struct {
@@ -222,7 +223,7 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 						       const struct fp_config *cfg)
 {
 	struct fp_masq_scratch *s;
-	struct fp_ct_entry e;
+	struct fp_ct_entry *e;
 	long route = -1;
 	int ret;
 
@@ -248,17 +249,18 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 	s = fp_masq_scratch_get();
 	if (!s)
 		return -FP_DROP_INTERNAL;
-	ret = fp_ct_original_find(ctx, pkt, &e, 0);
-	if (ret > 0 && (e.flags & FP_CT_DIRECT))
+	e = &s->flow;
+	ret = fp_ct_original_find(ctx, pkt, e, 0);
+	if (ret > 0 && (e->flags & FP_CT_DIRECT))
 		return -FP_PASS_NO_ENDPOINT; /* an answer to a datagram that reached it directly */
 	if (!ret && cfg->dnat_entries && fp_nat_applies(pkt))
-		ret = fp_dnat_new(ctx, pkt, cfg, &e);
+		ret = fp_dnat_new(ctx, pkt, cfg, e);
 	if (!ret && fp_masq_starts_flow(pkt))
-		ret = fp_masq_new(ctx, pkt, cfg, &e, s, &route);
+		ret = fp_masq_new(ctx, pkt, cfg, e, s, &route);
 	if (ret <= 0)
 		return ret ?: -FP_PASS_NO_ENDPOINT;
-	if (e.kind != FP_CT_KIND_MASQ)
-		return fp_ct_apply(ctx, pkt, &e, FP_CT_ORIGINAL) ?: fp_forward_translated(ctx);
+	if (e->kind != FP_CT_KIND_MASQ)
+		return fp_ct_apply(ctx, pkt, e, FP_CT_ORIGINAL) ?: fp_forward_translated(ctx);
 	if (route < 0) {
 		/* A known flow: routed as the container's packet, like its first one. */
 		__builtin_memset(&s->route, 0, sizeof(s->route));
@@ -268,7 +270,7 @@ static __always_inline int fp_translate_from_container(struct __sk_buff *ctx, st
 		if (!fp_fib_forwards(route))
 			return -FP_PASS_NO_ROUTE;
 	}
-	ret = fp_ct_apply(ctx, pkt, &e, FP_CT_ORIGINAL);
+	ret = fp_ct_apply(ctx, pkt, e, FP_CT_ORIGINAL);
 	if (ret)
 		return ret;
 	/* Rewritten: parse again, then transmit by the route. */

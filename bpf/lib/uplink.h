@@ -13,6 +13,7 @@
 #include "dnat_forward.h"
 #include "source.h"
 #include "masq.h"
+#include "flow_cache.h"
 
 /* A subprogram, not inlined: under tc, its frame and fp_dnat_remote's, which the hook calls
  * after it for a flow to another host's backend, then never add up to more than BPF's
@@ -21,7 +22,7 @@ static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
 	const struct fp_config *cfg;
 	struct fp_pkt pkt;
-	int ret;
+	int ret, nat, l4;
 
 	ctx_pull_headers(ctx);
 	ret = fp_parse(&pkt, ctx_data(ctx), ctx_data_end(ctx));
@@ -34,17 +35,25 @@ static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	ret = fp_check_l3(&pkt, ctx_len(ctx));
 	if (ret < 0)
 		return ret;
+	cfg = fp_config_get();
+	nat = cfg && (cfg->dnat_entries || cfg->masq_rules);
+	l4 = nat ? fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx)) : 0;
+	/* An established translated flow's packet: one conntrack lookup (its entry's source
+	 * was checked as below when its route was resolved). */
+	if (nat && !l4) {
+		ret = fp_flow_fast(ctx, &pkt, cfg);
+		if (ret)
+			return ret;
+	}
 	/* A local container's address never arrives from outside: XDP and tc run before the
 	 * stack's reverse-path filter, so flatpath filters it, whatever rp_filter says. */
 	if (fp_source_is_local_endpoint(&pkt))
 		return -FP_DROP_SPOOF_IP;
-	cfg = fp_config_get();
 	/* A SYN straight to a published backend is marked, so that its answer is not taken
 	 * for a stray reply (fp_dnat_reply). Only when ports are published. */
-	if (cfg && (cfg->dnat_entries || cfg->masq_rules)) {
-		ret = fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx));
-		if (ret < 0)
-			return ret;
+	if (nat) {
+		if (l4 < 0)
+			return l4;
 		if (cfg->dnat_entries && pkt.l4.proto == IPPROTO_TCP && pkt.l4.frag == FP_FRAG_NONE)
 			fp_ct_mark_direct(&pkt);
 	}

@@ -10,7 +10,13 @@ void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change)
 {
     fp_config cfg = maps.config.lookup(0).value_or(fp_config{});
     change(cfg);
+    cfg.generation++;
     maps.config.upsert(0, cfg);
+}
+
+void advance_generation(MapSet &maps)
+{
+    adjust_config(maps, [](fp_config &) {});
 }
 
 void recount_config(MapSet &maps)
@@ -20,6 +26,7 @@ void recount_config(MapSet &maps)
     // Settings, not counts: kept (a fresh datapath gets the default range).
     cfg.masq_port_min = old.masq_port_min ? old.masq_port_min : FP_MASQ_PORT_MIN_DEFAULT;
     cfg.masq_port_max = old.masq_port_max ? old.masq_port_max : FP_MASQ_PORT_MAX_DEFAULT;
+    cfg.generation = old.generation + 1;
     for (const auto &[key, v] : maps.dnat.entries()) {
         cfg.dnat_entries++;
         cfg.dnat_any += IpAddr::from_raw(key.addr).is_any() ? 1 : 0;

@@ -1,4 +1,5 @@
-// fp_config's counts, which let the datapath skip the lookups of unused features.
+// fp_config's counts, which let the datapath skip the lookups of unused features, and its
+// generation, which tells established flows that the tables changed (lib/flow_cache.h).
 // Every DNAT, mark, masquerade, cluster and policy change adjusts them under the datapath lock; `up`
 // recounts them from the tables, which repairs them after anything interrupted a
 // change (the masquerade port range, a setting, is kept).
@@ -12,7 +13,11 @@
 
 namespace fp {
 
+// Applies change and moves fp_config.generation on: call it after the change to the tables,
+// so that no established flow keeps a route resolved from what they held before.
 void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change);
+// Moves fp_config.generation on alone (a change to the endpoints), after the change.
+void advance_generation(MapSet &maps);
 void recount_config(MapSet &maps);
 
 // The port range of masqueraded flows, host order (fp_config's).

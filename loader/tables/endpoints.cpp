@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "config_counts.hpp"
 #include "conntrack.hpp"
 #include "counters.hpp"
 #include "datapath_lock.hpp"
@@ -87,6 +88,9 @@ void Endpoints::add(const EndpointSpec &spec)
         throw Error(dev.name + " already belongs to an endpoint with MAC " + MacAddr::from(rec->mac).str());
 
     Rollback undo;
+    // Undone last: a flow that resolved its route while the endpoint was half there
+    // resolves it again.
+    undo.push("generation", [&] { advance_generation(maps_); });
     if (!rec) {
         fp_iface fresh{};
         fresh.role = FP_ROLE_ENDPOINT;
@@ -122,6 +126,7 @@ void Endpoints::add(const EndpointSpec &spec)
     }
     rec->nr_addrs += static_cast<__u32>(spec.addrs.size());
     maps_.ifaces.upsert(iface_key(dev.ifindex), *rec);
+    advance_generation(maps_);
     undo.commit();
 }
 
@@ -149,6 +154,7 @@ void Endpoints::remove_locked(const IpAddr &addr)
     if (!ep)
         throw Error("no endpoint " + addr.str());
     maps_.endpoints.erase(endpoint_key(addr));
+    advance_generation(maps_);
     // No flow may keep pointing at (or coming from) an endpoint that is gone.
     Conntrack(maps_).purge([&](const Flow &f) {
         return IpAddr::from_raw(f.orig.daddr) == addr || IpAddr::from_raw(f.key.saddr) == addr;

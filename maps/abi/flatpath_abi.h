@@ -284,6 +284,25 @@ enum fp_ct_kind {
 				     * replies come back here to be translated (lib/dnat_remote.h) */
 };
 
+/*
+ * Where an assured entry's packets go, resolved once by the full path and then used by
+ * the established flow's fast path (lib/flow_cache.h): its packets cost the conntrack
+ * lookup alone. Valid while generation is fp_config.generation, which every change
+ * to what it was resolved from (endpoints, published ports, marks, masquerade, cluster
+ * routes) moves on; out_ifindex 0 when nothing is cached.
+ */
+struct fp_ct_route {
+	__u32 generation;
+	__u32 in_ifindex;  /* the device the entry's packets arrived on when resolved */
+	__u32 out_ifindex; /* the endpoint device they are delivered to */
+	__u32 slot;        /* that endpoint's counters */
+	__u8 dst_mac[6];   /* the endpoint's MAC */
+	__u8 src_mac[6];   /* its host-side device's */
+	__u8 ep_kind;      /* enum fp_ep_kind */
+	__u8 pad[3];
+};
+FP_STATIC_ASSERT(sizeof(struct fp_ct_route) == 32, "ct route size");
+
 /* What a packet matching the key is rewritten to, and the flow's state. */
 struct fp_ct_entry {
 	union fp_addr saddr;
@@ -300,8 +319,9 @@ struct fp_ct_entry {
 	 * order), the acknowledgement number the client's ACK must carry to assure the flow. */
 	__u32 handshake_ack;
 	__u32 pad2;
+	struct fp_ct_route route; /* assured entries only (fp_ct) */
 };
-FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 72, "ct entry size");
+FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 104, "ct entry size");
 
 /* Timeouts (seconds), the same as user space uses to collect expired entries. A flow that
  * is not assured never gets more than the opening timeouts (Linux: SYN_RECV 60 s, UDP
@@ -417,8 +437,13 @@ struct fp_config {
 	__u16 masq_port_max;
 	__u32 cluster_dests;  /* entries in fp_cluster: 0 means no cluster lookup */
 	__u32 policies;       /* entries in fp_policy: 0 means no policy work at all */
+	/* Moved on by every change that can alter where an established flow goes:
+	 * conntrack entries' cached routes (fp_ct_route) of another generation are resolved
+	 * again. */
+	__u32 generation;
+	__u32 pad;
 };
-FP_STATIC_ASSERT(sizeof(struct fp_config) == 32, "config size");
+FP_STATIC_ASSERT(sizeof(struct fp_config) == 40, "config size");
 
 /* ---- policy ------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 
+#include "config_counts.hpp"
 #include "conntrack.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
@@ -263,6 +264,71 @@ TEST_F(DnatTest, EstablishedFlowFollowsConntrack)
     maps->dnat.erase(key);
     const Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
     expect(run_xdp(up0, ack.bytes()), XDP_REDIRECT, dnatted(ack, kE1v4, 80, kH1, kC1));
+}
+
+// --- the established flow's fast path (lib/flow_cache.h) ----------------------------
+
+// An assured flow's packets are delivered by the route its entry caches: the first one
+// resolves it (E1's device and MACs, under the tables' generation) and the next ones
+// only read it. To show that they do, E1's entry is then taken out of the map behind
+// the datapath's back, which no table change does (each moves the generation on): the
+// flow's packets are still delivered to E1, by XDP and by tc. Once the generation moves
+// (the loader's own advance_generation), the route is resolved again and E1 is gone:
+// the packet is translated and left to the stack, and nothing is cached.
+TEST_F(DnatTest, AnAssuredFlowIsDeliveredByItsCachedRoute)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    ASSERT_EQ(flow_table(kHost4, 8080, kE1v4, 80), "assured");
+    const fp_ct_key key = ct_key(from_lan().src, 40000, kHost4, 8080, kTcp, FP_CT_ORIGINAL);
+    EXPECT_EQ(maps->ct.lookup(key)->route.out_ifindex, 0u) << "nothing resolved before the flow was assured";
+    Packet data = lan_to(kHost4, 8080, kTcp, kAck);
+    data.payload = 100;
+    expect(run_xdp(up0, data.bytes()), XDP_REDIRECT, dnatted(data, kE1v4, 80, kH1, kC1));
+    const fp_ct_entry e = *maps->ct.lookup(key);
+    EXPECT_EQ(e.route.in_ifindex, up0.ifindex);
+    EXPECT_EQ(e.route.out_ifindex, h1.ifindex);
+    EXPECT_EQ(e.route.slot, 1u);
+    EXPECT_EQ(MacAddr::from(e.route.dst_mac), kC1);
+    EXPECT_EQ(MacAddr::from(e.route.src_mac), kH1);
+    EXPECT_EQ(e.route.generation, maps->config.lookup(0)->generation);
+
+    maps->endpoints.erase(fp_endpoint_key{kE1v4.raw()});
+    expect(run_xdp(up0, data.bytes()), XDP_REDIRECT, dnatted(data, kE1v4, 80, kH1, kC1));
+    expect(run_tc(Program::TcUplink, up0, data.bytes()), kTcRedirect, dnatted(data, kE1v4, 80, kH1, kC1));
+    EXPECT_EQ(maps->ct.lookup(key)->packets, e.packets + 2) << "the flow is still tracked";
+    EXPECT_EQ(ep_counters(1).to_packets, 3u + 2u) << "the handshake's SYN and ACK, the first data packet, these two";
+
+    advance_generation(*maps);
+    EXPECT_EQ(run_xdp(up0, data.bytes()).retval, XDP_PASS);
+    EXPECT_EQ(maps->ct.lookup(key)->route.generation, e.route.generation) << "nothing to resolve to";
+}
+
+// What changes a flow's state, or is not an ordinary packet, takes the full path even
+// with a route cached: a FIN is recorded (the flow then closes on the short timeout),
+// a packet whose TTL ends at the host is not forwarded, and a spoofed copy of the flow
+// from a local container's address (the client's address given to a container since)
+// is dropped as the spoof it is, once the tables' change moved the generation on.
+TEST_F(DnatTest, TheFastPathLeavesTheUnusualToTheFullPath)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    const fp_ct_key key = ct_key(from_lan().src, 40000, kHost4, 8080, kTcp, FP_CT_ORIGINAL);
+    const Packet data = lan_to(kHost4, 8080, kTcp, kAck);
+    expect(run_xdp(up0, data.bytes()), XDP_REDIRECT, dnatted(data, kE1v4, 80, kH1, kC1));
+    ASSERT_NE(maps->ct.lookup(key)->route.out_ifindex, 0u);
+
+    Packet last_hop = data;
+    last_hop.ttl = 1;
+    EXPECT_EQ(run_xdp(up0, last_hop.bytes()).retval, XDP_PASS);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_TTL), 1u);
+
+    const Packet fin = lan_to(kHost4, 8080, kTcp, kFin | kAck);
+    expect(run_xdp(up0, fin.bytes()), XDP_REDIRECT, dnatted(fin, kE1v4, 80, kH1, kC1));
+    EXPECT_TRUE(maps->ct.lookup(key)->flags & FP_CT_FIN_ORIG);
+
+    add_endpoint(h2, 2, FP_EP_VETH, {"10.99.0.5"});
+    advance_generation(*maps);
+    EXPECT_EQ(run_xdp(up0, data.bytes()).retval, XDP_DROP);
+    EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_SPOOF_IP), 1u);
 }
 
 // The backend's reply leaves with the published address as its source, routed by

@@ -85,6 +85,34 @@ TEST_F(MasqTest, AFlowLeavesAsTheHostAndItsRepliesComeBack)
     }
 }
 
+// Once a masqueraded flow is assured, its replies are delivered by the route its reply
+// entry caches (lib/flow_cache.h), translated as the full path translates them.
+TEST_F(MasqTest, AnAssuredFlowsRepliesAreDeliveredByTheCachedRoute)
+{
+    const IpAddr e1 = IpAddr::parse("10.0.0.1");
+    const Packet out = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
+    run_tc(Program::TcEndpoint, h1, out.bytes());
+    const std::uint16_t port = masq_port(e1, 40000, out.dst, 53, kUdp);
+    ASSERT_NE(port, 0);
+    Packet reply = from_lan();
+    reply.dst = kHost4;
+    reply.sport = 53;
+    reply.dport = port;
+    reply.proto = kUdp;
+    Packet back = routed(reply, kH1, kC1);
+    back.dst = e1;
+    back.dport = 40000;
+    expect(run_xdp(up0, reply.bytes()), XDP_REDIRECT, back);
+    run_tc(Program::TcEndpoint, h1, out.bytes()); // the container's next datagram assures the flow
+    const fp_ct_key rkey = ct_key(from_lan().src, 53, kHost4, port, kUdp, FP_CT_REPLY);
+    ASSERT_TRUE(maps->ct.lookup(rkey)) << "not assured";
+    EXPECT_EQ(maps->ct.lookup(rkey)->route.out_ifindex, 0u);
+    expect(run_xdp(up0, reply.bytes()), XDP_REDIRECT, back);
+    EXPECT_EQ(maps->ct.lookup(rkey)->route.out_ifindex, h1.ifindex);
+    expect(run_xdp(up0, reply.bytes()), XDP_REDIRECT, back);
+    expect(run_tc(Program::TcUplink, up0, reply.bytes()), kTcRedirect, back);
+}
+
 // Two containers' flows from the same port to the same LAN server get two host ports; a
 // range of one port gives that destination one flow, the next new one is dropped and
 // counted while the first goes on, and another destination still gets the port.

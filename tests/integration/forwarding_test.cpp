@@ -6,6 +6,7 @@
 // starts, so these also prove that forwarding does not need the loader running.
 #include "demo.hpp"
 #include "error.hpp"
+#include "map_set.hpp"
 #include "eventually.hpp"
 #include "packet.hpp"
 #include "netns_fixture.hpp"
@@ -241,6 +242,33 @@ TEST_F(NetnsTest, TheLanCannotSendFromAContainersAddress)
         << flatpath_json({"stats", "--json"})["reasons"];
     EXPECT_EQ(dropped(), frames.size());
     EXPECT_EQ(c1_udp(), before) << "a spoofed packet reached c1";
+}
+
+// Every change to the tables moves the datapath's generation on (fp_config), so that an
+// established flow's cached route (lib/flow_cache.h) is resolved again at its next packet
+// and none is delivered by what the tables no longer say: endpoints, published ports,
+// marks and masquerade, each added and removed through the CLI.
+TEST_F(NetnsTest, EveryTableChangeMovesTheGenerationOn)
+{
+    start();
+    const auto generation = [&] { return MapSet::open_pinned(lab->pin_root()).config.lookup(0)->generation; };
+    const std::string c2v4 = c2().v4.str();
+    const std::vector<std::vector<std::string>> changes = {
+        {"endpoint", "del", c2v4},
+        {"endpoint", "add", c2v4, "--dev", c2().host_if, "--mac", c2().mac.str()},
+        {"dnat", "add", "tcp", "8123", c1().v4.str() + ":80"},
+        {"dnat", "del", "tcp", "8123"},
+        {"mark", "add", "tcp", "80", "0x4", "--ip", c1().v4.str()},
+        {"mark", "del", "tcp", "80", "--ip", c1().v4.str()},
+        {"masq", "add", "10.93.0.0/24"},
+        {"masq", "del", "10.93.0.0/24"}};
+    std::uint32_t before = generation();
+    for (const auto &change : changes) {
+        flatpath(change);
+        const std::uint32_t now = generation();
+        EXPECT_NE(now, before) << change[0] << " " << change[1];
+        before = now;
+    }
 }
 
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it

@@ -92,7 +92,13 @@ const std::vector<Layout> &layouts()
           FIELD(fp_ct_entry, flags), FIELD(fp_ct_entry, kind), FIELD(fp_ct_entry, pad),
           FIELD(fp_ct_entry, expires_ns),
           FIELD(fp_ct_entry, packets), FIELD(fp_ct_entry, bytes), FIELD(fp_ct_entry, handshake_ack),
-          FIELD(fp_ct_entry, pad2)}},
+          FIELD(fp_ct_entry, pad2), FIELD(fp_ct_entry, route)}},
+        {"fp_ct_route",
+         BTF_KIND_STRUCT,
+         sizeof(fp_ct_route),
+         {FIELD(fp_ct_route, generation), FIELD(fp_ct_route, in_ifindex), FIELD(fp_ct_route, out_ifindex),
+          FIELD(fp_ct_route, slot), FIELD(fp_ct_route, dst_mac), FIELD(fp_ct_route, src_mac),
+          FIELD(fp_ct_route, ep_kind), FIELD(fp_ct_route, pad)}},
         {"fp_backend_key",
          BTF_KIND_STRUCT,
          sizeof(fp_backend_key),
@@ -108,7 +114,8 @@ const std::vector<Layout> &layouts()
          sizeof(fp_config),
          {FIELD(fp_config, dnat_entries), FIELD(fp_config, dnat_any), FIELD(fp_config, range_sets),
           FIELD(fp_config, mark_rules), FIELD(fp_config, masq_rules), FIELD(fp_config, masq_port_min),
-          FIELD(fp_config, masq_port_max), FIELD(fp_config, cluster_dests), FIELD(fp_config, policies)}},
+          FIELD(fp_config, masq_port_max), FIELD(fp_config, cluster_dests), FIELD(fp_config, policies),
+          FIELD(fp_config, generation), FIELD(fp_config, pad)}},
         {"fp_masq_key", BTF_KIND_STRUCT, sizeof(fp_masq_key), {FIELD(fp_masq_key, prefixlen), FIELD(fp_masq_key, addr)}},
         {"fp_masq_rule",
          BTF_KIND_STRUCT,
@@ -200,7 +207,8 @@ void expect_layouts_match(const char *object)
         // The datapath's own working space (a per-CPU scratch map's value): never read or
         // written by user space, so not ABI. A new private type must be named here on purpose.
         // fp_pkt: a parsed packet, which subprograms take as an argument.
-        static const std::set<std::string> kPrivate = {"fp_masq_scratch", "fp_masq_alloc", "fp_pkt", "fp_l4"};
+        static const std::set<std::string> kPrivate = {"fp_masq_scratch", "fp_masq_alloc", "fp_ct_scratch", "fp_pkt",
+                                                       "fp_l4"};
         if (kPrivate.contains(name))
             continue;
         const bool listed = std::any_of(layouts().begin(), layouts().end(),
