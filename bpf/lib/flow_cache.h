@@ -52,8 +52,6 @@ static __always_inline int fp_flow_resolve(struct __ctx_buff *ctx, const struct 
 	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
 	if (!ep || !ctx_delivers_to(ep->kind))
 		return 0;
-	if (ep->kind != FP_EP_TUN && fp_mac_equal(pkt->eth->h_dest, ep->mac))
-		return 0;
 	/* Two CPUs resolving one flow at once write the same values; the generation goes
 	 * last, so that a reader never takes a half-written route for a whole one. */
 	ct->route.in_ifindex = ctx_ifindex(ctx);
@@ -101,6 +99,12 @@ static __always_inline int fp_flow_fast(struct __ctx_buff *ctx, struct fp_pkt *p
 		if (!fp_flow_resolve(ctx, pkt, ct, dir, cfg->generation))
 			return 0;
 	}
+	/* Checked per packet, not at resolving: the route may have been resolved by the other
+	 * hook on this device (tc delivers to a tun, XDP does not), and a frame switched to the
+	 * endpoint's own MAC goes as it is. Both are the full path's. */
+	if (!ctx_delivers_to(ct->route.ep_kind) ||
+	    (ct->route.ep_kind != FP_EP_TUN && fp_mac_equal(pkt->eth->h_dest, ct->route.dst_mac)))
+		return 0;
 	if (fp_too_big_for(ctx, pkt, ct->route.out_ifindex))
 		return 0;
 	fp_ct_touch(ctx, ct, pkt, dir, now);
