@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The established flow's fast path. A packet of an assured translated flow (a published
- * port's, or a masqueraded flow's reply) that arrives on an uplink for a local endpoint
- * costs one conntrack lookup: the first such packet under the current tables takes the
- * full path's checks here once and leaves where they led in the entry (fp_ct_route);
- * later ones read it back and are rewritten, routed and redirected. Any change to the
- * tables moves fp_config.generation on, and each flow resolves again at its next packet.
- * Whatever is out of the ordinary (TCP SYN, FIN or RST, which change the flow's state;
- * fragments; ICMP; an expiring TTL; a packet too big for the endpoint's device; a frame
- * switched to the endpoint's own MAC) takes the full path, which knows what to do.
+ * The established flow's fast path. A packet of a translated flow (a published port's, or
+ * a masqueraded flow's reply) that arrives on an uplink for a local endpoint costs the
+ * lookup of its destination (no endpoint) and of its conntrack entry (and of the new
+ * flows' table for a flow not assured yet). The first such packet under the current
+ * tables takes the full path's checks here once and leaves where they led in the entry
+ * (fp_ct_route); later ones read it back and are rewritten, routed and redirected. Any
+ * change to the tables moves fp_config.generation on, and each flow resolves again at its
+ * next packet. Whatever is out of the ordinary (TCP SYN, FIN or RST, which change the
+ * flow's state; a reply before the flow is assured; fragments; ICMP; an expiring TTL; a
+ * packet too big for the endpoint's device; a frame switched to the endpoint's own MAC)
+ * takes the full path, which knows what to do.
  */
 #ifndef FP_LIB_FLOW_CACHE_H
 #define FP_LIB_FLOW_CACHE_H
@@ -32,24 +34,20 @@ static __always_inline int fp_flow_plain(const struct fp_pkt *pkt)
 
 /*
  * What the full path would do with pkt, a packet of the flow whose entry (direction dir)
- * is ct: 1 when it translates it and delivers it to a local endpoint, with that endpoint
- * left in ct->route for generation; 0 when it would do anything else.
+ * is ct and whose destination is no endpoint: 1 when it translates it and delivers it to
+ * a local endpoint, with that endpoint left in ct->route for generation; 0 when it would
+ * do anything else.
  */
 static __always_inline int fp_flow_resolve(struct __ctx_buff *ctx, const struct fp_pkt *pkt, struct fp_ct_entry *ct,
 					   __u8 dir, __u32 generation)
 {
-	struct fp_endpoint_key key = {};
 	struct fp_endpoint *ep;
 
-	/* The full path's first checks: a local container's address arriving from outside is
-	 * a spoof (dropped); a packet for an endpoint's own address is delivered as it is. */
+	/* The full path's first check: a local container's address arriving from outside is
+	 * a spoof (dropped). */
 	if (fp_source_is_local_endpoint(pkt))
 		return 0;
-	key.addr = pkt->dst;
-	if (bpf_map_lookup_elem(&fp_endpoints, &key))
-		return 0;
-	key.addr = dir == FP_CT_ORIGINAL || (ct->flags & FP_CT_SNAT) ? ct->daddr : pkt->dst;
-	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
+	ep = fp_endpoint_of(dir == FP_CT_ORIGINAL || (ct->flags & FP_CT_SNAT) ? &ct->daddr : &pkt->dst);
 	if (!ep || !ctx_delivers_to(ep->kind))
 		return 0;
 	/* Two CPUs resolving one flow at once write the same values; the generation goes
@@ -89,8 +87,17 @@ static __always_inline int fp_flow_fast(struct __ctx_buff *ctx, struct fp_pkt *p
 	if (dir == FP_CT_ORIGINAL && !cfg->dnat_entries)
 		return 0;
 	fp_ct_key_of(&s->key, pkt, dir);
-	ct = bpf_map_lookup_elem(&fp_ct, &s->key);
 	now = fp_ct_now();
+	ct = bpf_map_lookup_elem(&fp_ct, &s->key);
+	/* A flow not assured yet, in its original direction, before any reply: its packets
+	 * change nothing but the deadline and the counters either (the one that assures it
+	 * follows a reply, and the reply's direction notes itself in the original entry), so
+	 * they too take the shortcut: a stream nobody answers (a UDP feed) is a busy flow. */
+	if (!ct && dir == FP_CT_ORIGINAL) {
+		ct = bpf_map_lookup_elem(&fp_ct_new, &s->key);
+		if (ct && (ct->flags & FP_CT_SEEN_REPLY))
+			return 0;
+	}
 	if (!ct || ct->expires_ns <= now || (ct->flags & FP_CT_DIRECT) ||
 	    ct->kind != (dir == FP_CT_REPLY ? FP_CT_KIND_MASQ : FP_CT_KIND_DNAT))
 		return 0;

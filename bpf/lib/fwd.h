@@ -101,22 +101,23 @@ static __always_inline int fp_must_not_fragment(const struct fp_pkt *pkt)
 	return pkt->l3 == FP_L3_IPV6 || (pkt->ip4->frag_off & bpf_htons(0x4000));
 }
 
-/*
- * Deliver a parsed IP packet to the local endpoint that owns its destination.
- * src_zone: the sending endpoint's zone (0 from uplinks, for translated packets, and
- * for endpoints outside any zone). Returns the redirect verdict, or a reason to hand
- * the packet to the stack. Nothing in the packet is changed unless it is delivered.
- */
-static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pkt *pkt, __u32 src_zone)
+/* The local endpoint at addr, or 0. */
+static __always_inline struct fp_endpoint *fp_endpoint_of(const union fp_addr *addr)
 {
-	struct fp_endpoint_key key = { .addr = pkt->dst };
-	struct fp_endpoint *ep;
+	struct fp_endpoint_key key = { .addr = *addr };
+
+	return bpf_map_lookup_elem(&fp_endpoints, &key);
+}
+
+/* fp_forward_local with its destination's endpoint looked up already (ep: 0 for none). */
+static __always_inline int fp_forward_to(struct __ctx_buff *ctx, struct fp_pkt *pkt, __u32 src_zone,
+					 const struct fp_endpoint *ep)
+{
 	int ret;
 
 	/* RFC 8200 4.3: every node on the path may have to process these (router alert, MLD). */
 	if (pkt->l3 == FP_L3_IPV6 && pkt->ip6->nexthdr == FP_NEXTHDR_HOP)
 		return -FP_PASS_IPV6_HOP_BY_HOP;
-	ep = bpf_map_lookup_elem(&fp_endpoints, &key);
 	if (!ep)
 		return -FP_PASS_NO_ENDPOINT;
 	if (!ctx_delivers_to(ep->kind))
@@ -140,6 +141,17 @@ static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pk
 	 * are at BPF's stack limit). A failed redirect's note is dropped by the exit. */
 	fp_note_delivery(ep->ifindex, ep->slot, ctx_len(ctx));
 	return ctx_redirect_endpoint(ctx, ep->ifindex, ep->kind);
+}
+
+/*
+ * Deliver a parsed IP packet to the local endpoint that owns its destination.
+ * src_zone: the sending endpoint's zone (0 from uplinks, for translated packets, and
+ * for endpoints outside any zone). Returns the redirect verdict, or a reason to hand
+ * the packet to the stack. Nothing in the packet is changed unless it is delivered.
+ */
+static __always_inline int fp_forward_local(struct __ctx_buff *ctx, struct fp_pkt *pkt, __u32 src_zone)
+{
+	return fp_forward_to(ctx, pkt, src_zone, fp_endpoint_of(&pkt->dst));
 }
 
 /* After NAT rewrote the packet: parse it again (pointers moved) and deliver it. */

@@ -21,6 +21,7 @@
 static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 {
 	const struct fp_config *cfg;
+	const struct fp_endpoint *ep;
 	struct fp_pkt pkt;
 	int ret, nat, l4;
 
@@ -38,9 +39,11 @@ static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 	cfg = fp_config_get();
 	nat = cfg && (cfg->dnat_entries || cfg->masq_rules);
 	l4 = nat ? fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx)) : 0;
-	/* An established translated flow's packet: one conntrack lookup (its entry's source
-	 * was checked as below when its route was resolved). */
-	if (nat && !l4) {
+	ep = fp_endpoint_of(&pkt.dst);
+	/* For no endpoint: an established translated flow's packet, maybe, which its
+	 * conntrack entry delivers (its source was checked as below when its route was
+	 * resolved). */
+	if (!ep && nat && !l4) {
 		ret = fp_flow_fast(ctx, &pkt, cfg);
 		if (ret)
 			return ret;
@@ -57,7 +60,7 @@ static __noinline int fp_handle_from_uplink(struct __ctx_buff *ctx)
 		if (cfg->dnat_entries && pkt.l4.proto == IPPROTO_TCP && pkt.l4.frag == FP_FRAG_NONE)
 			fp_ct_mark_direct(&pkt);
 	}
-	ret = fp_forward_local(ctx, &pkt, 0);
+	ret = fp_forward_to(ctx, &pkt, 0, ep);
 	/* Delivered straight to a container: its answer is no flow to masquerade. */
 	if (ret >= 0 && cfg && cfg->masq_rules && pkt.l4.proto == IPPROTO_UDP && pkt.l4.frag == FP_FRAG_NONE)
 		fp_ct_mark_direct_udp(&pkt);

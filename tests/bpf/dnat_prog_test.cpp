@@ -303,6 +303,29 @@ TEST_F(DnatTest, AnAssuredFlowIsDeliveredByItsCachedRoute)
     EXPECT_EQ(maps->ct.lookup(key)->route.generation, e.route.generation) << "nothing to resolve to";
 }
 
+// A stream nobody answers yet (a UDP feed to a published port) takes the shortcut too,
+// from the table of new flows: its second datagram resolves the route, the third uses it.
+// The backend's first answer is the full path's (it notes itself in the original entry),
+// and so is the client's next datagram, which assures the flow: the shortcut skips no
+// step of the flow's life.
+TEST_F(DnatTest, AStreamNobodyAnswersIsDeliveredByItsCachedRoute)
+{
+    const Packet feed = lan_to(kHost4, 5353, kUdp);
+    const Packet want = dnatted(feed, kE2v4, 53, kH2, kC2);
+    const fp_ct_key key = ct_key(from_lan().src, 40000, kHost4, 5353, kUdp, FP_CT_ORIGINAL);
+    expect(run_xdp(up0, feed.bytes()), XDP_REDIRECT, want);
+    EXPECT_EQ(maps->ct_new.lookup(key)->route.out_ifindex, 0u) << "made by the full path";
+    expect(run_xdp(up0, feed.bytes()), XDP_REDIRECT, want);
+    EXPECT_EQ(maps->ct_new.lookup(key)->route.out_ifindex, h2.ifindex);
+    expect(run_xdp(up0, feed.bytes()), XDP_REDIRECT, want);
+    EXPECT_EQ(maps->ct_new.lookup(key)->packets, 3u);
+
+    run_tc(Program::TcEndpoint, h2, sent_by(kC2, kH2, kE2v4, 53, from_lan().src, 40000, kUdp).bytes());
+    EXPECT_TRUE(maps->ct_new.lookup(key)->flags & FP_CT_SEEN_REPLY);
+    expect(run_xdp(up0, feed.bytes()), XDP_REDIRECT, want);
+    EXPECT_EQ(flow_table(kHost4, 5353, kE2v4, 53, kUdp), "assured");
+}
+
 // What changes a flow's state, or is not an ordinary packet, takes the full path even
 // with a route cached: a FIN is recorded (the flow then closes on the short timeout),
 // a packet whose TTL ends at the host is not forwarded, and a spoofed copy of the flow
