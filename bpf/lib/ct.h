@@ -48,28 +48,14 @@ static __always_inline void fp_ct_key_back_to(struct fp_ct_key *key, const struc
 }
 
 /* A packet's conntrack working space: the keys and the reply entry that finding,
- * making or promoting a flow needs, off the 512-byte stack that the handlers use up
- * (one set at a time: none of those nests in another). Per CPU and used within one
- * packet, so nothing else touches it meanwhile: not pinned, not shared. */
+ * making or promoting a flow needs, off the stack that the handlers use up (one set at a
+ * time: none of those nests in another). */
 struct fp_ct_scratch {
 	struct fp_ct_key key;
 	struct fp_ct_key rkey;
 	struct fp_ct_entry reply;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fp_ct_scratch);
-} fp_ct_scratch SEC(".maps");
-
-static __always_inline struct fp_ct_scratch *fp_ct_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&fp_ct_scratch, &zero);
-}
+FP_SCRATCH_MAP(fp_ct_scratch, struct fp_ct_scratch)
 
 static __always_inline int fp_tcp_bare_syn(const struct fp_pkt *pkt)
 {

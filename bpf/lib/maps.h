@@ -12,6 +12,24 @@
 #include <bpf/bpf_helpers.h>
 #include "flatpath_abi.h"
 
+/*
+ * A per-CPU working space holding one vtype, off BPF's 512-byte stack, used within one
+ * packet (a hook runs start to exit on one CPU, so nothing else touches it meanwhile): not
+ * pinned, not shared between objects. Declares the map `name` and name##_get().
+ */
+#define FP_SCRATCH_MAP(name, vtype)                                \
+	struct {                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);           \
+		__uint(max_entries, 1);                            \
+		__type(key, __u32);                                \
+		__type(value, vtype);                              \
+	} name SEC(".maps");                                       \
+	static __always_inline vtype *name##_get(void)             \
+	{                                                          \
+		__u32 zero = 0;                                    \
+		return bpf_map_lookup_elem(&name, &zero);          \
+	}
+
 /* Written by `flatpath endpoint add|del` and flatpath-cni; read by every hook to find
  * where a destination (and a sender's source) address lives. */
 struct {

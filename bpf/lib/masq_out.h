@@ -70,19 +70,7 @@ struct fp_masq_scratch {
 	struct fp_ct_entry flow; /* the packet's flow: its entry as found or made */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fp_masq_scratch);
-} fp_masq_scratch SEC(".maps");
-
-static __always_inline struct fp_masq_scratch *fp_masq_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&fp_masq_scratch, &zero);
-}
+FP_SCRATCH_MAP(fp_masq_scratch, struct fp_masq_scratch)
 
 /*
  * Tries port i of the walk: taken when a live flow's reply already arrives there (to

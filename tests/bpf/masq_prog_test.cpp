@@ -46,6 +46,13 @@ protected:
         return ntohs(e->sport);
     }
 
+    // E1 sends p (out of h1): the host port its masqueraded flow got (0 if none).
+    std::uint16_t sent_by_e1(const Packet &p)
+    {
+        run_tc(Program::TcEndpoint, h1, p.bytes());
+        return masq_port(p.src, p.sport, p.dst, p.dport, p.proto);
+    }
+
     // A container's packet src:sport -> LAN .5 / ::5 : dport, sent through its gateway.
     static Packet to_lan(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport,
                          std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn)
@@ -91,8 +98,7 @@ TEST_F(MasqTest, AnAssuredFlowsRepliesAreDeliveredByTheCachedRoute)
 {
     const IpAddr e1 = IpAddr::parse("10.0.0.1");
     const Packet out = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
-    run_tc(Program::TcEndpoint, h1, out.bytes());
-    const std::uint16_t port = masq_port(e1, 40000, out.dst, 53, kUdp);
+    const std::uint16_t port = sent_by_e1(out);
     ASSERT_NE(port, 0);
     Packet reply = from_lan();
     reply.dst = kHost4;
@@ -165,8 +171,7 @@ TEST_F(MasqTest, TheLansIcmpErrorAboutAMasqueradedDatagramReachesTheContainer)
 {
     const IpAddr e1 = IpAddr::parse("10.0.0.1");
     const Packet sent = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
-    run_tc(Program::TcEndpoint, h1, sent.bytes());
-    const std::uint16_t port = masq_port(e1, 40000, sent.dst, 53, kUdp);
+    const std::uint16_t port = sent_by_e1(sent);
     ASSERT_NE(port, 0);
     Packet left = routed_to_lan(sent);
     left.src = kHost4;
