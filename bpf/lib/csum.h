@@ -22,4 +22,16 @@ static __always_inline __sum16 fp_csum_replace2(__sum16 check, __be16 old, __be1
 	return (__sum16)~fp_csum_fold(sum);
 }
 
+/* The same for one 32-bit word (two 16-bit ones). */
+static __always_inline __sum16 fp_csum_replace4(__sum16 check, __be32 old, __be32 new)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~(old & 0xffff);
+	sum += (__u16)~(old >> 16);
+	sum += new & 0xffff;
+	sum += new >> 16;
+	return (__sum16)~fp_csum_fold(sum);
+}
+
 #endif

@@ -9,6 +9,7 @@
 #define FP_LIB_NAT_H
 
 #include "addr.h"
+#include "csum.h"
 #include "l4.h"
 
 enum fp_nat_side {
@@ -29,13 +30,22 @@ static __always_inline int fp_nat_rewrite(struct __ctx_buff *ctx, const struct f
 
 	if (!fp_addr_equal(old, addr)) {
 		if (pkt->l3 == FP_L3_IPV4) {
-			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 16 : 12);
+			struct iphdr *ip = (void *)((__u8 *)ctx_data(ctx) + (pkt->l3_off & 0xff));
 
+			/* Written in place, the header's checksum with it (two helper calls fewer
+			 * under tc: an IP header is never a partial checksum, and skb->csum is not
+			 * moved by a header whose checksum moves with it). Found again from the
+			 * context: an earlier rewrite's helpers invalidated the packet pointers. */
+			if ((void *)(ip + 1) > ctx_data_end(ctx))
+				return -FP_DROP_NAT;
+			ip->check = fp_csum_replace4(ip->check, old->w[3], addr->w[3]);
+			if (side == FP_NAT_DEST)
+				ip->daddr = addr->w[3];
+			else
+				ip->saddr = addr->w[3];
 			/* ICMPv4's checksum covers no pseudo-header: the addresses are not in it. */
-			if (ctx_store_bytes(ctx, off, &addr->w[3], 4) ||
-			    ctx_l3_csum_replace(ctx, pkt->l3_off + 10, old->w[3], addr->w[3], 4) ||
-			    (!icmp &&
-			     ctx_l4_csum_replace(ctx, csum_off, old->w[3], addr->w[3], BPF_F_PSEUDO_HDR | 4 | l4_flags)))
+			if (!icmp &&
+			    ctx_l4_csum_replace(ctx, csum_off, old->w[3], addr->w[3], BPF_F_PSEUDO_HDR | 4 | l4_flags))
 				return -FP_DROP_NAT;
 		} else {
 			__u32 off = pkt->l3_off + (side == FP_NAT_DEST ? 24 : 8);
