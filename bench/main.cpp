@@ -1,5 +1,6 @@
-// flatpath-bench: flatpath side by side with a direct veth pair (B0) and Podman's
-// default bridge + iptables network (B1), every figure the median of several runs
+// flatpath-bench: flatpath side by side with a direct veth pair (B0), the floor of its
+// own path (B-min), a hand-built imitation of Podman's bridge + iptables network (B1)
+// and real Podman networks (P-cni, P-netavark, P-flatpath), every figure the median of several runs
 // with the configurations alternating inside each run, so that ratios hold on a
 // noisy shared machine. See README "Results" for what each metric means.
 #include <CLI/CLI.hpp>
@@ -162,6 +163,14 @@ void measure_config(Config config, std::uint32_t n, int run, const Options &o, c
     say("egress connection rate");
     results.add({kEgressConnectRate.id, name, n, run,
                  connect_rate(tb.client_ns(), tb.container_ns(), tb.client_addr(), o.seconds), ""});
+    if (!tb.neighbour_ns().empty()) {
+        say("container -> container TCP throughput");
+        results.add({kNeighbourThroughput.id, name, n, run,
+                     iperf_gbits(tb.container_ns(), tb.neighbour_ns(), tb.container_addr(), o.seconds), ""});
+        say("container -> container latency");
+        results.add({kNeighbourLatencyP50.id, name, n, run,
+                     sockperf_latency(tb.container_ns(), tb.neighbour_ns(), tb.container_addr(), o.seconds).p50_us, ""});
+    }
     if (tb.publishes_ports()) {
         // The host's own programs to 127.0.0.1: portmap's OUTPUT DNAT in B1, the socket
         // hooks in F.
@@ -199,12 +208,14 @@ int run_bench(const Options &o)
         throw Error("flatpath-bench builds namespaces and loads BPF programs: run it as root");
     const BenchBinaries bins{FLATPATH_BIN, FLATPATH_CNI_BIN};
     std::vector<Config> configs;
-    for (Config c : {Config::B0, Config::BMin, Config::B1, Config::FTc, Config::FXdp})
+    for (Config c : {Config::B0, Config::BMin, Config::B1, Config::FTc, Config::FXdp, Config::PCni, Config::PNetavark,
+                     Config::PFlatpath})
         if (o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), config_name(c)) != o.configs.end())
             configs.push_back(c);
+    const int podman = static_cast<int>(std::count_if(configs.begin(), configs.end(), is_podman));
     const bool tuntap = o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), "tuntap") != o.configs.end();
     const bool cluster = o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), "cluster") != o.configs.end();
-    const int per_n = static_cast<int>(configs.size()) + 1; // + the bulk load
+    const int per_n = static_cast<int>(configs.size()) - podman + 1; // + the bulk load
     // Written first, so that a run's tables can be made again from its samples (--report).
     const std::string about = about_this_run(o);
     std::filesystem::create_directories(o.out);
@@ -213,7 +224,7 @@ int run_bench(const Options &o)
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
     const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
                      (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + floods + beds + 2) + 1);
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 2) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -224,8 +235,11 @@ int run_bench(const Options &o)
     for (int run = 1; run <= o.runs; ++run) {
         for (std::uint32_t n : o.entries) {
             const std::string where = "run " + std::to_string(run) + "/" + std::to_string(o.runs) + ", N=" + std::to_string(n);
-            for (Config c : configs) { // alternating: B0, B-min, B1, F-tc, F-xdp, B0, ...
-                measure_config(c, n, run, o, bins, results,
+            for (Config c : configs) { // alternating: B0, B-min, B1, F-tc, F-xdp, (P-...,) B0, ...
+                // Podman's networks once per run (as N = 1): they have no filler entries.
+                if (is_podman(c) && n != o.entries.front())
+                    continue;
+                measure_config(c, is_podman(c) ? 1 : n, run, o, bins, results,
                                [&](const std::string &what) { progress.say(where + ", " + config_name(c) + ": " + what); });
                 step_done();
             }
@@ -295,7 +309,8 @@ int render_again(const std::string &dir)
 
 int main(int argc, char **argv)
 {
-    CLI::App app{"flatpath-bench: flatpath against a direct veth pair (B0) and a bridge + iptables network (B1): "
+    CLI::App app{"flatpath-bench: flatpath against a direct veth pair (B0), the floor of its path (B-min), a bridge + "
+                 "iptables network (B1) and Podman's own CNI and netavark networks (P-cni, P-netavark): "
                  "packet rate, TCP throughput, latency, connection rate, conntrack under a SYN flood, program cost and control plane. Results go "
                  "to --out as CSV, markdown and PNG plots."};
     fp::bench::Options o;
@@ -309,9 +324,10 @@ int main(int argc, char **argv)
     app.add_option("--containers", o.containers, "running containers the daemon reconciles (scripted runtime API)")
         ->check(CLI::Range(1, 40000));
     app.add_option("--configs", o.configs,
-                   "only these configurations (B0, B-min, B1, F-tc, F-xdp; tuntap: the tun/tap beds; cluster: the "
-                   "multi-host beds); default all")
-        ->check(CLI::IsMember({"B0", "B-min", "B1", "F-tc", "F-xdp", "tuntap", "cluster"}));
+                   "only these configurations (B0, B-min, B1, F-tc, F-xdp; P-cni, P-netavark, P-flatpath: real Podman "
+                   "networks, measured at N=1 once per run; tuntap: the tun/tap beds; cluster: the multi-host beds); "
+                   "default all")
+        ->check(CLI::IsMember({"B0", "B-min", "B1", "F-tc", "F-xdp", "P-cni", "P-netavark", "P-flatpath", "tuntap", "cluster"}));
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")

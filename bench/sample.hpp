@@ -26,6 +26,8 @@ inline constexpr Metric kEgressThroughput{"egress_tcp_throughput", "container ->
 inline constexpr Metric kEgressConnectRate{"egress_connect_rate", "container -> LAN new TCP connections per second, masqueraded", "conn/s", true};
 inline constexpr Metric kLocalConnectRate{"local_connect_rate", "host -> 127.0.0.1 published port: new TCP connections per second", "conn/s", true};
 inline constexpr Metric kLocalLatencyP50{"local_latency_p50", "host -> 127.0.0.1 published port: UDP request/response latency p50", "us", false};
+inline constexpr Metric kNeighbourThroughput{"neighbour_tcp_throughput", "container -> container on one network TCP throughput (iperf3, one stream)", "Gbit/s", true};
+inline constexpr Metric kNeighbourLatencyP50{"neighbour_latency_p50", "container -> container on one network UDP request/response latency p50", "us", false};
 inline constexpr Metric kFloodRunTime{"flood_run_time", "uplink program: its own time per packet in the flood (BPF run statistics)", "ns", false};
 inline constexpr Metric kFloodSurvivors{"flood_survivors", "established connections (a stream, an idle one) whole after a SYN flood of new flows", "of 2", true};
 inline constexpr Metric kFloodStream{"flood_stream", "the stream's goodput during that flood (it writes 16 MB/s)", "MB/s", true};
@@ -73,7 +75,7 @@ inline constexpr Metric kClusterProgramTime{
     "ns", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
-                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel,
+                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kNeighbourThroughput, kNeighbourLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel,
                                                 kBulkLoad, kCniAdd, kCniDel, kDaemonReconcile, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,

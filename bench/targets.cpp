@@ -144,6 +144,16 @@ std::vector<TargetCheck> check_targets(const Results &r)
     }
     if (const auto bulk = r.entries(kBulkLoad); !bulk.empty())
         c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
+    // Issue 18: a flatpath network made by Podman against the networks Podman makes itself,
+    // same containers, same run (the packet rate as F-tc's against B1, the rest at least even).
+    for (const char *peer : {"P-cni", "P-netavark"}) {
+        c.ratio(kPacketRate, "P-flatpath", peer, 1, true, kTcRateVsB1);
+        for (const Metric &m : {kTcpThroughput, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate,
+                                kNeighbourThroughput})
+            c.ratio(m, "P-flatpath", peer, 1, true, kAtLeastBaseline);
+        for (const Metric &m : {kLatencyP50, kLocalLatencyP50, kNeighbourLatencyP50})
+            c.ratio(m, "P-flatpath", peer, 1, false, kAtLeastBaseline);
+    }
     c.ratio(kCniAdd, "flatpath-cni", "bridge+portmap", 1, false, kCniAddVsBridge);
     for (const char *series : {"first start (maps empty)", "restart (entries in place)"})
         c.figure(kDaemonReconcile, series, 1000, kReconcileMs);

@@ -1,5 +1,10 @@
 #include "testbed.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
 #include "command.hpp"
 #include "error.hpp"
 #include "rulesets.hpp"
@@ -13,6 +18,29 @@ const std::vector<ServicePort> kBenchPorts = {
     {17, kFloodPort}, {6, kThroughputPort}, {17, kPingPongPort}, {6, kConnectPort}};
 
 constexpr const char *kBridgeSubnet = "10.88.0.0/16";
+// Podman's networks: the subnet `podman network create` picks first (10.89.0.0/24), for
+// flatpath's too, so that the three differ in their datapath only.
+constexpr const char *kPodmanNetwork = "bench";
+constexpr const char *kPodmanSubnet = "10.89.0.0/24";
+
+// Podman's CNI networks keep host-local's leases in /var/lib/cni/networks/NAME, the
+// machine's: moved into the sandbox (the one change to the conflist Podman wrote).
+void keep_leases_in_sandbox(const PodmanSandbox &podman, const std::string &network)
+{
+    const std::string path = podman.network_dir() + "/" + network + ".conflist";
+    std::ifstream in(path);
+    nlohmann::json conflist = nlohmann::json::parse(in);
+    in.close();
+    bool moved = false;
+    for (nlohmann::json &plugin : conflist.at("plugins"))
+        if (plugin.contains("ipam") && plugin["ipam"].value("type", "") == "host-local") {
+            plugin["ipam"]["dataDir"] = podman.dir() + "/host-local";
+            moved = true;
+        }
+    if (!moved)
+        throw Error(path + ": no host-local IPAM in the network Podman made");
+    std::ofstream(path) << conflist.dump(2);
+}
 
 } // namespace
 
@@ -29,13 +57,24 @@ const char *config_name(Config c)
         return "F-tc";
     case Config::FXdp:
         return "F-xdp";
+    case Config::PCni:
+        return "P-cni";
+    case Config::PNetavark:
+        return "P-netavark";
+    case Config::PFlatpath:
+        return "P-flatpath";
     }
     return "?";
 }
 
 bool is_flatpath(Config c)
 {
-    return c == Config::FTc || c == Config::FXdp;
+    return c == Config::FTc || c == Config::FXdp || c == Config::PFlatpath;
+}
+
+bool is_podman(Config c)
+{
+    return c == Config::PCni || c == Config::PNetavark || c == Config::PFlatpath;
 }
 
 Testbed::Testbed(Config config, std::uint32_t entries, const BenchBinaries &bins)
@@ -48,7 +87,9 @@ Testbed::Testbed(Config config, std::uint32_t entries, const BenchBinaries &bins
         return;
     }
     build_lan_and_host();
-    if (config == Config::BMin)
+    if (is_podman(config))
+        build_podman(bins);
+    else if (config == Config::BMin)
         build_bmin();
     else if (config == Config::B1)
         build_b1();
@@ -123,6 +164,32 @@ void Testbed::build_b1()
         run_checked(argv);
     }
     lab_->in(host_ns_, {"sysctl", "-qw", "net.ipv4.conf.br0.route_localnet=1"});
+}
+
+void Testbed::build_podman(const BenchBinaries &bins)
+{
+    podman_ = std::make_unique<PodmanSandbox>(
+        host_ns_, config_ == Config::PNetavark ? PodmanSandbox::Backend::Netavark : PodmanSandbox::Backend::Cni,
+        std::vector<std::string>{std::filesystem::path(bins.flatpath_cni).parent_path().string(), "/usr/lib/cni"});
+    if (config_ == Config::PFlatpath) {
+        lab_->in(host_ns_, {bins.flatpath, "--pin-root", lab_->pin_root(), "network", "--config-dir", podman_->network_dir(),
+                            "create", kPodmanNetwork, "--subnet", kPodmanSubnet, "--uplink", "uplink0", "--state-dir",
+                            podman_->dir() + "/state"});
+    } else {
+        podman_->run({"network", "create", "--subnet", kPodmanSubnet, kPodmanNetwork});
+        if (config_ == Config::PCni)
+            keep_leases_in_sandbox(*podman_, kPodmanNetwork);
+    }
+    std::vector<std::string> publish;
+    for (const ServicePort &p : kBenchPorts)
+        publish.insert(publish.end(),
+                       {"-p", std::to_string(p.port) + ":" + std::to_string(p.port) + (p.proto == 6 ? "/tcp" : "/udp")});
+    podman_->run(podman_->run_args("c1", publish, {"sleep", "1000000"}, kPodmanNetwork));
+    podman_->run(podman_->run_args("c2", {}, {"sleep", "1000000"}, kPodmanNetwork));
+    container_ns_ = podman_->netns_of("c1");
+    neighbour_ns_ = podman_->netns_of("c2");
+    container_addr_ = IpAddr::parse(
+        podman_->inspect("c1", std::string("{{(index .NetworkSettings.Networks \"") + kPodmanNetwork + "\").IPAddress}}"));
 }
 
 void Testbed::build_flatpath(bool xdp, const BenchBinaries &bins)

@@ -13,7 +13,19 @@
 //          flatpath's routed mode with tc programs only (up --xdp-mode off)
 //   F-xdp  F-tc plus xdp_uplink on the uplink
 //
-// In B1 and F the client reaches the container through ports published on the
+// And what users run, made by real Podman (4.3.1) in the host namespace, each with the
+// same two containers (c1 publishes the bench's ports with -p, c2 is its neighbour):
+//   P-cni       client lan0 <-> uplink0 host cni-podman1 <-> veth <-> eth0 c1, c2
+//               `podman network create` with the CNI backend: bridge + portmap +
+//               firewall + tuning plugins, iptables DNAT and masquerade
+//   P-netavark  the same network made by Podman's netavark backend (iptables rules of
+//               netavark's own, aardvark-dns)
+//   P-flatpath  client lan0 <-> uplink0 host fp... <-> eth0 c1, c2
+//               `flatpath network create --uplink uplink0`: flatpath-cni, routed
+// The bench's servers run in the containers' network namespaces (the root filesystem
+// is busybox: the network path is what is measured, and it is the containers').
+//
+// In B1, F and P the client reaches the container through ports published on the
 // host's address; in B0 and B-min it talks to the container's own address. With N entries,
 // N-1 published ports and mark rules for other containers sit beside the ones under
 // test (in B1's chains: ahead of them, where every walk meets them first).
@@ -27,12 +39,14 @@
 #include "ip_addr.hpp"
 #include "lab.hpp"
 #include "mac_addr.hpp"
+#include "podman_sandbox.hpp"
 
 namespace fp::bench {
 
-enum class Config { B0, BMin, B1, FTc, FXdp };
+enum class Config { B0, BMin, B1, FTc, FXdp, PCni, PNetavark, PFlatpath };
 const char *config_name(Config c);
-bool is_flatpath(Config c);
+bool is_flatpath(Config c);  // flatpath's programs carry the traffic (F-tc, F-xdp, P-flatpath)
+bool is_podman(Config c);    // made by Podman: measured with N = 1 only (no filler entries)
 
 // The container's services (the same port on the host where one is published).
 inline constexpr std::uint16_t kFloodPort = 9000;     // udp: packet rate, counted by the sink
@@ -61,8 +75,10 @@ public:
     const IpAddr &container_addr() const { return container_addr_; }
     // Where the client sends: the host's address (B1, F) or the container's (B0, B-min).
     const IpAddr &target() const { return target_; }
-    // The host publishes the container's ports, also on 127.0.0.1 (B1, F).
-    bool publishes_ports() const { return config_ == Config::B1 || is_flatpath(config_); }
+    // The host publishes the container's ports, also on 127.0.0.1 (B1, F, P).
+    bool publishes_ports() const { return config_ == Config::B1 || is_flatpath(config_) || is_podman(config_); }
+    // The container's neighbour on the same network (P only; empty elsewhere).
+    const std::string &neighbour_ns() const { return neighbour_ns_; }
     // B-min's programs; null in the others.
     const FloorPath *floor() const { return floor_.get(); }
     // The destination MAC of the client's frames (the device at the other end of lan0).
@@ -80,12 +96,14 @@ private:
     void build_bmin();
     void build_b1();
     void build_flatpath(bool xdp, const BenchBinaries &bins);
+    void build_podman(const BenchBinaries &bins);
 
     Config config_;
     std::uint32_t entries_;
     std::unique_ptr<Lab> lab_;
     std::unique_ptr<FloorPath> floor_; // after lab_: destroyed before the namespaces
-    std::string client_ns_, host_ns_, container_ns_;
+    std::unique_ptr<PodmanSandbox> podman_; // after lab_: containers removed before the namespaces
+    std::string client_ns_, host_ns_, container_ns_, neighbour_ns_;
     IpAddr client_addr_, target_, container_addr_;
     MacAddr client_mac_ = MacAddr::parse("02:fb:00:00:00:02");
     MacAddr next_hop_mac_ = MacAddr::parse("02:fb:00:00:00:01");

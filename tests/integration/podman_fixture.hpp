@@ -1,13 +1,11 @@
-// Real Podman 4.3.1 (CNI backend) for the tests: Podman runs inside a namespace of
-// the test's (through nsenter, so that cgroups stay visible to runc), with its own
-// containers.conf, storage and network directory ("fpnet": flatpath-cni), and
-// containers run from a busybox root filesystem: nothing of the machine's Podman
-// setup is used. A LAN namespace reaches the host namespace through uplink0.
+// Real Podman 4.3.1 (CNI backend) for the tests, in a PodmanSandbox (loader/lab) run
+// inside the test's host namespace, with one network of its own ("fpnet": flatpath-cni)
+// and containers from a busybox root filesystem: nothing of the machine's Podman setup
+// is used. A LAN namespace reaches the host namespace through uplink0.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,6 +18,7 @@
 #include "eventually.hpp"
 #include "lab.hpp"
 #include "missing_tool.hpp"
+#include "podman_sandbox.hpp"
 #include "runtime_api.hpp"
 
 namespace fp::test {
@@ -40,19 +39,13 @@ protected:
         lab->in(lan, {"ip", "addr", "add", "10.65.0.2/24", "dev", "lan0"});
         lab->in(host, {"ip", "addr", "add", "10.65.0.1/24", "dev", "uplink0"});
 
-        char tmpl[] = "/run/flatpath-podman-test.XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir = tmpl;
-        for (const char *d : {"net.d", "root", "run", "state", "rootfs/bin", "rootfs/tmp", "rootfs/www"})
-            fs::create_directories(dir + "/" + d);
-        fs::copy_file("/bin/busybox", dir + "/rootfs/bin/busybox");
-        for (const char *applet : {"sh", "sleep", "ping", "httpd", "ip", "nc"})
-            fs::create_symlink("busybox", dir + "/rootfs/bin/" + applet);
+        podman_box = std::make_unique<PodmanSandbox>(host, PodmanSandbox::Backend::Cni,
+                                                     std::vector<std::string>{fs::path(FLATPATH_CNI_BIN).parent_path().string(),
+                                                                              "/usr/lib/cni"});
+        dir = podman_box->dir();
+        fs::create_directories(dir + "/state");
+        fs::create_directories(dir + "/rootfs/www");
         std::ofstream(dir + "/rootfs/www/index.html") << "hello-from-flatpath\n";
-        std::ofstream(dir + "/containers.conf")
-            << "[containers]\ndefault_ulimits = []\n[network]\nnetwork_backend = \"cni\"\nnetwork_config_dir = \"" << dir
-            << "/net.d\"\ncni_plugin_dirs = [\"" << fs::path(FLATPATH_CNI_BIN).parent_path().string()
-            << "\", \"/usr/lib/cni\"]\n[engine]\nruntime = \"runc\"\n";
         const nlohmann::json conflist = {
             {"cniVersion", "1.0.0"},
             {"cniVersions", {"1.0.0", "1.1.0"}},
@@ -72,55 +65,17 @@ protected:
         service.reset();
         if (!lab)
             return;
-        run_command(podman_argv({"rm", "-af", "-t", "0"}));
-        // conmon starts `podman container cleanup` when a container exits; one still running
-        // would make the storage again after it is removed. Wait for them (bounded).
-        eventually([&] { return !a_process_names(dir); }, 15);
-        // Podman may leave mounts under its storage: detach them before removing it.
-        run_command({"sh", "-c", "grep -o '" + dir + "[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"});
-        fs::remove_all(dir);
+        podman_box.reset();
         lab.reset();
     }
 
-    // Whether any process's command line mentions text (this test's directory).
-    static bool a_process_names(const std::string &text)
-    {
-        for (const auto &e : fs::directory_iterator("/proc")) {
-            const std::string pid = e.path().filename().string();
-            if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid()))
-                continue;
-            std::ifstream in(e.path() / "cmdline");
-            const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (cmdline.find(text) != std::string::npos)
-                return true;
-        }
-        return false;
-    }
-
-    std::vector<std::string> podman_argv(const std::vector<std::string> &args) const
-    {
-        std::vector<std::string> argv = {"nsenter", "--net=/run/netns/" + host, "env", "CONTAINERS_CONF=" + dir + "/containers.conf",
-                                         "podman", "--root", dir + "/root", "--runroot", dir + "/run"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
-    }
-    std::string podman(const std::vector<std::string> &args) { return run_checked(podman_argv(args)); }
-    // `podman inspect --format format name`, without the trailing newline.
-    std::string inspect(const std::string &name, const std::string &format)
-    {
-        std::string out = podman({"inspect", "--format", format, name});
-        while (!out.empty() && out.back() == '\n')
-            out.pop_back();
-        return out;
-    }
+    std::vector<std::string> podman_argv(const std::vector<std::string> &args) const { return podman_box->argv(args); }
+    std::string podman(const std::vector<std::string> &args) { return podman_box->run(args); }
+    std::string inspect(const std::string &name, const std::string &format) { return podman_box->inspect(name, format); }
     std::vector<std::string> run_args(const std::string &name, const std::vector<std::string> &extra,
                                       const std::vector<std::string> &cmd, const std::string &network = "fpnet")
     {
-        std::vector<std::string> a = {"run", "-d", "--name", name, "--network", network};
-        a.insert(a.end(), extra.begin(), extra.end());
-        a.insert(a.end(), {"--rootfs", dir + "/rootfs"});
-        a.insert(a.end(), cmd.begin(), cmd.end());
-        return a;
+        return podman_box->run_args(name, extra, cmd, network);
     }
     std::string host_state()
     {
@@ -191,6 +146,7 @@ protected:
     }
 
     std::unique_ptr<Lab> lab;
+    std::unique_ptr<PodmanSandbox> podman_box; // after lab: removed before the namespaces
     std::string host, lan, dir, sock;
     std::unique_ptr<BackgroundProcess> service;
 };
