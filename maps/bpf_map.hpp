@@ -140,7 +140,7 @@ private:
     [[noreturn]] void throw_update_error() const
     {
         if (errno == E2BIG || errno == ENOMEM)
-            throw Error("map " + name_ + " is full");
+            throw Error("map " + name_ + " is full (" + std::to_string(capacity()) + " entries)");
         throw_errno("update map " + name_, errno);
     }
 

@@ -15,6 +15,7 @@
 #include "interface_health.hpp"
 #include "log_view.hpp"
 #include "programs.hpp"
+#include "table_sizes.hpp"
 #include "table.hpp"
 #include "trace_session.hpp"
 #include "usage.hpp"
@@ -160,6 +161,7 @@ nlohmann::json status_json(const CliContext &ctx, const std::string &run_dir)
                              {"capacity", f.capacity},
                              {"fraction", f.fraction()},
                              {"near_full", f.fraction() >= kNearFull}});
+    j["map_memory_bytes"] = pinned_map_memory(root);
     j["trace"] = trace_json(maps.trace_filter.lookup(0).value_or(fp_trace_filter{}));
     j["problems"] = problems_of(j);
     j["healthy"] = j["problems"].empty();
@@ -213,7 +215,7 @@ void print_status(const nlohmann::json &j)
                   << (f["near_full"] ? " (NEAR FULL)" : "");
         sep = ", ";
     }
-    std::cout << "\n\n";
+    std::cout << "; the maps take " << j["map_memory_bytes"].get<std::uint64_t>() / (1024 * 1024) << " MiB\n\n";
     Table t({"IFACE", "IFINDEX", "ROLE", "TC", "XDP", "STATE"});
     for (const auto &i : j["interfaces"]) {
         // An uplink without XDP runs tc only: what auto picks on software devices.
@@ -234,7 +236,7 @@ void add_status_command(CLI::App &app, CliContext &ctx)
     auto *status = app.add_subcommand(
         "status", "whether the datapath is healthy, in one screen: the programs, the interfaces they are attached to "
                   "(and whether the kernel still has them), the host socket hooks, how full each table is (a warning "
-                  "from 80%), the masquerade ports of the busiest destination, who traces, whether the daemon runs and "
+                  "from 80%) and the kernel memory the maps take, the masquerade ports of the busiest destination, who traces, whether the daemon runs and "
                   "its last warnings and errors; exits 3 when it lists a problem");
     auto json = std::make_shared<bool>(false);
     auto run_dir = std::make_shared<std::string>("/run/flatpath");

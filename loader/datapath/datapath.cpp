@@ -62,8 +62,10 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
     Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
     std::vector<std::string> notes;
     const bool fresh = !root.is_up();
+    if (!fresh)
+        opts.sizes.check_matches(pinned_table_sizes(root), root.path());
     if (fresh) {
-        const LoadedPrograms progs = LoadedPrograms::load(root.path());
+        const LoadedPrograms progs = LoadedPrograms::load(root.path(), true, opts.sizes.applied_to(TableSizes{}));
         progs.pin(root);
         undo_pins.push("pins", [&] { remove_pins(root); });
         progs.attach_host_sockets(root);

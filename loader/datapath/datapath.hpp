@@ -8,6 +8,7 @@
 #include "attach.hpp"
 #include "config_counts.hpp"
 #include "pin_root.hpp"
+#include "table_sizes.hpp"
 
 namespace fp {
 
@@ -21,6 +22,8 @@ struct UpOptions {
     bool refresh = true;
     // The masquerade port range; none: kept (a fresh datapath gets the default).
     std::optional<MasqPorts> masq_ports;
+    // The tables' sizes for a fresh datapath; one that is up must have these already.
+    TableSizeRequest sizes;
 };
 
 // Loads and pins the programs and maps (unless already up: then it only adds

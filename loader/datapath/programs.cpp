@@ -85,6 +85,18 @@ void reuse_maps(bpf_object *obj, const std::map<std::string, int> &existing)
     }
 }
 
+// Gives the sized maps of obj their capacity, before anything is created or reused.
+void size_maps(bpf_object *obj, const TableSizes &sizes)
+{
+    bpf_map *map = nullptr;
+    bpf_object__for_each_map(map, obj)
+    {
+        if (const auto n = sizes.max_entries_of(bpf_map__name(map)))
+            if (const int err = bpf_map__set_max_entries(map, *n); err != 0)
+                throw_errno(std::string("size map ") + bpf_map__name(map), -err);
+    }
+}
+
 template <class Skel>
 void load_skeleton(Skel *skel, const char *what)
 {
@@ -103,6 +115,11 @@ bool path_exists(const std::string &path)
 std::span<const Program> all_programs()
 {
     return kPrograms;
+}
+
+std::span<const char *const> all_map_names()
+{
+    return kMapNames;
 }
 
 const char *program_name(Program p)
@@ -167,9 +184,12 @@ LoadedPrograms::LoadedPrograms(LoadedPrograms &&) noexcept = default;
 LoadedPrograms &LoadedPrograms::operator=(LoadedPrograms &&) noexcept = default;
 LoadedPrograms::~LoadedPrograms() = default;
 
-LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from, bool with_trace)
+LoadedPrograms LoadedPrograms::load(const std::string &reuse_pins_from, bool with_trace, const TableSizes &sizes)
 {
     auto objs = std::make_unique<Objects>();
+    for (bpf_object *obj : {objs->xdp->obj, objs->tcu->obj, objs->tce->obj, objs->tun->obj, objs->l3u->obj,
+                            objs->toe->obj, objs->totun->obj, objs->hs->obj})
+        size_maps(obj, sizes);
     objs->xdp->rodata->fp_trace_built = with_trace;
     objs->tcu->rodata->fp_trace_built = with_trace;
     objs->tce->rodata->fp_trace_built = with_trace;

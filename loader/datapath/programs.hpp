@@ -14,6 +14,7 @@
 #include "map_fd.hpp"
 #include "unique_fd.hpp"
 #include "pin_root.hpp"
+#include "table_sizes.hpp"
 
 namespace fp {
 
@@ -25,6 +26,8 @@ enum class Program { XdpUplink, TcUplink, TcEndpoint, TunEndpoint, L3Uplink, ToE
 
 // Every packet program, in a fixed order.
 std::span<const Program> all_programs();
+// The name of every map the programs share (each is pinned under the pin root by it).
+std::span<const char *const> all_map_names();
 
 // The name of the program's function, which is also its pin's file name.
 const char *program_name(Program p);
@@ -51,7 +54,9 @@ class LoadedPrograms {
 public:
     // reuse_pins_from: a pin root whose pinned maps the programs should use; empty for fresh
     // maps. with_trace false: the bench's reference, the trace's code removed at load.
-    static LoadedPrograms load(const std::string &reuse_pins_from, bool with_trace = true);
+    // sizes: of the maps created here (pinned ones keep theirs, and must match).
+    static LoadedPrograms load(const std::string &reuse_pins_from, bool with_trace = true,
+                               const TableSizes &sizes = {});
     LoadedPrograms(LoadedPrograms &&) noexcept;
     LoadedPrograms &operator=(LoadedPrograms &&) noexcept;
     ~LoadedPrograms();

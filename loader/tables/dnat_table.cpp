@@ -134,7 +134,8 @@ void DnatTable::count_backend(const IpAddr &backend, std::uint8_t proto, const P
             if (p > ports.first)
                 uncount_backend(backend, proto, PortRange{ports.first, static_cast<std::uint16_t>(p - 1)});
             throw Error("no room for backend port " + backend.with_port(std::to_string(p)) + " (at most " +
-                        std::to_string(FP_MAX_BACKENDS) + " published backend ports)");
+                        std::to_string(maps_.backends.capacity()) +
+                        " published backend ports: `flatpath up --max-ports` sizes the table)");
         }
     }
 }

@@ -55,18 +55,20 @@
 #define FP_PIN_PROGS_DIR "progs"
 
 /* ---- sizes ------------------------------------------------------------ */
+/* Those marked (up) are defaults: `flatpath up --max-endpoints/--max-ports/--max-marks/
+ * --max-flows` creates the maps with other sizes (loader/datapath/table_sizes.hpp). */
 
-#define FP_MAX_ENDPOINT_ADDRS 65536 /* entries in fp_endpoints */
+#define FP_MAX_ENDPOINT_ADDRS 65536 /* entries in fp_endpoints (up) */
 #define FP_MAX_IFACES 16384         /* entries in fp_ifaces and fp_tx_devs */
 #define FP_MAX_SLOTS FP_MAX_IFACES  /* endpoint counter slots; 0 is unused */
-#define FP_MAX_DNAT 65536           /* single-port DNAT entries */
+#define FP_MAX_DNAT 65536           /* single-port DNAT entries (up) */
 #define FP_MAX_RANGE_SETS 1024      /* (address, protocol) pairs that have port ranges */
 #define FP_MAX_RANGES 16            /* port ranges per (address, protocol) */
 #define FP_MAX_LOCAL_ADDRS 4096     /* host addresses that "any" DNAT entries apply to */
-#define FP_MAX_BACKENDS 65536       /* backend (address, protocol, port)s of published ports */
-#define FP_MAX_CT 262144            /* assured conntrack entries (two per flow), never evicted */
-#define FP_MAX_CT_NEW 262144        /* conntrack entries of flows not assured yet, LRU */
-#define FP_MAX_MARKS 65536          /* mark rules */
+#define FP_MAX_BACKENDS 65536       /* backend (address, protocol, port)s of published ports (up) */
+#define FP_MAX_CT 262144            /* assured conntrack entries (two per flow), never evicted (up) */
+#define FP_MAX_CT_NEW 262144        /* conntrack entries of flows not assured yet, LRU (up) */
+#define FP_MAX_MARKS 65536          /* mark rules (up) */
 #define FP_MAX_MASQ 1024            /* masqueraded source subnets */
 #define FP_MAX_MASQ_EXCEPT 4096     /* destinations excepted from them, all rules together */
 #define FP_MAX_CLUSTER 16384        /* cluster networks and other hosts' subnets */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "demo.hpp"
 #include "netns_task.hpp"
@@ -165,6 +166,47 @@ TEST_F(LifecycleTest, BadInputWhileUp)
     expect_refused({"detach", "nosuchif0"}, "no network interface named nosuchif0");
     flatpath({"detach", "fpc2"});
     expect_refused({"detach", "fpc2"}, "flatpath has nothing attached to fpc2");
+}
+
+// The tables are as large as `up` was told (the defaults otherwise), `status` says what the
+// maps take, a table that is full refuses the next entry by name and takes nothing in, and
+// a size cannot change while the datapath is up: the error says how to change it.
+TEST_F(LifecycleTest, UpSizesTheTablesAndAFullOneRefusesClearly)
+{
+    flatpath({"up", "--uplink", topo->uplink(), "--max-endpoints", "8", "--max-ports", "2", "--max-marks", "3",
+              "--max-flows", "100"});
+    const nlohmann::json status = flatpath_json({"status", "--json"});
+    std::map<std::string, std::uint32_t> capacity;
+    for (const auto &m : status["maps"])
+        capacity[m["map"]] = m["capacity"];
+    EXPECT_EQ(capacity[FP_MAP_ENDPOINTS], 8u);
+    EXPECT_EQ(capacity[FP_MAP_DNAT], 2u);
+    EXPECT_EQ(capacity[FP_MAP_BACKENDS], 2u);
+    EXPECT_EQ(capacity[FP_MAP_MARKS], 3u);
+    EXPECT_EQ(capacity[FP_MAP_CT], 200u); // two entries a flow
+    EXPECT_EQ(capacity[FP_MAP_CT_NEW], 200u);
+    EXPECT_GT(status["map_memory_bytes"].get<std::uint64_t>(), 0u);
+
+    expect_refused({"up", "--max-flows", "1000"},
+                   "is up with --max-flows 100: tables cannot be resized in place; `flatpath down` and `flatpath up "
+                   "--max-flows 1000`");
+    flatpath({"up", "--max-flows", "100"}); // what it has: nothing to change
+    expect_refused({"up", "--max-ports", "0"}, "--max-ports: Value 0 not in range");
+
+    flatpath({"endpoint", "add", c1().v4.str(), "--dev", c1().host_if, "--mac", c1().mac.str()});
+    const std::string backend = c1().v4.str();
+    flatpath({"dnat", "add", "tcp", "80", backend + ":80"});
+    flatpath({"dnat", "add", "tcp", "81", backend + ":81"});
+    expect_refused({"dnat", "add", "tcp", "82", backend + ":82"},
+                   "no room for backend port " + backend + ":82 (at most 2 published backend ports: `flatpath up "
+                   "--max-ports` sizes the table)");
+    flatpath({"down"});
+    flatpath({"up", "--uplink", topo->uplink()});
+    for (const auto &m : flatpath_json({"status", "--json"})["maps"]) {
+        if (m["map"] == FP_MAP_CT) {
+            EXPECT_EQ(m["capacity"], FP_MAX_CT) << "a datapath brought up again takes the defaults";
+        }
+    }
 }
 
 // Maps pinned by another flatpath version (here: a conntrack table with another layout)
