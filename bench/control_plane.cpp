@@ -1,5 +1,6 @@
 #include "control_plane.hpp"
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,6 +20,10 @@
 #include "dnat_table.hpp"
 #include "endpoints.hpp"
 #include "error.hpp"
+#include "fillers.hpp"
+#include "mark_rules.hpp"
+#include "program_cost.hpp"
+#include "table_sizes.hpp"
 #include "http_transport.hpp"
 #include "netns_scope.hpp"
 #include "rulesets.hpp"
@@ -266,6 +271,61 @@ std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int 
         }
     }
     return medians_of(times, kUpdateAdd, kUpdateDel, tb.entries(), run);
+}
+
+std::vector<Sample> measure_tables_at_scale(const BenchBinaries &bins, int run, int repeats, std::uint32_t n)
+{
+    Lab lab("s");
+    const std::string host = lab.add_netns("host");
+    const Container fillers = add_routed_container(lab, host, "c1", 1, {});
+    const Container timed = add_routed_container(lab, host, "c2", 2, {});
+    NetnsScope in_host(host);
+    // Sized as an operator would: the defaults, or room for n with a quarter to spare.
+    const TableSizes sizes = cost_table_sizes(n);
+    run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "up", "--max-endpoints", std::to_string(sizes.endpoints),
+                 "--max-ports", std::to_string(sizes.ports), "--max-marks", std::to_string(sizes.marks), "--max-flows",
+                 std::to_string(sizes.flows)});
+    const PinRoot root(lab.pin_root());
+    MapSet maps = MapSet::open_pinned(root.path());
+    Endpoints endpoints(root, maps);
+    EndpointSpec filler_spec{{}, fillers.host_if, fillers.mac, 0};
+    std::vector<DnatRule> ports;
+    std::vector<MarkRule> marks;
+    for (std::uint32_t i = 0; i + 1 < n; ++i) { // the timed endpoint is the n-th
+        const IpAddr addr = filler_addr(i);
+        const fp_dnat_key key = filler_dnat_key(i);
+        const std::uint16_t port = ntohs(key.port);
+        filler_spec.addrs.push_back(addr);
+        ports.push_back(DnatRule{IpAddr::from_raw(key.addr), 6, {port, port}, addr, {80, 80}});
+        marks.push_back(MarkRule{addr, 6, 80, FP_MARK_SOURCE, {kFillerMark, kBenchMarkMask}});
+    }
+    if (!filler_spec.addrs.empty())
+        endpoints.add(filler_spec);
+    DnatTable dnat(root, maps);
+    dnat.add_all(ports);
+    MarkRules(root, maps).add_all(marks);
+    if (!getenv("NOFLOWS")) fill_flows(maps, n * kFlowsPerEntry);
+    endpoints.add(EndpointSpec{{timed.v4}, timed.host_if, timed.mac, 0});
+
+    AddDelTimes endpoint_times, port_times;
+    const IpAddr extra = IpAddr::parse("10.91.0.200"); // a second address of the timed endpoint
+    const IpAddr host_addr = IpAddr::parse("10.90.0.1");
+    const PortRange published{kUpdatePort, kUpdatePort};
+    for (int i = 0; i < repeats; ++i) {
+        endpoint_times["flatpath API"].first.push_back(
+            elapsed_us([&] { endpoints.add(EndpointSpec{{extra}, timed.host_if, timed.mac, 0}); }));
+        endpoint_times["flatpath API"].second.push_back(elapsed_us([&] { endpoints.remove(extra); }));
+        port_times["flatpath API"].first.push_back(
+            elapsed_us([&] { dnat.add(DnatRule{host_addr, 6, published, timed.v4, published}); }));
+        port_times["flatpath API"].second.push_back(elapsed_us([&] { dnat.remove(host_addr, 6, published); }));
+    }
+    std::vector<Sample> out = medians_of(endpoint_times, kEndpointAdd, kEndpointDel, n, run);
+    if (n > 10000) // the F-tc testbed measures published ports at the smaller N
+        for (const Sample &s : medians_of(port_times, kUpdateAdd, kUpdateDel, n, run))
+            out.push_back(s);
+    out.push_back({kMapMemory.id, "flatpath maps", n, run, static_cast<double>(pinned_map_memory(root)) / (1 << 20), ""});
+    run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "down"});
+    return out;
 }
 
 std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins, int run)

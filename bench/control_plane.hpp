@@ -16,6 +16,13 @@ namespace fp::bench {
 // `repeats` add+remove pairs.
 std::vector<Sample> measure_updates(Testbed &tb, const BenchBinaries &bins, int run, int repeats);
 
+// At scale: a datapath sized for and holding n endpoint addresses, n published ports, n
+// mark rules and 10 x n tracked flows. kEndpointAdd / kEndpointDel (one address added to
+// and removed from an endpoint, the table call the CNI plugin and the daemon make),
+// kUpdateAdd / kUpdateDel for n > 10000 (one published port; smaller n are the F-tc
+// testbed's), each the median of `repeats`; kMapMemory (what the maps take).
+std::vector<Sample> measure_tables_at_scale(const BenchBinaries &bins, int run, int repeats, std::uint32_t n);
+
 // kBulkLoad: n published ports and n mark rules into an empty host, by
 // iptables-restore in portmap's layout and by flatpath's tables.
 std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins, int run);

@@ -41,6 +41,7 @@ struct Options {
     std::uint64_t flood_flows = 3'000'000; // new flows of the conntrack flood
     int repeats = 5;     // control-plane operations per sample
     std::uint32_t containers = 1000; // running containers of the daemon's reconcile
+    std::uint32_t scale = 100'000;   // endpoints, published ports and mark rules of the tables at scale
     std::vector<std::string> configs; // empty: all
     std::string report_only;          // a results directory to render again
     CostOptions cost;
@@ -224,7 +225,7 @@ int run_bench(const Options &o)
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
     const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
                      (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 2) + 1);
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 4) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -271,6 +272,12 @@ int run_bench(const Options &o)
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
         results.add(measure_cni(bins, run, o.repeats));
         step_done();
+        for (std::uint32_t n : {1u, o.scale}) {
+            progress.say("run " + std::to_string(run) + ": the tables with " + std::to_string(n) +
+                         " endpoints, ports and marks and " + std::to_string(n * kFlowsPerEntry) + " flows");
+            results.add(measure_tables_at_scale(bins, run, o.repeats, n));
+            step_done();
+        }
         progress.say("run " + std::to_string(run) + ": the daemon's reconcile of " + std::to_string(o.containers) +
                      " containers");
         results.add(measure_daemon_reconcile(bins, run, o.containers));
@@ -318,7 +325,7 @@ int main(int argc, char **argv)
                                      "the test suite runs it. Its figures are not results.");
     app.add_option("--out", o.out, "directory for the results (created)");
     app.add_option("--runs", o.runs, "runs per figure: the median is reported, with min and max")->check(CLI::Range(1, 100));
-    app.add_option("--entries", o.entries, "the N values: published ports and mark rules in place")->check(CLI::Range(1, 20000));
+    app.add_option("--entries", o.entries, "the N values of the network measurements: published ports and mark rules in place")->check(CLI::Range(1, 20000));
     app.add_option("--seconds", o.seconds, "length of each network measurement")->check(CLI::Range(0.2, 60.0));
     app.add_option("--repeats", o.repeats, "control-plane operations per sample (their median)")->check(CLI::Range(1, 1000));
     app.add_option("--containers", o.containers, "running containers the daemon reconciles (scripted runtime API)")
@@ -328,14 +335,23 @@ int main(int argc, char **argv)
                    "networks, measured at N=1 once per run; tuntap: the tun/tap beds; cluster: the multi-host beds); "
                    "default all")
         ->check(CLI::IsMember({"B0", "B-min", "B1", "F-tc", "F-xdp", "P-cni", "P-netavark", "P-flatpath", "tuntap", "cluster"}));
+    app.add_option("--scale", o.scale,
+                   "the tables at scale: endpoint addresses, published ports and mark rules in place (with 10 x as many "
+                   "flows) when one endpoint and one port are added and removed, and what the maps then take")
+        ->check(CLI::Range(2, 1000000))
+        ->capture_default_str();
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")
         ->check(CLI::Range(1000, 100000000));
     app.add_option("--calls", o.cost.calls, "program-cost test runs per path and run")->check(CLI::Range(11, 1000000));
+    app.add_option("--cost-entries", o.cost.entries,
+                   "the N values of the program cost: endpoints, published ports and mark rules in the maps, with "
+                   "10 x N tracked flows (100000: a million)")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     o.cost.runs = o.runs;
-    o.cost.entries = o.entries;
     if (o.smoke) {
         o.runs = o.cost.runs = 1;
         o.entries = {1};
@@ -343,6 +359,7 @@ int main(int argc, char **argv)
         o.seconds = 0.5;
         o.repeats = 2;
         o.containers = 50;
+        o.scale = 1000;
         o.cost.calls = 201;
         if (!flood_flows->count())
             o.flood_flows = 20'000;

@@ -9,6 +9,7 @@
 
 #include "conntrack.hpp"
 #include "error.hpp"
+#include "fillers.hpp"
 #include "map_set.hpp"
 #include "packet.hpp"
 #include "policy.hpp"
@@ -85,13 +86,9 @@ double measure(const Path &p, int calls)
     return median(prog) - median(noop);
 }
 
-IpAddr nth_addr(std::uint32_t i)
-{
-    return IpAddr::parse("10.1." + std::to_string(i >> 8 & 0xff) + "." + std::to_string(i & 0xff));
-}
-
 // E1 (10.0.0.1) on h1 and E2 (10.0.0.2) on h2, the uplink, the host address 10.99.0.1 with
-// tcp 8080 published to E1:80, plus filler so that each table holds n entries.
+// tcp 8080 published to E1:80, plus filler so that each table holds n entries, and
+// kFlowsPerEntry x n tracked flows.
 void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &up0)
 {
     for (const auto &[k, v] : m.endpoints.entries())
@@ -105,7 +102,7 @@ void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &u
     Conntrack(m).flush();
     std::vector<IpAddr> e2_addrs = {IpAddr::parse("10.0.0.2")};
     for (std::uint32_t i = 2; i < n; ++i)
-        e2_addrs.push_back(nth_addr(i)); // filler: the endpoint table holds n addresses
+        e2_addrs.push_back(filler_addr(i)); // filler: the endpoint table holds n addresses
     test::register_endpoint(m, h1, 1, FP_EP_VETH, {IpAddr::parse("10.0.0.1")});
     test::register_endpoint(m, h2, 2, FP_EP_VETH, e2_addrs);
     test::register_uplink(m, up0);
@@ -116,11 +113,11 @@ void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &u
     m.backends.upsert(fp_backend_key{IpAddr::parse("10.0.0.2").raw(), htons(80), 6, 0}, n);
     m.marks.upsert(fp_mark_key{IpAddr::parse("10.0.0.1").raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x2, 0xff});
     for (std::uint32_t i = 1; i < n; ++i) {
-        m.dnat.upsert(fp_dnat_key{host, htons(static_cast<std::uint16_t>(20000 + i)), 6, 0},
-                      fp_dnat_backend{IpAddr::parse("10.0.0.2").raw(), htons(80), {}});
-        m.marks.upsert(fp_mark_key{nth_addr(i).raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x3, 0xff});
+        m.dnat.upsert(filler_dnat_key(i), fp_dnat_backend{IpAddr::parse("10.0.0.2").raw(), htons(80), {}});
+        m.marks.upsert(fp_mark_key{filler_addr(i).raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x3, 0xff});
     }
     m.config.upsert(0, fp_config{n, 0, 0, n});
+    fill_flows(m, n * kFlowsPerEntry);
 }
 
 Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, std::uint16_t sport, const char *dst,
@@ -142,11 +139,25 @@ Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, s
 
 } // namespace
 
+TableSizes cost_table_sizes(std::uint32_t largest_n)
+{
+    const auto room = [](std::uint32_t need, std::uint32_t dflt) { return std::max(dflt, need + need / 4); };
+    TableSizes s;
+    s.endpoints = room(largest_n + 2, s.endpoints);
+    s.ports = room(largest_n + 1, s.ports);
+    s.marks = room(largest_n + 1, s.marks);
+    s.flows = room(largest_n * kFlowsPerEntry + 16, s.flows);
+    return s;
+}
+
 std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
 {
     const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
     const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
-    const LoadedPrograms progs = LoadedPrograms::load("");
+    // Tables as large as the largest N needs, for every N: what changes between columns is
+    // what is in them, not their size.
+    const LoadedPrograms progs =
+        LoadedPrograms::load("", true, cost_table_sizes(*std::max_element(opts.entries.begin(), opts.entries.end())));
     MapSet maps = MapSet::from_fds([&](const char *name) { return progs.map_fd(name); });
     const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
     const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);
@@ -183,7 +194,7 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
             const Path backend_answers{"", false, tce, noop_tc, false, h1.ifindex, synack.bytes(), TC_ACT_OK};
             run_once(backend_answers, tce, &retval);
             run_once(paths[3], xdp, &retval);
-            if (maps.ct.entries().size() != 2)
+            if (maps.ct.entries().size() != 2 + 2 * std::size_t{n} * kFlowsPerEntry)
                 throw Error("the DNAT flow the bench times is not assured: it would time the wrong path");
             const fp_config full = *maps.config.lookup(0);
             for (const Path &p : paths) {

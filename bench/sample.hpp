@@ -37,6 +37,9 @@ inline constexpr Metric kTraceCost{"trace_cost", "program cost per packet by tra
 inline constexpr Metric kPolicyCost{"policy_cost", "program cost per packet by policy state (BPF_PROG_TEST_RUN, no-op subtracted)", "ns", false};
 inline constexpr Metric kUpdateAdd{"update_add", "one published port added with N in place", "us", false};
 inline constexpr Metric kUpdateDel{"update_del", "one published port removed with N in place", "us", false};
+inline constexpr Metric kEndpointAdd{"endpoint_add", "one endpoint address added with N endpoints, N published ports, N mark rules and 10 x N flows in place", "us", false};
+inline constexpr Metric kEndpointDel{"endpoint_del", "that endpoint address removed", "us", false};
+inline constexpr Metric kMapMemory{"map_memory", "kernel memory of the datapath's maps, sized for N endpoints, N published ports, N mark rules and 10 x N flows", "MiB", false};
 inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules loaded at once", "ms", false};
 inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one published port", "ms", false};
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
@@ -75,7 +78,7 @@ inline constexpr Metric kClusterProgramTime{
     "ns", false};
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
-                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kNeighbourThroughput, kNeighbourLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel,
+                                                kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kNeighbourThroughput, kNeighbourLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel, kEndpointAdd, kEndpointDel, kMapMemory,
                                                 kBulkLoad, kCniAdd, kCniDel, kDaemonReconcile, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,

@@ -33,6 +33,17 @@ static __always_inline void fp_ct_key_set(struct fp_ct_key *key, const union fp_
 	key->dir = dir;
 }
 
+/* Tells user space that a flow involves the endpoint at addr (when addr is one), so that
+ * removing it purges conntrack (loader/tables/endpoints.cpp). Called before a new flow's
+ * entries are written. Only ever set, and only once: no atomics, no write on later flows. */
+static __always_inline void fp_ct_note_endpoint(const union fp_addr *addr)
+{
+	struct fp_endpoint *ep = bpf_map_lookup_elem(&fp_endpoints, addr);
+
+	if (ep && !(ep->flags & FP_EP_HAD_FLOWS))
+		ep->flags |= FP_EP_HAD_FLOWS;
+}
+
 /* The key of pkt itself in direction dir. */
 static __always_inline void fp_ct_key_of(struct fp_ct_key *key, const struct fp_pkt *pkt, __u8 dir)
 {

@@ -146,6 +146,8 @@ static __always_inline int fp_ct_create(struct __ctx_buff *ctx, const struct fp_
 	reply->expires_ns = orig->expires_ns;
 	fp_ct_key_of(&s->key, pkt, FP_CT_ORIGINAL);
 	fp_ct_key_back_to(&s->rkey, orig, pkt->l4.proto, FP_CT_REPLY);
+	fp_ct_note_endpoint(&orig->daddr);
+	fp_ct_note_endpoint(&pkt->src);
 	if (bpf_map_update_elem(&fp_ct_new, &s->rkey, reply, BPF_ANY) ||
 	    bpf_map_update_elem(&fp_ct_new, &s->key, orig, BPF_ANY))
 		return -FP_DROP_CT_FULL;

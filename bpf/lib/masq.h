@@ -70,6 +70,7 @@ static __always_inline void fp_ct_mark_direct_udp(const struct fp_pkt *pkt)
 	 * endpoint sends about such a datagram is its own, as it is). */
 	e.flags = FP_CT_DIRECT;
 	e.expires_ns = expires;
+	fp_ct_note_endpoint(&pkt->dst);
 	bpf_map_update_elem(&fp_ct_new, &key, &e, BPF_NOEXIST);
 }
 

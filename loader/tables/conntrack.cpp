@@ -103,17 +103,17 @@ std::vector<Flow> Conntrack::expired_between(std::uint64_t after_ns, std::uint64
     return out;
 }
 
-std::size_t Conntrack::purge(const std::function<bool(const Flow &)> &doomed)
+std::size_t Conntrack::purge(const std::function<bool(const fp_ct_key &, const fp_ct_entry &)> &doomed)
 {
     std::size_t n = 0;
-    for (const Flow &f : flows()) {
-        if (!doomed(f))
-            continue;
-        CtMap &table = f.assured ? maps_.ct : maps_.ct_new;
-        table.erase(f.key);
-        table.erase(reply_key(f.key, f.orig));
-        ++n;
-    }
+    for (CtMap *table : tables())
+        for (const auto &[key, entry] : table->entries()) {
+            if (key.dir != FP_CT_ORIGINAL || !doomed(key, entry))
+                continue;
+            table->erase(key);
+            table->erase(reply_key(key, entry));
+            ++n;
+        }
     return n;
 }
 

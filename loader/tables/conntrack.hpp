@@ -43,8 +43,9 @@ public:
     // The flows whose later deadline (of their two entries) is in (after_ns, until_ns]: those
     // that expired in that time with no packet since. One read of each table, however full.
     std::vector<Flow> expired_between(std::uint64_t after_ns, std::uint64_t until_ns) const;
-    // Removes flows (both entries) for which doomed(flow) is true; returns how many.
-    std::size_t purge(const std::function<bool(const Flow &)> &doomed);
+    // Removes flows (both entries) for which doomed(original key, original entry) is true;
+    // returns how many. One read of each table, no lookup per flow.
+    std::size_t purge(const std::function<bool(const fp_ct_key &, const fp_ct_entry &)> &doomed);
     // Removes flows whose both entries are past their deadline, and expired entries
     // whose partner the LRU already dropped; returns the entries removed. remaining, if
     // given, gets the entries left: the pass reads them all anyway, and the metrics page

@@ -259,12 +259,12 @@ std::size_t DnatTable::remove(const IpAddr &host, std::uint8_t proto, const Port
     if (!had_flows)
         return 0; // no flow was ever made through it: nothing to scan conntrack for
     // Its flows go too: none may keep pointing at a backend the rule no longer names.
-    return Conntrack(maps_).purge([&](const Flow &f) {
-        const IpAddr dst = IpAddr::from_raw(f.key.daddr);
-        const std::uint16_t dport = ntohs(f.key.dport);
-        const std::uint16_t bport = ntohs(f.orig.dport);
-        return f.key.proto == proto && dport >= ports.first && dport <= ports.last &&
-               (any ? dst.is_v4() == host.is_v4() : dst == host) && IpAddr::from_raw(f.orig.daddr) == backend &&
+    return Conntrack(maps_).purge([&](const fp_ct_key &key, const fp_ct_entry &orig) {
+        const IpAddr dst = IpAddr::from_raw(key.daddr);
+        const std::uint16_t dport = ntohs(key.dport);
+        const std::uint16_t bport = ntohs(orig.dport);
+        return key.proto == proto && dport >= ports.first && dport <= ports.last &&
+               (any ? dst.is_v4() == host.is_v4() : dst == host) && IpAddr::from_raw(orig.daddr) == backend &&
                bport >= backend_ports.first && bport <= backend_ports.last;
     });
 }

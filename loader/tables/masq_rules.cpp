@@ -134,8 +134,8 @@ std::size_t MasqRules::remove_locked(const IpPrefix &source)
     // Its flows would go on masqueraded: dropped, as a removed iptables rule's flows are
     // not (Linux keeps NAT for existing connections), because a rule removed with
     // `masq del` usually means its network is gone.
-    return Conntrack(maps_).purge([&](const Flow &f) {
-        return f.orig.kind == FP_CT_KIND_MASQ && source.contains(IpAddr::from_raw(f.key.saddr));
+    return Conntrack(maps_).purge([&](const fp_ct_key &key, const fp_ct_entry &orig) {
+        return orig.kind == FP_CT_KIND_MASQ && source.contains(IpAddr::from_raw(key.saddr));
     });
 }
 

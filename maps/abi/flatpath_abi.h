@@ -115,7 +115,7 @@ struct fp_endpoint {
 	__u8 mac[6];      /* the container's MAC: destination when forwarding to it */
 	__u8 host_mac[6]; /* the host-side device's MAC: source when forwarding to it */
 	__u8 kind;        /* enum fp_ep_kind */
-	__u8 flags;       /* reserved, 0 */
+	__u8 flags;       /* enum fp_ep_flags: the datapath's, user space writes 0 */
 	__u8 pad[2];
 	/* 0, or the network the endpoint belongs to (the daemon's attach mode: its bridge's
 	 * ifindex). Containers in two different non-zero zones are not short-circuited to
@@ -124,6 +124,13 @@ struct fp_endpoint {
 	__u32 zone;
 };
 FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
+
+enum fp_ep_flags {
+	/* A conntrack entry was made for a flow to or from the address (set by the datapath,
+	 * once): removing the endpoint must purge conntrack, which reads the whole table; an
+	 * endpoint without the flag goes without that scan. */
+	FP_EP_HAD_FLOWS = 1 << 0,
+};
 
 /* ---- interfaces --------------------------------------------------------- */
 

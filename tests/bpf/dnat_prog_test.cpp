@@ -252,15 +252,18 @@ TEST_F(DnatTest, FamiliesAndProtocolsBothWays)
 // --- flows: conntrack, replies, hairpin ----------------------------------------
 
 // Later packets of a flow follow conntrack, even after the DNAT entry is gone; the entry
-// records that a flow was made through it.
+// and the backend endpoint record that a flow was made through them.
 TEST_F(DnatTest, EstablishedFlowFollowsConntrack)
 {
     const fp_dnat_key key{kHost4.raw(), htons(8080), kTcp, 0};
     EXPECT_EQ(maps->dnat.lookup(key)->flags & FP_DNAT_HAD_FLOWS, 0) << "no flow yet";
+    EXPECT_EQ(maps->endpoints.lookup(endpoint_key(kE1v4))->flags, 0) << "no flow yet";
     const Packet syn = lan_to(kHost4, 8080);
     run_xdp(up0, syn.bytes());
-    // The entry remembers that a flow was made through it (so removing it scans conntrack).
+    // The entry and the backend remember that a flow was made through them (so removing
+    // either scans conntrack).
     EXPECT_EQ(maps->dnat.lookup(key)->flags & FP_DNAT_HAD_FLOWS, FP_DNAT_HAD_FLOWS);
+    EXPECT_EQ(maps->endpoints.lookup(endpoint_key(kE1v4))->flags, FP_EP_HAD_FLOWS);
     maps->dnat.erase(key);
     const Packet ack = lan_to(kHost4, 8080, kTcp, kAck);
     expect(run_xdp(up0, ack.bytes()), XDP_REDIRECT, dnatted(ack, kE1v4, 80, kH1, kC1));

@@ -70,7 +70,10 @@ TEST_F(MasqTest, AFlowLeavesAsTheHostAndItsRepliesComeBack)
         SCOPED_TRACE(e1.str());
         const IpAddr &host = e1.is_v4() ? kHost4 : kHost6;
         const Packet syn = to_lan(kC1, kH1, e1, 40000, 80);
+        EXPECT_EQ(maps->endpoints.lookup(endpoint_key(e1))->flags, 0) << "no flow yet";
         const RunResult out = run_tc(Program::TcEndpoint, h1, syn.bytes());
+        // The endpoint remembers that a flow was made from it (removing it scans conntrack).
+        EXPECT_EQ(maps->endpoints.lookup(endpoint_key(e1))->flags, FP_EP_HAD_FLOWS);
         const std::uint16_t port = masq_port(e1, 40000, syn.dst, 80, kTcp);
         ASSERT_GE(port, FP_MASQ_PORT_MIN_DEFAULT) << "no masqueraded flow";
         Packet want = routed_to_lan(syn);

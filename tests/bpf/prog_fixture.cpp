@@ -95,6 +95,9 @@ void ProgFixture::add_endpoint(const Dev &dev, std::uint32_t slot, fp_ep_kind ki
     std::vector<IpAddr> parsed;
     for (const char *a : addrs)
         parsed.push_back(IpAddr::parse(a));
+    // As the loader does when it gives a device its slot: the counters start at zero, not
+    // at what an earlier case counted there.
+    maps->ep_stats.clear(slot);
     register_endpoint(*maps, dev, slot, kind, parsed);
 }
 
