@@ -304,7 +304,7 @@ std::vector<Sample> measure_tables_at_scale(const BenchBinaries &bins, int run, 
     DnatTable dnat(root, maps);
     dnat.add_all(ports);
     MarkRules(root, maps).add_all(marks);
-    if (!getenv("NOFLOWS")) fill_flows(maps, n * kFlowsPerEntry);
+    fill_flows(maps, n * kFlowsPerEntry);
     endpoints.add(EndpointSpec{{timed.v4}, timed.host_if, timed.mac, 0});
 
     AddDelTimes endpoint_times, port_times;
