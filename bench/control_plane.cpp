@@ -128,35 +128,40 @@ nlohmann::json labelled_container(std::uint32_t i, const IpAddr &addr, const Mac
             {"NetworkSettings", {{"Networks", {{"podman", {{"IPAddress", addr.str()}, {"MacAddress", mac.str()}}}}}}}};
 }
 
-nlohmann::json port_mappings()
+nlohmann::json port_mappings(std::uint16_t host_port)
 {
-    return nlohmann::json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
+    return nlohmann::json::array({{{"hostPort", host_port}, {"containerPort", 80}, {"protocol", "tcp"}}});
 }
 
-// A CNI network: how to add and delete one container on it.
+// A CNI network: how to add and delete one container on it, publishing host_port.
 struct CniNetwork {
     std::string series;
-    std::function<nlohmann::json(const std::map<std::string, std::string> &env)> add;
-    std::function<void(const std::map<std::string, std::string> &env, const nlohmann::json &added)> del;
+    std::function<nlohmann::json(const std::map<std::string, std::string> &env, std::uint16_t host_port)> add;
+    std::function<void(const std::map<std::string, std::string> &env, const nlohmann::json &added,
+                       std::uint16_t host_port)>
+        del;
 };
 
-CniNetwork flatpath_network(const BenchBinaries &bins, const std::string &pin_root, const std::string &state)
+CniNetwork flatpath_network(const BenchBinaries &bins, const std::string &pin_root, const std::string &state,
+                            const std::string &subnet)
 {
-    const nlohmann::json conf = {{"cniVersion", "1.0.0"},
-                                 {"name", "fpbench"},
-                                 {"type", "flatpath-cni"},
-                                 {"subnet", "10.77.0.0/24"},
-                                 {"pinRoot", pin_root},
-                                 {"stateDir", state},
-                                 {"runtimeConfig", {{"portMappings", port_mappings()}}}};
+    const nlohmann::json conf = {{"cniVersion", "1.0.0"}, {"name", "fpbench"}, {"type", "flatpath-cni"},
+                                 {"subnet", subnet},      {"pinRoot", pin_root}, {"stateDir", state}};
+    const auto with_ports = [conf](std::uint16_t host_port) {
+        nlohmann::json c = conf;
+        c["runtimeConfig"] = {{"portMappings", port_mappings(host_port)}};
+        return c;
+    };
     return {"flatpath-cni",
-            [=](const auto &env) { return run_cni_plugin(bins.flatpath_cni, env, conf); },
-            [=](const auto &env, const nlohmann::json &) { run_cni_plugin(bins.flatpath_cni, env, conf); }};
+            [=](const auto &env, std::uint16_t port) { return run_cni_plugin(bins.flatpath_cni, env, with_ports(port)); },
+            [=](const auto &env, const nlohmann::json &, std::uint16_t port) {
+                run_cni_plugin(bins.flatpath_cni, env, with_ports(port));
+            }};
 }
 
 // Podman's default network with the CNI backend: bridge (gateway, masquerade, host-local
 // addresses), then portmap with the previous result.
-CniNetwork bridge_portmap_network(const std::string &state)
+CniNetwork bridge_portmap_network(const std::string &state, const std::string &subnet)
 {
     const nlohmann::json bridge = {{"cniVersion", "1.0.0"},
                                    {"name", "fpbench"},
@@ -167,27 +172,43 @@ CniNetwork bridge_portmap_network(const std::string &state)
                                    {"hairpinMode", true},
                                    {"ipam",
                                     {{"type", "host-local"},
-                                     {"ranges", {{{{"subnet", "10.78.0.0/24"}}}}},
+                                     {"ranges", {{{{"subnet", subnet}}}}},
                                      {"dataDir", state + "/host-local"}}}};
-    nlohmann::json portmap = {{"cniVersion", "1.0.0"},
-                              {"name", "fpbench"},
-                              {"type", "portmap"},
-                              {"capabilities", {{"portMappings", true}}},
-                              {"snat", true},
-                              {"runtimeConfig", {{"portMappings", port_mappings()}}}};
+    const nlohmann::json portmap = {{"cniVersion", "1.0.0"},
+                                    {"name", "fpbench"},
+                                    {"type", "portmap"},
+                                    {"capabilities", {{"portMappings", true}}},
+                                    {"snat", true}};
+    const auto portmap_for = [portmap](std::uint16_t host_port, const nlohmann::json &prev) {
+        nlohmann::json pm = portmap;
+        pm["runtimeConfig"] = {{"portMappings", port_mappings(host_port)}};
+        pm["prevResult"] = prev;
+        return pm;
+    };
     const std::string dir = kCniPluginDir;
     return {"bridge+portmap",
-            [=](const auto &env) {
-                nlohmann::json pm = portmap;
-                pm["prevResult"] = run_cni_plugin(dir + "/bridge", env, bridge);
-                return run_cni_plugin(dir + "/portmap", env, pm);
+            [=](const auto &env, std::uint16_t port) {
+                return run_cni_plugin(dir + "/portmap", env, portmap_for(port, run_cni_plugin(dir + "/bridge", env, bridge)));
             },
-            [=](const auto &env, const nlohmann::json &added) {
-                nlohmann::json pm = portmap, br = bridge;
-                pm["prevResult"] = br["prevResult"] = added;
-                run_cni_plugin(dir + "/portmap", env, pm);
+            [=](const auto &env, const nlohmann::json &added, std::uint16_t port) {
+                nlohmann::json br = bridge;
+                br["prevResult"] = added;
+                run_cni_plugin(dir + "/portmap", env, portmap_for(port, added));
                 run_cni_plugin(dir + "/bridge", env, br);
             }};
+}
+
+// The environment of a CNI call for container `id` in namespace ns.
+std::map<std::string, std::string> cni_env(const std::string &command, const std::string &id, const std::string &ns)
+{
+    return {{"CNI_COMMAND", command}, {"CNI_CONTAINERID", id}, {"CNI_NETNS", "/run/netns/" + ns},
+            {"CNI_IFNAME", "eth0"},   {"CNI_PATH", kCniPluginDir}};
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 } // namespace
@@ -320,6 +341,13 @@ std::vector<Sample> measure_tables_at_scale(const BenchBinaries &bins, int run, 
         port_times["flatpath API"].second.push_back(elapsed_us([&] { dnat.remove(host_addr, 6, published); }));
     }
     std::vector<Sample> out = medians_of(endpoint_times, kEndpointAdd, kEndpointDel, n, run);
+    // A container that had translated flows: its removal reads conntrack whole (once).
+    endpoints.add(EndpointSpec{{extra}, timed.host_if, timed.mac, 0});
+    fp_endpoint had = *maps.endpoints.lookup(endpoint_key(extra));
+    had.flags |= FP_EP_HAD_FLOWS; // as the datapath sets it when it writes a flow
+    maps.endpoints.upsert(endpoint_key(extra), had);
+    out.push_back({kEndpointDel.id, "flatpath API, it had flows", n, run,
+                   elapsed_us([&] { endpoints.remove(extra); }), ""});
     if (n > 10000) // the F-tc testbed measures published ports at the smaller N
         for (const Sample &s : medians_of(port_times, kUpdateAdd, kUpdateDel, n, run))
             out.push_back(s);
@@ -356,8 +384,9 @@ std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
     Lab lab("c");
     const std::string host = lab.add_netns("host");
     const ScratchDir state;
-    const std::vector<CniNetwork> networks = {flatpath_network(bins, lab.pin_root(), state.path + "/flatpath"),
-                                              bridge_portmap_network(state.path)};
+    const std::vector<CniNetwork> networks = {
+        flatpath_network(bins, lab.pin_root(), state.path + "/flatpath", "10.77.0.0/24"),
+        bridge_portmap_network(state.path, "10.78.0.0/24")};
     AddDelTimes times;
     NetnsScope in_host(host);
     run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
@@ -367,14 +396,9 @@ std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
         for (const CniNetwork &net : networks) { // alternating, like the configurations
             const std::string id = "bench" + std::to_string(run) + "x" + std::to_string(i) + net.series.substr(0, 1);
             const std::string ns = lab.add_netns("k" + std::to_string(i) + net.series.substr(0, 1));
-            const std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", id},
-                                                            {"CNI_NETNS", "/run/netns/" + ns}, {"CNI_IFNAME", "eth0"},
-                                                            {"CNI_PATH", kCniPluginDir}};
             nlohmann::json added;
-            const double add_us = elapsed_us([&] { added = net.add(env); });
-            std::map<std::string, std::string> del_env = env;
-            del_env["CNI_COMMAND"] = "DEL";
-            const double del_us = elapsed_us([&] { net.del(del_env, added); });
+            const double add_us = elapsed_us([&] { added = net.add(cni_env("ADD", id, ns), 8080); });
+            const double del_us = elapsed_us([&] { net.del(cni_env("DEL", id, ns), added, 8080); });
             if (i > 0) {
                 times[net.series].first.push_back(add_us / 1000);
                 times[net.series].second.push_back(del_us / 1000);
@@ -382,6 +406,40 @@ std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats)
         }
     }
     return medians_of(times, kCniAdd, kCniDel, 1, run);
+}
+
+std::vector<Sample> measure_cni_at_scale(const BenchBinaries &bins, int run, std::uint32_t containers, int probes)
+{
+    if (containers == 0 || containers > 4000)
+        throw Error("the CNI bench at scale takes 1 to 4000 containers (a /20 each network)");
+    Lab lab("a");
+    const ScratchDir state;
+    const std::vector<CniNetwork> networks = {
+        flatpath_network(bins, lab.pin_root(), state.path + "/flatpath", "10.72.0.0/20"),
+        bridge_portmap_network(state.path, "10.76.0.0/20")};
+    std::vector<Sample> out;
+    for (const CniNetwork &net : networks) {
+        const std::string tag = net.series.substr(0, 1);
+        const NetnsScope in_host(lab.add_netns("host" + tag)); // a host of its own
+        run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+        // `containers` attached and left there, each publishing a port of its own.
+        for (std::uint32_t i = 0; i < containers; ++i) {
+            const std::string ns = lab.add_netns(tag + std::to_string(i));
+            net.add(cni_env("ADD", tag + "held" + std::to_string(i), ns), static_cast<std::uint16_t>(20000 + i));
+        }
+        // Then containers come and go beside them: each ADD timed, each DEL undoing it.
+        std::vector<double> adds;
+        for (int i = 0; i < probes; ++i) {
+            const std::string ns = lab.add_netns(tag + "p" + std::to_string(i));
+            const std::string id = tag + "probe" + std::to_string(i);
+            nlohmann::json added;
+            adds.push_back(elapsed_us([&] { added = net.add(cni_env("ADD", id, ns), 8080); }) / 1000);
+            net.del(cni_env("DEL", id, ns), added, 8080);
+        }
+        out.push_back({kCniAddAtScale.id, net.series + " p50", containers, run, percentile(adds, 0.5), ""});
+        out.push_back({kCniAddAtScale.id, net.series + " p99", containers, run, percentile(adds, 0.99), ""});
+    }
+    return out;
 }
 
 } // namespace fp::bench

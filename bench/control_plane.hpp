@@ -32,6 +32,11 @@ std::vector<Sample> measure_bulk_load(std::uint32_t n, const BenchBinaries &bins
 // one published port; each sample the median of `repeats` containers.
 std::vector<Sample> measure_cni(const BenchBinaries &bins, int run, int repeats);
 
+// kCniAddAtScale: with `containers` containers attached (each publishing a port of its
+// own), the ADD of one more, `probes` times (each followed by its DEL): p50 and p99,
+// flatpath-cni against bridge + portmap, each network on a host (namespace) of its own.
+std::vector<Sample> measure_cni_at_scale(const BenchBinaries &bins, int run, std::uint32_t containers, int probes);
+
 // kDaemonReconcile: `flatpath daemon` started against a runtime API with `containers`
 // running containers, each on an endpoint already registered (as the CNI plugin leaves
 // it) and labelled to publish one port: the reconcile's time as the daemon measures it

@@ -42,6 +42,8 @@ struct Options {
     int repeats = 5;     // control-plane operations per sample
     std::uint32_t containers = 1000; // running containers of the daemon's reconcile
     std::uint32_t scale = 100'000;   // endpoints, published ports and mark rules of the tables at scale
+    std::uint32_t cni_containers = 1000; // containers attached when CNI ADD is timed at scale
+    int cni_probes = 100;                // ADDs timed there
     std::vector<std::string> configs; // empty: all
     std::string report_only;          // a results directory to render again
     CostOptions cost;
@@ -225,7 +227,7 @@ int run_bench(const Options &o)
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
     const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
                      (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 4) + 1);
+    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 5) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -271,6 +273,10 @@ int run_bench(const Options &o)
         }
         progress.say("run " + std::to_string(run) + ": CNI ADD and DEL");
         results.add(measure_cni(bins, run, o.repeats));
+        step_done();
+        progress.say("run " + std::to_string(run) + ": CNI ADD with " + std::to_string(o.cni_containers) +
+                     " containers attached");
+        results.add(measure_cni_at_scale(bins, run, o.cni_containers, o.cni_probes));
         step_done();
         for (std::uint32_t n : {1u, o.scale}) {
             progress.say("run " + std::to_string(run) + ": the tables with " + std::to_string(n) +
@@ -340,6 +346,10 @@ int main(int argc, char **argv)
                    "flows) when one endpoint and one port are added and removed, and what the maps then take")
         ->check(CLI::Range(2, 1000000))
         ->capture_default_str();
+    app.add_option("--cni-containers", o.cni_containers,
+                   "containers attached (flatpath-cni, and bridge + portmap) when the ADD of one more is timed")
+        ->check(CLI::Range(1, 4000))
+        ->capture_default_str();
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")
@@ -360,6 +370,8 @@ int main(int argc, char **argv)
         o.repeats = 2;
         o.containers = 50;
         o.scale = 1000;
+        o.cni_containers = 20;
+        o.cni_probes = 5;
         o.cost.calls = 201;
         if (!flood_flows->count())
             o.flood_flows = 20'000;

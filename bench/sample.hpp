@@ -42,6 +42,7 @@ inline constexpr Metric kEndpointDel{"endpoint_del", "that endpoint address remo
 inline constexpr Metric kMapMemory{"map_memory", "kernel memory of the datapath's maps, sized for N endpoints, N published ports, N mark rules and 10 x N flows", "MiB", false};
 inline constexpr Metric kBulkLoad{"bulk_load", "N published ports and mark rules loaded at once", "ms", false};
 inline constexpr Metric kCniAdd{"cni_add", "CNI ADD of a container with one published port", "ms", false};
+inline constexpr Metric kCniAddAtScale{"cni_add_at_scale", "CNI ADD of one more container with N containers attached (each publishing a port)", "ms", false};
 inline constexpr Metric kCniDel{"cni_del", "CNI DEL of that container", "ms", false};
 inline constexpr Metric kDaemonReconcile{"daemon_reconcile",
                                          "the daemon's reconcile of N running containers, one published port each "
@@ -79,7 +80,7 @@ inline constexpr Metric kClusterProgramTime{
 
 inline const std::vector<Metric> kAllMetrics = {kPacketRate, kLiveFramesRate, kCpuPerMpkt, kTcpThroughput, kLatencyP50,
                                                 kLatencyP99, kConnectRate, kEgressThroughput, kEgressConnectRate, kLocalConnectRate, kLocalLatencyP50, kNeighbourThroughput, kNeighbourLatencyP50, kFloodRunTime, kFloodSurvivors, kFloodStream, kFloodRate, kProgramCost, kTraceCost, kPolicyCost, kUpdateAdd, kUpdateDel, kEndpointAdd, kEndpointDel, kMapMemory,
-                                                kBulkLoad, kCniAdd, kCniDel, kDaemonReconcile, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
+                                                kBulkLoad, kCniAdd, kCniDel, kCniAddAtScale, kDaemonReconcile, kTunTapRate, kTunTapThroughput, kTunTapLatencyP50,
                                                 kClusterThroughput, kClusterLatencyP50, kClusterConnectRate, kClusterRouteP50,
                                                 kClusterRouteP99, kClusterPacketRate, kClusterContainerP50,
                                                 kClusterContainerP99, kClusterProgramTime};

@@ -142,6 +142,13 @@ std::vector<TargetCheck> check_targets(const Results &r)
         c.figure(kUpdateAdd, "flatpath API", n, kUpdateUs);
         c.figure(kUpdateDel, "flatpath API", n, kUpdateUs);
     }
+    // Issue 18: an endpoint added at scale (100,000 of everything and a million flows).
+    if (const auto ns = r.entries(kEndpointAdd); !ns.empty())
+        c.figure(kEndpointAdd, "flatpath API", ns.back(), kUpdateUs);
+    for (std::uint32_t n : r.entries(kCniAddAtScale))
+        for (const char *p : {" p50", " p99"})
+            c.ratio(kCniAddAtScale, std::string("flatpath-cni") + p, std::string("bridge+portmap") + p, n, false,
+                    kCniAddVsBridge);
     if (const auto bulk = r.entries(kBulkLoad); !bulk.empty())
         c.figure(kBulkLoad, "flatpath API", bulk.back(), kBulkMs);
     // Issue 18: a flatpath network made by Podman against the networks Podman makes itself,
