@@ -1,5 +1,6 @@
 #include "plots.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +17,54 @@ std::string quoted(const std::string &text)
     for (char c : text)
         out += c == '\'' ? std::string("''") : std::string(1, c);
     return out + "'";
+}
+
+// The Podman networks' bar chart: per metric, each network's median over P-cni's
+// (inverted where lower is better, so that a taller bar is better everywhere); "" when
+// P-cni was not measured.
+std::string podman_networks_plot(const Results &r, const std::string &dir)
+{
+    const std::vector<std::string> networks = {"P-cni", "P-netavark", "P-flatpath"};
+    const std::vector<Metric> metrics = {kPacketRate,       kTcpThroughput,       kLatencyP50,       kConnectRate,
+                                         kEgressThroughput, kEgressConnectRate,   kLocalConnectRate, kNeighbourThroughput,
+                                         kNeighbourLatencyP50};
+    const std::string base = dir + "/podman_networks";
+    std::ofstream dat(base + ".dat");
+    dat << "metric";
+    for (const std::string &n : networks)
+        dat << ' ' << n;
+    dat << '\n';
+    int rows = 0;
+    for (const Metric &m : metrics) {
+        const auto ref = r.stats(m, "P-cni", 1);
+        if (!ref || ref->median == 0)
+            continue;
+        std::string label = m.id; // a data file's string is double-quoted
+        std::replace(label.begin(), label.end(), '_', ' ');
+        dat << '"' << label << '"';
+        for (const std::string &n : networks) {
+            const auto st = r.stats(m, n, 1);
+            const double v = !st || st->median == 0 ? 0
+                             : m.higher_is_better    ? st->median / ref->median
+                                                     : ref->median / st->median;
+            dat << ' ' << v;
+        }
+        dat << '\n';
+        ++rows;
+    }
+    dat.close();
+    if (rows == 0)
+        return "";
+    std::ofstream gp(base + ".gp");
+    gp << "set terminal pngcairo size 1000,520 font 'sans,10' noenhanced\n"
+       << "set output " << quoted(base + ".png") << "\n"
+       << "set title 'Podman networks, same containers: each figure over Podman''s CNI network (higher is better)'\n"
+       << "set style data histogram\nset style histogram cluster gap 1\nset style fill solid border -1\n"
+       << "set yrange [0:*]\nset grid ytics\nset key outside right\nset xtics rotate by -30\n"
+       << "plot " << quoted(base + ".dat") << " using 2:xtic(1) title col, '' using 3 title col, '' using 4 title col\n";
+    gp.close();
+    run_checked({"gnuplot", base + ".gp"});
+    return "podman_networks.png";
 }
 
 } // namespace
@@ -55,6 +104,8 @@ std::vector<std::string> write_plots(const Results &r, const std::string &dir)
         run_checked({"gnuplot", base + ".gp"});
         pngs.push_back(std::string(m.id) + ".png");
     }
+    if (const std::string png = podman_networks_plot(r, dir); !png.empty())
+        pngs.push_back(png);
     return pngs;
 }
 

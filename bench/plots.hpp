@@ -1,6 +1,7 @@
 // One PNG per metric measured at more than one N: each series' median against N
-// (log scale) with min-max error bars, drawn by gnuplot from a data file and a
-// script that are kept beside the image for anyone who wants to restyle it.
+// (log scale) with min-max error bars; and one of the Podman networks side by side (each
+// metric as a ratio to Podman's CNI network, better-is-higher for all). Drawn by gnuplot
+// from a data file and a script kept beside each image for anyone who wants to restyle it.
 #pragma once
 
 #include <string>

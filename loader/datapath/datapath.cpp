@@ -62,7 +62,7 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
     Rollback undo_pins; // runs last: after the uplinks are detached and the maps closed
     std::vector<std::string> notes;
     const bool fresh = !root.is_up();
-    if (!fresh)
+    if (!fresh && opts.sizes.any())
         opts.sizes.check_matches(pinned_table_sizes(root), root.path());
     if (fresh) {
         const LoadedPrograms progs = LoadedPrograms::load(root.path(), true, opts.sizes.applied_to(TableSizes{}));

@@ -29,6 +29,7 @@ struct TableSizes {
 struct TableSizeRequest {
     std::optional<std::uint32_t> endpoints, ports, marks, flows;
 
+    bool any() const { return endpoints || ports || marks || flows; }
     TableSizes applied_to(TableSizes base) const;
     // Throws, naming the first table whose asked size differs from the one the datapath at
     // root has: maps cannot be resized in place.
