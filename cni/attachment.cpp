@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include <linux/rtnetlink.h>
@@ -55,6 +56,29 @@ std::vector<IpAddr> result_addresses(const nlohmann::json &result)
         }
     }
     return out;
+}
+
+// Stale endpoints (their device gone without a DEL) are reclaimed before an ADD: those at
+// its addresses and behind the ports it publishes every time, all of them at most once a
+// minute per state directory, since that takes a dump of the host's interfaces, whose cost
+// grows with the containers (~10 ms at a thousand).
+void reclaim_stale(const PinRoot &root, MapSet &maps, const NetConfig &cfg, const std::vector<IpAddr> &addrs)
+{
+    constexpr auto kWholeTableEvery = std::chrono::minutes(1);
+    const std::string stamp = cfg.state_dir + "/last-stale-check";
+    std::error_code ec;
+    const auto last = std::filesystem::last_write_time(stamp, ec);
+    if (ec || std::filesystem::file_time_type::clock::now() - last > kWholeTableEvery) {
+        reclaim_stale_endpoints(root, maps);
+        std::ofstream{stamp}; // its time is the check's
+        return;
+    }
+    std::vector<IpAddr> suspects = addrs;
+    for (const DnatRule &r : DnatTable(root, maps).list())
+        for (const PortMapping &pm : cfg.port_mappings)
+            if (r.proto == pm.proto && r.ports.first <= pm.host_port && pm.host_port <= r.ports.last)
+                suspects.push_back(r.backend);
+    reclaim_stale_endpoints_at(root, maps, suspects);
 }
 
 // What ipMasq masquerades for these addresses: the network's subnets, or with a delegated
@@ -315,7 +339,7 @@ nlohmann::json add(const Request &req, const NetConfig &cfg)
     MapSet maps = MapSet::open_pinned(root.path());
     // What a lost DEL left behind (its device is gone) must not refuse this container its
     // address or its ports. Not undone: it was dead state.
-    reclaim_stale_endpoints(root, maps);
+    reclaim_stale(root, maps, cfg, addrs);
     Endpoints(root, maps).add(EndpointSpec{addrs, host_if, mac});
     // The undos open the maps again: `maps` is gone by the time they run.
     undo.push("endpoint", [&] {

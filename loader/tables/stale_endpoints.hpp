@@ -15,7 +15,11 @@ namespace fp {
 
 // A device counts as gone when no device of this namespace has the recorded ifindex
 // with the recorded host-side MAC (an ifindex can be reused by a new device). Returns
-// the addresses reclaimed.
+// the addresses reclaimed. Every endpoint: one dump of the host's interfaces, whose cost
+// grows with them (milliseconds at a thousand containers).
 std::vector<IpAddr> reclaim_stale_endpoints(const PinRoot &root, MapSet &maps);
+// The same for the endpoints at these addresses only (those that would refuse an ADD its
+// addresses, or hold the ports it publishes): a query per address.
+std::vector<IpAddr> reclaim_stale_endpoints_at(const PinRoot &root, MapSet &maps, const std::vector<IpAddr> &addrs);
 
 } // namespace fp
