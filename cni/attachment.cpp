@@ -421,12 +421,8 @@ std::vector<IpAddr> attachment_addresses(const Request *req, const NetConfig &cf
                                          const std::string &ifname)
 {
     std::vector<IpAddr> addrs;
-    if (!cfg.delegated_ipam()) {
-        for (const Lease &l : IpamStore(ipam_dir(cfg.state_dir, cfg.name)).leases())
-            if (l.container_id == container_id && l.ifname == ifname)
-                addrs.push_back(l.addr);
-        return addrs;
-    }
+    if (!cfg.delegated_ipam())
+        return IpamStore(ipam_dir(cfg.state_dir, cfg.name)).leased_to(container_id, ifname);
     if (req)
         addrs = result_addresses(req->config.value("prevResult", nlohmann::json::object()));
     const PinRoot root(cfg.pin_root);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <cctype>
 
 #include "cni_error.hpp"
 #include "error.hpp"
@@ -26,6 +28,94 @@ IpamStore::IpamStore(const std::string &dir) : dir_(dir)
     } catch (const Error &e) {
         throw CniError(ErrorCode::IoFailure, "cannot lock the IPAM directory " + dir_, e.what());
     }
+    if (!fs::exists(dir_ + "/owners"))
+        build_index(); // a store written before the index existed
+}
+
+std::string IpamStore::owner_file(const std::string &container_id, const std::string &ifname) const
+{
+    // A file name of the ID's safe characters; the file holds the ID itself, which decides.
+    std::string name = container_id;
+    for (char &c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    return dir_ + "/owners/" + name + "@" + ifname;
+}
+
+std::optional<std::vector<IpAddr>> IpamStore::indexed(const std::string &container_id, const std::string &ifname) const
+{
+    std::ifstream in(owner_file(container_id, ifname));
+    std::string id, name;
+    if (!in || !std::getline(in, id) || !std::getline(in, name))
+        return std::vector<IpAddr>{};
+    if (id != container_id || name != ifname)
+        return std::nullopt;
+    std::vector<IpAddr> out;
+    for (std::string line; std::getline(in, line);)
+        out.push_back(IpAddr::parse(line));
+    return out;
+}
+
+void IpamStore::write_index(const std::string &container_id, const std::string &ifname,
+                            const std::vector<IpAddr> &addrs) const
+{
+    const std::string path = owner_file(container_id, ifname);
+    // Another owner's entry under the same file name stays: this owner is found by a scan.
+    if (!indexed(container_id, ifname))
+        return;
+    if (addrs.empty()) {
+        fs::remove(path);
+        std::error_code not_empty;
+        fs::remove(dir_ + "/owners", not_empty); // the last owner gone: the store as it began
+        return;
+    }
+    fs::create_directories(dir_ + "/owners");
+    const std::string tmp = path + ".new";
+    {
+        std::ofstream out(tmp);
+        out << container_id << "\n" << ifname << "\n";
+        for (const IpAddr &a : addrs)
+            out << a.str() << "\n";
+        if (!out.flush())
+            throw CniError(ErrorCode::IoFailure, "cannot write " + tmp);
+    }
+    fs::rename(tmp, path); // whole or not at all
+}
+
+void IpamStore::build_index() const
+{
+    const std::string building = dir_ + "/owners.new";
+    fs::remove_all(building);
+    std::map<std::pair<std::string, std::string>, std::vector<IpAddr>> owners;
+    for (const Lease &l : leases())
+        owners[{l.container_id, l.ifname}].push_back(l.addr);
+    if (owners.empty())
+        return; // no owner, no index: the first lease makes it
+    fs::create_directories(building);
+    for (const auto &[owner, addrs] : owners) {
+        const std::string name = owner_file(owner.first, owner.second).substr(dir_.size() + 8); // past "/owners/"
+        std::ofstream out(building + "/" + name);
+        out << owner.first << "\n" << owner.second << "\n";
+        for (const IpAddr &a : addrs)
+            out << a.str() << "\n";
+    }
+    fs::rename(building, dir_ + "/owners"); // the index appears whole
+}
+
+std::vector<IpAddr> IpamStore::leased_to(const std::string &container_id, const std::string &ifname) const
+{
+    const auto listed = indexed(container_id, ifname);
+    std::vector<IpAddr> out;
+    if (!listed) { // a name shared with another owner: read every lease
+        for (const Lease &l : leases())
+            if (l.container_id == container_id && l.ifname == ifname)
+                out.push_back(l.addr);
+        return out;
+    }
+    for (const IpAddr &a : *listed)
+        if (const auto l = lease_at(a); l && l->container_id == container_id && l->ifname == ifname)
+            out.push_back(a);
+    return out;
 }
 
 std::optional<Lease> IpamStore::lease_at(const IpAddr &a) const
@@ -38,6 +128,22 @@ std::optional<Lease> IpamStore::lease_at(const IpAddr &a) const
 }
 
 bool IpamStore::take(const IpAddr &a, const std::string &container_id, const std::string &ifname)
+{
+    if (fs::exists(dir_ + "/" + a.str()))
+        return false; // taken: no index writes for it (the lock keeps this true until take_file)
+    // Indexed first: a lease never exists without its owner's entry.
+    std::vector<IpAddr> owned = indexed(container_id, ifname).value_or(std::vector<IpAddr>{});
+    owned.push_back(a);
+    write_index(container_id, ifname, owned);
+    if (!take_file(a, container_id, ifname)) {
+        owned.pop_back();
+        write_index(container_id, ifname, owned);
+        return false;
+    }
+    return true;
+}
+
+bool IpamStore::take_file(const IpAddr &a, const std::string &container_id, const std::string &ifname)
 {
     const std::string path = dir_ + "/" + a.str();
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -59,9 +165,9 @@ bool IpamStore::take(const IpAddr &a, const std::string &container_id, const std
 IpAddr IpamStore::allocate(const IpPool &pool, const std::string &container_id, const std::string &ifname,
                            const std::optional<IpAddr> &requested)
 {
-    for (const Lease &l : leases())
-        if (l.container_id == container_id && l.ifname == ifname && pool.contains(l.addr))
-            return l.addr;
+    for (const IpAddr &a : leased_to(container_id, ifname))
+        if (pool.contains(a))
+            return a;
     if (requested) {
         if (!pool.usable(*requested))
             throw CniError(ErrorCode::InvalidConfig, "requested address " + requested->str() + " is not in " +
@@ -98,13 +204,10 @@ IpAddr IpamStore::allocate(const IpPool &pool, const std::string &container_id, 
 
 std::vector<IpAddr> IpamStore::release(const std::string &container_id, const std::string &ifname)
 {
-    std::vector<IpAddr> freed;
-    for (const Lease &l : leases()) {
-        if (l.container_id != container_id || l.ifname != ifname)
-            continue;
-        fs::remove(dir_ + "/" + l.addr.str());
-        freed.push_back(l.addr);
-    }
+    const std::vector<IpAddr> freed = leased_to(container_id, ifname);
+    for (const IpAddr &a : freed)
+        fs::remove(dir_ + "/" + a.str());
+    write_index(container_id, ifname, {});
     return freed;
 }
 

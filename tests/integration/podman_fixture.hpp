@@ -85,7 +85,8 @@ protected:
             return s;
         for (const auto &e : fs::recursive_directory_iterator(dir + "/state/ipam"))
             if (e.is_regular_file() && e.path().filename() != "lock" &&
-                !e.path().filename().string().starts_with("last_reserved"))
+                !e.path().filename().string().starts_with("last_reserved") &&
+                e.path().parent_path().filename() != "owners") // the index of leases, not one
                 s += "lease " + e.path().filename().string() + "\n";
         return s;
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "cni_error.hpp"
@@ -79,6 +80,49 @@ TEST_F(IpamTest, ExhaustedPoolIsError100)
 }
 
 // Fifty processes allocate at once: fifty distinct addresses, then none left after release.
+// An owner's leases are found through its index entry (owners/), which goes with its
+// last lease; a lease file alone (another version's store) is indexed when the store opens.
+TEST_F(IpamTest, OwnersAreFoundThroughTheirIndexEntry)
+{
+    const IpPool p = IpPool::parse("10.88.0.0/24");
+    {
+        IpamStore s(dir);
+        EXPECT_EQ(s.allocate(p, "a", "eth0", {}).str(), "10.88.0.1");
+        EXPECT_EQ(s.allocate(p, "b", "eth0", {}).str(), "10.88.0.2");
+        EXPECT_TRUE(std::filesystem::exists(dir + "/owners/a@eth0"));
+        EXPECT_EQ(s.leased_to("b", "eth0"), std::vector<IpAddr>{IpAddr::parse("10.88.0.2")});
+        EXPECT_EQ(s.release("a", "eth0"), std::vector<IpAddr>{IpAddr::parse("10.88.0.1")});
+        EXPECT_FALSE(std::filesystem::exists(dir + "/owners/a@eth0")) << "the entry goes with the last lease";
+    }
+    // A store written before the index: leases only.
+    std::filesystem::remove_all(dir + "/owners");
+    std::ofstream(dir + "/10.88.0.9") << "old\neth0\n";
+    IpamStore s(dir);
+    EXPECT_EQ(s.allocate(p, "old", "eth0", {}).str(), "10.88.0.9") << "the old lease is found again";
+    EXPECT_EQ(s.leased_to("b", "eth0"), std::vector<IpAddr>{IpAddr::parse("10.88.0.2")});
+    EXPECT_EQ(s.release("old", "eth0"), std::vector<IpAddr>{IpAddr::parse("10.88.0.9")});
+}
+
+// Owners whose IDs share a file name ("a/b" and "a_b": the name keeps safe characters
+// only) each get their own lease back and free only their own; an index entry whose lease
+// was never written (a crash between the two) is no lease.
+TEST_F(IpamTest, CollidingOwnerNamesAndEntriesWithoutLeases)
+{
+    const IpPool p = IpPool::parse("10.88.0.0/24");
+    IpamStore s(dir);
+    const IpAddr first = s.allocate(p, "a/b", "eth0", {}), second = s.allocate(p, "a_b", "eth0", {});
+    EXPECT_NE(first, second);
+    EXPECT_EQ(s.allocate(p, "a/b", "eth0", {}), first);
+    EXPECT_EQ(s.allocate(p, "a_b", "eth0", {}), second);
+    EXPECT_EQ(s.release("a_b", "eth0"), std::vector<IpAddr>{second});
+    EXPECT_EQ(s.leased_to("a/b", "eth0"), std::vector<IpAddr>{first});
+    EXPECT_EQ(s.release("a/b", "eth0"), std::vector<IpAddr>{first});
+
+    std::ofstream(dir + "/owners/c@eth0") << "c\neth0\n10.88.0.77\n";
+    EXPECT_TRUE(s.leased_to("c", "eth0").empty());
+    EXPECT_NE(s.allocate(p, "c", "eth0", {}).str(), "10.88.0.77");
+}
+
 TEST_F(IpamTest, ConcurrentProcessesNeverShareAnAddress)
 {
     const IpPool p = IpPool::parse("10.88.0.0/24");
