@@ -12,6 +12,7 @@
 #include "cni_exec.hpp"
 #include "command.hpp"
 #include "error.hpp"
+#include "results.hpp"
 #include "etcd_client.hpp"
 #include "ip_pool.hpp"
 #include "netlink.hpp"
@@ -77,12 +78,6 @@ bool answers(const std::string &netns, const IpAddr &addr, int timeout_ms)
     socklen_t len = sizeof err;
     ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     return err == 0 || err == ECONNREFUSED;
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 } // namespace

@@ -20,9 +20,9 @@
 #include "dnat_table.hpp"
 #include "endpoints.hpp"
 #include "error.hpp"
+#include "results.hpp"
 #include "fillers.hpp"
 #include "mark_rules.hpp"
-#include "program_cost.hpp"
 #include "table_sizes.hpp"
 #include "http_transport.hpp"
 #include "netns_scope.hpp"
@@ -205,12 +205,6 @@ std::map<std::string, std::string> cni_env(const std::string &command, const std
             {"CNI_IFNAME", "eth0"},   {"CNI_PATH", kCniPluginDir}};
 }
 
-double percentile(std::vector<double> v, double p)
-{
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
 } // namespace
 
 std::vector<Sample> measure_daemon_reconcile(const BenchBinaries &bins, int run, std::uint32_t containers)
@@ -301,8 +295,7 @@ std::vector<Sample> measure_tables_at_scale(const BenchBinaries &bins, int run, 
     const Container fillers = add_routed_container(lab, host, "c1", 1, {});
     const Container timed = add_routed_container(lab, host, "c2", 2, {});
     NetnsScope in_host(host);
-    // Sized as an operator would: the defaults, or room for n with a quarter to spare.
-    const TableSizes sizes = cost_table_sizes(n);
+    const TableSizes sizes = filler_table_sizes(n);
     run_checked({bins.flatpath, "--pin-root", lab.pin_root(), "up", "--max-endpoints", std::to_string(sizes.endpoints),
                  "--max-ports", std::to_string(sizes.ports), "--max-marks", std::to_string(sizes.marks), "--max-flows",
                  std::to_string(sizes.flows)});

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -10,6 +11,17 @@
 #include "error.hpp"
 
 namespace fp::bench {
+
+TableSizes filler_table_sizes(std::uint32_t n)
+{
+    const auto room = [](std::uint32_t need, std::uint32_t dflt) { return std::max(dflt, need + need / 4); };
+    TableSizes s;
+    s.endpoints = room(n + 2, s.endpoints);
+    s.ports = room(n + 1, s.ports);
+    s.marks = room(n + 1, s.marks);
+    s.flows = room(n * kFlowsPerEntry + 16, s.flows);
+    return s;
+}
 
 IpAddr filler_addr(std::uint32_t i)
 {

@@ -8,8 +8,17 @@
 #include "flatpath_abi.h"
 #include "ip_addr.hpp"
 #include "map_set.hpp"
+#include "table_sizes.hpp"
 
 namespace fp::bench {
+
+// Tracked flows beside N endpoints, published ports and mark rules: N = 100,000 is a host
+// with a million flows.
+inline constexpr std::uint32_t kFlowsPerEntry = 10;
+
+// Tables with room for n of each filler (and their flows) with a quarter to spare, as an
+// operator would size them with `flatpath up --max-*`; never below the defaults.
+TableSizes filler_table_sizes(std::uint32_t n);
 
 // The i-th filler address: 10.1.0.0 on, 65,536 per /16 (10.1, 10.2, ...).
 IpAddr filler_addr(std::uint32_t i);

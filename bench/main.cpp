@@ -16,6 +16,7 @@
 
 #include "control_plane.hpp"
 #include "error.hpp"
+#include "fillers.hpp"
 #include "lab.hpp"
 #include "netns_scope.hpp"
 #include "packet_rate.hpp"

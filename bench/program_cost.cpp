@@ -139,17 +139,6 @@ Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, s
 
 } // namespace
 
-TableSizes cost_table_sizes(std::uint32_t largest_n)
-{
-    const auto room = [](std::uint32_t need, std::uint32_t dflt) { return std::max(dflt, need + need / 4); };
-    TableSizes s;
-    s.endpoints = room(largest_n + 2, s.endpoints);
-    s.ports = room(largest_n + 1, s.ports);
-    s.marks = room(largest_n + 1, s.marks);
-    s.flows = room(largest_n * kFlowsPerEntry + 16, s.flows);
-    return s;
-}
-
 std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
 {
     const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
@@ -157,7 +146,7 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
     // Tables as large as the largest N needs, for every N: what changes between columns is
     // what is in them, not their size.
     const LoadedPrograms progs =
-        LoadedPrograms::load("", true, cost_table_sizes(*std::max_element(opts.entries.begin(), opts.entries.end())));
+        LoadedPrograms::load("", true, filler_table_sizes(*std::max_element(opts.entries.begin(), opts.entries.end())));
     MapSet maps = MapSet::from_fds([&](const char *name) { return progs.map_fd(name); });
     const int noop_xdp = noop_program(BPF_PROG_TYPE_XDP), noop_tc = noop_program(BPF_PROG_TYPE_SCHED_CLS);
     const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);

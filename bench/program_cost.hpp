@@ -9,13 +9,8 @@
 #include <vector>
 
 #include "sample.hpp"
-#include "table_sizes.hpp"
 
 namespace fp::bench {
-
-// Tracked flows beside N endpoints, published ports and mark rules: N = 100,000 is a host
-// with a million flows.
-inline constexpr std::uint32_t kFlowsPerEntry = 10;
 
 struct CostOptions {
     std::vector<std::uint32_t> entries = {1, 100, 1000, 10000, 100000};
@@ -23,12 +18,8 @@ struct CostOptions {
     int calls = 3000; // test runs per path and run, each on a fresh packet
 };
 
-// The tables' sizes the programs are loaded with when the largest N is largest_n: the
-// defaults, or room for that N (and its flows) with a quarter to spare.
-TableSizes cost_table_sizes(std::uint32_t largest_n);
-
 // kProgramCost samples, one per path (the series), N (endpoints, DNAT entries and mark
-// rules in the maps, and kFlowsPerEntry x N tracked flows) and run: the median program time minus the no-op's, per packet.
+// rules in the maps, and kFlowsPerEntry x N tracked flows: fillers.hpp) and run: the median program time minus the no-op's, per packet.
 // Call it with the thread inside a network namespace of the bench's own: it makes its
 // veths there. progress is told what is measured.
 std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress);

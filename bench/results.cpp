@@ -9,6 +9,12 @@
 
 namespace fp::bench {
 
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
 std::vector<std::string> Results::series(const Metric &m) const
 {
     std::vector<std::string> out;

@@ -16,6 +16,9 @@ struct Stats {
     std::string note; // the samples' notes, when any had one
 };
 
+// The p-quantile (0 to 1) of one measurement's own values (a median is p = 0.5); 0 for none.
+double percentile(std::vector<double> v, double p);
+
 class Results {
 public:
     void add(const Sample &s) { samples_.push_back(s); }

@@ -7,6 +7,7 @@
 
 #include "command.hpp"
 #include "error.hpp"
+#include "port_spec.hpp"
 #include "rulesets.hpp"
 #include "topology.hpp"
 
@@ -183,7 +184,7 @@ void Testbed::build_podman(const BenchBinaries &bins)
     std::vector<std::string> publish;
     for (const ServicePort &p : kBenchPorts)
         publish.insert(publish.end(),
-                       {"-p", std::to_string(p.port) + ":" + std::to_string(p.port) + (p.proto == 6 ? "/tcp" : "/udp")});
+                       {"-p", std::to_string(p.port) + ":" + std::to_string(p.port) + "/" + protocol_name(p.proto)});
     podman_->run(podman_->run_args("c1", publish, {"sleep", "1000000"}, kPodmanNetwork));
     podman_->run(podman_->run_args("c2", {}, {"sleep", "1000000"}, kPodmanNetwork));
     container_ns_ = podman_->netns_of("c1");

@@ -38,7 +38,7 @@ static __always_inline void fp_ct_key_set(struct fp_ct_key *key, const union fp_
  * entries are written. Only ever set, and only once: no atomics, no write on later flows. */
 static __always_inline void fp_ct_note_endpoint(const union fp_addr *addr)
 {
-	struct fp_endpoint *ep = bpf_map_lookup_elem(&fp_endpoints, addr);
+	struct fp_endpoint *ep = fp_endpoint_of(addr);
 
 	if (ep && !(ep->flags & FP_EP_HAD_FLOWS))
 		ep->flags |= FP_EP_HAD_FLOWS;

@@ -101,14 +101,6 @@ static __always_inline int fp_must_not_fragment(const struct fp_pkt *pkt)
 	return pkt->l3 == FP_L3_IPV6 || (pkt->ip4->frag_off & bpf_htons(0x4000));
 }
 
-/* The local endpoint at addr, or 0. */
-static __always_inline struct fp_endpoint *fp_endpoint_of(const union fp_addr *addr)
-{
-	struct fp_endpoint_key key = { .addr = *addr };
-
-	return bpf_map_lookup_elem(&fp_endpoints, &key);
-}
-
 /* fp_forward_local with its destination's endpoint looked up already (ep: 0 for none). */
 static __always_inline int fp_forward_to(struct __ctx_buff *ctx, struct fp_pkt *pkt, __u32 src_zone,
 					 const struct fp_endpoint *ep)

@@ -39,6 +39,14 @@ struct {
 	__type(value, struct fp_endpoint);
 } fp_endpoints SEC(".maps");
 
+/* The local endpoint at addr, or 0. */
+static __always_inline struct fp_endpoint *fp_endpoint_of(const union fp_addr *addr)
+{
+	struct fp_endpoint_key key = { .addr = *addr };
+
+	return bpf_map_lookup_elem(&fp_endpoints, &key);
+}
+
 /* Written by the loader on attach and endpoint add; read by from_container for the
  * source MAC of non-IP frames, and by the loader to undo exactly what it attached. */
 struct {

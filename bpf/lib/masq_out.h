@@ -150,8 +150,7 @@ static __always_inline int fp_snat_flow_create(struct __sk_buff *ctx, const stru
 		return -FP_DROP_MASQ_PORTS;
 	e->sport = a->rkey.dport;
 	fp_ct_key_of(&key, pkt, FP_CT_ORIGINAL);
-	fp_ct_note_endpoint(&pkt->src);
-	fp_ct_note_endpoint(&e->daddr);
+	fp_ct_note_endpoint(&pkt->src); /* its destination is never a local endpoint's */
 	if (bpf_map_update_elem(&fp_ct_new, &key, e, BPF_ANY)) {
 		bpf_map_delete_elem(&fp_ct_new, &a->rkey);
 		return -FP_DROP_CT_FULL;
