@@ -24,6 +24,7 @@
 #include "route.h"
 #include "masq_out.h"
 #include "cluster.h"
+#include "flow_cache_sent.h"
 
 /*
  * IPv4 options go to the stack, which processes them as a router must. A published
@@ -69,6 +70,14 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 		if (checked <= -FP_DROP_FIRST)
 			return checked;
 	}
+	cfg = fp_config_get();
+	/* An established translated flow's packet, maybe, which its conntrack entry sends on
+	 * (the checks below were made when its route was resolved). */
+	if (!parsed && !checked && cfg) {
+		ret = fp_sent_flow_fast(ctx, &pkt, cfg);
+		if (ret)
+			return ret;
+	}
 	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot, &zone);
 	if (ret < 0)
 		return ret;
@@ -80,7 +89,6 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 	if (pkt.l3 == FP_L3_IPV6 && fp_ipv6_link_scoped(&pkt.src))
 		return -FP_PASS_LINK_LOCAL;
 
-	cfg = fp_config_get();
 	if (cfg && (cfg->dnat_entries || cfg->mark_rules)) {
 		ret = fp_parse_l4(&pkt, ctx_data(ctx), ctx_data_end(ctx));
 		if (ret < 0)

@@ -37,7 +37,7 @@ static __always_inline int fp_dnat_remote_new(struct __sk_buff *ctx, const struc
 	if (!fp_dnat_lookup(pkt, cfg, &e->daddr, &e->dport) || !fp_backend_remote(cfg, &e->daddr))
 		return 0;
 	__builtin_memset(p, 0, sizeof(*p));
-	route = fp_fib_lookup_to(ctx, pkt, &e->daddr, p, FP_FIB_LOOKUP_SRC);
+	route = fp_fib_lookup_between(ctx, pkt, &pkt->src, &e->daddr, p, FP_FIB_LOOKUP_SRC);
 	/* No way to the backend's host from here: no flow, the stack sees the packet as sent. */
 	if (!fp_fib_forwards(route))
 		return -FP_PASS_CLUSTER_NO_ROUTE;

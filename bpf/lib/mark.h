@@ -27,16 +27,24 @@ static __always_inline const struct fp_mark *fp_mark_find(const union fp_addr *a
 	return bpf_map_lookup_elem(&fp_marks, &key);
 }
 
-/* Most specific first: the source rule (address, then any), then the destination rule. */
-static __always_inline void fp_apply_marks(struct __sk_buff *ctx, const struct fp_pkt *pkt)
+/* The rule for pkt (TCP or UDP), most specific first: the source rule (address, then
+ * any), then the destination rule. */
+static __always_inline const struct fp_mark *fp_mark_rule(const struct fp_pkt *pkt)
 {
 	const struct fp_mark *m;
 
 	if (pkt->l4.proto != IPPROTO_TCP && pkt->l4.proto != IPPROTO_UDP)
-		return;
+		return 0;
 	m = fp_mark_find(&pkt->src, pkt->l4.proto, pkt->l4.sport, FP_MARK_SOURCE);
 	if (!m)
 		m = fp_mark_find(&pkt->dst, pkt->l4.proto, pkt->l4.dport, FP_MARK_DESTINATION);
+	return m;
+}
+
+static __always_inline void fp_apply_marks(struct __sk_buff *ctx, const struct fp_pkt *pkt)
+{
+	const struct fp_mark *m = fp_mark_rule(pkt);
+
 	if (m)
 		ctx_set_mark(ctx, m->value, m->mask);
 }

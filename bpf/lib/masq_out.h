@@ -59,7 +59,7 @@ struct fp_masq_alloc {
 };
 
 /* A masqueraded packet's working space: its route out, kept from the lookup to the
- * transmit, and the port search's state. The 512-byte BPF stack, shared by the program
+ * transmit (an established flow's, lib/flow_cache_sent.h, too), and the port search's state. The 512-byte BPF stack, shared by the program
  * and bpf_loop's callback, does not hold them next to the packet and its conntrack entry.
  * Written and read by from_container within one packet, per CPU, so nothing else touches
  * it meanwhile: not pinned, not shared. */

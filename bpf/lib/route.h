@@ -29,14 +29,15 @@
 #define FP_FIB_LOOKUP_SRC (1U << 4)
 
 /*
- * The host's route for pkt as if it were sent to dst, with the packet's mark (policy
- * routing); flags: 0 or FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
+ * The host's route for pkt as if it were sent from src to dst, with the packet's mark
+ * (policy routing); flags: 0 or FP_FIB_LOOKUP_SRC. tot_len stays 0: the kernel then checks the skb itself against the
  * device's MTU (BPF_FIB_LKUP_RET_FRAG_NEEDED when it is larger), which knows a GSO
  * aggregate leaves as segments (an IP length it would compare with the MTU is the whole
  * aggregate's).
  */
-static __always_inline long fp_fib_lookup_to(struct __sk_buff *ctx, const struct fp_pkt *pkt, const union fp_addr *dst,
-					     struct bpf_fib_lookup *p, __u32 flags)
+static __always_inline long fp_fib_lookup_between(struct __sk_buff *ctx, const struct fp_pkt *pkt,
+						  const union fp_addr *src, const union fp_addr *dst,
+						  struct bpf_fib_lookup *p, __u32 flags)
 {
 	long ret;
 
@@ -44,11 +45,11 @@ static __always_inline long fp_fib_lookup_to(struct __sk_buff *ctx, const struct
 	if (pkt->l3 == FP_L3_IPV4) {
 		p->family = FP_AF_INET;
 		p->tos = pkt->ip4->tos;
-		p->ipv4_src = pkt->ip4->saddr;
+		p->ipv4_src = src->w[3];
 		p->ipv4_dst = dst->w[3];
 	} else {
 		p->family = FP_AF_INET6;
-		__builtin_memcpy(p->ipv6_src, pkt->src.w, 16);
+		__builtin_memcpy(p->ipv6_src, src->w, 16);
 		__builtin_memcpy(p->ipv6_dst, dst->w, 16);
 	}
 	*(__u32 *)p->smac = ctx->mark;
@@ -66,7 +67,7 @@ static __always_inline long fp_fib_lookup_to(struct __sk_buff *ctx, const struct
 static __always_inline long fp_fib_lookup(struct __sk_buff *ctx, const struct fp_pkt *pkt, struct bpf_fib_lookup *p,
 					  __u32 flags)
 {
-	return fp_fib_lookup_to(ctx, pkt, &pkt->dst, p, flags);
+	return fp_fib_lookup_between(ctx, pkt, &pkt->src, &pkt->dst, p, flags);
 }
 
 /* The source address a route looked up with FP_FIB_LOOKUP_SRC prefers, as an fp_addr. */
@@ -97,26 +98,42 @@ static __always_inline int fp_leaves_host(struct __sk_buff *ctx, const struct fp
 	return fp_fib_forwards(ret);
 }
 
-/* Transmits pkt where the route p (ret: a forwarding result of fp_fib_lookup) goes. */
-static __always_inline int fp_fib_redirect(struct fp_pkt *pkt, const struct bpf_fib_lookup *p, long ret)
+/* Sends the packet where the route p (ret: a forwarding result of fp_fib_lookup) goes,
+ * its MACs written already when the lookup found the next hop's (fp_fib_set_macs). */
+static __always_inline int fp_fib_transmit(const struct bpf_fib_lookup *p, long ret)
 {
 	struct bpf_redir_neigh nh = {};
-	int err;
 
-	err = fp_decrement_ttl(pkt);
-	if (err < 0)
-		return err;
 	if (ret == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The kernel resolves the next hop's MAC (and queues the packet meanwhile). */
 		nh.nh_family = p->family;
 		__builtin_memcpy(nh.ipv6_nh, p->ipv6_dst, 16);
 		return (int)bpf_redirect_neigh(p->ifindex, &nh, sizeof(nh), 0);
 	}
+	return (int)bpf_redirect(p->ifindex, 0);
+}
+
+/* Addresses pkt to the next hop of the route p (ret: a forwarding result). */
+static __always_inline void fp_fib_set_macs(struct fp_pkt *pkt, const struct bpf_fib_lookup *p, long ret)
+{
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return;
 	/* Not fp_mac_copy: dmac is only 2-byte aligned on the stack, and the verifier wants
 	 * stack loads aligned to their size. */
 	__builtin_memcpy(pkt->eth->h_dest, p->dmac, 6);
 	__builtin_memcpy(pkt->eth->h_source, p->smac, 6);
-	return (int)bpf_redirect(p->ifindex, 0);
+}
+
+/* Routes pkt as the route p (ret: a forwarding result of fp_fib_lookup) says and transmits it. */
+static __always_inline int fp_fib_redirect(struct fp_pkt *pkt, const struct bpf_fib_lookup *p, long ret)
+{
+	int err;
+
+	err = fp_decrement_ttl(pkt);
+	if (err < 0)
+		return err;
+	fp_fib_set_macs(pkt, p, ret);
+	return fp_fib_transmit(p, ret);
 }
 
 static __always_inline int fp_route_out(struct __sk_buff *ctx, struct fp_pkt *pkt)

@@ -295,22 +295,29 @@ enum fp_ct_kind {
 
 /*
  * Where an assured entry's packets go, resolved once by the full path and then used by
- * the established flow's fast path (lib/flow_cache.h): its packets cost the conntrack
- * lookup alone. Valid while generation is fp_config.generation, which every change
- * to what it was resolved from (endpoints, published ports, marks, masquerade, cluster
- * routes) moves on; out_ifindex 0 when nothing is cached.
+ * the established flow's fast path: its packets cost the conntrack lookup alone (and,
+ * when they leave the host, the host's route, looked up per packet). Valid while
+ * generation is fp_config.generation, which every change to what it was resolved from
+ * (endpoints, published ports, marks, masquerade, cluster routes) moves on. An entry's
+ * packets arrive on one side only: from an uplink (lib/flow_cache.h: the endpoint they
+ * are delivered to) or from an endpoint (lib/flow_cache_sent.h: the sender's check, the
+ * mark, and the endpoint they are delivered to when the peer is a local one).
  */
 struct fp_ct_route {
 	__u32 generation;
 	__u32 in_ifindex;  /* the device the entry's packets arrived on when resolved */
-	__u32 out_ifindex; /* the endpoint device they are delivered to */
+	__u32 out_ifindex; /* the endpoint device they are delivered to; 0: none (routed) */
 	__u32 slot;        /* that endpoint's counters */
 	__u8 dst_mac[6];   /* the endpoint's MAC */
 	__u8 src_mac[6];   /* its host-side device's */
-	__u8 ep_kind;      /* enum fp_ep_kind */
-	__u8 pad[3];
+	__u8 from_mac[6];  /* from an endpoint: the sender's MAC (its frames must carry it) */
+	__u8 ep_kind;      /* enum fp_ep_kind of out_ifindex's endpoint */
+	__u8 pad;
+	__u32 from_slot;   /* from an endpoint: the sender's counters */
+	__u32 mark_value;  /* from an endpoint: the mark its packets get (lib/mark.h), */
+	__u32 mark_mask;   /* where mark_mask is not 0 */
 };
-FP_STATIC_ASSERT(sizeof(struct fp_ct_route) == 32, "ct route size");
+FP_STATIC_ASSERT(sizeof(struct fp_ct_route) == 48, "ct route size");
 
 /* What a packet matching the key is rewritten to, and the flow's state. */
 struct fp_ct_entry {
@@ -330,7 +337,7 @@ struct fp_ct_entry {
 	__u32 pad2;
 	struct fp_ct_route route; /* assured entries only (fp_ct) */
 };
-FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 104, "ct entry size");
+FP_STATIC_ASSERT(sizeof(struct fp_ct_entry) == 120, "ct entry size");
 
 /* Timeouts (seconds), the same as user space uses to collect expired entries. A flow that
  * is not assured never gets more than the opening timeouts (Linux: SYN_RECV 60 s, UDP

@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::uint8_t kTcp = 6, kUdp = 17;
 constexpr std::uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01, kRst = 0x04;
-constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT;
+constexpr std::uint32_t kTcOk = TC_ACT_OK, kTcRedirect = TC_ACT_REDIRECT, kTcShot = TC_ACT_SHOT;
 
 const IpAddr kHost4 = IpAddr::parse("10.99.0.1");
 const IpAddr kHost6 = IpAddr::parse("fd99::1");
@@ -355,6 +355,95 @@ TEST_F(DnatTest, TheFastPathLeavesTheUnusualToTheFullPath)
     advance_generation(*maps);
     EXPECT_EQ(run_xdp(up0, data.bytes()).retval, XDP_DROP);
     EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_SPOOF_IP), 1u);
+}
+
+// --- the sender's side of the established flow's fast path (lib/flow_cache_sent.h) ---
+
+// The backend's replies in an assured flow take the sender's fast path: the first one
+// resolves E1's checks (device, MAC, counters slot) and its mark into the reply entry,
+// the next ones read them back. To show that they do, E1's entry and the mark rule are
+// then taken out of the maps behind the datapath's back, which no table change does: the
+// reply still leaves translated, routed to the LAN, marked, and counted as E1's. A frame
+// with another MAC is not the cached sender's: the full path has it (E1 gone: a spoof).
+// The route is the host's, looked up per packet, so nothing of it is cached. Once the
+// generation moves, the reply is checked again and dropped as the spoof it now is.
+TEST_F(DnatTest, AnAssuredFlowsRepliesAreSentByTheCachedChecks)
+{
+    const fp_mark_key mark_key{kE1v4.raw(), htons(80), kTcp, FP_MARK_SOURCE};
+    maps->marks.upsert(mark_key, fp_mark{0x2, 0xff});
+    fp_config cfg = *maps->config.lookup(0);
+    cfg.mark_rules = 1;
+    maps->config.upsert(0, cfg);
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    const fp_ct_key key = ct_key(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY);
+    ASSERT_TRUE(maps->ct.lookup(key)) << "not assured";
+    Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    reply.payload = 100;
+    Packet want = reply;
+    want.src = kHost4;
+    want.sport = 8080;
+    RunResult r = run_tc(Program::TcEndpoint, h1, reply.bytes());
+    expect(r, kTcRedirect, routed_to_lan(want));
+    EXPECT_EQ(r.mark, 0x2u);
+    const fp_ct_entry e = *maps->ct.lookup(key);
+    EXPECT_EQ(e.route.in_ifindex, h1.ifindex);
+    EXPECT_EQ(e.route.from_slot, 1u);
+    EXPECT_EQ(MacAddr::from(e.route.from_mac), kC1);
+    EXPECT_EQ(e.route.mark_value, 0x2u);
+    EXPECT_EQ(e.route.mark_mask, 0xffu);
+    EXPECT_EQ(e.route.out_ifindex, 0u) << "the client is off the host: its route is looked up per packet";
+    EXPECT_EQ(e.route.generation, maps->config.lookup(0)->generation);
+
+    maps->endpoints.erase(fp_endpoint_key{kE1v4.raw()});
+    maps->marks.erase(mark_key);
+    const std::uint64_t sent = ep_counters(1).from_packets;
+    r = run_tc(Program::TcEndpoint, h1, reply.bytes());
+    expect(r, kTcRedirect, routed_to_lan(want));
+    EXPECT_EQ(r.mark, 0x2u);
+    EXPECT_EQ(maps->ct.lookup(key)->packets, e.packets + 1) << "the flow is still tracked";
+    EXPECT_EQ(ep_counters(1).from_packets, sent + 1);
+
+    Packet other_mac = reply;
+    other_mac.src_mac = kC2;
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, other_mac.bytes()).retval, kTcShot);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_SPOOF_IP), 1u);
+    advance_generation(*maps);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, reply.bytes()).retval, kTcShot);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_SPOOF_IP), 2u);
+    EXPECT_EQ(maps->ct.lookup(key)->route.generation, e.route.generation) << "nothing to resolve to";
+}
+
+// A hairpin flow's replies (E2, a container, reached E1's published port) take the
+// sender's fast path too, delivered to E2 by the route the reply entry caches: E2's
+// entry taken out behind the datapath's back, they still reach E2.
+TEST_F(DnatTest, AnAssuredHairpinFlowsRepliesAreDeliveredByTheCachedRoute)
+{
+    run_tc(Program::TcEndpoint, h2, sent_by(kC2, kH2, kE2v4, 41000, kHost4, 8080, kTcp, kSyn).bytes());
+    Packet synack = sent_by(kC1, kH1, kE1v4, 80, kE2v4, 41000, kTcp, kSyn | kAck);
+    synack.tcp_seq = 0x7000;
+    run_tc(Program::TcEndpoint, h1, synack.bytes());
+    Packet ack = sent_by(kC2, kH2, kE2v4, 41000, kHost4, 8080, kTcp, kAck);
+    ack.tcp_ack = 0x7001;
+    run_tc(Program::TcEndpoint, h2, ack.bytes());
+    const fp_ct_key key = ct_key(kE1v4, 80, kE2v4, 41000, kTcp, FP_CT_REPLY);
+    ASSERT_TRUE(maps->ct.lookup(key)) << "not assured";
+
+    const Packet back = sent_by(kC1, kH1, kE1v4, 80, kE2v4, 41000, kTcp, kAck);
+    Packet want = routed(back, kH2, kC2);
+    want.src = kHost4;
+    want.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, back.bytes()), kTcRedirect, want);
+    const fp_ct_entry e = *maps->ct.lookup(key);
+    EXPECT_EQ(e.route.out_ifindex, h2.ifindex);
+    EXPECT_EQ(e.route.slot, 2u);
+    EXPECT_EQ(MacAddr::from(e.route.dst_mac), kC2);
+    EXPECT_EQ(MacAddr::from(e.route.src_mac), kH2);
+
+    maps->endpoints.erase(fp_endpoint_key{kE2v4.raw()});
+    const std::uint64_t delivered = ep_counters(2).to_packets;
+    expect(run_tc(Program::TcEndpoint, h1, back.bytes()), kTcRedirect, want);
+    EXPECT_EQ(ep_counters(2).to_packets, delivered + 1);
+    EXPECT_EQ(maps->ct.lookup(key)->packets, e.packets + 1);
 }
 
 // The backend's reply leaves with the published address as its source, routed by

@@ -10,6 +10,7 @@
 #include <linux/pkt_cls.h>
 #include <arpa/inet.h>
 
+#include "config_counts.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -120,6 +121,43 @@ TEST_F(MasqTest, AnAssuredFlowsRepliesAreDeliveredByTheCachedRoute)
     EXPECT_EQ(maps->ct.lookup(rkey)->route.out_ifindex, h1.ifindex);
     expect(run_xdp(up0, reply.bytes()), XDP_REDIRECT, back);
     expect(run_tc(Program::TcUplink, up0, reply.bytes()), kTcRedirect, back);
+}
+
+// Once a masqueraded flow is assured, the container's own packets take the sender's fast
+// path (lib/flow_cache_sent.h): the first resolves E1's checks into the original entry,
+// the next ones read them. With E1's entry taken out behind the datapath's back, they still
+// leave translated and routed by the host's route, looked up per packet; once the
+// generation moves, the full path has them (E1 gone: a spoof).
+TEST_F(MasqTest, AnAssuredFlowsPacketsAreSentByTheCachedChecks)
+{
+    const IpAddr e1 = IpAddr::parse("10.0.0.1");
+    const Packet out = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
+    const std::uint16_t port = sent_by_e1(out);
+    ASSERT_NE(port, 0);
+    Packet reply = from_lan();
+    reply.dst = kHost4;
+    reply.sport = 53;
+    reply.dport = port;
+    reply.proto = kUdp;
+    run_xdp(up0, reply.bytes());
+    run_tc(Program::TcEndpoint, h1, out.bytes()); // the container's next datagram assures the flow
+    const fp_ct_key okey = ct_key(e1, 40000, from_lan().src, 53, kUdp, FP_CT_ORIGINAL);
+    ASSERT_TRUE(maps->ct.lookup(okey)) << "not assured";
+    Packet want = routed_to_lan(out);
+    want.src = kHost4;
+    want.sport = port;
+    expect(run_tc(Program::TcEndpoint, h1, out.bytes()), kTcRedirect, want);
+    const fp_ct_entry e = *maps->ct.lookup(okey);
+    EXPECT_EQ(e.route.in_ifindex, h1.ifindex);
+    EXPECT_EQ(MacAddr::from(e.route.from_mac), kC1);
+    EXPECT_EQ(e.route.out_ifindex, 0u);
+
+    maps->endpoints.erase(endpoint_key(e1));
+    expect(run_tc(Program::TcEndpoint, h1, out.bytes()), kTcRedirect, want);
+    EXPECT_EQ(maps->ct.lookup(okey)->packets, e.packets + 1);
+    advance_generation(*maps);
+    EXPECT_EQ(run_tc(Program::TcEndpoint, h1, out.bytes()).retval, kTcShot);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_SPOOF_IP), 1u);
 }
 
 // Two containers' flows from the same port to the same LAN server get two host ports; a
