@@ -12,7 +12,9 @@
 
 #include "config_counts.hpp"
 #include "conntrack.hpp"
+#include "command.hpp"
 #include "prog_fixture.hpp"
+#include "rollback.hpp"
 #include "test_world.hpp"
 
 namespace fp::test {
@@ -411,6 +413,42 @@ TEST_F(DnatTest, AnAssuredFlowsRepliesAreSentByTheCachedChecks)
     EXPECT_EQ(run_tc(Program::TcEndpoint, h1, reply.bytes()).retval, kTcShot);
     EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_DROP_SPOOF_IP), 2u);
     EXPECT_EQ(maps->ct.lookup(key)->route.generation, e.route.generation) << "nothing to resolve to";
+}
+
+// Where a reply leaves the host is the host's route, looked up per packet: nothing of it
+// is cached to go stale. A more specific unreachable route to the client takes the flow's
+// next reply (the full path hands it, translated, to the stack, which answers the
+// backend), its removal gives the next one back to the LAN, and a neighbour entry
+// changed to another MAC is where the next reply is addressed.
+TEST_F(DnatTest, AnAssuredFlowsRepliesFollowTheHostsRouteAtOnce)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    const fp_ct_key key = ct_key(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY);
+    const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    Packet want = reply;
+    want.src = kHost4;
+    want.sport = 8080;
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, routed_to_lan(want));
+    ASSERT_EQ(maps->ct.lookup(key)->route.in_ifindex, h1.ifindex) << "resolved";
+
+    Rollback restore;
+    const std::string client = from_lan().src.str();
+    run_checked({"ip", "route", "add", "unreachable", client + "/32"});
+    restore.push("the unreachable route", [client] { run_checked({"ip", "route", "del", "unreachable", client + "/32"}); });
+    const std::uint64_t no_route = reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_NO_ROUTE);
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, want);
+    EXPECT_EQ(reason_count(FP_HOOK_TC_ENDPOINT, FP_PASS_NO_ROUTE), no_route + 1);
+    run_checked({"ip", "route", "del", "unreachable", client + "/32"});
+    restore.commit();
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, routed_to_lan(want));
+
+    const MacAddr moved = MacAddr::parse("02:00:00:00:77:01");
+    run_checked({"ip", "neigh", "replace", client, "lladdr", moved.str(), "dev", "up0", "nud", "permanent"});
+    restore.push("the LAN client's neighbour entry",
+                 [client] { run_checked({"ip", "neigh", "replace", client, "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"}); });
+    Packet to_moved = routed_to_lan(want);
+    to_moved.dst_mac = moved;
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcRedirect, to_moved);
 }
 
 // A hairpin flow's replies (E2, a container, reached E1's published port) take the
