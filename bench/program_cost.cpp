@@ -44,9 +44,16 @@ int noop_program(bpf_prog_type type)
     return fd;
 }
 
+// What the tables hold while a path is timed (the same endpoints in each).
+enum class Tables {
+    Endpoints,         // no DNAT entries, mark rules or masquerade: what traffic using no feature costs
+    PublishedAndMarks, // ports published, mark rules
+    Masquerading,      // those, and the containers' subnet masqueraded
+};
+
 struct Path {
     std::string name;
-    bool plain; // timed with no DNAT entries and no mark rules (only endpoints)
+    Tables tables;
     int prog_fd;
     int noop_fd;
     bool xdp;
@@ -116,8 +123,22 @@ void fill(MapSet &m, std::uint32_t n, const Dev &h1, const Dev &h2, const Dev &u
         m.dnat.upsert(filler_dnat_key(i), fp_dnat_backend{IpAddr::parse("10.0.0.2").raw(), htons(80), {}});
         m.marks.upsert(fp_mark_key{filler_addr(i).raw(), htons(80), 6, FP_MARK_SOURCE}, fp_mark{0x3, 0xff});
     }
+    m.masq.upsert(fp_masq_key{96 + 24, IpAddr::parse("10.0.0.0").raw()}, fp_masq_rule{1, 0});
     m.config.upsert(0, fp_config{n, 0, 0, n});
     fill_flows(m, n * kFlowsPerEntry);
+}
+
+fp_config config_for(Tables t, const fp_config &full)
+{
+    if (t == Tables::Endpoints)
+        return fp_config{};
+    fp_config c = full;
+    if (t == Tables::Masquerading) {
+        c.masq_rules = 1;
+        c.masq_port_min = FP_MASQ_PORT_MIN_DEFAULT;
+        c.masq_port_max = FP_MASQ_PORT_MAX_DEFAULT;
+    }
+    return c;
 }
 
 Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, std::uint16_t sport, const char *dst,
@@ -137,12 +158,34 @@ Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, s
     return p;
 }
 
+// The masqueraded flow path times, assured as a busy one is: the container's datagram
+// makes the flow, the LAN client's answer to the host port it got comes back, and the
+// container's next datagram assures it.
+void assure_masquerade(MapSet &maps, const fp_config &cfg, const Path &path, int xdp, const Dev &up0)
+{
+    maps.config.upsert(0, cfg);
+    std::uint32_t retval = 0;
+    run_once(path, path.prog_fd, &retval);
+    const fp_ct_key key{IpAddr::parse("10.0.0.1").raw(), IpAddr::parse("10.99.0.5").raw(), htons(40001), htons(53),
+                        17, FP_CT_ORIGINAL, {}};
+    const auto flow = maps.ct_new.lookup(key);
+    if (!flow)
+        throw Error("the masqueraded flow the bench times was not made: " + path.name + " gave verdict " +
+                    std::to_string(retval));
+    const Path answer{"", Tables::Masquerading, xdp, 0, true, up0.ifindex,
+                      packet(kLan, kUp0, "10.99.0.5", 53, "10.99.0.1", ntohs(flow->sport), 17).bytes(), XDP_REDIRECT};
+    run_once(answer, xdp, &retval);
+    run_once(path, path.prog_fd, &retval);
+}
+
 } // namespace
 
 std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::function<void(const std::string &)> &progress)
 {
     const Dev h1 = test::make_veth("h1", kH1, "p1", kC1), h2 = test::make_veth("h2", kH2, "p2", kC2);
     const Dev up0 = test::make_veth("up0", kUp0, "lan0", kLan);
+    // Replies and masqueraded packets are routed to the LAN's client as a host routes them.
+    test::add_lan(up0);
     // Tables as large as the largest N needs, for every N: what changes between columns is
     // what is in them, not their size.
     const LoadedPrograms progs =
@@ -152,21 +195,23 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
     const int xdp = progs.prog_fd(Program::XdpUplink), tce = progs.prog_fd(Program::TcEndpoint);
 
     const std::vector<Path> paths = {
-        {"xdp_uplink forward, no DNAT or marks", true, xdp, noop_xdp, true, up0.ifindex,
+        {"xdp_uplink forward, no DNAT or marks", Tables::Endpoints, xdp, noop_xdp, true, up0.ifindex,
          packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
-        {"from_container forward, no DNAT or marks", true, tce, noop_tc, false, h1.ifindex,
+        {"from_container forward, no DNAT or marks", Tables::Endpoints, tce, noop_tc, false, h1.ifindex,
          packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
-        {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(),
+        {"xdp_uplink forward", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(),
          XDP_REDIRECT},
-        {"xdp_uplink dnat (established)", false, xdp, noop_xdp, true, up0.ifindex,
+        {"xdp_uplink dnat (established)", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex,
          packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).bytes(), XDP_REDIRECT},
-        {"xdp_uplink miss", false, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 9999, 6).bytes(),
+        {"xdp_uplink miss", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex, packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 9999, 6).bytes(),
          XDP_PASS},
-        {"from_container forward", false, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(),
+        {"from_container forward", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(),
          TC_ACT_REDIRECT},
-        {"from_container dnat reply + mark", false, tce, noop_tc, false, h1.ifindex,
-         packet(kC1, kH1, "10.0.0.1", 80, "10.99.0.5", 40000, 6).bytes(), TC_ACT_OK},
-        {"from_container miss", false, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
+        {"from_container dnat reply + mark", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex,
+         packet(kC1, kH1, "10.0.0.1", 80, "10.99.0.5", 40000, 6).bytes(), TC_ACT_REDIRECT},
+        {"from_container masq (established)", Tables::Masquerading, tce, noop_tc, false, h1.ifindex,
+         packet(kC1, kH1, "10.0.0.1", 40001, "10.99.0.5", 53, 17).bytes(), TC_ACT_REDIRECT},
+        {"from_container miss", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
          TC_ACT_OK},
     };
     std::vector<Sample> out;
@@ -180,16 +225,17 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
             run_once(paths[3], xdp, &retval);
             Packet synack = packet(kC1, kH1, "10.0.0.1", 80, "10.99.0.5", 40000, 6, 0x12);
             synack.tcp_seq = packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).tcp_ack - 1;
-            const Path backend_answers{"", false, tce, noop_tc, false, h1.ifindex, synack.bytes(), TC_ACT_OK};
+            const Path backend_answers{"", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex, synack.bytes(),
+                                       TC_ACT_OK};
             run_once(backend_answers, tce, &retval);
             run_once(paths[3], xdp, &retval);
-            if (maps.ct.entries().size() != 2 + 2 * std::size_t{n} * kFlowsPerEntry)
-                throw Error("the DNAT flow the bench times is not assured: it would time the wrong path");
             const fp_config full = *maps.config.lookup(0);
+            assure_masquerade(maps, config_for(Tables::Masquerading, full), paths[7], xdp, up0);
+            maps.config.upsert(0, full);
+            if (maps.ct.entries().size() != 4 + 2 * std::size_t{n} * kFlowsPerEntry)
+                throw Error("the DNAT and masquerade flows the bench times are not assured: it would time the wrong paths");
             for (const Path &p : paths) {
-                // "Plain" paths: the same endpoints, but nothing counted as published or marked,
-                // so the programs skip those lookups (what traffic using no feature costs).
-                maps.config.upsert(0, p.plain ? fp_config{} : full);
+                maps.config.upsert(0, config_for(p.tables, full));
                 progress("program cost: run " + std::to_string(run) + "/" + std::to_string(opts.runs) + ", N=" +
                          std::to_string(n) + ", " + p.name);
                 out.push_back({kProgramCost.id, p.name, n, run, measure(p, opts.calls), ""});
@@ -210,11 +256,11 @@ std::vector<Sample> measure_trace_cost(const CostOptions &opts, const std::funct
     const auto paths_of = [&](const LoadedPrograms &p) {
         const int xdp = p.prog_fd(Program::XdpUplink), tce = p.prog_fd(Program::TcEndpoint);
         return std::vector<Path>{
-            {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex,
+            {"xdp_uplink forward", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex,
              packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
-            {"from_container forward", false, tce, noop_tc, false, h1.ifindex,
+            {"from_container forward", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex,
              packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
-            {"xdp_uplink dnat", false, xdp, noop_xdp, true, up0.ifindex,
+            {"xdp_uplink dnat", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex,
              packet(kLan, kUp0, "10.99.0.5", 40000, "10.99.0.1", 8080, 6).bytes(), XDP_REDIRECT},
         };
     };
@@ -262,9 +308,9 @@ std::vector<Sample> measure_policy_cost(const CostOptions &opts, const std::func
     // E1's traffic: from the LAN to it (its ingress, checked where XDP delivers), and from it
     // to E2 (its egress, checked at its hook's start).
     const std::vector<Path> paths = {
-        {"xdp_uplink forward", false, xdp, noop_xdp, true, up0.ifindex,
+        {"xdp_uplink forward", Tables::PublishedAndMarks, xdp, noop_xdp, true, up0.ifindex,
          packet(kLan, kUp0, "10.99.0.5", 40000, "10.0.0.1", 5001, 17).bytes(), XDP_REDIRECT},
-        {"from_container forward", false, tce, noop_tc, false, h1.ifindex,
+        {"from_container forward", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex,
          packet(kC1, kH1, "10.0.0.1", 40000, "10.0.0.2", 5001, 17).bytes(), TC_ACT_REDIRECT},
     };
     // A firewall of the usual shape: deny by default, a few allow rules.

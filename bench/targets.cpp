@@ -32,7 +32,7 @@ double hit_path_goal(const std::string &path)
 {
     if (path.find("miss") != std::string::npos)
         return 0;
-    if (path.find("dnat") != std::string::npos)
+    if (path.find("dnat") != std::string::npos || path.find("masq") != std::string::npos)
         return kDnatEstablishedNs;
     return path.rfind("xdp_uplink", 0) == 0 ? kXdpForwardNs : kTcForwardNs;
 }

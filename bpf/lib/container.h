@@ -48,9 +48,10 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 {
 	const struct fp_config *cfg;
 	const struct fp_cluster_dest *dest;
+	const struct fp_endpoint *to = 0;
 	struct fp_pkt pkt;
 	__u32 slot = 0, zone = 0;
-	int parsed, checked = 0, ret;
+	int parsed, checked = 0, ret, to_known = 0;
 
 	/* Tagged frames never leave a container: the stack strips VID-0 tags (and a VLAN
 	 * device others) and would route what anti-spoofing never saw the source of. A tag
@@ -71,12 +72,18 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 			return checked;
 	}
 	cfg = fp_config_get();
-	/* An established translated flow's packet, maybe, which its conntrack entry sends on
-	 * (the checks below were made when its route was resolved). */
-	if (!parsed && !checked && cfg) {
-		ret = fp_sent_flow_fast(ctx, &pkt, cfg);
-		if (ret)
-			return ret;
+	/* For no local endpoint: an established translated flow's packet, maybe, which its
+	 * conntrack entry sends on (the checks below were made when it was resolved). After
+	 * the destination's lookup, which forwarding needs anyway: a packet to a local
+	 * endpoint pays no conntrack miss. */
+	if (!parsed && !checked && cfg && (cfg->dnat_entries || cfg->masq_rules)) {
+		to = fp_endpoint_of(&pkt.dst);
+		to_known = 1;
+		if (!to) {
+			ret = fp_sent_flow_fast(ctx, &pkt, cfg);
+			if (ret)
+				return ret;
+		}
 	}
 	ret = fp_check_source(ctx_ifindex(ctx), &pkt, &slot, &zone);
 	if (ret < 0)
@@ -95,7 +102,7 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 			return ret;
 		/* Marks match the container's own addresses and ports: before any translation. */
 		if (cfg->mark_rules)
-			fp_apply_marks(ctx, &pkt);
+			fp_apply_marks(ctx, &pkt, cfg);
 		if (cfg->dnat_entries) {
 			/* A reply of a translated flow: the client must see the published address. */
 			ret = fp_is_icmp_error(&pkt) ? fp_icmp_error_reply(ctx, &pkt) : fp_dnat_reply(ctx, &pkt);
@@ -107,7 +114,7 @@ static __noinline int fp_handle_from_container(struct __sk_buff *ctx)
 				return fp_reply_out(ctx);
 		}
 	}
-	ret = fp_forward_local(ctx, &pkt, zone);
+	ret = to_known ? fp_forward_to(ctx, &pkt, zone, to) : fp_forward_local(ctx, &pkt, zone);
 	if (ret != -FP_PASS_NO_ENDPOINT)
 		return ret;
 	dest = fp_cluster_lookup(cfg, &pkt.dst);

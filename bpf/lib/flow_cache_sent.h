@@ -2,19 +2,19 @@
 /*
  * The established flow's fast path for what an endpoint sends (tc only): a published
  * port's replies (the flow's reply direction) and a masqueraded flow's packets (its
- * original direction). The first such packet under the current tables takes the full
- * path's checks here once and leaves what flatpath's own tables decided in the entry
- * (fp_ct_route): that the sender is the endpoint its address is registered to (device,
- * MAC, counters slot), the mark its packets get (lib/mark.h), and, for a reply to a
- * client that is a local endpoint (hairpin), that endpoint's device and MACs. Later
- * packets read it back, so that a flow's packet costs its conntrack lookup, the rewrite
- * and the redirect. Where a packet leaves the host is the host's to say: its route and
- * next hop are looked up per packet (bpf_fib_lookup, with the mark), as the full path
- * does, so a route, rule or neighbour change applies from the next packet, with nothing
- * cached to invalidate. Any change to flatpath's tables moves fp_config.generation on,
- * and each flow resolves again at its next packet. What is out of the ordinary (see
- * fp_flow_plain; a hairpin to itself; a flow not assured yet; a route the host would not
- * forward by) takes the full path, which knows what to do.
+ * original direction), to no local endpoint. The first such packet under the current
+ * tables takes the full path's checks here once and leaves what flatpath's own tables
+ * decided in the entry (fp_ct_route): that the sender is the endpoint its address is
+ * registered to (device, MAC, counters slot), and the mark its packets get (lib/mark.h).
+ * Later packets read it back, so that a flow's packet costs its conntrack lookup, the
+ * route, the rewrite and the redirect. Where a packet leaves the host is the host's to
+ * say: its route and next hop are looked up per packet (bpf_fib_lookup, with the mark),
+ * as the full path does, so a route, rule or neighbour change applies from the next
+ * packet, with nothing cached to invalidate. Any change to flatpath's tables moves
+ * fp_config.generation on, and each flow resolves again at its next packet. What is out
+ * of the ordinary (see fp_flow_plain; a hairpin, whose client is a local endpoint; a flow
+ * not assured yet; a route the host would not forward by) takes the full path, which
+ * knows what to do.
  */
 #ifndef FP_LIB_FLOW_CACHE_SENT_H
 #define FP_LIB_FLOW_CACHE_SENT_H
@@ -30,10 +30,10 @@
 #include "masq_out.h"
 
 /*
- * What the full path would do with pkt, a packet of the flow whose entry (kind DNAT,
- * reply direction, or kind MASQ, original direction) is ct: 1 when it passes the
- * sender's checks and is translated and sent on by the flow, with that left in ct->route
- * for generation; 0 when the full path would do anything else.
+ * What the full path would do with pkt, a packet to no local endpoint of the flow whose
+ * entry (kind DNAT, reply direction, or kind MASQ, original direction) is ct: 1 when it
+ * passes the sender's checks and is translated and routed out by the flow, with that left
+ * in ct->route for generation; 0 when the full path would do anything else.
  */
 static __always_inline int fp_sent_flow_resolve(struct __sk_buff *ctx, const struct fp_pkt *pkt,
 						struct fp_ct_entry *ct, const struct fp_config *cfg)
@@ -44,29 +44,17 @@ static __always_inline int fp_sent_flow_resolve(struct __sk_buff *ctx, const str
 	/* fp_check_source's checks: an IP source registered to this very device, its MAC. */
 	if (!ep || ep->ifindex != ctx_ifindex(ctx) || !fp_mac_equal(pkt->eth->h_source, ep->mac))
 		return 0;
+	/* A masqueraded flow to what is now another host's container: the full path forwards
+	 * it there untranslated. */
+	if (ct->kind == FP_CT_KIND_MASQ && fp_cluster_lookup(cfg, &pkt->dst))
+		return 0;
 	ct->route.in_ifindex = ep->ifindex;
 	ct->route.from_slot = ep->slot;
 	fp_mac_copy(ct->route.from_mac, ep->mac);
 	if (cfg->mark_rules)
-		m = fp_mark_rule(pkt);
+		m = fp_mark_rule(pkt, cfg);
 	ct->route.mark_value = m ? m->value : 0;
 	ct->route.mark_mask = m ? m->mask : 0;
-	/* A reply goes to its client: a local endpoint's, delivered by fp_reply_out, or off
-	 * the host by the route. A masqueraded flow only leaves the host: to a destination
-	 * that is now a local endpoint or another host's container, the full path forwards
-	 * it untranslated. */
-	ep = fp_endpoint_of(&pkt->dst);
-	if (ct->kind == FP_CT_KIND_MASQ && (ep || fp_cluster_lookup(cfg, &pkt->dst)))
-		return 0;
-	if (ep && !ctx_delivers_to(ep->kind))
-		return 0;
-	ct->route.out_ifindex = ep ? ep->ifindex : 0;
-	if (ep) {
-		ct->route.slot = ep->slot;
-		fp_mac_copy(ct->route.dst_mac, ep->mac);
-		fp_mac_copy(ct->route.src_mac, ep->host_mac);
-		ct->route.ep_kind = ep->kind;
-	}
 	/* The generation goes last, as in fp_flow_resolve. */
 	asm volatile("" ::: "memory");
 	ct->route.generation = cfg->generation;
@@ -106,25 +94,24 @@ static __always_inline struct fp_ct_entry *fp_sent_flow_find(const struct fp_pkt
 }
 
 /*
- * A packet an endpoint sent (IP, its L3 header checked and fine), delivered by its
- * established flow: the redirect verdict, a drop reason, or 0 for the full path (the
- * packet untouched then, but for a mark the full path sets again). Inlined, with its
- * route lookup's space in the masquerade's scratch (the full path, which would use it
- * too, runs only when this one sent nothing): as a subprogram, its translation would
- * leave the verifier unsure of the handler's packet pointers on every return.
+ * A packet an endpoint sent (IP, its L3 header checked and fine) to no local endpoint,
+ * sent on by its established flow: the redirect verdict, a drop reason, or 0 for the full
+ * path (the packet untouched then, but for a mark the full path sets again). Inlined,
+ * with its route lookup's space in the masquerade's scratch (the full path, which would
+ * use it too, runs only when this one sent nothing): as a subprogram, its translation
+ * would leave the verifier unsure of the handler's packet pointers on every return.
  */
 static __always_inline int fp_sent_flow_fast(struct __sk_buff *ctx, struct fp_pkt *pkt, const struct fp_config *cfg)
 {
 	struct fp_masq_scratch *s = fp_masq_scratch_get();
 	struct bpf_fib_lookup *p;
 	struct fp_ct_entry *ct;
-	long route = 0;
+	long route;
 	__u64 now;
 	__u8 dir = FP_CT_REPLY;
 	int ret;
 
-	if (!s || !(cfg->dnat_entries || cfg->masq_rules) || fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0 ||
-	    !fp_flow_plain(pkt))
+	if (!s || fp_parse_l4(pkt, ctx_data(ctx), ctx_data_end(ctx)) < 0 || !fp_flow_plain(pkt))
 		return 0;
 	ct = fp_sent_flow_find(pkt, cfg, &dir);
 	now = fp_ct_now();
@@ -138,38 +125,22 @@ static __always_inline int fp_sent_flow_fast(struct __sk_buff *ctx, struct fp_pk
 		return 0;
 	if (ct->route.mark_mask)
 		ctx_set_mark(ctx, ct->route.mark_value, ct->route.mark_mask);
-	if (ct->route.out_ifindex) {
-		/* As fp_flow_fast delivers (the hairpin's client). */
-		if (!ctx_delivers_to(ct->route.ep_kind) ||
-		    (ct->route.ep_kind != FP_EP_TUN && fp_mac_equal(pkt->eth->h_dest, ct->route.dst_mac)) ||
-		    fp_too_big_for(ctx, pkt, ct->route.out_ifindex))
-			return 0;
-	} else {
-		/* Routed as the full path routes it: a reply with the published address it
-		 * leaves with as its source, a masqueraded packet as the container sent it. */
-		p = &s->route;
-		__builtin_memset(p, 0, sizeof(*p));
-		route = fp_fib_lookup_between(ctx, pkt, dir == FP_CT_REPLY ? &ct->saddr : &pkt->src, &pkt->dst, p, 0);
-		if (!fp_fib_forwards(route))
-			return 0;
-	}
+	/* Routed as the full path routes it: a reply with the published address it leaves
+	 * with as its source, a masqueraded packet as the container sent it. */
+	p = &s->route;
+	__builtin_memset(p, 0, sizeof(*p));
+	route = fp_fib_lookup_between(ctx, pkt, dir == FP_CT_REPLY ? &ct->saddr : &pkt->src, &pkt->dst, p, 0);
+	if (!fp_fib_forwards(route))
+		return 0;
 	fp_count_from(ct->route.from_slot, ctx_len(ctx));
 	fp_ct_touch(ctx, ct, pkt, dir, now);
 	/* Routed before the translation: under tc its helpers invalidate the packet pointers.
 	 * The TTL was checked by fp_flow_plain. */
 	fp_decrement_ttl(pkt);
-	if (ct->route.out_ifindex) {
-		fp_mac_copy(pkt->eth->h_dest, ct->route.dst_mac);
-		fp_mac_copy(pkt->eth->h_source, ct->route.src_mac);
-		fp_note_delivery(ct->route.out_ifindex, ct->route.slot, ctx_len(ctx));
-	} else {
-		fp_fib_set_macs(pkt, &s->route, route);
-	}
+	fp_fib_set_macs(pkt, p, route);
 	ret = fp_ct_apply(ctx, pkt, ct, dir);
 	if (ret < 0)
 		return ret;
-	if (ct->route.out_ifindex)
-		return ctx_redirect_endpoint(ctx, ct->route.out_ifindex, ct->route.ep_kind) ?: -FP_DROP_REDIRECT;
 	return fp_fib_transmit(&s->route, route) ?: -FP_DROP_REDIRECT;
 }
 

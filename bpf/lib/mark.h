@@ -15,35 +15,42 @@
 #include "maps.h"
 #include "l4.h"
 
-static __always_inline const struct fp_mark *fp_mark_find(const union fp_addr *addr, __u8 proto, __be16 port,
-							  __u8 match)
+/* The rule of one key shape: addr 0 for the any address. */
+static __always_inline const struct fp_mark *fp_mark_lookup(const union fp_addr *addr, __u8 proto, __be16 port,
+							    __u8 match)
 {
-	struct fp_mark_key key = { .addr = *addr, .port = port, .proto = proto, .match = match };
-	const struct fp_mark *m = bpf_map_lookup_elem(&fp_marks, &key);
+	struct fp_mark_key key = { .port = port, .proto = proto, .match = match };
 
-	if (m)
-		return m;
-	__builtin_memset(&key.addr, 0, sizeof(key.addr));
+	if (addr)
+		key.addr = *addr;
 	return bpf_map_lookup_elem(&fp_marks, &key);
 }
 
 /* The rule for pkt (TCP or UDP), most specific first: the source rule (address, then
- * any), then the destination rule. */
-static __always_inline const struct fp_mark *fp_mark_rule(const struct fp_pkt *pkt)
+ * any), then the destination rule (the same). Each key shape is looked up only while rules
+ * of it exist: a packet no rule matches costs one lookup, not four, where only the usual
+ * shape ({a container's address, its published port}) is in use. */
+static __always_inline const struct fp_mark *fp_mark_rule(const struct fp_pkt *pkt, const struct fp_config *cfg)
 {
-	const struct fp_mark *m;
+	const struct fp_mark *m = 0;
+	__u8 proto = pkt->l4.proto;
 
-	if (pkt->l4.proto != IPPROTO_TCP && pkt->l4.proto != IPPROTO_UDP)
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return 0;
-	m = fp_mark_find(&pkt->src, pkt->l4.proto, pkt->l4.sport, FP_MARK_SOURCE);
-	if (!m)
-		m = fp_mark_find(&pkt->dst, pkt->l4.proto, pkt->l4.dport, FP_MARK_DESTINATION);
+	if (cfg->mark_rules - cfg->mark_destinations - cfg->mark_any_source)
+		m = fp_mark_lookup(&pkt->src, proto, pkt->l4.sport, FP_MARK_SOURCE);
+	if (!m && cfg->mark_any_source)
+		m = fp_mark_lookup(0, proto, pkt->l4.sport, FP_MARK_SOURCE);
+	if (!m && cfg->mark_destinations - cfg->mark_any_destination)
+		m = fp_mark_lookup(&pkt->dst, proto, pkt->l4.dport, FP_MARK_DESTINATION);
+	if (!m && cfg->mark_any_destination)
+		m = fp_mark_lookup(0, proto, pkt->l4.dport, FP_MARK_DESTINATION);
 	return m;
 }
 
-static __always_inline void fp_apply_marks(struct __sk_buff *ctx, const struct fp_pkt *pkt)
+static __always_inline void fp_apply_marks(struct __sk_buff *ctx, const struct fp_pkt *pkt, const struct fp_config *cfg)
 {
-	const struct fp_mark *m = fp_mark_rule(pkt);
+	const struct fp_mark *m = fp_mark_rule(pkt, cfg);
 
 	if (m)
 		ctx_set_mark(ctx, m->value, m->mask);

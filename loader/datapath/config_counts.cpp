@@ -36,11 +36,26 @@ void recount_config(MapSet &maps)
         cfg.range_sets++;
         cfg.dnat_any += IpAddr::from_raw(key.addr).is_any() ? 1 : 0;
     }
-    cfg.mark_rules = static_cast<__u32>(maps.marks.entries().size());
+    for (const auto &[key, v] : maps.marks.entries())
+        count_mark_rule(cfg, key, 1);
     cfg.masq_rules = static_cast<__u32>(maps.masq.entries().size());
     cfg.cluster_dests = static_cast<__u32>(maps.cluster.entries().size());
     cfg.policies = static_cast<__u32>(maps.policy.entries().size());
     maps.config.upsert(0, cfg);
+}
+
+void count_mark_rule(fp_config &c, const fp_mark_key &key, int by)
+{
+    const auto count = [by](__u32 &n) { n = static_cast<__u32>(static_cast<std::int64_t>(n) + by); };
+    const bool any = IpAddr::from_raw(key.addr).is_any();
+    count(c.mark_rules);
+    if (key.match == FP_MARK_DESTINATION) {
+        count(c.mark_destinations);
+        if (any)
+            count(c.mark_any_destination);
+    } else if (any) {
+        count(c.mark_any_source);
+    }
 }
 
 MasqPorts MasqPorts::parse(const std::string &text)

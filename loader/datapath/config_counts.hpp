@@ -19,6 +19,9 @@ void adjust_config(MapSet &maps, const std::function<void(fp_config &)> &change)
 // Moves fp_config.generation on alone (a change to the endpoints), after the change.
 void advance_generation(MapSet &maps);
 void recount_config(MapSet &maps);
+// Counts a mark rule of key's shape in (by 1) or out (by -1) of c: its total and the
+// count of its shape.
+void count_mark_rule(fp_config &c, const fp_mark_key &key, int by);
 
 // The port range of masqueraded flows, host order (fp_config's).
 struct MasqPorts {

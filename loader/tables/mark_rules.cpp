@@ -56,16 +56,20 @@ void MarkRules::add_all(const std::vector<MarkRule> &rules)
         }
         undo.push("remove mark rule " + rule.matched(), [this, key] { maps_.marks.erase(key); });
     }
-    adjust_config(maps_, [&](fp_config &c) { c.mark_rules += static_cast<std::uint32_t>(rules.size()); });
+    adjust_config(maps_, [&](fp_config &c) {
+        for (const MarkRule &rule : rules)
+            count_mark_rule(c, key_of(rule), 1);
+    });
     undo.commit();
 }
 
 void MarkRules::remove(const MarkRule &rule)
 {
     DatapathLock lock(root_);
-    if (!maps_.marks.erase(key_of(rule)))
+    const fp_mark_key key = key_of(rule);
+    if (!maps_.marks.erase(key))
         throw Error("no mark rule " + rule.matched());
-    adjust_config(maps_, [](fp_config &c) { c.mark_rules--; });
+    adjust_config(maps_, [&](fp_config &c) { count_mark_rule(c, key, -1); });
 }
 
 bool MarkRules::holds(const MarkRule &rule) const

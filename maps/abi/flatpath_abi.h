@@ -300,18 +300,18 @@ enum fp_ct_kind {
  * generation is fp_config.generation, which every change to what it was resolved from
  * (endpoints, published ports, marks, masquerade, cluster routes) moves on. An entry's
  * packets arrive on one side only: from an uplink (lib/flow_cache.h: the endpoint they
- * are delivered to) or from an endpoint (lib/flow_cache_sent.h: the sender's check, the
- * mark, and the endpoint they are delivered to when the peer is a local one).
+ * are delivered to) or from an endpoint (lib/flow_cache_sent.h: the sender's check and
+ * the mark; the route out is the host's, looked up per packet).
  */
 struct fp_ct_route {
 	__u32 generation;
 	__u32 in_ifindex;  /* the device the entry's packets arrived on when resolved */
-	__u32 out_ifindex; /* the endpoint device they are delivered to; 0: none (routed) */
+	__u32 out_ifindex; /* from an uplink: the endpoint device they are delivered to */
 	__u32 slot;        /* that endpoint's counters */
 	__u8 dst_mac[6];   /* the endpoint's MAC */
 	__u8 src_mac[6];   /* its host-side device's */
 	__u8 from_mac[6];  /* from an endpoint: the sender's MAC (its frames must carry it) */
-	__u8 ep_kind;      /* enum fp_ep_kind of out_ifindex's endpoint */
+	__u8 ep_kind;      /* enum fp_ep_kind of that endpoint */
 	__u8 pad;
 	__u32 from_slot;   /* from an endpoint: the sender's counters */
 	__u32 mark_value;  /* from an endpoint: the mark its packets get (lib/mark.h), */
@@ -447,7 +447,7 @@ struct fp_config {
 	__u32 dnat_entries; /* DNAT entries plus range sets: 0 means no NAT work at all */
 	__u32 dnat_any;     /* of those, with the "any" address */
 	__u32 range_sets;
-	__u32 mark_rules;
+	__u32 mark_rules;     /* entries in fp_marks: 0 means no mark work at all */
 	__u32 masq_rules;     /* entries in fp_masq: 0 means no masquerade work at all */
 	__u16 masq_port_min;  /* the masquerade port range, host order (set by up) */
 	__u16 masq_port_max;
@@ -457,9 +457,13 @@ struct fp_config {
 	 * conntrack entries' cached routes (fp_ct_route) of another generation are resolved
 	 * again. */
 	__u32 generation;
-	__u32 pad;
+	/* Of mark_rules, the ones of each other key shape than {an address, a source port}:
+	 * the datapath looks only for the shapes that exist (lib/mark.h). */
+	__u32 mark_any_source;      /* {any address, source port} */
+	__u32 mark_destinations;    /* {address or any, destination port} */
+	__u32 mark_any_destination; /* of those, {any address, destination port} */
 };
-FP_STATIC_ASSERT(sizeof(struct fp_config) == 40, "config size");
+FP_STATIC_ASSERT(sizeof(struct fp_config) == 48, "config size");
 
 /* ---- policy ------------------------------------------------------------- */
 

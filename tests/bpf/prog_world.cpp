@@ -19,15 +19,20 @@ ProgDevices enter_prog_world()
     d.h1 = make_veth("h1", kH1, "p1", kC1);
     d.h2 = make_veth("h2", kH2, "p2", kC2);
     d.up0 = make_veth("up0", kUp0, "lan0", kLan);
-    run_checked({"ip", "addr", "add", "10.99.0.1/24", "dev", "up0"});
-    run_checked({"ip", "addr", "add", "fd99::1/64", "dev", "up0", "nodad"});
-    run_checked({"ip", "neigh", "add", "10.99.0.5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
-    run_checked({"ip", "neigh", "add", "fd99::5", "lladdr", kLan.str(), "dev", "up0", "nud", "permanent"});
-    run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
-    run_checked({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
+    add_lan(d.up0);
     run_checked({"ip", "tuntap", "add", "tun0", "mode", "tun"});
     d.tun0 = Dev{"tun0", NetDev::by_name("tun0").ifindex, {}, {}};
     return d;
+}
+
+void add_lan(const Dev &up0)
+{
+    run_checked({"ip", "addr", "add", "10.99.0.1/24", "dev", up0.name});
+    run_checked({"ip", "addr", "add", "fd99::1/64", "dev", up0.name, "nodad"});
+    run_checked({"ip", "neigh", "add", "10.99.0.5", "lladdr", kLan.str(), "dev", up0.name, "nud", "permanent"});
+    run_checked({"ip", "neigh", "add", "fd99::5", "lladdr", kLan.str(), "dev", up0.name, "nud", "permanent"});
+    run_checked({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    run_checked({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"});
 }
 
 ScopedMtu::ScopedMtu(std::string dev, unsigned mtu) : dev_(std::move(dev))

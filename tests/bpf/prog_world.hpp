@@ -36,6 +36,10 @@ struct ProgDevices {
 // (10.99.0.5, fd99::5) with a known neighbour, forwarding on, nothing else routed.
 ProgDevices enter_prog_world();
 
+// The LAN behind up0 as enter_prog_world builds it, in the current namespace: the host's
+// addresses, the client's neighbour entries, forwarding on.
+void add_lan(const Dev &up0);
+
 // Device dev's MTU set to mtu for the scope, and back to the default 1500 after it, pass or fail.
 class ScopedMtu {
 public:

@@ -271,6 +271,40 @@ TEST_F(NetnsTest, EveryTableChangeMovesTheGenerationOn)
     }
 }
 
+// The datapath looks a packet's mark up only in the key shapes that rules exist of
+// (lib/mark.h), so the counts of each shape must follow every rule added and removed
+// through the CLI, and `up` recounts the same from the table.
+TEST_F(NetnsTest, MarkRulesAreCountedByTheirShape)
+{
+    start();
+    const auto counts = [&] {
+        const fp_config c = *MapSet::open_pinned(lab->pin_root()).config.lookup(0);
+        return std::vector<std::uint32_t>{c.mark_rules, c.mark_any_source, c.mark_destinations, c.mark_any_destination};
+    };
+    const std::string c1v4 = c1().v4.str();
+    const std::vector<std::vector<std::string>> rules = {{"tcp", "80", "0x4", "--ip", c1v4},
+                                                         {"udp", "53", "0x5"},
+                                                         {"tcp", "443", "0x6", "--to", "--ip", "10.93.0.9"},
+                                                         {"tcp", "8443", "0x7", "--to"}};
+    const std::vector<std::vector<std::uint32_t>> after_each = {{1, 0, 0, 0}, {2, 1, 0, 0}, {3, 1, 1, 0}, {4, 1, 2, 1}};
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        std::vector<std::string> add = {"mark", "add"};
+        add.insert(add.end(), rules[i].begin(), rules[i].end());
+        flatpath(add);
+        EXPECT_EQ(counts(), after_each[i]) << "after mark add " << rules[i][0] << " " << rules[i][1];
+    }
+    flatpath({"up", "--uplink", topo->uplink()});
+    EXPECT_EQ(counts(), after_each.back()) << "recounted by up";
+    for (std::size_t i = rules.size(); i-- > 0;) {
+        std::vector<std::string> del = {"mark", "del", rules[i][0], rules[i][1]};
+        del.insert(del.end(), rules[i].begin() + 3, rules[i].end());
+        flatpath(del);
+        const std::vector<std::uint32_t> none(4, 0);
+        EXPECT_EQ(counts(), i ? after_each[i - 1] : none)
+            << "after mark del " << rules[i][0] << " " << rules[i][1];
+    }
+}
+
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it
 // falls back to the host stack, which still routes it.
 TEST_F(NetnsTest, RemovedEndpointFallsBackToTheStack)
