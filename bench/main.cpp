@@ -47,6 +47,7 @@ struct Options {
     int cni_probes = 100;                // ADDs timed there
     std::vector<std::string> configs; // empty: all
     std::string report_only;          // a results directory to render again
+    bool cost_only = false;           // the programs' cost per packet alone
     CostOptions cost;
 };
 
@@ -228,7 +229,7 @@ int run_bench(const Options &o)
                                                        [](Config c) { return c == Config::B1 || c == Config::FTc; }));
     const int beds = (tuntap ? static_cast<int>(kAllTunTapBeds.size()) : 0) +
                      (cluster ? static_cast<int>(kAllClusterBeds.size()) : 0);
-    Progress progress(o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 5) + 1);
+    Progress progress(o.cost_only ? 1 : o.runs * (static_cast<int>(o.entries.size()) * per_n + podman + floods + beds + 5) + 1);
     Results results;
     // After every step the samples so far are on disk: a run that fails or is stopped late
     // still leaves what it measured (render it with --report).
@@ -236,7 +237,7 @@ int run_bench(const Options &o)
         progress.step();
         results.write_csv(o.out + "/samples.csv");
     };
-    for (int run = 1; run <= o.runs; ++run) {
+    for (int run = 1; !o.cost_only && run <= o.runs; ++run) {
         for (std::uint32_t n : o.entries) {
             const std::string where = "run " + std::to_string(run) + "/" + std::to_string(o.runs) + ", N=" + std::to_string(n);
             for (Config c : configs) { // alternating: B0, B-min, B1, F-tc, F-xdp, (P-...,) B0, ...
@@ -351,6 +352,9 @@ int main(int argc, char **argv)
                    "containers attached (flatpath-cni, and bridge + portmap) when the ADD of one more is timed")
         ->check(CLI::Range(1, 4000))
         ->capture_default_str();
+    app.add_flag("--cost-only", o.cost_only,
+                 "measure only the programs' cost per packet (test runs: the program cost, trace and policy tables), "
+                 "no network, control plane or scale: a datapath change checked in minutes");
     app.add_option("--report", o.report_only,
                    "measure nothing: make DIR's tables and plots again from its samples.csv and about.md");
     const CLI::Option *flood_flows = app.add_option("--flood-flows", o.flood_flows, "new flows of the conntrack flood (B1 and F-tc, once per run)")

@@ -54,6 +54,17 @@ protected:
         return masq_port(p.src, p.sport, p.dst, p.dport, p.proto);
     }
 
+    // The LAN server's UDP answer from port 53 to the host's masquerade port.
+    static Packet lan_answer(std::uint16_t port)
+    {
+        Packet reply = from_lan();
+        reply.dst = kHost4;
+        reply.sport = 53;
+        reply.dport = port;
+        reply.proto = kUdp;
+        return reply;
+    }
+
     // A container's packet src:sport -> LAN .5 / ::5 : dport, sent through its gateway.
     static Packet to_lan(const MacAddr &mac, const MacAddr &gw, const IpAddr &src, std::uint16_t sport,
                          std::uint16_t dport, std::uint8_t proto = kTcp, std::uint8_t flags = kSyn)
@@ -104,11 +115,7 @@ TEST_F(MasqTest, AnAssuredFlowsRepliesAreDeliveredByTheCachedRoute)
     const Packet out = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
     const std::uint16_t port = sent_by_e1(out);
     ASSERT_NE(port, 0);
-    Packet reply = from_lan();
-    reply.dst = kHost4;
-    reply.sport = 53;
-    reply.dport = port;
-    reply.proto = kUdp;
+    const Packet reply = lan_answer(port);
     Packet back = routed(reply, kH1, kC1);
     back.dst = e1;
     back.dport = 40000;
@@ -134,12 +141,7 @@ TEST_F(MasqTest, AnAssuredFlowsPacketsAreSentByTheCachedChecks)
     const Packet out = to_lan(kC1, kH1, e1, 40000, 53, kUdp);
     const std::uint16_t port = sent_by_e1(out);
     ASSERT_NE(port, 0);
-    Packet reply = from_lan();
-    reply.dst = kHost4;
-    reply.sport = 53;
-    reply.dport = port;
-    reply.proto = kUdp;
-    run_xdp(up0, reply.bytes());
+    run_xdp(up0, lan_answer(port).bytes());
     run_tc(Program::TcEndpoint, h1, out.bytes()); // the container's next datagram assures the flow
     const fp_ct_key okey = ct_key(e1, 40000, from_lan().src, 53, kUdp, FP_CT_ORIGINAL);
     ASSERT_TRUE(maps->ct.lookup(okey)) << "not assured";
