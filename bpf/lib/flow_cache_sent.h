@@ -44,9 +44,10 @@ static __always_inline int fp_sent_flow_resolve(struct __sk_buff *ctx, const str
 	/* fp_check_source's checks: an IP source registered to this very device, its MAC. */
 	if (!ep || ep->ifindex != ctx_ifindex(ctx) || !fp_mac_equal(pkt->eth->h_source, ep->mac))
 		return 0;
-	/* A masqueraded flow to what is now another host's container: the full path forwards
-	 * it there untranslated. */
-	if (ct->kind == FP_CT_KIND_MASQ && fp_cluster_lookup(cfg, &pkt->dst))
+	/* The full path translates a reply only from a published backend's port (fp_dnat_reply),
+	 * and forwards a masqueraded flow to what is now another host's container untranslated. */
+	if (ct->kind == FP_CT_KIND_DNAT ? !fp_is_backend(&pkt->src, pkt->l4.proto, pkt->l4.sport)
+					: !!fp_cluster_lookup(cfg, &pkt->dst))
 		return 0;
 	ct->route.in_ifindex = ep->ifindex;
 	ct->route.from_slot = ep->slot;

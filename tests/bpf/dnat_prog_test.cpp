@@ -415,6 +415,23 @@ TEST_F(DnatTest, AnAssuredFlowsRepliesAreSentByTheCachedChecks)
     EXPECT_EQ(maps->ct.lookup(key)->route.generation, e.route.generation) << "nothing to resolve to";
 }
 
+// The full path translates a reply only from a published backend's port; so does the
+// sender's fast path when it resolves: with E1:80 no backend any more (its publication
+// gone behind the datapath's back, the generation moved), the flow's reply is left as E1
+// sent it (to the stack) and nothing is resolved.
+TEST_F(DnatTest, AReplyFromNoLongerPublishedPortIsNotResolved)
+{
+    ASSERT_EQ(handshake(), XDP_REDIRECT);
+    const fp_ct_key key = ct_key(kE1v4, 80, from_lan().src, 40000, kTcp, FP_CT_REPLY);
+    ASSERT_TRUE(maps->ct.lookup(key)) << "not assured";
+    maps->backends.erase(fp_backend_key{kE1v4.raw(), htons(80), kTcp, 0});
+    advance_generation(*maps);
+    const Packet reply = sent_by(kC1, kH1, kE1v4, 80, from_lan().src, 40000, kTcp, kAck);
+    expect(run_tc(Program::TcEndpoint, h1, reply.bytes()), kTcOk, reply);
+    EXPECT_EQ(maps->ct.lookup(key)->route.in_ifindex, 0u) << "resolved for the fast path";
+    EXPECT_EQ(maps->ct.lookup(key)->route.generation, 0u);
+}
+
 // Where a reply leaves the host is the host's route, looked up per packet: nothing of it
 // is cached to go stale. A more specific unreachable route to the client takes the flow's
 // next reply (the full path hands it, translated, to the stack, which answers the
