@@ -161,9 +161,9 @@ Packet packet(const MacAddr &src_mac, const MacAddr &dst_mac, const char *src, s
 // The masqueraded flow path times, assured as a busy one is: the container's datagram
 // makes the flow, the LAN client's answer to the host port it got comes back, and the
 // container's next datagram assures it.
-void assure_masquerade(MapSet &maps, const fp_config &cfg, const Path &path, int xdp, const Dev &up0)
+void assure_masquerade(MapSet &maps, const fp_config &full, const Path &path, int xdp, const Dev &up0)
 {
-    maps.config.upsert(0, cfg);
+    maps.config.upsert(0, config_for(path.tables, full));
     std::uint32_t retval = 0;
     run_once(path, path.prog_fd, &retval);
     const fp_ct_key key{IpAddr::parse("10.0.0.1").raw(), IpAddr::parse("10.99.0.5").raw(), htons(40001), htons(53),
@@ -214,6 +214,7 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
         {"from_container miss", Tables::PublishedAndMarks, tce, noop_tc, false, h1.ifindex, packet(kC1, kH1, "10.0.0.1", 40000, "8.8.8.8", 53, 17).bytes(),
          TC_ACT_OK},
     };
+    const auto masq = std::find_if(paths.begin(), paths.end(), [](const Path &p) { return p.tables == Tables::Masquerading; });
     std::vector<Sample> out;
     for (int run = 1; run <= opts.runs; ++run) {
         for (std::uint32_t n : opts.entries) {
@@ -230,7 +231,7 @@ std::vector<Sample> measure_program_cost(const CostOptions &opts, const std::fun
             run_once(backend_answers, tce, &retval);
             run_once(paths[3], xdp, &retval);
             const fp_config full = *maps.config.lookup(0);
-            assure_masquerade(maps, config_for(Tables::Masquerading, full), paths[7], xdp, up0);
+            assure_masquerade(maps, full, *masq, xdp, up0);
             maps.config.upsert(0, full);
             if (maps.ct.entries().size() != 4 + 2 * std::size_t{n} * kFlowsPerEntry)
                 throw Error("the DNAT and masquerade flows the bench times are not assured: it would time the wrong paths");

@@ -142,7 +142,7 @@ static __always_inline int fp_sent_flow_fast(struct __sk_buff *ctx, struct fp_pk
 	ret = fp_ct_apply(ctx, pkt, ct, dir);
 	if (ret < 0)
 		return ret;
-	return fp_fib_transmit(&s->route, route) ?: -FP_DROP_REDIRECT;
+	return fp_fib_transmit(p, route) ?: -FP_DROP_REDIRECT;
 }
 
 #endif
