@@ -22,7 +22,8 @@ Map one(const TakeFd &take, const char *name)
 MapSet assemble(const TakeFd &take)
 {
     return MapSet{
-        one<EndpointMap>(take, FP_MAP_ENDPOINTS), one<IfaceMap>(take, FP_MAP_IFACES),
+        one<EndpointMap>(take, FP_MAP_ENDPOINTS), one<EpPrefixMap>(take, FP_MAP_EP_PREFIXES),
+        one<IfaceMap>(take, FP_MAP_IFACES),
         one<TxDevMap>(take, FP_MAP_TX_DEVS),      one<EpStatsMap>(take, FP_MAP_EP_STATS),
         one<ReasonMap>(take, FP_MAP_REASONS),     one<DnatMap>(take, FP_MAP_DNAT),
         one<RangeMap>(take, FP_MAP_DNAT_RANGES),  one<LocalAddrMap>(take, FP_MAP_LOCAL_ADDRS),

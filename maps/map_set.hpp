@@ -13,6 +13,7 @@
 namespace fp {
 
 using EndpointMap = KeyedMap<fp_endpoint_key, fp_endpoint>;
+using EpPrefixMap = KeyedMap<std::uint32_t, std::uint8_t>; // array: bucket -> maybe an endpoint
 using IfaceMap = KeyedMap<fp_iface_key, fp_iface>;
 using TxDevMap = KeyedMap<std::uint32_t, std::uint32_t>; // devmap: ifindex -> ifindex
 using EpStatsMap = PerCpuArray<fp_ep_stats>;
@@ -37,6 +38,7 @@ inline fp_iface_key iface_key(std::uint32_t ifindex) { return fp_iface_key{ifind
 
 struct MapSet {
     EndpointMap endpoints;
+    EpPrefixMap ep_prefixes;
     IfaceMap ifaces;
     TxDevMap tx_devs;
     EpStatsMap ep_stats;

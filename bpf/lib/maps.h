@@ -39,11 +39,26 @@ struct {
 	__type(value, struct fp_endpoint);
 } fp_endpoints SEC(".maps");
 
-/* The local endpoint at addr, or 0. */
+/* Written by user space before each endpoint it adds (flatpath_abi.h says how); read
+ * before fp_endpoints wherever a miss is likely. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_EP_PREFIX_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} fp_ep_prefixes SEC(".maps");
+
+/* The local endpoint at addr, or 0. An address in a prefix that holds no endpoint costs
+ * an array read (the verifier inlines it), not a hash lookup: most addresses a hook asks
+ * about that are no endpoint's are the LAN's or the host's. */
 static __always_inline struct fp_endpoint *fp_endpoint_of(const union fp_addr *addr)
 {
 	struct fp_endpoint_key key = { .addr = *addr };
+	__u32 bucket = fp_ep_prefix_bucket(addr);
+	__u8 *maybe = bpf_map_lookup_elem(&fp_ep_prefixes, &bucket);
 
+	if (!maybe || !*maybe)
+		return 0;
 	return bpf_map_lookup_elem(&fp_endpoints, &key);
 }
 

@@ -88,11 +88,10 @@ static __always_inline int fp_fib_forwards(long ret)
  * a local endpoint. */
 static __always_inline int fp_leaves_host(struct __sk_buff *ctx, const struct fp_pkt *pkt)
 {
-	struct fp_endpoint_key key = { .addr = pkt->dst };
 	struct bpf_fib_lookup p = {};
 	long ret;
 
-	if (bpf_map_lookup_elem(&fp_endpoints, &key))
+	if (fp_endpoint_of(&pkt->dst))
 		return 0;
 	ret = fp_fib_lookup(ctx, pkt, &p, 0);
 	return fp_fib_forwards(ret);

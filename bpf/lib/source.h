@@ -54,8 +54,7 @@ static __always_inline int fp_check_source(__u32 ifindex, const struct fp_pkt *p
  * arrive from uplinks). */
 static __always_inline int fp_source_is_local_endpoint(const struct fp_pkt *pkt)
 {
-	struct fp_endpoint_key key = { .addr = pkt->src };
-	struct fp_endpoint *ep = bpf_map_lookup_elem(&fp_endpoints, &key);
+	const struct fp_endpoint *ep = fp_endpoint_of(&pkt->src);
 
 	return ep && ep->kind != FP_EP_REMOTE;
 }

@@ -6,6 +6,7 @@
 
 #include "config_counts.hpp"
 #include "datapath_lock.hpp"
+#include "endpoint_prefixes.hpp"
 #include "local_addrs.hpp"
 #include "error.hpp"
 #include "interfaces.hpp"
@@ -79,6 +80,7 @@ std::vector<std::string> datapath_up(const PinRoot &root, const UpOptions &opts)
     if (fresh || opts.refresh) {
         sync_local_addrs(maps);
         recount_config(maps);
+        rebuild_endpoint_prefixes(maps);
     }
     if (opts.masq_ports)
         set_masq_ports(maps, *opts.masq_ports);

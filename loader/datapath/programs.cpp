@@ -27,8 +27,8 @@ namespace fp {
 
 namespace {
 
-constexpr std::array<const char *, 22> kMapNames = {
-    FP_MAP_ENDPOINTS,   FP_MAP_IFACES,       FP_MAP_TX_DEVS,      FP_MAP_EP_STATS,    FP_MAP_REASONS,
+constexpr std::array<const char *, 23> kMapNames = {
+    FP_MAP_ENDPOINTS,   FP_MAP_EP_PREFIXES,  FP_MAP_IFACES,       FP_MAP_TX_DEVS,      FP_MAP_EP_STATS,    FP_MAP_REASONS,
     FP_MAP_DNAT,        FP_MAP_DNAT_RANGES,  FP_MAP_BACKENDS,     FP_MAP_LOCAL_ADDRS, FP_MAP_CT,
     FP_MAP_CT_NEW,      FP_MAP_MARKS,        FP_MAP_CONFIG,       FP_MAP_MASQ,        FP_MAP_MASQ_EXCEPT,
     FP_MAP_CLUSTER,     FP_MAP_TRACE_FILTER, FP_MAP_TRACE_CPU,    FP_MAP_TRACE_RING,  FP_MAP_POLICY,

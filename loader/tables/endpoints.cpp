@@ -7,6 +7,7 @@
 #include "conntrack.hpp"
 #include "counters.hpp"
 #include "datapath_lock.hpp"
+#include "endpoint_prefixes.hpp"
 #include "error.hpp"
 #include "interfaces.hpp"
 #include "local_addrs.hpp"
@@ -120,6 +121,7 @@ void Endpoints::add(const EndpointSpec &spec)
     mac.copy_to(ep.mac);
     dev.mac.copy_to(ep.host_mac);
     for (const IpAddr &a : spec.addrs) {
+        mark_endpoint_prefix(maps_, a);
         if (!maps_.endpoints.insert(endpoint_key(a), ep))
             throw Error("endpoint " + a.str() + " was added meanwhile");
         undo.push("endpoint " + a.str(), [&, key = endpoint_key(a)] { maps_.endpoints.erase(key); });

@@ -29,6 +29,7 @@
 
 /* Map names: the ELF names in bpf/lib/maps.h and the file names of the pins. */
 #define FP_MAP_ENDPOINTS "fp_endpoints"
+#define FP_MAP_EP_PREFIXES "fp_ep_prefixes"
 #define FP_MAP_IFACES "fp_ifaces"
 #define FP_MAP_TX_DEVS "fp_tx_devs"
 #define FP_MAP_EP_STATS "fp_ep_stats"
@@ -123,6 +124,31 @@ struct fp_endpoint {
 	 * decides. */
 	__u32 zone;
 };
+
+/*
+ * fp_ep_prefixes: which prefixes hold endpoints, a summary of fp_endpoints that answers
+ * most of its misses without a hash lookup (the source of a LAN packet, the published
+ * address a client connects to, the remote end of a reply). An array of
+ * FP_EP_PREFIX_BUCKETS bytes indexed by fp_ep_prefix_bucket (an IPv4 address's /24, an IPv6
+ * address's /64, hashed): 0 says no endpoint has an address there, anything else "maybe".
+ * User space sets a bucket before it writes an endpoint in it and clears buckets only while
+ * no endpoint can be written meanwhile (under the datapath lock), so a 0 is always true.
+ */
+#define FP_EP_PREFIX_BUCKETS 65536
+
+static inline __u32 fp_ep_prefix_bucket(const union fp_addr *a)
+{
+	__u32 x;
+
+	/* IPv4 (::ffff:0:0/96) by its /24: the three bytes read one by one, the same on
+	 * either byte order. IPv6 by its /64 (byte order does not matter to a hash that the
+	 * datapath and the loader compute on one host). */
+	if (a->w[0] == 0 && a->w[1] == 0)
+		x = (__u32)a->b[12] << 16 | (__u32)a->b[13] << 8 | a->b[14];
+	else
+		x = a->w[0] ^ (a->w[1] * 0x9E3779B1u);
+	return (x * 0x9E3779B1u) >> 16; /* Fibonacci hashing into 16 bits */
+}
 FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
 
 enum fp_ep_flags {

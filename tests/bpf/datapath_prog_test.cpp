@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "endpoint_prefixes.hpp"
 #include "prog_fixture.hpp"
 #include "test_world.hpp"
 
@@ -377,6 +378,28 @@ TEST_F(ProgFixture, XdpDropsWhenDevmapEntryIsMissing)
     const RunResult r = run_xdp(up0, from_lan().bytes());
     EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_DROP));
     EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_DROP_REDIRECT), before + 1);
+}
+
+// fp_ep_prefixes answers "no endpoint there" without a hash lookup, so the loader marks an
+// endpoint's prefix before it writes the endpoint. A prefix left unmarked hides its
+// endpoints from every hook (shown here with the mark taken away behind the loader's back,
+// IPv4 and IPv6): the bucket, not the endpoint table, is what a miss is decided by.
+TEST_F(ProgFixture, AnEndpointIsFoundOnlyInAPrefixMarkedAsHoldingOne)
+{
+    add_two_endpoints_and_uplink();
+    for (const L3 l3 : {L3::IPv4, L3::IPv6}) {
+        SCOPED_TRACE(l3 == L3::IPv4 ? "IPv4" : "IPv6");
+        const Packet p = from_lan(l3);
+        const fp_addr dst = p.dst.raw();
+        const std::uint32_t bucket = fp_ep_prefix_bucket(&dst);
+        ASSERT_EQ(maps->ep_prefixes.lookup(bucket), std::optional<std::uint8_t>(1)) << "marked by add_endpoint";
+        maps->ep_prefixes.upsert(bucket, 0);
+        const std::uint64_t before = reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_NO_ENDPOINT);
+        expect(run_xdp(up0, p.bytes()), XDP_PASS, p);
+        EXPECT_EQ(reason_count(FP_HOOK_XDP_UPLINK, FP_PASS_NO_ENDPOINT), before + 1);
+        mark_endpoint_prefix(*maps, p.dst);
+        expect(run_xdp(up0, p.bytes()), XDP_REDIRECT, routed(p, kH1, kC1));
+    }
 }
 
 } // namespace

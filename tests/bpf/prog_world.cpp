@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include "command.hpp"
+#include "endpoint_prefixes.hpp"
 #include "error.hpp"
 #include "netdev.hpp"
 #include "test_world.hpp"
@@ -82,8 +83,10 @@ void register_endpoint(MapSet &maps, const Dev &dev, std::uint32_t slot, fp_ep_k
     ep.kind = static_cast<__u8>(kind);
     dev.peer_mac.copy_to(ep.mac);
     dev.mac.copy_to(ep.host_mac);
-    for (const IpAddr &a : addrs)
+    for (const IpAddr &a : addrs) {
+        mark_endpoint_prefix(maps, a);
         maps.endpoints.upsert(endpoint_key(a), ep);
+    }
 }
 
 void register_uplink(MapSet &maps, const Dev &dev)

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config_counts.hpp"
+#include "endpoint_prefixes.hpp"
 #include "test_world.hpp"
 
 namespace fp::fuzz {
@@ -278,8 +279,10 @@ void World::write_to(MapSet &maps)
         ep.zone = e.zone;
         e.dev.peer_mac.copy_to(ep.mac);
         e.dev.mac.copy_to(ep.host_mac);
-        for (const IpAddr &a : e.addrs)
+        for (const IpAddr &a : e.addrs) {
+            mark_endpoint_prefix(maps, a);
             maps.endpoints.upsert(endpoint_key(a), ep);
+        }
         if (e.kind == FP_EP_REMOTE)
             continue;
         fp_iface rec{};

@@ -305,6 +305,33 @@ TEST_F(NetnsTest, MarkRulesAreCountedByTheirShape)
     }
 }
 
+// Every address `endpoint add` writes has its prefix marked in fp_ep_prefixes (the datapath
+// finds no endpoint in an unmarked one); `up` repairs the summary from the endpoint table:
+// a lost mark set again, a prefix no endpoint is in any more cleared.
+TEST_F(NetnsTest, UpRebuildsTheEndpointPrefixesFromTheEndpoints)
+{
+    start();
+    const auto marked = [&](const IpAddr &a) {
+        const fp_addr raw = a.raw();
+        return MapSet::open_pinned(lab->pin_root()).ep_prefixes.lookup(fp_ep_prefix_bucket(&raw)).value_or(0) != 0;
+    };
+    for (const IpAddr &a : {c1().v4, c1().v6, c2().v4, c2().v6})
+        EXPECT_TRUE(marked(a)) << a.str();
+    const IpAddr stale = IpAddr::parse("192.0.2.1");
+    EXPECT_FALSE(marked(stale));
+    {
+        MapSet maps = MapSet::open_pinned(lab->pin_root());
+        const fp_addr lost = c1().v4.raw(), gone = stale.raw();
+        maps.ep_prefixes.upsert(fp_ep_prefix_bucket(&lost), 0);
+        maps.ep_prefixes.upsert(fp_ep_prefix_bucket(&gone), 1);
+    }
+    flatpath({"up", "--uplink", topo->uplink()});
+    EXPECT_TRUE(marked(c1().v4)) << "set again by up";
+    EXPECT_FALSE(marked(stale)) << "cleared by up";
+    const Received udp = udp_send(c2().ns, c2().v4, 7006, c1().ns, 10);
+    EXPECT_EQ(udp.messages, 10u);
+}
+
 // An endpoint's last address removed: its device leaves the datapath, and traffic to it
 // falls back to the host stack, which still routes it.
 TEST_F(NetnsTest, RemovedEndpointFallsBackToTheStack)
