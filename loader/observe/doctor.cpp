@@ -262,6 +262,18 @@ std::vector<Finding> xdp_findings(MapSet &maps)
     return out;
 }
 
+std::vector<Finding> endpoint_prefix_findings(MapSet &maps)
+{
+    std::vector<Finding> out;
+    for (const auto &[key, ep] : maps.endpoints.entries())
+        if (!maps.ep_prefixes.lookup(fp_ep_prefix_bucket(&key.addr)).value_or(0))
+            out.push_back({"endpoint " + IpAddr::from_raw(key.addr).str() +
+                               ": its prefix is not marked in " FP_MAP_EP_PREFIXES
+                               ", so the datapath takes it for no endpoint's and hands its traffic to the stack",
+                           "flatpath up (rebuilds the prefixes from the endpoints)"});
+    return out;
+}
+
 std::vector<Finding> run_doctor(MapSet &maps)
 {
     std::uint32_t our_bits = 0;
@@ -285,6 +297,8 @@ std::vector<Finding> run_doctor(MapSet &maps)
     findings.insert(findings.end(), rp.begin(), rp.end());
     const auto xdp = xdp_findings(maps);
     findings.insert(findings.end(), xdp.begin(), xdp.end());
+    const auto prefixes = endpoint_prefix_findings(maps);
+    findings.insert(findings.end(), prefixes.begin(), prefixes.end());
     return findings;
 }
 

@@ -60,6 +60,10 @@ std::vector<Finding> rp_filter_findings(const RpFilterScope &scope,
 // Uplinks running native XDP where it breaks senders' checksum offload (xdp_plan.hpp).
 std::vector<Finding> xdp_findings(MapSet &maps);
 
+// Endpoint addresses whose prefix fp_ep_prefixes does not mark: the datapath takes them for
+// no endpoint's (a damaged summary; `up` rebuilds it).
+std::vector<Finding> endpoint_prefix_findings(MapSet &maps);
+
 // All of the above for the running datapath (reads the host's rules and sysctls).
 std::vector<Finding> run_doctor(MapSet &maps);
 

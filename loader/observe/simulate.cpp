@@ -137,6 +137,11 @@ void copy_entries(const Map &from, Map &to)
 void copy_tables(const MapSet &live, MapSet &copy)
 {
     copy_entries(live.endpoints, copy.endpoints);
+    // The prefixes as they are, even if damaged (the simulation shows what the datapath
+    // does): only the marked buckets, the copy's array starting all 0.
+    for (const auto &[bucket, set] : live.ep_prefixes.entries())
+        if (set)
+            copy.ep_prefixes.upsert(bucket, set);
     copy_entries(live.ifaces, copy.ifaces);
     copy_entries(live.tx_devs, copy.tx_devs);
     copy_entries(live.dnat, copy.dnat);

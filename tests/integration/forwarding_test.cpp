@@ -307,7 +307,8 @@ TEST_F(NetnsTest, MarkRulesAreCountedByTheirShape)
 
 // Every address `endpoint add` writes has its prefix marked in fp_ep_prefixes (the datapath
 // finds no endpoint in an unmarked one); `up` repairs the summary from the endpoint table:
-// a lost mark set again, a prefix no endpoint is in any more cleared.
+// a lost mark set again (`doctor` names the endpoint it hid), a prefix no endpoint is in
+// any more cleared.
 TEST_F(NetnsTest, UpRebuildsTheEndpointPrefixesFromTheEndpoints)
 {
     start();
@@ -325,7 +326,12 @@ TEST_F(NetnsTest, UpRebuildsTheEndpointPrefixesFromTheEndpoints)
         maps.ep_prefixes.upsert(fp_ep_prefix_bucket(&lost), 0);
         maps.ep_prefixes.upsert(fp_ep_prefix_bucket(&gone), 1);
     }
+    const CommandResult doctor = flatpath_result({"doctor"});
+    EXPECT_EQ(doctor.status, 3) << doctor.output;
+    EXPECT_NE(doctor.output.find("endpoint " + c1().v4.str() + ": its prefix is not marked"), std::string::npos)
+        << doctor.output;
     flatpath({"up", "--uplink", topo->uplink()});
+    EXPECT_EQ(flatpath_result({"doctor"}).status, 0) << "repaired";
     EXPECT_TRUE(marked(c1().v4)) << "set again by up";
     EXPECT_FALSE(marked(stale)) << "cleared by up";
     const Received udp = udp_send(c2().ns, c2().v4, 7006, c1().ns, 10);
