@@ -15,8 +15,8 @@ void add_doctor_command(CLI::App &app, CliContext &ctx)
     auto *doctor = app.add_subcommand(
         "doctor", "check the host for what would fight with flatpath: other users of its mark bits (ip rules, "
                   "iptables, nft), strict rp_filter where traffic is asymmetric, native XDP where it breaks "
-                  "senders' checksum offload, endpoints the datapath cannot see; each finding comes with its fix. Exits 0 when there is nothing to "
-                  "report, 3 when there is");
+                  "senders' checksum offload; and endpoints the datapath cannot see (a damaged prefix summary). "
+                  "Each finding comes with its fix. Exits 0 when there is nothing to report, 3 when there is");
     doctor->add_flag("--json", *json, "print JSON");
     doctor->callback([&ctx, json] {
         const PinRoot root = ctx.pin_root();

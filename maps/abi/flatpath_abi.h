@@ -124,6 +124,7 @@ struct fp_endpoint {
 	 * decides. */
 	__u32 zone;
 };
+FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
 
 /*
  * fp_ep_prefixes: which prefixes hold endpoints, a summary of fp_endpoints that answers
@@ -149,7 +150,6 @@ static inline __u32 fp_ep_prefix_bucket(const union fp_addr *a)
 		x = a->w[0] ^ (a->w[1] * 0x9E3779B1u);
 	return (x * 0x9E3779B1u) >> 16; /* Fibonacci hashing into 16 bits */
 }
-FP_STATIC_ASSERT(sizeof(struct fp_endpoint) == 28, "endpoint value size");
 
 enum fp_ep_flags {
 	/* A conntrack entry was made for a flow to or from the address (set by the datapath,
